@@ -1,0 +1,78 @@
+# Hearth's two set-up commands: `make run` and `make test`. Both install what is missing
+# (Debian packages, llama.cpp from its pinned source, the default models) into a cache
+# outside the work tree, skip finished steps, then build.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CACHE ?= $(or $(HEARTH_SETUP_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hearth-setup)
+export HEARTH_SETUP_CACHE := $(CACHE)
+PYTHON ?= python3
+VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
+MODELS ?= smollm2:135m gemma3:270m
+APT_PACKAGES := cmake pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup system llama models venv build build-release unit-tests compat-tests bench-engine lint clean help
+
+help:
+	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
+	@echo "make test          set up, build and run the whole test suite"
+	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
+
+run: setup build-release
+	.build/release/hearth serve $(ARGS)
+
+test: setup venv
+	swift build --build-tests
+	swift test --skip-build
+	$(VENV)/bin/python -m pytest -q tests/compat
+
+setup: system llama models
+
+# Debian packages the build needs; installed only when a command is missing.
+system:
+	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# llama.cpp static libraries, built once per version and CPU; .deps/llama links to them.
+llama:
+	@scripts/setup-llama.sh
+	@mkdir -p .deps && ln -sfn "$$(scripts/setup-llama.sh --prefix)" .deps/llama
+
+models:
+	@$(PYTHON) scripts/setup-models.py $(MODELS)
+
+# The official Python clients, for compatibility tests and benchmarks.
+venv: $(VENV)/.done
+$(VENV)/.done: tests/compat/requirements.txt
+	@echo "==> creating the Python environment for compatibility tests"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r tests/compat/requirements.txt
+	@touch $@
+
+build: setup
+	swift build
+
+build-release: setup
+	swift build -c release --product hearth
+
+unit-tests: setup
+	swift test --filter 'HearthCoreTests|HearthServerTests'
+
+compat-tests: setup venv
+	swift build --product hearth
+	$(VENV)/bin/python -m pytest -q tests/compat
+
+bench-engine: setup venv build-release
+	@scripts/setup-llama.sh --server
+	$(VENV)/bin/python bench/engine.py --hearth .build/release/hearth \
+	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
+lint:
+	swift format lint --recursive --strict Sources Tests Package.swift
+
+clean:
+	rm -rf .build .deps

@@ -1,0 +1,84 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// llama.cpp is built from its pinned source by `make` (scripts/setup-llama.sh) into a cache
+// outside the work tree; `.deps/llama` links to it. Nothing of it is committed.
+let llama = Context.packageDirectory + "/.deps/llama"
+
+let package = Package(
+    name: "hearth",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hearth", targets: ["hearth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
+        .target(
+            name: "HearthCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HearthEngine",
+            dependencies: ["HearthCore", "CLlama", .product(name: "Logging", package: "swift-log")],
+            cSettings: [.unsafeFlags(["-I\(llama)/include"])],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llama)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(llama)/lib"]),
+                .linkedLibrary("llama"), .linkedLibrary("ggml"), .linkedLibrary("ggml-cpu"),
+                .linkedLibrary("ggml-base"), .linkedLibrary("stdc++"), .linkedLibrary("gomp"),
+                .linkedLibrary("m"),
+            ]
+        ),
+        .target(name: "HearthModels", dependencies: ["HearthCore"]),
+        .target(name: "HearthWire", dependencies: ["HearthCore"]),
+        .target(
+            name: "HearthProviders",
+            dependencies: ["HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HearthServer",
+            dependencies: [
+                "HearthCore", "HearthWire", "HearthProviders",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "HearthApp",
+            dependencies: [
+                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "HearthTesting", dependencies: ["HearthCore", "HearthModels"], path: "Tests/HearthTesting"),
+        .executableTarget(
+            name: "hearth",
+            dependencies: [
+                "HearthApp", "HearthCore", "HearthEngine", "HearthModels", "HearthProviders",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HearthCoreTests", dependencies: ["HearthCore", "HearthModels", "HearthWire", "HearthTesting"]),
+        .testTarget(
+            name: "HearthServerTests",
+            dependencies: [
+                "HearthApp", "HearthServer", "HearthWire", "HearthTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
+        .testTarget(
+            name: "HearthIntegrationTests",
+            dependencies: [
+                "HearthApp", "HearthWire", "HearthTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Everything `hearth serve` can be told. Every field has a default; the environment
+/// (`HEARTH_*`, see `Configuration.variables`) overrides them, and command-line flags
+/// override the environment.
+public struct Configuration: Sendable, Equatable {
+    /// Address to bind. Anything but loopback needs at least one API key.
+    public var host = "127.0.0.1"
+    public var port = 8420
+    /// Models loaded at start; the first is the default for requests that name none.
+    public var models = ["smollm2:135m"]
+    /// Bearer keys accepted; empty means no authentication (loopback only).
+    public var apiKeys: [String] = []
+    /// Sequences one loaded model serves at the same time.
+    public var parallel = 4
+    /// Context size of each sequence, in tokens.
+    public var contextPerSequence = 4096
+    /// CPU threads llama.cpp uses.
+    public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Largest accepted request body, in bytes.
+    public var maxBodyBytes = 8 << 20
+    /// Where data, models and cache live.
+    public var paths = Paths()
+
+    public init() {}
+
+    /// One `HEARTH_*` variable: its name, what it sets and its default.
+    public struct Variable: Sendable {
+        public let name: String
+        public let help: String
+        public let defaultValue: String
+        fileprivate let apply: @Sendable (inout Configuration, String) throws -> Void
+    }
+
+    /// The registry of environment variables, printed by `hearth serve --help`.
+    public static let variables: [Variable] = [
+        Variable(name: "HEARTH_HOST", help: "address and port to listen on (host:port)", defaultValue: "127.0.0.1:8420") { c, v in
+            let parts = v.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count == 2, let port = Int(parts[1]) {
+                c.host = String(parts[0])
+                c.port = port
+            } else if parts.count == 1 {
+                c.host = v
+            } else {
+                throw HearthError.invalidRequest("HEARTH_HOST must be host or host:port, got '\(v)'")
+            }
+        },
+        Variable(name: "HEARTH_MODELS", help: "comma-separated models to load at start; the first is the default", defaultValue: "smollm2:135m") { c, v in
+            c.models = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Variable(name: "HEARTH_API_KEYS", help: "comma-separated API keys; when set, every request needs 'Authorization: Bearer KEY'", defaultValue: "(none)") { c, v in
+            c.apiKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Variable(name: "HEARTH_PARALLEL", help: "sequences each model serves at once", defaultValue: "4") { c, v in
+            c.parallel = try positive(v, "HEARTH_PARALLEL")
+        },
+        Variable(name: "HEARTH_CONTEXT", help: "context size of each sequence, in tokens", defaultValue: "4096") { c, v in
+            c.contextPerSequence = try positive(v, "HEARTH_CONTEXT")
+        },
+        Variable(name: "HEARTH_THREADS", help: "CPU threads for inference", defaultValue: "number of CPUs") { c, v in
+            c.threads = try positive(v, "HEARTH_THREADS")
+        },
+        Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
+            c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
+        },
+        Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache (else XDG folders)", defaultValue: "~/.local/share/hearth") { c, _ in
+            // Read by Paths(environment:), listed here so that --help shows it.
+        },
+    ]
+
+    /// The defaults overridden by the `HEARTH_*` variables found in `environment`.
+    /// - Throws: `HearthError.invalidRequest` naming the variable whose value is malformed.
+    public init(environment: [String: String]) throws {
+        self.init()
+        paths = Paths(environment: environment)
+        for variable in Self.variables {
+            if let value = environment[variable.name], !value.isEmpty {
+                try variable.apply(&self, value)
+            }
+        }
+    }
+
+    /// Whether `host` is a loopback address, which may be bound without API keys.
+    public var bindsLoopbackOnly: Bool {
+        ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
+    }
+
+    /// Checks the combination of settings; throws `HearthError.invalidRequest` explaining what to change.
+    public func validate() throws {
+        if !bindsLoopbackOnly && apiKeys.isEmpty {
+            throw HearthError.invalidRequest(
+                "refusing to listen on \(host) without an API key: set HEARTH_API_KEYS, or bind 127.0.0.1")
+        }
+        if !(0...65535).contains(port) { throw HearthError.invalidRequest("port must be between 0 (any free port) and 65535") }
+        if models.isEmpty { throw HearthError.invalidRequest("at least one model is needed (HEARTH_MODELS or --model)") }
+    }
+}
+
+private func positive(_ value: String, _ name: String) throws -> Int {
+    guard let number = Int(value), number > 0 else {
+        throw HearthError.invalidRequest("\(name) must be a positive whole number, got '\(value)'")
+    }
+    return number
+}

@@ -1,0 +1,57 @@
+/// A failure Hearth reports to users. Its `description` is safe to show anyone: it never
+/// holds prompt text or keys. HTTP statuses are decided in one place, by the server.
+public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure; new kinds may be added.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        fileprivate enum Base: String, Sendable {
+            case invalidRequest = "invalid_request"
+            case modelNotFound = "model_not_found"
+            case contextLengthExceeded = "context_length_exceeded"
+            case modelLoadFailed = "model_load_failed"
+            case queueFull = "queue_full"
+            case unauthorized = "invalid_api_key"
+            case bodyTooLarge = "request_too_large"
+            case notFound = "not_found"
+            case internalError = "internal_error"
+        }
+        fileprivate let base: Base
+        public var description: String { base.rawValue }
+
+        public static let invalidRequest = Code(base: .invalidRequest)
+        public static let modelNotFound = Code(base: .modelNotFound)
+        public static let contextLengthExceeded = Code(base: .contextLengthExceeded)
+        public static let modelLoadFailed = Code(base: .modelLoadFailed)
+        public static let queueFull = Code(base: .queueFull)
+        public static let unauthorized = Code(base: .unauthorized)
+        public static let bodyTooLarge = Code(base: .bodyTooLarge)
+        public static let notFound = Code(base: .notFound)
+        public static let internalError = Code(base: .internalError)
+    }
+
+    public let code: Code
+    public let message: String
+    /// The request field at fault, when there is one (`messages[0].content`).
+    public let field: String?
+
+    public init(_ code: Code, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { message }
+
+    public static func invalidRequest(_ message: String, field: String? = nil) -> HearthError {
+        HearthError(.invalidRequest, message, field: field)
+    }
+
+    public static func modelNotFound(_ model: String) -> HearthError {
+        HearthError(.modelNotFound, "model '\(model)' not found; `hearth models list` shows the installed models", field: "model")
+    }
+
+    public static func contextLengthExceeded(promptTokens: Int, contextSize: Int) -> HearthError {
+        HearthError(
+            .contextLengthExceeded,
+            "the input is \(promptTokens) tokens but the model's context per request is \(contextSize) tokens; shorten it or raise HEARTH_CONTEXT")
+    }
+}

@@ -1,0 +1,24 @@
+/// Something that can generate text and embeddings for the models it serves: the local
+/// llama.cpp engine, or later a remote OpenAI- or Ollama-compatible server.
+public protocol InferenceProvider: Sendable {
+    /// A short name for logs and metrics (`local`).
+    var name: String { get }
+
+    /// The models this provider can serve now.
+    func models() async throws -> [ModelInfo]
+
+    /// Models loaded now, with their activity (empty for providers that load nothing).
+    func loadedModels() async -> [LoadedModel]
+
+    /// Whether this provider serves `model` (a name or a path).
+    func serves(_ model: String) async -> Bool
+
+    /// Starts a generation. The stream yields `.text` pieces and ends with one `.done`;
+    /// it finishes with a `HearthError` on failure. Ending the iteration (or cancelling the
+    /// task that iterates) cancels the generation at once.
+    /// - Throws: `HearthError` when the request cannot start (unknown model, model fails to load).
+    func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error>
+
+    /// Embeds each input. Throws `HearthError` (unknown model, input too long).
+    func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult
+}

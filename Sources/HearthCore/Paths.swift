@@ -1,0 +1,37 @@
+import Foundation
+
+/// Where Hearth keeps its files. `HEARTH_HOME` puts everything in one folder; otherwise
+/// the XDG base directories are used.
+public struct Paths: Sendable, Equatable {
+    public var config: URL
+    public var data: URL
+    public var cache: URL
+
+    /// The model store: `blobs/sha256-HEX` and `manifests/NAME/TAG.json`.
+    public var models: URL { data.appending(path: "models", directoryHint: .isDirectory) }
+
+    public init(config: URL, data: URL, cache: URL) {
+        self.config = config
+        self.data = data
+        self.cache = cache
+    }
+
+    /// Paths from an environment (the process's by default).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if let home = environment["HEARTH_HOME"], !home.isEmpty {
+            let root = URL(filePath: home, directoryHint: .isDirectory)
+            self.init(config: root, data: root, cache: root.appending(path: "cache", directoryHint: .isDirectory))
+            return
+        }
+        let user = environment["HOME"].map { URL(filePath: $0, directoryHint: .isDirectory) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        func base(_ variable: String, _ fallback: String) -> URL {
+            if let value = environment[variable], !value.isEmpty { return URL(filePath: value, directoryHint: .isDirectory) }
+            return user.appending(path: fallback, directoryHint: .isDirectory)
+        }
+        self.init(
+            config: base("XDG_CONFIG_HOME", ".config").appending(path: "hearth", directoryHint: .isDirectory),
+            data: base("XDG_DATA_HOME", ".local/share").appending(path: "hearth", directoryHint: .isDirectory),
+            cache: base("XDG_CACHE_HOME", ".cache").appending(path: "hearth", directoryHint: .isDirectory))
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import HearthCore
+internal import CLlama
+
+/// Renders a conversation into prompt text with llama.cpp's built-in template engine.
+///
+/// The model's own template is used when it has one that llama.cpp recognises. A model
+/// without one gets the turn format of its architecture (Gemma turns for `gemma*`), never
+/// a silent ChatML that the model was not trained on.
+struct ChatTemplate: Sendable {
+    /// What is passed to `llama_chat_apply_template`: a template text or a built-in name.
+    let source: String
+    /// For people: `the model's own (chatml)`, `gemma (by architecture)`.
+    let description: String
+    /// A default system prompt the model's Jinja template adds when a conversation has none.
+    let defaultSystemPrompt: String?
+
+    /// Built-in template names by architecture, for models whose file carries no template.
+    static let byArchitecture: [String: String] = [
+        "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3n": "gemma",
+        "phi3": "phi3", "llama4": "llama4", "command-r": "command-r", "deepseek2": "deepseek2",
+        "exaone": "exaone3", "granite": "granite", "chatglm": "chatglm4",
+    ]
+
+    init(embedded: String?, architecture: String) {
+        if let embedded, let name = Self.detect(embedded) {
+            source = embedded
+            description = "the model's own (\(name))"
+            defaultSystemPrompt = Self.defaultSystemPrompt(in: embedded)
+        } else {
+            let name = Self.byArchitecture[architecture] ?? "chatml"
+            source = name
+            let why = embedded == nil ? "the file has none" : "the file's template is not recognised"
+            description = "\(name) (by architecture \(architecture); \(why))"
+            defaultSystemPrompt = nil
+        }
+    }
+
+    /// Renders `messages` and opens the assistant's turn.
+    /// - Throws: `HearthError.invalidRequest` when llama.cpp cannot apply the template.
+    func render(_ messages: [ChatMessage]) throws -> String {
+        var messages = messages
+        if let defaultSystemPrompt, !messages.contains(where: { $0.role == .system }) {
+            messages.insert(ChatMessage(role: .system, content: defaultSystemPrompt), at: 0)
+        }
+        let roles = messages.map { strdup($0.role.rawValue) }
+        let contents = messages.map { strdup($0.content) }
+        defer {
+            roles.forEach { free($0) }
+            contents.forEach { free($0) }
+        }
+        var chat = zip(roles, contents).map { llama_chat_message(role: $0, content: $1) }
+        var capacity = messages.reduce(1024) { $0 + 2 * $1.content.utf8.count }
+        var buffer = [CChar](repeating: 0, count: capacity)
+        var count = llama_chat_apply_template(source, &chat, chat.count, true, &buffer, Int32(capacity))
+        if count > capacity {
+            capacity = Int(count) + 1
+            buffer = [CChar](repeating: 0, count: capacity)
+            count = llama_chat_apply_template(source, &chat, chat.count, true, &buffer, Int32(capacity))
+        }
+        guard count >= 0 else { throw HearthError.invalidRequest("the model's chat template cannot render this conversation") }
+        return String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The built-in name llama.cpp maps a template text to, or nil when it does not know it.
+    static func detect(_ template: String) -> String? {
+        var chat = [llama_chat_message]()
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard llama_chat_apply_template(template, &chat, 0, true, &buffer, Int32(buffer.count)) >= 0 else { return nil }
+        // Identify which family by rendering one message with each built-in name.
+        let probe = "probe"
+        let mine = renderProbe(template, probe)
+        for name in builtinNames() where renderProbe(name, probe) == mine {
+            return name
+        }
+        return "recognised"
+    }
+
+    /// The literal system prompt a Jinja template inserts when there is no system message
+    /// (SmolLM2's "You are a helpful AI assistant named SmolLM…"), found in its text.
+    static func defaultSystemPrompt(in template: String) -> String? {
+        // Matches '<|im_start|>system⏎TEXT<|im_end|>' written as a literal string in the
+        // template, with the line break either real or escaped as \n.
+        guard let start = template.range(of: "'<|im_start|>system") else { return nil }
+        var rest = template[start.upperBound...]
+        if rest.hasPrefix("\\n") {
+            rest = rest.dropFirst(2)
+        } else if rest.hasPrefix("\n") {
+            rest = rest.dropFirst()
+        } else {
+            return nil
+        }
+        guard let end = rest.range(of: "<|im_end|>") else { return nil }
+        let text = String(rest[..<end.lowerBound])
+        guard !text.contains("'"), !text.contains("{"), !text.isEmpty else { return nil }
+        return text
+    }
+
+    private static func builtinNames() -> [String] {
+        var pointers = [UnsafePointer<CChar>?](repeating: nil, count: 128)
+        let count = llama_chat_builtin_templates(&pointers, pointers.count)
+        return pointers.prefix(Int(max(0, count))).compactMap { $0.map { String(cString: $0) } }
+    }
+
+    private static func renderProbe(_ source: String, _ text: String) -> String? {
+        let role = strdup("user")
+        let content = strdup(text)
+        defer {
+            free(role)
+            free(content)
+        }
+        var chat = [llama_chat_message(role: role, content: content)]
+        var buffer = [CChar](repeating: 0, count: 512)
+        let count = llama_chat_apply_template(source, &chat, 1, true, &buffer, Int32(buffer.count))
+        guard count >= 0, count < buffer.count else { return nil }
+        return String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

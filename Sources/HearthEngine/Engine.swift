@@ -1,0 +1,129 @@
+import Foundation
+import HearthCore
+internal import CLlama
+
+/// How a loaded model is run.
+public struct EngineOptions: Sendable, Equatable {
+    /// Sequences served at the same time (llama.cpp sequences in one context).
+    public var parallel: Int
+    /// Context size of each sequence, in tokens (capped at the model's training context).
+    public var contextPerSequence: Int
+    /// CPU threads for llama.cpp.
+    public var threads: Int
+    /// Most tokens decoded in one step (prompt chunks plus one per running sequence).
+    public var batchSize: Int
+
+    public init(parallel: Int = 4, contextPerSequence: Int = 2048, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 512) {
+        self.parallel = max(1, parallel)
+        self.contextPerSequence = max(64, contextPerSequence)
+        self.threads = max(1, threads)
+        self.batchSize = max(self.parallel, batchSize)
+    }
+}
+
+/// What `hearth models show` prints about a GGUF file.
+public struct ModelDetails: Sendable, Equatable {
+    public var path: String
+    public var architecture: String
+    /// llama.cpp's summary, such as `llama 135M Q4_1`.
+    public var summary: String
+    public var parameters: UInt64
+    public var quantization: String
+    public var contextLength: Int
+    public var embeddingLength: Int
+    public var fileSize: Int64
+    /// Which chat template Hearth applies, and why.
+    public var chatTemplate: String
+}
+
+/// One model loaded in-process through llama.cpp, with a batch loop on its own thread that
+/// serves several generations at once (one llama.cpp sequence each) and embeddings.
+///
+/// Call `shutdown()` when done: it stops the loop and frees the model.
+public final class Engine: Sendable {
+    public let details: ModelDetails
+    /// The context each sequence really has, in tokens.
+    public let contextPerSequence: Int
+    public let options: EngineOptions
+    private let loop: BatchLoop
+
+    private init(model: LlamaModel, options: EngineOptions) throws {
+        let template = ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture)
+        loop = try BatchLoop(model: model, template: template, options: options)
+        details = Self.details(of: model, template: template)
+        contextPerSequence = loop.contextPerSequence
+        self.options = options
+        loop.start()
+    }
+
+    /// Loads `path` and starts its batch loop. Loading runs on a dedicated thread.
+    /// - Throws: `HearthError.modelLoadFailed` when the file is missing or not a usable GGUF.
+    public static func load(path: String, options: EngineOptions = .init()) async throws -> Engine {
+        try await runOnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
+    }
+
+    /// Reads a model's metadata without starting anything (weights are memory-mapped, not read).
+    public static func inspect(path: String) async throws -> ModelDetails {
+        try await runOnThread("hearth-inspect") {
+            let model = try LlamaModel(path: path)
+            return details(of: model, template: ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture))
+        }
+    }
+
+    /// Sequences generating now.
+    public var activeSequences: Int { loop.activeSequences }
+    /// Requests waiting for a free sequence.
+    public var queuedRequests: Int { loop.queuedRequests }
+
+    /// Starts generating. The stream yields text pieces and ends with `.done`; cancelling
+    /// the consuming task, or dropping the stream, frees the sequence at once.
+    /// Errors (`HearthError.contextLengthExceeded`, …) end the stream.
+    public func generate(_ prompt: Prompt, params: GenerationParams = .init()) -> AsyncThrowingStream<TokenEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let job = GenerationJob(prompt: prompt, params: params, continuation: continuation)
+        continuation.onTermination = { [loop] termination in
+            if case .cancelled = termination {
+                job.cancel()
+                loop.wake()
+            }
+        }
+        loop.submit(.generate(job))
+        return stream
+    }
+
+    /// Embeds each input with the model's pooling (mean for generative models), L2-normalised.
+    /// - Throws: `HearthError.contextLengthExceeded` when an input is longer than the context.
+    public func embed(_ inputs: [String]) async throws -> EmbeddingResult {
+        try await withCheckedThrowingContinuation { continuation in
+            loop.submit(.embed(EmbeddingJob(inputs: inputs, continuation: continuation)))
+        }
+    }
+
+    /// Stops the batch loop (running generations end with an error) and frees the model.
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in
+            loop.stop { continuation.resume() }
+        }
+    }
+
+    private static func details(of model: LlamaModel, template: ChatTemplate) -> ModelDetails {
+        let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let summary = model.summary
+        return ModelDetails(
+            path: model.path, architecture: model.architecture, summary: summary,
+            parameters: model.parameterCount,
+            quantization: summary.split(separator: " ").dropFirst(2).joined(separator: " "),
+            contextLength: model.contextTrain, embeddingLength: model.embeddingLength, fileSize: size,
+            chatTemplate: template.description)
+    }
+}
+
+/// Runs blocking work on a new thread, off Swift's cooperative pool.
+func runOnThread<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

@@ -1,0 +1,31 @@
+import HearthCore
+import Synchronization
+
+/// A generation waiting for, or holding, a sequence in the batch loop.
+final class GenerationJob: Sendable {
+    let prompt: Prompt
+    let params: GenerationParams
+    let continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
+    private let cancelled = Atomic<Bool>(false)
+
+    init(prompt: Prompt, params: GenerationParams, continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation) {
+        self.prompt = prompt
+        self.params = params
+        self.continuation = continuation
+    }
+
+    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+    func cancel() { cancelled.store(true, ordering: .releasing) }
+}
+
+/// Inputs to embed, answered through a continuation.
+struct EmbeddingJob: Sendable {
+    let inputs: [String]
+    let continuation: CheckedContinuation<EmbeddingResult, any Error>
+}
+
+/// Work handed to the batch loop thread.
+enum EngineWork: Sendable {
+    case generate(GenerationJob)
+    case embed(EmbeddingJob)
+}

@@ -1,0 +1,34 @@
+import HearthCore
+internal import CLlama
+
+/// Builds llama.cpp sampler chains from request parameters, with llama-server's defaults.
+enum Sampler {
+    static let defaultTemperature = 0.8
+    static let defaultTopK = 40
+    static let defaultTopP = 0.95
+    static let defaultMinP = 0.05
+    static let penaltyWindow: Int32 = 64
+
+    /// A new chain; the caller frees it with `llama_sampler_free`. Temperature 0 is greedy.
+    static func make(_ params: GenerationParams, vocabularySize: Int32) -> UnsafeMutablePointer<llama_sampler> {
+        let chain = llama_sampler_chain_init(llama_sampler_chain_default_params())!
+        let repeatPenalty = Float(params.repeatPenalty ?? 1)
+        let presence = Float(params.presencePenalty ?? 0)
+        let frequency = Float(params.frequencyPenalty ?? 0)
+        if repeatPenalty != 1 || presence != 0 || frequency != 0 {
+            llama_sampler_chain_add(chain, llama_sampler_init_penalties(vocabularySize, penaltyWindow, repeatPenalty, frequency, presence))
+        }
+        let temperature = params.temperature ?? defaultTemperature
+        if temperature <= 0 {
+            llama_sampler_chain_add(chain, llama_sampler_init_greedy())
+            return chain
+        }
+        let topK = params.topK ?? defaultTopK
+        if topK > 0 { llama_sampler_chain_add(chain, llama_sampler_init_top_k(Int32(topK))) }
+        llama_sampler_chain_add(chain, llama_sampler_init_top_p(Float(params.topP ?? defaultTopP), 1))
+        llama_sampler_chain_add(chain, llama_sampler_init_min_p(Float(params.minP ?? defaultMinP), 1))
+        llama_sampler_chain_add(chain, llama_sampler_init_temp(Float(temperature)))
+        llama_sampler_chain_add(chain, llama_sampler_init_dist(params.seed ?? UInt32.random(in: 0..<UInt32.max)))
+        return chain
+    }
+}

@@ -1,0 +1,41 @@
+import HearthCore
+import HearthModels
+
+/// The one path every generation takes, whatever API it came in through:
+/// resolve the model → router → provider → token stream. Adapters (OpenAI, later Ollama)
+/// translate into and out of it and do nothing else.
+public struct ChatPipeline: Sendable {
+    public let router: ProviderRouter
+    /// Used when a request names no model.
+    public let defaultModel: String
+
+    public init(router: ProviderRouter, defaultModel: String) {
+        self.router = router
+        self.defaultModel = Self.canonicalName(defaultModel)
+    }
+
+    /// Starts a generation; see `InferenceProvider.generate`.
+    public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        try request.params.validate()
+        return try await router.provider(for: request.model).generate(request)
+    }
+
+    /// The name a model is known by everywhere (answers, metrics): `name:tag`, `:latest`
+    /// added when the tag is left out, as Ollama does; file paths stay as they are.
+    public static func canonicalName(_ model: String) -> String {
+        ModelStore.isPath(model) ? model : ModelStore.canonical(model)
+    }
+
+    /// Embeds the inputs with the model the request names.
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        try await router.provider(for: request.model).embed(request)
+    }
+
+    public func loadedModels() async -> [LoadedModel] {
+        await router.loadedModels()
+    }
+
+    public func models() async throws -> [ModelInfo] {
+        try await router.models()
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HearthCore
+import HearthEngine
+import HearthModels
+
+/// Serves models from the local store (or GGUF paths) with the in-process llama.cpp engine.
+/// A model is loaded on first use, once, however many requests ask for it at the same time.
+public actor LocalProvider: InferenceProvider {
+    public nonisolated let name = "local"
+    public let store: ModelStore
+    public let options: EngineOptions
+    private var engines: [String: Task<Engine, any Error>] = [:]
+
+    public init(store: ModelStore, options: EngineOptions) {
+        self.store = store
+        self.options = options
+    }
+
+    /// The key a model is loaded under: `name:tag` for store names, the path for files.
+    public nonisolated static func key(_ model: String) -> String {
+        ModelStore.isPath(model) ? model : ModelStore.canonical(model)
+    }
+
+    /// Loads `model` (a store name or a file path) if it is not loaded yet. File paths are
+    /// served only once loaded this way, by whoever runs the server, never by a request.
+    /// - Throws: `HearthError.modelNotFound`, or `.modelLoadFailed` when the file is unusable.
+    @discardableResult
+    public func load(_ model: String) async throws -> Engine {
+        try await engine(for: model, allowingPaths: true)
+    }
+
+    /// The running engine for `model`, loading store models on first use.
+    /// - Throws: `HearthError.modelNotFound`, or `.modelLoadFailed` when the file is unusable.
+    public func engine(for model: String) async throws -> Engine {
+        try await engine(for: model, allowingPaths: false)
+    }
+
+    private func engine(for model: String, allowingPaths: Bool) async throws -> Engine {
+        let key = Self.key(model)
+        if let loading = engines[key] {
+            return try await loading.value
+        }
+        guard allowingPaths || !ModelStore.isPath(model) else { throw HearthError.modelNotFound(model) }
+        let path = try store.resolve(model).path
+        let options = options
+        let loading = Task { try await Engine.load(path: path, options: options) }
+        engines[key] = loading
+        do {
+            return try await loading.value
+        } catch {
+            engines[key] = nil
+            throw error
+        }
+    }
+
+    /// Loaded models and their engines, by name.
+    public func loaded() async -> [(name: String, engine: Engine)] {
+        var result: [(String, Engine)] = []
+        for (key, task) in engines.sorted(by: { $0.key < $1.key }) {
+            if let engine = try? await task.value { result.append((key, engine)) }
+        }
+        return result
+    }
+
+    public func loadedModels() async -> [LoadedModel] {
+        await loaded().map {
+            LoadedModel(
+                name: $0.name, provider: name, activeSequences: $0.engine.activeSequences, parallel: $0.engine.options.parallel,
+                queued: $0.engine.queuedRequests, contextPerSequence: $0.engine.contextPerSequence)
+        }
+    }
+
+    public func models() async throws -> [ModelInfo] {
+        var infos = try store.list().map {
+            ModelInfo(id: $0.name, provider: name, created: Int($0.modified.timeIntervalSince1970), size: $0.size)
+        }
+        for key in engines.keys.sorted() where ModelStore.isPath(key) {
+            infos.append(ModelInfo(id: key, provider: name, created: 0, size: nil))
+        }
+        return infos
+    }
+
+    public func serves(_ model: String) async -> Bool {
+        engines[Self.key(model)] != nil || (!ModelStore.isPath(model) && (try? store.resolve(model)) != nil)
+    }
+
+    public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        try await engine(for: request.model).generate(request.prompt, params: request.params)
+    }
+
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        try await engine(for: request.model).embed(request.inputs)
+    }
+
+    /// Stops every engine and forgets it.
+    public func shutdown() async {
+        let all = engines
+        engines = [:]
+        for task in all.values {
+            if let engine = try? await task.value { await engine.shutdown() }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import HearthCore
+import HearthProviders
+import Hummingbird
+
+/// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
+/// route groups. Handlers only translate; the pipeline does the work.
+public enum HTTPServer {
+    public static func router(pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: ErrorMiddleware())
+        if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }
+        SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
+        OpenAIRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        return router
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HearthCore
+import Synchronization
+
+/// Hearth's Prometheus metrics, rendered in the text exposition format by `GET /metrics`.
+public final class Metrics: Sendable {
+    /// Upper bounds, in seconds, of the latency histograms' buckets.
+    static let buckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+    private struct Histogram {
+        var counts = [Int](repeating: 0, count: Metrics.buckets.count)
+        var sum = 0.0
+        var count = 0
+
+        mutating func observe(_ value: Double) {
+            for (index, bound) in Metrics.buckets.enumerated() where value <= bound { counts[index] += 1 }
+            sum += value
+            count += 1
+        }
+    }
+
+    private struct State {
+        var requests: [String: Int] = [:]  // rendered label set → count
+        var latency: [String: Histogram] = [:]
+        var timeToFirstToken: [String: Histogram] = [:]
+        var promptTokens: [String: Int] = [:]
+        var completionTokens: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Counts one finished HTTP request and its latency.
+    public func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+        let labels = "method=\"\(method)\",route=\"\(Self.escape(route))\",status=\"\(status)\""
+        let routeLabels = "route=\"\(Self.escape(route))\""
+        state.withLock {
+            $0.requests[labels, default: 0] += 1
+            $0.latency[routeLabels, default: Histogram()].observe(seconds)
+        }
+    }
+
+    /// Records tokens used by one generation or embedding request.
+    public func recordTokens(model: String, prompt: Int, completion: Int) {
+        let labels = "model=\"\(Self.escape(model))\""
+        state.withLock {
+            $0.promptTokens[labels, default: 0] += prompt
+            $0.completionTokens[labels, default: 0] += completion
+        }
+    }
+
+    /// Records the time from a request's arrival to its first generated text.
+    public func recordTimeToFirstToken(model: String, seconds: Double) {
+        let labels = "model=\"\(Self.escape(model))\""
+        state.withLock { $0.timeToFirstToken[labels, default: Histogram()].observe(seconds) }
+    }
+
+    /// The Prometheus text exposition of every metric; `loaded` gives the engine gauges.
+    public func render(loaded: [LoadedModel] = []) -> String {
+        let snapshot = state.withLock { $0 }
+        var out = ""
+        func counter(_ name: String, _ help: String, _ values: [String: Int]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for (labels, value) in values.sorted(by: { $0.key < $1.key }) { out += "\(name){\(labels)} \(value)\n" }
+        }
+        func histogram(_ name: String, _ help: String, _ values: [String: Histogram]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+            for (labels, histogram) in values.sorted(by: { $0.key < $1.key }) {
+                for (index, bound) in Self.buckets.enumerated() {
+                    out += "\(name)_bucket{\(labels),le=\"\(bound)\"} \(histogram.counts[index])\n"
+                }
+                out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(histogram.count)\n"
+                out += "\(name)_sum{\(labels)} \(histogram.sum)\n\(name)_count{\(labels)} \(histogram.count)\n"
+            }
+        }
+        counter("hearth_http_requests_total", "HTTP requests by route and status.", snapshot.requests)
+        histogram("hearth_http_request_duration_seconds", "HTTP request latency.", snapshot.latency)
+        counter("hearth_prompt_tokens_total", "Prompt tokens processed.", snapshot.promptTokens)
+        counter("hearth_completion_tokens_total", "Tokens generated.", snapshot.completionTokens)
+        histogram("hearth_time_to_first_token_seconds", "Time from request to first generated text.", snapshot.timeToFirstToken)
+        func gauge(_ name: String, _ help: String, _ value: (LoadedModel) -> Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model))\n" }
+        }
+        gauge("hearth_active_sequences", "Sequences generating now.", \.activeSequences)
+        gauge("hearth_queued_requests", "Requests waiting for a free sequence.", \.queued)
+        gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.", \.parallel)
+        return out
+    }
+
+    private static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

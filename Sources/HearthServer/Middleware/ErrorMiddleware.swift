@@ -1,0 +1,18 @@
+import HearthCore
+import Hummingbird
+
+/// Turns every error a handler throws into `APIError`, so that all failures, including
+/// Hummingbird's own (unknown route, body too large), answer in OpenAI's shape.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            throw APIError(HearthError(.notFound, "no route for \(request.method) \(request.uri.path)"))
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(HearthError(.bodyTooLarge, "the request body is larger than the server accepts (HEARTH_MAX_BODY)"))
+        } catch {
+            throw APIError(error)
+        }
+    }
+}

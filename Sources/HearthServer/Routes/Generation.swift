@@ -1,0 +1,91 @@
+import Foundation
+import HearthCore
+import HearthProviders
+import HearthWire
+import Hummingbird
+import NIOCore
+
+/// A generation whose first event has already arrived, so that failures before any text
+/// (unknown model, prompt too long) become proper HTTP errors instead of a broken stream.
+struct Generation: Sendable {
+    /// What adapters turn into wire events.
+    enum Event {
+        case start
+        case text(String)
+        case done(FinishReason, Usage)
+    }
+
+    private let first: TokenEvent?
+    private let rest: Box
+    private let model: String
+    private let metrics: Metrics
+    private let started: ContinuousClock.Instant
+
+    /// The stream's iterator, moved into the response writer once.
+    private final class Box: @unchecked Sendable {
+        var iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator
+        init(_ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator) { self.iterator = iterator }
+    }
+
+    static func start(pipeline: ChatPipeline, request: GenerationRequest, metrics: Metrics) async throws -> Generation {
+        let started = ContinuousClock.now
+        var iterator = try await pipeline.generate(request).makeAsyncIterator()
+        let first = try await iterator.next()
+        return Generation(first: first, rest: Box(iterator), model: request.model, metrics: metrics, started: started)
+    }
+
+    private func next(_ isFirst: Bool) async throws -> TokenEvent? {
+        let event = isFirst ? first : try await rest.iterator.next()
+        switch event {
+        case .text where isFirst:
+            let elapsed = ContinuousClock.now - started
+            metrics.recordTimeToFirstToken(model: model, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        case .done(_, let usage):
+            metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
+        default: break
+        }
+        return event
+    }
+
+    /// Waits for the whole answer.
+    func collect() async throws -> (String, FinishReason, Usage) {
+        var text = ""
+        var isFirst = true
+        while let event = try await next(isFirst) {
+            isFirst = false
+            switch event {
+            case .text(let piece): text += piece
+            case .done(let reason, let usage): return (text, reason, usage)
+            }
+        }
+        throw HearthError(.internalError, "the generation ended without finishing")
+    }
+
+    /// A `text/event-stream` response; `encode` turns each event into SSE blocks. Ends with
+    /// `data: [DONE]`; an error after the start is sent as an error event. A client that goes
+    /// away makes the next write fail, which ends the generation.
+    func sse(_ encode: @escaping @Sendable (Event) throws -> [String]) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            func send(_ blocks: [String]) async throws {
+                for block in blocks { try await writer.write(ByteBuffer(string: block)) }
+            }
+            do {
+                try await send(encode(.start))
+                var isFirst = true
+                while let event = try await next(isFirst) {
+                    isFirst = false
+                    switch event {
+                    case .text(let text): try await send(encode(.text(text)))
+                    case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
+                    }
+                }
+            } catch {
+                let body = APIError(error).body
+                try? await send([ServerSentEvents.event(body)])
+            }
+            try await send([ServerSentEvents.done])
+            try await writer.finish(nil)
+        })
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HearthCore
+import HearthProviders
+import HearthWire
+import Hummingbird
+import NIOCore
+
+/// `/v1/*`: OpenAI's API, translated into the chat pipeline and back.
+struct OpenAIRoutes<Context: RequestContext>: Sendable {
+    let pipeline: ChatPipeline
+    let metrics: Metrics
+    let maxBodyBytes: Int
+
+    func add(to router: Router<Context>) {
+        router.post("/v1/chat/completions") { request, _ in try await chatCompletions(request) }
+        router.post("/v1/completions") { request, _ in try await completions(request) }
+        router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
+        router.get("/v1/models") { _, _ in try await json(OpenAI.ModelList(pipeline.models())) }
+        router.get("/v1/models/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            guard let model = try await pipeline.models().first(where: { $0.id == id || $0.id == id + ":latest" }) else {
+                throw HearthError.modelNotFound(id)
+            }
+            return try json(OpenAI.ModelList.Model(model))
+        }
+    }
+
+    func chatCompletions(_ request: Request) async throws -> Response {
+        try await withBody(request) { body in
+            let wire = try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: body)
+            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+            let id = "chatcmpl-" + Self.randomID()
+            let created = Int(Date().timeIntervalSince1970)
+            let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+            guard wire.stream == true else {
+                let (text, reason, usage) = try await generation.collect()
+                return try json(OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
+            }
+            let includeUsage = wire.streamOptions?.includeUsage == true
+            return generation.sse { event in
+                switch event {
+                case .start:
+                    return [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))]
+                case .text(let text):
+                    return [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))]
+                case .done(let reason, let usage):
+                    var events = [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(), finishReason: reason))]
+                    if includeUsage {
+                        events.append(try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, usage: usage)))
+                    }
+                    return events
+                }
+            }
+        }
+    }
+
+    func completions(_ request: Request) async throws -> Response {
+        try await withBody(request) { body in
+            let wire = try WireDecoder.decode(OpenAI.CompletionRequest.self, from: body)
+            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+            let id = "cmpl-" + Self.randomID()
+            let created = Int(Date().timeIntervalSince1970)
+            let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+            guard wire.stream == true else {
+                let (text, reason, usage) = try await generation.collect()
+                return try json(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
+            }
+            let includeUsage = wire.streamOptions?.includeUsage == true
+            return generation.sse { event in
+                switch event {
+                case .start:
+                    return []
+                case .text(let text):
+                    return [try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))]
+                case .done(let reason, let usage):
+                    var events = [try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: "", finishReason: reason)], usage: nil))]
+                    if includeUsage {
+                        events.append(try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [], usage: usage)))
+                    }
+                    return events
+                }
+            }
+        }
+    }
+
+    func embeddings(_ request: Request) async throws -> Response {
+        try await withBody(request) { body in
+            let wire = try WireDecoder.decode(OpenAI.EmbeddingRequest.self, from: body)
+            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+            let result = try await pipeline.embed(native)
+            metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
+            return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
+        }
+    }
+
+    /// Reads the body (up to the limit) and runs `handle` with it.
+    ///
+    /// A streaming client that goes away is noticed at the next write, which ends its
+    /// generation. A non-streaming one is not noticed until the answer is complete:
+    /// Hummingbird's inbound-close handler blocks on keep-alive connections.
+    private func withBody(_ request: Request, _ handle: (Data) async throws -> Response) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: maxBodyBytes)
+        return try await handle(Data(buffer: buffer))
+    }
+
+    /// The request with its model under the name used everywhere (`smollm2` → `smollm2:latest`).
+    private func canonical<Request: ModelRequest>(_ request: Request) -> Request {
+        var request = request
+        request.model = ChatPipeline.canonicalName(request.model)
+        return request
+    }
+
+    static func randomID() -> String {
+        String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+    }
+}
+
+/// A JSON response.
+func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+/// Native requests that name a model.
+protocol ModelRequest {
+    var model: String { get set }
+}
+
+extension GenerationRequest: ModelRequest {}
+extension EmbeddingRequest: ModelRequest {}

@@ -1,0 +1,232 @@
+import Foundation
+import HearthCore
+
+/// OpenAI wire types: the `/v1/*` request and response bodies, and their translation into
+/// Hearth's native requests. Unknown fields are ignored, as OpenAI clients send many.
+public enum OpenAI {}
+
+extension OpenAI {
+    /// One message of a chat request; `content` may be a string, text parts or null.
+    public struct Message: Codable, Sendable {
+        public var role: String
+        public var content: String
+
+        public init(role: String, content: String) {
+            self.role = role
+            self.content = content
+        }
+
+        enum CodingKeys: String, CodingKey { case role, content }
+
+        struct Part: Decodable {
+            var type: String
+            var text: String?
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            role = try container.decode(String.self, forKey: .role)
+            if try container.decodeNil(forKey: .content) {
+                content = ""
+            } else if let text = try? container.decode(String.self, forKey: .content) {
+                content = text
+            } else if let parts = try? container.decode([Part].self, forKey: .content) {
+                guard parts.allSatisfy({ $0.type == "text" }) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .content, in: container, debugDescription: "only text content parts are supported")
+                }
+                content = parts.compactMap(\.text).joined()
+            } else {
+                throw DecodingError.typeMismatch(
+                    String.self, .init(codingPath: container.codingPath + [CodingKeys.content], debugDescription: "string or array of text parts"))
+            }
+        }
+
+        /// The native message; `developer` counts as `system`.
+        func native(at index: Int) throws -> ChatMessage {
+            let mapped = role == "developer" ? "system" : role
+            guard let role = ChatRole(rawValue: mapped) else {
+                throw HearthError.invalidRequest(
+                    "'messages[\(index)].role' must be system, developer, user, assistant or tool", field: "messages[\(index)].role")
+            }
+            return ChatMessage(role: role, content: content)
+        }
+    }
+
+    public struct StreamOptions: Codable, Sendable {
+        public var includeUsage: Bool?
+        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+    }
+
+    /// `POST /v1/chat/completions`.
+    public struct ChatCompletionRequest: Codable, Sendable {
+        public var model: String?
+        public var messages: [Message]
+        public var stream: Bool?
+        public var streamOptions: StreamOptions?
+        public var maxTokens: Int?
+        public var maxCompletionTokens: Int?
+        public var temperature: Double?
+        public var topP: Double?
+        public var topK: Int?
+        public var minP: Double?
+        public var repeatPenalty: Double?
+        public var presencePenalty: Double?
+        public var frequencyPenalty: Double?
+        public var seed: Int64?
+        public var stop: OneOrMany<String>?
+        public var n: Int?
+        public var tools: [Unsupported]?
+        public var responseFormat: ResponseFormat?
+        public var logprobs: Bool?
+
+        public struct ResponseFormat: Codable, Sendable {
+            public var type: String
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case model, messages, stream, temperature, seed, stop, n, tools, logprobs
+            case responseFormat = "response_format"
+            case streamOptions = "stream_options", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
+            case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"
+            case presencePenalty = "presence_penalty", frequencyPenalty = "frequency_penalty"
+        }
+
+        /// The native request; `defaultModel` is used when the body names none.
+        /// - Throws: `HearthError.invalidRequest` naming the field at fault.
+        public func native(defaultModel: String) throws -> GenerationRequest {
+            guard !messages.isEmpty else { throw HearthError.invalidRequest("'messages' must not be empty", field: "messages") }
+            if let n, n != 1 { throw HearthError.invalidRequest("only n=1 is supported", field: "n") }
+            if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
+            if let responseFormat, responseFormat.type != "text" {
+                throw HearthError.invalidRequest("only the 'text' response format is supported yet", field: "response_format")
+            }
+            if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
+            let params = try OpenAI.params(
+                maxTokens: maxCompletionTokens ?? maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP,
+                repeatPenalty: repeatPenalty, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
+                seed: seed, stop: stop)
+            return GenerationRequest(
+                model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params)
+        }
+    }
+
+    static func params(
+        maxTokens: Int?, temperature: Double?, topP: Double?, topK: Int?, minP: Double?, repeatPenalty: Double?,
+        presencePenalty: Double?, frequencyPenalty: Double?, seed: Int64?, stop: OneOrMany<String>?
+    ) throws -> GenerationParams {
+        let params = GenerationParams(
+            maxTokens: maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP, repeatPenalty: repeatPenalty,
+            presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
+            seed: seed.map { UInt32(truncatingIfNeeded: $0) }, stop: stop?.values ?? [])
+        try params.validate()
+        return params
+    }
+
+    public struct Usage: Codable, Sendable, Equatable {
+        public var promptTokens: Int
+        public var completionTokens: Int
+        public var totalTokens: Int
+
+        public init(_ usage: HearthCore.Usage) {
+            promptTokens = usage.promptTokens
+            completionTokens = usage.completionTokens
+            totalTokens = usage.totalTokens
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case promptTokens = "prompt_tokens", completionTokens = "completion_tokens", totalTokens = "total_tokens"
+        }
+    }
+
+    /// The non-streaming answer of `/v1/chat/completions`.
+    public struct ChatCompletion: Codable, Sendable {
+        public struct Choice: Codable, Sendable {
+            public var index: Int
+            public var message: Message
+            public var finishReason: String?
+            public var logprobs: String?
+            enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(index, forKey: .index)
+                try container.encode(message, forKey: .message)
+                try container.encode(finishReason, forKey: .finishReason)
+                try container.encodeNil(forKey: .logprobs)
+            }
+        }
+        public var id: String
+        public var object = "chat.completion"
+        public var created: Int
+        public var model: String
+        public var choices: [Choice]
+        public var usage: Usage
+
+        public init(id: String, created: Int, model: String, text: String, finishReason: FinishReason, usage: HearthCore.Usage) {
+            self.id = id
+            self.created = created
+            self.model = model
+            choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: finishReason.rawValue)]
+            self.usage = Usage(usage)
+        }
+    }
+
+    /// One event of a streamed `/v1/chat/completions` answer.
+    public struct ChatCompletionChunk: Codable, Sendable {
+        public struct Delta: Codable, Sendable {
+            public var role: String?
+            public var content: String?
+
+            public init(role: String? = nil, content: String? = nil) {
+                self.role = role
+                self.content = content
+            }
+        }
+        public struct Choice: Codable, Sendable {
+            public var index: Int
+            public var delta: Delta
+            public var finishReason: String?
+            enum CodingKeys: String, CodingKey { case index, delta, finishReason = "finish_reason" }
+
+            public func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(index, forKey: .index)
+                try container.encode(delta, forKey: .delta)
+                try container.encode(finishReason, forKey: .finishReason)
+            }
+        }
+        public var id: String
+        public var object = "chat.completion.chunk"
+        public var created: Int
+        public var model: String
+        public var choices: [Choice]
+        public var usage: Usage?
+
+        public init(id: String, created: Int, model: String, delta: Delta, finishReason: FinishReason? = nil) {
+            self.id = id
+            self.created = created
+            self.model = model
+            choices = [Choice(index: 0, delta: delta, finishReason: finishReason?.rawValue)]
+        }
+
+        /// The last chunk when `stream_options.include_usage` is set: no choices, only usage.
+        public init(id: String, created: Int, model: String, usage: HearthCore.Usage) {
+            self.id = id
+            self.created = created
+            self.model = model
+            choices = []
+            self.usage = Usage(usage)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(object, forKey: .object)
+            try container.encode(created, forKey: .created)
+            try container.encode(model, forKey: .model)
+            try container.encode(choices, forKey: .choices)
+            try container.encode(usage, forKey: .usage)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import HearthCore
+
+/// `hearth`: serve, run and manage local models.
+@main
+struct Hearth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hearth",
+        abstract: "Run GGUF models locally and serve them over an OpenAI-compatible API.",
+        discussion: """
+            Examples:
+              hearth serve                        # serve smollm2:135m on 127.0.0.1:8420
+              hearth run smollm2:135m "Why is the sky blue?"
+              hearth chat gemma3:270m
+              hearth models list
+            """,
+        version: "0.1.0",
+        subcommands: [Serve.self, Run.self, Chat.self, Models.self])
+}
+
+/// Settings shared by every command that loads a model in-process.
+struct EngineFlags: ParsableArguments {
+    @Option(name: .long, help: "Context size of each sequence, in tokens (HEARTH_CONTEXT).")
+    var context: Int?
+
+    @Option(name: .long, help: "CPU threads for inference (HEARTH_THREADS).")
+    var threads: Int?
+
+    func validate() throws {
+        if let context, context < 64 { throw ValidationError("--context must be at least 64") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The environment's configuration with these flags applied.
+    func configuration() throws -> Configuration {
+        var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
+        if let context { configuration.contextPerSequence = context }
+        if let threads { configuration.threads = threads }
+        return configuration
+    }
+}
+
+/// Prints a failure the way users should see it and exits non-zero.
+func fail(_ error: any Error) -> ExitCode {
+    let message = (error as? HearthError)?.message ?? "\(error)"
+    FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+    return ExitCode.failure
+}

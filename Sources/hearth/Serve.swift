@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import HearthApp
+import HearthCore
+import Hummingbird
+import Logging
+
+extension Hearth {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve models over the OpenAI-compatible HTTP API.",
+            discussion: """
+                Loads the models, then listens (127.0.0.1:8420 by default). Binding any
+                other address needs at least one API key in HEARTH_API_KEYS.
+
+                Environment variables (flags win over them):
+                \(Configuration.variables.map { "  \($0.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.help) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+
+                Examples:
+                  hearth serve
+                  hearth serve --model gemma3:270m --port 9000
+                  HEARTH_API_KEYS=secret hearth serve --host 0.0.0.0
+                """)
+
+        @Option(name: .long, help: "Address to bind (default 127.0.0.1).")
+        var host: String?
+
+        @Option(name: .long, help: "Port to listen on (default 8420).")
+        var port: Int?
+
+        @Option(name: .long, help: "A model to load (name:tag or a .gguf path); repeat for several. The first is the default.")
+        var model: [String] = []
+
+        @Option(name: .long, help: "Sequences each model serves at once (HEARTH_PARALLEL).")
+        var parallel: Int?
+
+        @OptionGroup var engine: EngineFlags
+
+        @Option(name: .long, help: "Log level: trace, debug, info, warning, error.")
+        var logLevel: Logger.Level = .info
+
+        func validate() throws {
+            if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
+            if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        }
+
+        func run() async throws {
+            var configuration = try engine.configuration()
+            if let host { configuration.host = host }
+            if let port { configuration.port = port }
+            if !model.isEmpty { configuration.models = model }
+            if let parallel { configuration.parallel = parallel }
+            var logger = Logger(label: "hearth")
+            logger.logLevel = logLevel
+            do {
+                let app = try await HearthApplication.build(configuration, logger: logger)
+                try await app.runService()
+            } catch let error as HearthError {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

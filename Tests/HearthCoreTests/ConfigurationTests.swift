@@ -1,0 +1,64 @@
+import Foundation
+import HearthCore
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreLoopbackWithTheDefaultModel() throws {
+        let configuration = try Configuration(environment: ["HOME": "/home/u"])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8420)
+        #expect(configuration.models == ["smollm2:135m"])
+        #expect(configuration.paths.models.path == "/home/u/.local/share/hearth/models")
+        try configuration.validate()
+    }
+
+    @Test func environmentOverridesDefaults() throws {
+        let configuration = try Configuration(environment: [
+            "HEARTH_HOST": "0.0.0.0:9000", "HEARTH_MODELS": "gemma3:270m, smollm2:135m", "HEARTH_API_KEYS": "a,b",
+            "HEARTH_PARALLEL": "2", "HEARTH_CONTEXT": "1024", "HEARTH_HOME": "/srv/hearth",
+        ])
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.port == 9000)
+        #expect(configuration.models == ["gemma3:270m", "smollm2:135m"])
+        #expect(configuration.apiKeys == ["a", "b"])
+        #expect(configuration.parallel == 2)
+        #expect(configuration.contextPerSequence == 1024)
+        #expect(configuration.paths.models.path == "/srv/hearth/models")
+        try configuration.validate()
+    }
+
+    @Test func malformedValuesAreErrorsNamingTheVariable() {
+        #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_PARALLEL": "many"]) }
+        do {
+            _ = try Configuration(environment: ["HEARTH_CONTEXT": "-5"])
+            Issue.record("expected an error")
+        } catch let error as HearthError {
+            #expect(error.message.contains("HEARTH_CONTEXT"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func nonLoopbackBindNeedsAnAPIKey() throws {
+        var configuration = Configuration()
+        configuration.host = "0.0.0.0"
+        #expect(throws: HearthError.self) { try configuration.validate() }
+        configuration.apiKeys = ["k"]
+        try configuration.validate()
+    }
+
+    @Test func everyVariableIsDocumented() {
+        for variable in Configuration.variables {
+            #expect(variable.name.hasPrefix("HEARTH_"))
+            #expect(!variable.help.isEmpty)
+            #expect(!variable.defaultValue.isEmpty)
+        }
+    }
+
+    @Test func generationParamsRejectOutOfRangeValues() throws {
+        try GenerationParams(maxTokens: 1, temperature: 0, topP: 1).validate()
+        #expect(throws: HearthError.self) { try GenerationParams(temperature: 3).validate() }
+        #expect(throws: HearthError.self) { try GenerationParams(maxTokens: 0).validate() }
+        #expect(throws: HearthError.self) { try GenerationParams(stop: [""]).validate() }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import HearthCore
+import HearthModels
+import Testing
+
+@Suite struct ModelStoreTests {
+    let root = FileManager.default.temporaryDirectory.appending(path: "hearth-store-\(UUID().uuidString)")
+
+    func install(_ name: String, bytes: Int = 10) throws {
+        let hex = String(repeating: "ab", count: 32)
+        let blobs = root.appending(path: "blobs")
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try Data(count: bytes).write(to: blobs.appending(path: "sha256-\(hex)"))
+        let parts = name.split(separator: ":")
+        let folder = root.appending(path: "manifests/\(parts[0])")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let manifest = #"{"name":"\#(name)","format":"gguf","blob":"sha256:\#(hex)","size":\#(bytes)}"#
+        try Data(manifest.utf8).write(to: folder.appending(path: "\(parts[1]).json"))
+    }
+
+    @Test func resolvesNamesToBlobsAndListsThem() throws {
+        try install("tiny:1m")
+        try install("tiny:latest")
+        let store = ModelStore(root: root)
+        #expect(try store.resolve("tiny:1m").lastPathComponent.hasPrefix("sha256-"))
+        #expect(try store.entry("tiny")?.name == "tiny:latest")
+        #expect(try store.list().map(\.name) == ["tiny:1m", "tiny:latest"])
+        #expect(try store.list().first?.size == 10)
+    }
+
+    @Test func unknownNamesAndPathsAreModelNotFound() throws {
+        let store = ModelStore(root: root)
+        for name in ["nope:1b", "/nonexistent/model.gguf", "../escape:x"] {
+            do {
+                _ = try store.resolve(name)
+                Issue.record("expected modelNotFound for \(name)")
+            } catch let error as HearthError {
+                #expect(error.code == .modelNotFound)
+            }
+        }
+    }
+
+    @Test func aManifestWhoseBlobIsGoneIsAClearError() throws {
+        try install("gone:1")
+        try FileManager.default.removeItem(at: root.appending(path: "blobs"))
+        #expect(throws: HearthError.self) { try ModelStore(root: root).resolve("gone:1") }
+    }
+
+    @Test func pathsAreRecognised() {
+        #expect(ModelStore.isPath("/models/x.gguf"))
+        #expect(ModelStore.isPath("./x.gguf"))
+        #expect(ModelStore.isPath("x.gguf"))
+        #expect(!ModelStore.isPath("smollm2:135m"))
+    }
+}

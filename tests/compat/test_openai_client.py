@@ -1,0 +1,157 @@
+"""Hearth driven by the official `openai` Python package, as every existing client would."""
+import math
+import socket
+import subprocess
+import time
+
+import openai
+import pytest
+from openai import OpenAI
+
+from conftest import hearth_binary, stop
+
+MODEL = "smollm2:135m"
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=120)
+
+
+def test_models_lists_the_served_model(client):
+    ids = [m.id for m in client.models.list()]
+    assert MODEL in ids
+    assert client.models.retrieve(MODEL).id == MODEL
+
+
+def test_chat_completion_answers_sensibly(client):
+    reply = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Name three colors."}],
+        temperature=0, max_tokens=30)
+    assert all(c in reply.choices[0].message.content for c in ("Red", "Blue", "Green"))
+    assert reply.choices[0].message.role == "assistant"
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+
+
+def test_chat_streaming_with_usage(client):
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Count from 1 to 5."}],
+        temperature=0, max_tokens=20, stream=True, stream_options={"include_usage": True})
+    text, finish, usage = "", None, None
+    for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        if chunk.usage:
+            usage = chunk.usage
+    assert text.strip()
+    assert finish in ("stop", "length")
+    assert usage is not None and usage.completion_tokens > 0
+
+
+def test_stop_strings_and_max_tokens(client):
+    free = client.completions.create(model=MODEL, prompt="1, 2, 3, 4, 5,", temperature=0, max_tokens=10)
+    assert free.choices[0].finish_reason == "length"
+    assert "7" in free.choices[0].text
+    stopped = client.completions.create(model=MODEL, prompt="1, 2, 3, 4, 5,", temperature=0, max_tokens=10, stop=["7"])
+    assert stopped.choices[0].finish_reason == "stop"
+    assert "7" not in stopped.choices[0].text
+
+
+def test_completion_streaming(client):
+    pieces = [c.choices[0].text for c in client.completions.create(
+        model=MODEL, prompt="The sky is", temperature=0, max_tokens=8, stream=True) if c.choices]
+    assert "".join(pieces).strip()
+
+
+def test_seed_gives_the_same_text(client):
+    def ask():
+        return client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Tell me a fact."}],
+            temperature=1.0, seed=1234, max_tokens=20).choices[0].message.content
+    assert ask() == ask()
+
+
+def test_embeddings_single_and_batch(client):
+    one = client.embeddings.create(model=MODEL, input="hello world")  # the client asks for base64
+    assert len(one.data) == 1
+    vector = one.data[0].embedding
+    assert len(vector) > 100
+    assert math.isclose(sum(v * v for v in vector), 1.0, rel_tol=1e-3)
+    many = client.embeddings.create(model=MODEL, input=["hello world", "a different sentence"], encoding_format="float")
+    assert [d.index for d in many.data] == [0, 1]
+    assert max(abs(a - b) for a, b in zip(vector, many.data[0].embedding)) < 1e-4
+    assert many.usage.prompt_tokens > 0
+
+
+def test_unknown_model_is_404_model_not_found(client):
+    with pytest.raises(openai.NotFoundError) as info:
+        client.chat.completions.create(model="nope:1b", messages=[{"role": "user", "content": "Hi"}])
+    assert info.value.code == "model_not_found"
+
+
+def test_context_overflow_is_400_context_length_exceeded(client):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "word " * 2000}], max_tokens=5)
+    assert info.value.code == "context_length_exceeded"
+
+
+def test_wrong_field_type_is_400_naming_the_field(client):
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], temperature="hot")
+    assert info.value.param == "temperature"
+
+
+def test_malformed_json_is_400(server):
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(server + "/v1/chat/completions", data=b"{not json", method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request)
+    assert info.value.code == 400
+
+
+def test_oversize_body_is_413(client):
+    with pytest.raises(openai.APIStatusError) as info:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x" * 100_000}])
+    assert info.value.status_code == 413
+
+
+def test_api_key_is_required_when_configured(keyed_server):
+    anonymous = OpenAI(base_url=keyed_server + "/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        anonymous.models.list()
+    keyed = OpenAI(base_url=keyed_server + "/v1", api_key="test-key-1", max_retries=0)
+    assert MODEL in [m.id for m in keyed.models.list()]
+
+
+def active_sequences(server):
+    import urllib.request
+    text = urllib.request.urlopen(server + "/metrics").read().decode()
+    lines = [l for l in text.splitlines() if l.startswith('hearth_active_sequences{model="smollm2:135m"}')]
+    return int(lines[0].split()[-1])
+
+
+def test_client_that_disconnects_cancels_its_generation(server):
+    """A streaming client that goes away frees its sequence at once."""
+    client = OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=60)
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Write a very long story about a dragon."}],
+        max_tokens=400, temperature=0, stream=True)
+    next(iter(stream))
+    assert active_sequences(server) == 1
+    stream.close()
+    deadline = time.time() + 2
+    while active_sequences(server) != 0 and time.time() < deadline:
+        time.sleep(0.05)
+    assert active_sequences(server) == 0
+
+
+def test_non_loopback_bind_without_key_is_refused():
+    result = subprocess.run([hearth_binary(), "serve", "--host", "0.0.0.0", "--port", "1"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "API key" in result.stderr
