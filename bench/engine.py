@@ -53,7 +53,7 @@ def resolve_model(name):
         model, _, tag = name.partition(":")
         manifest = store_root() / "manifests" / model / f"{tag or 'latest'}.json"
         if not manifest.is_file():
-            sys.exit(f"error: {name} is not installed ({manifest} missing); run `hearth models pull {name}`")
+            sys.exit(f"error: {name} is not installed ({manifest} missing); run `make models` or scripts/setup-models.py {name}")
         digest = json.loads(manifest.read_text())["blob"]  # "sha256:HEX"
         path = store_root() / "blobs" / digest.replace(":", "-")
     if not path.is_file():

@@ -13,7 +13,7 @@ public struct EngineOptions: Sendable, Equatable {
     /// Most tokens decoded in one step (prompt chunks plus one per running sequence).
     public var batchSize: Int
 
-    public init(parallel: Int = 4, contextPerSequence: Int = 2048, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 512) {
+    public init(parallel: Int = 4, contextPerSequence: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 512) {
         self.parallel = max(1, parallel)
         self.contextPerSequence = max(64, contextPerSequence)
         self.threads = max(1, threads)
