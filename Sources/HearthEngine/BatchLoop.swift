@@ -61,6 +61,8 @@ final class BatchLoop: @unchecked Sendable {
         params.n_threads = Int32(options.threads)
         params.n_threads_batch = Int32(options.threads)
         params.kv_unified = false
+        // Sliding-window layers keep only their window, as llama-server does (less memory for Gemma).
+        params.swa_full = false
         params.no_perf = true
         guard let context = llama_init_from_model(model.pointer, params) else {
             throw HearthError(.modelLoadFailed, "llama.cpp could not create a context of \(perSequence) tokens × \(options.parallel) sequences (out of memory?)")
