@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthApp", "HearthCore", "HearthEngine", "HearthModels", "HearthProviders",
+                "HearthApp", "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

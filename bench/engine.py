@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
-"""Hearth vs llama-server on the same model, threads, slots and context.
+"""Hearth vs llama-server on the same models, threads, slots and context.
 
 Starts each server in turn on a free loopback port, streams chat completions
-through the OpenAI-compatible endpoint and compares single-stream decode rate,
-time to first token and idle resident memory. Standard library only.
+through the OpenAI-compatible endpoint and compares, per model: aggregate
+generation tokens/s at 1, 4 and 8 concurrent streams, single-stream decode
+rate, time to first token (p50, p95), first- and second-turn time to first
+token of a ~1,000-token conversation (prompt cache) and, for the first model,
+idle resident memory. Every prompt is distinct, so only the second turn can
+reuse a cached prompt. Standard library only.
 
-  python bench/engine.py --hearth .build/release/hearth --llama-server PATH [--model NAME] ...
+  python bench/engine.py --hearth .build/release/hearth --llama-server PATH [--models NAME ...] [--quick]
 
-Exits 0 whatever the numbers (a benchmark is not a test); 1 if a server fails to start.
+Exits 0 whatever the numbers (a benchmark is not a test); 1 if a server fails.
 """
 
 import argparse
@@ -20,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 READY_TIMEOUT_S = 180
@@ -147,18 +153,35 @@ def llama_server(args, model_path, port):
 # --- measurement -------------------------------------------------------------
 
 
+@dataclass
+class Stream:
+    """One finished streamed completion (times from time.perf_counter)."""
+    sent: float          # request sent
+    done: float          # stream finished
+    ttft: float          # request sent -> first non-empty content chunk, s
+    decode: float        # tokens/s from the first to the last content chunk
+    tokens: int          # completion tokens (from usage)
+    prompt_tokens: int
+    text: str
+
+
+def chat_body(model, messages, max_tokens):
+    return {"model": model, "messages": messages, "stream": True,
+            "stream_options": {"include_usage": True}, "temperature": 0, "max_tokens": max_tokens}
+
+
 def stream_once(port, body):
-    """One streamed chat completion: (ttft s, decode tokens/s, completion tokens)."""
+    """One streamed chat completion on its own connection."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     try:
-        start = time.perf_counter()
+        sent = time.perf_counter()
         conn.request("POST", "/v1/chat/completions", json.dumps(body),
                      {"Content-Type": "application/json", "Accept": "text/event-stream"})
         response = conn.getresponse()
         if response.status != 200:
             raise RuntimeError(f"HTTP {response.status}: {response.read()[:300]!r}")
         first = last = None
-        tokens = None
+        usage, parts = {}, []
         # Server-sent events: "data: {json}" lines, blank separators, "data: [DONE]" at the end.
         for raw in response:
             line = raw.decode("utf-8").strip()
@@ -169,48 +192,125 @@ def stream_once(port, body):
                 break
             event = json.loads(data)
             for choice in event.get("choices") or []:
-                if (choice.get("delta") or {}).get("content"):
+                content = (choice.get("delta") or {}).get("content")
+                if content:
+                    parts.append(content)
                     last = time.perf_counter()
                     first = first or last
-            if event.get("usage"):
-                tokens = event["usage"].get("completion_tokens")
+            usage = event.get("usage") or usage
+        done = time.perf_counter()
     finally:
         conn.close()
+    tokens = usage.get("completion_tokens")
     if first is None or not tokens:
         raise RuntimeError("stream carried no content or no usage")
-    rate = (tokens - 1) / (last - first) if tokens > 1 and last > first else float("nan")
-    return first - start, rate, tokens
+    decode = (tokens - 1) / (last - first) if tokens > 1 and last > first else float("nan")
+    return Stream(sent, done, first - sent, decode, tokens, usage.get("prompt_tokens", 0), "".join(parts))
 
 
-def measure(server, args, model_name, extra):
-    """Warm-up, then args.runs runs; returns medians and both idle RSS readings."""
-    body = {"model": model_name, "messages": [{"role": "user", "content": args.prompt}],
-            "stream": True, "stream_options": {"include_usage": True},
-            "temperature": 0, "max_tokens": args.tokens, **extra}
-    time.sleep(2)
-    rss_loaded = rss_mb(server.proc.pid)
-    log(f"{server.name}: ready, idle RSS {rss_loaded:.1f} MB; warm-up request")
-    stream_once(server.port, body)
-    ttfts, rates = [], []
-    for i in range(args.runs):
-        ttft, rate, tokens = stream_once(server.port, body)
-        log(f"{server.name}: run {i + 1}/{args.runs}: {tokens} tokens, "
-            f"{rate:.1f} tok/s, TTFT {ttft * 1000:.0f} ms")
-        if tokens < args.tokens:
-            log(f"{server.name}: note: stopped early ({tokens} of {args.tokens} tokens)")
-        ttfts.append(ttft)
-        rates.append(rate)
-    time.sleep(2)
-    return {"rate": statistics.median(rates), "ttft": statistics.median(ttfts) * 1000,
-            "rss_loaded": rss_loaded, "rss_idle": rss_mb(server.proc.pid)}
+def run_streams(port, bodies):
+    """All bodies at once, one thread and connection each: (elapsed s, [Stream]),
+    elapsed running from the first request sent to the last stream finished."""
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        streams = list(pool.map(lambda body: stream_once(port, body), bodies))
+    return max(s.done for s in streams) - min(s.sent for s in streams), streams
 
 
-def run_server(make, args, model_name, extra):
+def story(model, tag, max_tokens):
+    # The distinct part comes first, so that no prefix cache can reuse another request's prompt.
+    return chat_body(model, [{"role": "user", "content":
+                              f"Keeper {tag}: write a long story about a lighthouse keeper."}], max_tokens)
+
+
+PARAGRAPH = [
+    "The keeper climbed the spiral stairs before dawn to trim the lamp.",
+    "Salt wind pressed against the glass and rattled the iron door.",
+    "Below the rocks the tide pulled ribbons of kelp toward the open sea.",
+    "He wrote the weather in a ledger bound in cracked green leather.",
+    "A supply boat came every second Tuesday if the swell allowed it.",
+    "Gulls nested in the gutters and argued loudly over fish heads.",
+    "At night the beam swept twelve miles across the shipping lane.",
+    "His daughter sent letters about the city and its noisy trams.",
+    "He answered each one slowly, describing storms and passing ships.",
+    "In winter the fog horn sounded every thirty seconds until morning.",
+]
+
+
+def long_document(tag, tokens=1000):
+    """About `tokens` tokens (at ~4 characters a token) of numbered sentences; `tag` first."""
+    lines, number = [f"Logbook {tag}."], 0
+    while sum(map(len, lines)) < 4 * tokens:
+        lines.append(f"({number + 1}) {PARAGRAPH[number % len(PARAGRAPH)]}")
+        number += 1
+    return " ".join(lines) + "\n\nSummarize this logbook in one sentence."
+
+
+def concurrency(server, args, model, n):
+    """args.runs runs of n concurrent streams: median aggregate tokens/s, all TTFTs (ms),
+    median single-stream decode rate."""
+    aggregates, ttfts, decodes = [], [], []
+    for run in range(1, args.runs + 1):
+        elapsed, streams = run_streams(server.port, [story(model, f"{n}.{run}.{i}", args.tokens)
+                                                     for i in range(1, n + 1)])
+        total = sum(s.tokens for s in streams)
+        aggregates.append(total / elapsed)
+        ttfts += [s.ttft * 1000 for s in streams]
+        decodes += [s.decode for s in streams]
+        log(f"{server.name}: {n} streams, run {run}/{args.runs}: {total} tokens in {elapsed:.2f} s, "
+            f"{total / elapsed:.1f} tok/s, TTFT {min(s.ttft for s in streams) * 1000:.0f}"
+            f"-{max(s.ttft for s in streams) * 1000:.0f} ms")
+        if total < n * args.tokens:
+            log(f"{server.name}: note: some streams stopped early ({total} of {n * args.tokens} tokens)")
+    return statistics.median(aggregates), ttfts, statistics.median(decodes)
+
+
+def second_turn(server, args, model):
+    """Median first- and second-turn TTFT (ms) of a ~1,000-token conversation, after one
+    unmeasured conversation; each conversation's document is new to the server."""
+    firsts, seconds = [], []
+    for run in range(args.runs + 1):
+        messages = [{"role": "user", "content": long_document(run)}]
+        first = stream_once(server.port, chat_body(model, messages, 16))
+        messages += [{"role": "assistant", "content": first.text},
+                     {"role": "user", "content": "Which numbered sentence first mentions the fog horn?"}]
+        second = stream_once(server.port, chat_body(model, messages, 16))
+        label = "warm-up" if run == 0 else f"run {run}/{args.runs}"
+        log(f"{server.name}: conversation {label}: first turn {first.prompt_tokens} prompt tokens, "
+            f"TTFT {first.ttft * 1000:.0f} ms; second turn {second.prompt_tokens} prompt tokens, "
+            f"TTFT {second.ttft * 1000:.0f} ms")
+        if run:
+            firsts.append(first.ttft * 1000)
+            seconds.append(second.ttft * 1000)
+    return statistics.median(firsts), statistics.median(seconds)
+
+
+def measure(server, args, model, with_rss):
+    """Everything for one server; idle RSS after load and after the runs when with_rss."""
+    result = {"agg": {}, "ttft": {}}
+    if with_rss:
+        time.sleep(2)
+        result["rss_loaded"] = rss_mb(server.proc.pid)
+        log(f"{server.name}: idle RSS after load {result['rss_loaded']:.1f} MB")
+    log(f"{server.name}: warm-up request")
+    stream_once(server.port, story(model, "warm-up", args.tokens))
+    for n in args.streams:
+        result["agg"][n], result["ttft"][n], decode = concurrency(server, args, model, n)
+        if n == 1:
+            result["decode"] = decode
+    result["first"], result["second"] = second_turn(server, args, model)
+    if with_rss:
+        time.sleep(2)
+        result["rss_idle"] = rss_mb(server.proc.pid)
+        log(f"{server.name}: idle RSS after runs {result['rss_idle']:.1f} MB")
+    return result
+
+
+def run_server(make, args, model, with_rss):
     """Starts one server, measures it and always stops it."""
     server = make(free_port())
     try:
         server.wait_ready()
-        return measure(server, args, model_name, extra)
+        return measure(server, args, model, with_rss)
     except (ServerError, OSError, RuntimeError, http.client.HTTPException, ValueError) as error:
         if not isinstance(error, ServerError):
             try:  # a crashing server may still be writing its backtrace
@@ -228,54 +328,101 @@ def run_server(make, args, model_name, extra):
 # --- report ------------------------------------------------------------------
 
 
-def report(args, model_path, h, l):
-    rows = [("generation tokens/s (single stream)", "rate", "{:.1f}"),
-            ("time to first token (ms)", "ttft", "{:.0f}"),
-            ("idle RSS after load (MB)", "rss_loaded", "{:.1f}"),
-            ("idle RSS after runs (MB)", "rss_idle", "{:.1f}")]
-    print(f"\nmodel {args.model} ({model_path.name}), threads {args.threads}, "
-          f"parallel {args.parallel}, context {args.context}/sequence, "
-          f"{args.tokens} tokens, median of {args.runs} runs\n")
+def percentile(values, p):
+    """Linear interpolation between the closest ranks."""
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (k - low)
+
+
+def report(args, model, model_path, h, l):
+    def plural(n):
+        return f"{n} stream{'s' if n > 1 else ''}"
+
+    rows = [(f"aggregate tok/s, {plural(n)}", h["agg"][n], l["agg"][n], "{:.1f}") for n in args.streams]
+    if 1 in args.streams:
+        rows.append(("decode tok/s, 1 stream", h["decode"], l["decode"], "{:.1f}"))
+    for n in args.streams:
+        for p in (50, 95):
+            rows.append((f"TTFT p{p} ms, {plural(n)}", percentile(h["ttft"][n], p),
+                         percentile(l["ttft"][n], p), "{:.0f}"))
+    h_turns, l_turns = h["second"] / h["first"], l["second"] / l["first"]
+    rows += [("first-turn TTFT ms (1k-token prompt)", h["first"], l["first"], "{:.0f}"),
+             ("second-turn TTFT ms", h["second"], l["second"], "{:.0f}"),
+             ("second ÷ first (each server)", h_turns, l_turns, "{:.2f}")]
+    if "rss_idle" in h:
+        rows += [("idle RSS MB, after load", h["rss_loaded"], l["rss_loaded"], "{:.1f}"),
+                 ("idle RSS MB, after runs", h["rss_idle"], l["rss_idle"], "{:.1f}")]
+
+    print(f"\nmodel {model} ({model_path.name}) — threads {args.threads}, {args.parallel} slots, "
+          f"{args.context} context/slot, {args.tokens} tokens/stream, "
+          f"median of {args.runs} run{'s' if args.runs > 1 else ''}")
     print(f"{'metric':<38}{'hearth':>10}{'llama-server':>14}{'ratio':>8}")
     print("-" * 70)
-    for label, key, fmt in rows:
-        ratio = h[key] / l[key] if l[key] else float("nan")
-        print(f"{label:<38}{fmt.format(h[key]):>10}{fmt.format(l[key]):>14}{ratio:>8.2f}")
-    diff = h["rss_idle"] - l["rss_idle"]
-    print(f"\nRSS difference (hearth - llama-server, after runs): {diff:+.1f} MB\n")
-    rate_ratio = h["rate"] / l["rate"]
-    print(f"{'PASS' if rate_ratio >= 0.95 else 'FAIL'}  tokens/s ratio {rate_ratio:.2f} (target >= 0.95)")
-    print(f"{'PASS' if diff <= 30 else 'FAIL'}  RSS difference {diff:+.1f} MB (target <= 30 MB)")
+    for label, hv, lv, fmt in rows:
+        ratio = hv / lv if lv else float("nan")
+        print(f"{label:<38}{fmt.format(hv):>10}{fmt.format(lv):>14}{ratio:>8.2f}")
+    print()
+
+    def check(ok, text):
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+
+    for n in args.streams:
+        target = 0.95 if n == 1 else 1.0
+        ratio = h["agg"][n] / l["agg"][n]
+        check(ratio >= target, f"aggregate tok/s ratio, {plural(n)}: {ratio:.2f} (target >= {target:.2f})")
+    if 1 in args.streams:
+        ratio = h["decode"] / l["decode"]
+        check(ratio >= 0.95, f"decode tok/s ratio, 1 stream: {ratio:.2f} (target >= 0.95)")
+    n = max(args.streams)
+    hp, lp = percentile(h["ttft"][n], 50), percentile(l["ttft"][n], 50)
+    check(hp <= lp, f"TTFT p50, {plural(n)}: hearth {hp:.0f} ms, llama-server {lp:.0f} ms (target hearth <= llama-server)")
+    check(h_turns <= 0.5, f"hearth second-turn TTFT = {h_turns:.2f} x first turn (target <= 0.50)")
+    if "rss_idle" in h:
+        diff = h["rss_idle"] - l["rss_idle"]
+        check(diff <= 30, f"RSS difference (hearth - llama-server, after runs): {diff:+.1f} MB (target <= 30 MB)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hearth", required=True, help="hearth binary")
     parser.add_argument("--llama-server", required=True, help="llama-server binary")
-    parser.add_argument("--model", default="smollm2:135m", help="catalog name (smollm2:135m, gemma3:270m) or .gguf path")
+    parser.add_argument("--models", "--model", nargs="+", default=["smollm2:135m", "gemma3:270m"],
+                        help="catalog names (name:tag) or .gguf paths (default: smollm2:135m gemma3:270m)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: all)")
-    parser.add_argument("--parallel", type=int, default=4, help="slots / sequences (default 4)")
-    parser.add_argument("--context", type=int, default=2048, help="context per sequence (default 2048)")
-    parser.add_argument("--tokens", type=int, default=128, help="tokens generated per request (default 128)")
-    parser.add_argument("--runs", type=int, default=3, help="measured runs after one warm-up (default 3)")
-    parser.add_argument("--prompt", default="Write a long story about a lighthouse keeper.")
+    parser.add_argument("--parallel", type=int, default=8, help="slots / sequences (default 8)")
+    parser.add_argument("--context", type=int, default=2048, help="context per slot (default 2048)")
+    parser.add_argument("--streams", help="concurrent stream counts, comma-separated (default 1,4,8)")
+    parser.add_argument("--tokens", type=int, help="tokens generated per stream (default 128)")
+    parser.add_argument("--runs", type=int, help="measured runs per stream count after one warm-up (default 2)")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 1 run, 32 tokens, streams 1,4 "
+                        "(explicit --runs, --tokens, --streams still win)")
     args = parser.parse_args()
+    args.streams = sorted({int(n) for n in (args.streams or ("1,4" if args.quick else "1,4,8")).split(",")})
+    args.tokens = args.tokens or (32 if args.quick else 128)
+    args.runs = args.runs or (1 if args.quick else 2)
+    if args.streams[0] < 1 or args.streams[-1] > args.parallel:
+        parser.error(f"--streams must lie between 1 and --parallel ({args.parallel})")
 
-    model_path = resolve_model(args.model)
-    # Hearth takes the catalog name (or the path); llama-server needs the file.
-    model_arg = args.model if not args.model.endswith(".gguf") else str(model_path)
-    log(f"model {args.model}: {model_path}")
-
-    # One server at a time, so they never compete for cores or memory.
-    try:
-        h = run_server(lambda port: hearth_server(args, model_arg, port), args, model_arg, {})
-        # llama-server reuses cached prompts between requests unless told not to.
-        l = run_server(lambda port: llama_server(args, model_path, port), args, model_arg,
-                       {"cache_prompt": False})
-    except ServerError:
-        return 1
-    report(args, model_path, h, l)
-    return 0
+    models = [(name, resolve_model(name)) for name in args.models]
+    results, status = [], 0
+    for index, (name, path) in enumerate(models):
+        # Hearth takes the catalog name (or the path); llama-server needs the file.
+        model_arg = str(path) if name.endswith(".gguf") else name
+        log(f"model {name}: {path}")
+        # One server at a time, so they never compete for cores or memory.
+        try:
+            h = run_server(lambda port: hearth_server(args, model_arg, port), args, model_arg, index == 0)
+            l = run_server(lambda port: llama_server(args, path, port), args, model_arg, index == 0)
+        except ServerError:
+            status = 1
+            break
+        results.append((name, path, h, l))
+    for name, path, h, l in results:
+        report(args, name, path, h, l)
+    return status
 
 
 if __name__ == "__main__":

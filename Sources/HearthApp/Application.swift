@@ -19,11 +19,14 @@ public enum HearthApplication {
         try configuration.validate()
         let provider = LocalProvider(
             store: ModelStore(root: configuration.paths.models),
-            options: EngineOptions(parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
+            options: EngineOptions(
+                parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads,
+                maxQueue: configuration.maxQueue))
         for model in configuration.models {
             let engine = try await provider.load(model)
             logger.info("model loaded", metadata: [
                 "hearth.model": "\(model)", "hearth.context": "\(engine.contextPerSequence)", "hearth.parallel": "\(engine.options.parallel)",
+                "hearth.queue": "\(engine.options.maxQueue)",
             ])
         }
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0])

@@ -15,6 +15,8 @@ public struct Configuration: Sendable, Equatable {
     public var parallel = 4
     /// Context size of each sequence, in tokens.
     public var contextPerSequence = 4096
+    /// Requests that may wait for a free sequence, per model; more get 503.
+    public var maxQueue = 64
     /// CPU threads llama.cpp uses.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Largest accepted request body, in bytes.
@@ -57,13 +59,19 @@ public struct Configuration: Sendable, Equatable {
         Variable(name: "HEARTH_CONTEXT", help: "context size of each sequence, in tokens", defaultValue: "4096") { c, v in
             c.contextPerSequence = try positive(v, "HEARTH_CONTEXT")
         },
+        Variable(name: "HEARTH_QUEUE", help: "requests that may wait for a free sequence, per model; more get 503", defaultValue: "64") { c, v in
+            guard let number = Int(v), number >= 0 else {
+                throw HearthError.invalidRequest("HEARTH_QUEUE must be a whole number, got '\(v)'")
+            }
+            c.maxQueue = number
+        },
         Variable(name: "HEARTH_THREADS", help: "CPU threads for inference", defaultValue: "number of CPUs") { c, v in
             c.threads = try positive(v, "HEARTH_THREADS")
         },
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
         },
-        Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache (else XDG folders)", defaultValue: "~/.local/share/hearth") { c, _ in
+        Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache (else XDG folders)", defaultValue: "(XDG folders)") { _, _ in
             // Read by Paths(environment:), listed here so that --help shows it.
         },
     ]

@@ -21,19 +21,11 @@ public struct ModelInfo: Sendable, Equatable, Codable {
 public struct LoadedModel: Sendable, Equatable {
     public var name: String
     public var provider: String
-    /// Sequences generating now, and the most it serves at once.
-    public var activeSequences: Int
-    public var parallel: Int
-    /// Requests waiting for a free sequence.
-    public var queued: Int
-    public var contextPerSequence: Int
+    public var activity: ModelActivity
 
-    public init(name: String, provider: String, activeSequences: Int, parallel: Int, queued: Int, contextPerSequence: Int) {
+    public init(name: String, provider: String, activity: ModelActivity) {
         self.name = name
         self.provider = provider
-        self.activeSequences = activeSequences
-        self.parallel = parallel
-        self.queued = queued
-        self.contextPerSequence = contextPerSequence
+        self.activity = activity
     }
 }

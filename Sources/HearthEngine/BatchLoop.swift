@@ -1,14 +1,19 @@
 import Foundation
-import Synchronization
 import HearthCore
+import Synchronization
 internal import CLlama
 
 /// The thread that owns a llama.cpp context. Each step it admits waiting generations into
 /// free sequences, packs one token per running sequence plus prompt chunks into a single
-/// batch, decodes once and samples every sequence that produced logits.
+/// batch, decodes once and samples every sequence that produced logits. Sequences join
+/// and leave between steps (continuous batching).
 ///
-/// Everything but `pending`/`stopping` (guarded by `condition`) is touched only by the
-/// loop thread, which is why the class is `@unchecked Sendable`.
+/// A sequence keeps its KV cache after its request ends. A new request goes to the free
+/// sequence whose cache shares the longest prefix with its prompt (the least recently used
+/// one when none does) and evaluates only the tokens after that prefix.
+///
+/// Everything but `pending`/`stopping` (guarded by `condition`) and `statistics` (a mutex)
+/// is touched only by the loop thread, which is why the class is `@unchecked Sendable`.
 final class BatchLoop: @unchecked Sendable {
     let contextPerSequence: Int
     private let model: LlamaModel
@@ -17,35 +22,37 @@ final class BatchLoop: @unchecked Sendable {
     private let context: OpaquePointer
     private var batch: llama_batch
     private var embeddingContext: OpaquePointer?
+    /// Sliding-window size of the model's attention (0: none).
+    private let slidingWindow: Int
 
     private let condition = NSCondition()
     private var pending: [EngineWork] = []
     private var stopping = false
     private var onStopped: (@Sendable () -> Void)?
 
-    private var slots: [Slot?]
-    private let activity = Atomic<Int>(0)
-    private let waiting = Atomic<Int>(0)
+    private var slots: [Slot]
+    private var clock = 0
+    private let statistics = Mutex((stats: ModelActivity(), rate: TokenRate()))
 
-    /// Sequences generating now (read from any thread).
-    var activeSequences: Int { activity.load(ordering: .relaxed) }
-    /// Requests waiting for a free sequence (read from any thread).
-    var queuedRequests: Int { waiting.load(ordering: .relaxed) }
-
-    /// One running generation.
+    /// A llama.cpp sequence: what its KV cache holds, and the request it serves, if any.
     private struct Slot {
-        let job: GenerationJob
         let sequence: llama_seq_id
+        /// Tokens in this sequence's KV cache, positions 0..<count; kept between requests.
+        var cached: [llama_token] = []
+        var lastUsed = 0
+        var run: Run?
+    }
+
+    /// One request being served by a slot.
+    private struct Run {
+        let job: GenerationJob
         let prompt: [llama_token]
         let sampler: UnsafeMutablePointer<llama_sampler>
         let maxTokens: Int
-        var evaluated = 0
         var generated = 0
         var lastToken: llama_token = 0
         var outputIndex: Int32 = -1
         var text: TextAssembler
-
-        var isPrefilling: Bool { evaluated < prompt.count && generated == 0 }
     }
 
     init(model: LlamaModel, template: ChatTemplate, options: EngineOptions) throws {
@@ -70,7 +77,23 @@ final class BatchLoop: @unchecked Sendable {
         self.context = context
         contextPerSequence = Int(llama_n_ctx_seq(context))
         batch = llama_batch_init(Int32(options.batchSize), 0, 1)
-        slots = Array(repeating: nil, count: options.parallel)
+        slots = (0..<options.parallel).map { Slot(sequence: llama_seq_id($0)) }
+        slidingWindow = Int(llama_model_n_swa(model.pointer))
+        statistics.withLock {
+            $0.stats.parallel = options.parallel
+            $0.stats.contextPerSequence = contextPerSequence
+        }
+    }
+
+    /// A snapshot of what the loop has done, with token rates as of now.
+    var activity: ModelActivity {
+        statistics.withLock {
+            var stats = $0.stats
+            let rates = $0.rate.rates(at: ProcessInfo.processInfo.systemUptime)
+            stats.promptTokensPerSecond = rates.prompt
+            stats.generationTokensPerSecond = rates.generated
+            return stats
+        }
     }
 
     deinit {
@@ -93,7 +116,13 @@ final class BatchLoop: @unchecked Sendable {
             Self.fail(work, HearthError(.modelLoadFailed, "the model is unloading"))
             return
         }
+        if case .generate(let job) = work, waitingGenerations >= options.maxQueue {
+            job.continuation.finish(throwing: HearthError(
+                .queueFull, "the model is busy: \(options.parallel) requests are running and \(options.maxQueue) are waiting; retry shortly"))
+            return
+        }
         pending.append(work)
+        publishQueue()
         condition.signal()
     }
 
@@ -111,12 +140,23 @@ final class BatchLoop: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Generations waiting for a sequence; call with `condition` locked.
+    private var waitingGenerations: Int {
+        pending.count { if case .generate = $0 { true } else { false } }
+    }
+
+    /// Publishes the queue length; call with `condition` locked.
+    private func publishQueue() {
+        let queued = waitingGenerations
+        statistics.withLock { $0.stats.queuedRequests = queued }
+    }
+
     // MARK: - The loop thread
 
     private func run() {
         while true {
             condition.lock()
-            while !stopping && pending.isEmpty && slots.allSatisfy({ $0 == nil }) {
+            while !stopping && pending.isEmpty && slots.allSatisfy({ $0.run == nil }) {
                 condition.wait()
             }
             if stopping {
@@ -130,7 +170,8 @@ final class BatchLoop: @unchecked Sendable {
                 done?()
                 return
             }
-            var free = slots.filter { $0 == nil }.count
+            // Oldest first: embeddings run now, generations take free sequences in order.
+            var free = slots.count { $0.run == nil }
             var embeddings: [EmbeddingJob] = []
             var admitted: [GenerationJob] = []
             var waiting: [EngineWork] = []
@@ -145,22 +186,26 @@ final class BatchLoop: @unchecked Sendable {
                 }
             }
             pending = waiting
-            self.waiting.store(waiting.count, ordering: .relaxed)
+            publishQueue()
             condition.unlock()
 
             embeddings.forEach(embed)
             admitted.forEach(admit)
-            for index in slots.indices where slots[index]?.job.isCancelled == true {
+            for index in slots.indices where slots[index].run?.job.isCancelled == true {
                 finish(index, error: CancellationError())
             }
-            activity.store(slots.count { $0 != nil }, ordering: .relaxed)
-            if slots.contains(where: { $0 != nil }) { step() }
-            activity.store(slots.count { $0 != nil }, ordering: .relaxed)
+            publishActivity()
+            if slots.contains(where: { $0.run != nil }) { step() }
+            publishActivity()
         }
     }
 
+    private func publishActivity() {
+        let active = slots.count { $0.run != nil }
+        statistics.withLock { $0.stats.activeSequences = active }
+    }
+
     private func admit(_ job: GenerationJob) {
-        guard let index = slots.firstIndex(where: { $0 == nil }) else { return }
         do {
             let tokens: [llama_token]
             switch job.prompt {
@@ -171,101 +216,162 @@ final class BatchLoop: @unchecked Sendable {
             guard tokens.count < contextPerSequence else {
                 throw HearthError.contextLengthExceeded(promptTokens: tokens.count, contextSize: contextPerSequence)
             }
+            let index = chooseSlot(for: tokens)
+            let reused = reuseCache(of: index, for: tokens)
             let room = contextPerSequence - tokens.count
-            slots[index] = Slot(
-                job: job, sequence: llama_seq_id(index), prompt: tokens,
-                sampler: Sampler.make(job.params, vocabularySize: model.vocabularySize),
-                maxTokens: min(job.params.maxTokens ?? room, room),
-                text: TextAssembler(stops: job.params.stop))
+            clock += 1
+            slots[index].lastUsed = clock
+            slots[index].run = Run(
+                job: job, prompt: tokens, sampler: Sampler.make(job.params, vocabularySize: model.vocabularySize),
+                maxTokens: min(job.params.maxTokens ?? room, room), text: TextAssembler(stops: job.params.stop))
+            statistics.withLock {
+                $0.stats.promptTokens += tokens.count
+                $0.stats.promptTokensCached += reused
+            }
         } catch {
             job.continuation.finish(throwing: error)
         }
     }
 
+    /// The free slot whose cache shares the longest prefix with `tokens`; among equals, the
+    /// least recently used (so that caches still in use by conversations survive longest).
+    private func chooseSlot(for tokens: [llama_token]) -> Int {
+        let free = slots.indices.filter { slots[$0].run == nil }
+        return free.max { a, b in
+            let (pa, pb) = (Self.commonPrefix(slots[a].cached, tokens), Self.commonPrefix(slots[b].cached, tokens))
+            return pa != pb ? pa < pb : slots[a].lastUsed > slots[b].lastUsed
+        }!
+    }
+
+    /// Trims slot `index`'s cache to the prefix it shares with `tokens` and returns how many
+    /// tokens need no evaluation. At least the last prompt token is evaluated again, for its logits.
+    private func reuseCache(of index: Int, for tokens: [llama_token]) -> Int {
+        let memory = llama_get_memory(context)
+        let sequence = slots[index].sequence
+        var keep = min(Self.commonPrefix(slots[index].cached, tokens), tokens.count - 1)
+        // With sliding-window attention the cache holds only the last window: a prefix is
+        // usable only if the window before its end is still there.
+        if keep > 0, slidingWindow > 0, llama_memory_seq_pos_min(memory, sequence) > max(0, keep - slidingWindow) {
+            keep = 0
+        }
+        if keep < slots[index].cached.count, !llama_memory_seq_rm(memory, sequence, llama_pos(keep), -1) {
+            keep = 0
+        }
+        if keep == 0 { llama_memory_seq_rm(memory, sequence, -1, -1) }
+        slots[index].cached.removeSubrange(keep...)
+        return keep
+    }
+
+    static func commonPrefix(_ a: [llama_token], _ b: [llama_token]) -> Int {
+        var count = 0
+        while count < a.count, count < b.count, a[count] == b[count] { count += 1 }
+        return count
+    }
+
     private func step() {
         batch.n_tokens = 0
         var budget = options.batchSize
+        var promptTokens = 0
+        var generatedTokens = 0
         for index in slots.indices {
-            guard var slot = slots[index], !slot.isPrefilling else { continue }
-            add(slot.lastToken, position: slot.evaluated, sequence: slot.sequence, output: true)
-            slot.outputIndex = batch.n_tokens - 1
-            slot.evaluated += 1
+            guard var run = slots[index].run, run.generated > 0 else { continue }
+            add(run.lastToken, to: index, output: true)
+            run.outputIndex = batch.n_tokens - 1
+            slots[index].run = run
             budget -= 1
-            slots[index] = slot
         }
         for index in slots.indices where budget > 0 {
-            guard var slot = slots[index], slot.isPrefilling else { continue }
-            let count = min(budget, slot.prompt.count - slot.evaluated)
-            for offset in 0..<count {
-                let position = slot.evaluated + offset
-                add(slot.prompt[position], position: position, sequence: slot.sequence, output: position == slot.prompt.count - 1)
+            guard var run = slots[index].run, run.generated == 0 else { continue }
+            let start = slots[index].cached.count
+            let count = min(budget, run.prompt.count - start)
+            for position in start..<start + count {
+                add(run.prompt[position], to: index, output: position == run.prompt.count - 1)
             }
-            slot.evaluated += count
             budget -= count
-            slot.outputIndex = slot.evaluated == slot.prompt.count ? batch.n_tokens - 1 : -1
-            slots[index] = slot
+            promptTokens += count
+            run.outputIndex = slots[index].cached.count == run.prompt.count ? batch.n_tokens - 1 : -1
+            slots[index].run = run
         }
+        let size = Int(batch.n_tokens)
         let status = llama_decode(context, batch)
         guard status == 0 else {
             let error = HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")
-            for index in slots.indices where slots[index] != nil { finish(index, error: error) }
+            for index in slots.indices where slots[index].run != nil {
+                finish(index, error: error)
+                forget(index)
+            }
             return
         }
         for index in slots.indices {
-            guard var slot = slots[index], slot.outputIndex >= 0 else { continue }
-            let token = llama_sampler_sample(slot.sampler, context, slot.outputIndex)
-            slot.outputIndex = -1
+            guard var run = slots[index].run, run.outputIndex >= 0 else { continue }
+            let token = llama_sampler_sample(run.sampler, context, run.outputIndex)
+            run.outputIndex = -1
             if model.isEndOfGeneration(token) {
-                slots[index] = slot
+                slots[index].run = run
                 finish(index, reason: .stop)
                 continue
             }
-            slot.generated += 1
-            slot.lastToken = token
-            let (text, stopped) = slot.text.append(model.piece(token))
-            slots[index] = slot
-            if !text.isEmpty, case .terminated = slot.job.continuation.yield(.text(text)) {
+            run.generated += 1
+            generatedTokens += 1
+            run.lastToken = token
+            let (text, stopped) = run.text.append(model.piece(token))
+            slots[index].run = run
+            if !text.isEmpty, case .terminated = run.job.continuation.yield(.text(text)) {
                 finish(index, error: CancellationError())
             } else if stopped {
                 finish(index, reason: .stop)
-            } else if slot.generated >= slot.maxTokens || slot.evaluated >= contextPerSequence {
+            } else if run.generated >= run.maxTokens || slots[index].cached.count >= contextPerSequence {
                 finish(index, reason: .length)
             }
         }
+        let now = ProcessInfo.processInfo.systemUptime
+        statistics.withLock {
+            $0.stats.recordStep(batchSize: size)
+            $0.stats.generatedTokens += generatedTokens
+            $0.rate.add(prompt: promptTokens, generated: generatedTokens, at: now)
+        }
     }
 
-    private func add(_ token: llama_token, position: Int, sequence: llama_seq_id, output: Bool) {
-        let index = Int(batch.n_tokens)
-        batch.token[index] = token
-        batch.pos[index] = llama_pos(position)
-        batch.n_seq_id[index] = 1
-        batch.seq_id[index]![0] = sequence
-        batch.logits[index] = output ? 1 : 0
+    /// Adds the token at the next position of slot `index`'s sequence to the batch.
+    private func add(_ token: llama_token, to index: Int, output: Bool) {
+        let row = Int(batch.n_tokens)
+        batch.token[row] = token
+        batch.pos[row] = llama_pos(slots[index].cached.count)
+        batch.n_seq_id[row] = 1
+        batch.seq_id[row]![0] = slots[index].sequence
+        batch.logits[row] = output ? 1 : 0
         batch.n_tokens += 1
+        slots[index].cached.append(token)
     }
 
-    /// Ends a slot normally: flushes held-back text and reports usage.
+    /// Ends slot `index`'s request normally: flushes held-back text and reports usage.
     private func finish(_ index: Int, reason: FinishReason) {
-        guard var slot = slots[index] else { return }
-        let rest = slot.text.flush()
-        if !rest.isEmpty { slot.job.continuation.yield(.text(rest)) }
-        slot.job.continuation.yield(.done(reason, Usage(promptTokens: slot.prompt.count, completionTokens: slot.generated)))
-        slot.job.continuation.finish()
+        guard var run = slots[index].run else { return }
+        let rest = run.text.flush()
+        if !rest.isEmpty { run.job.continuation.yield(.text(rest)) }
+        run.job.continuation.yield(.done(reason, Usage(promptTokens: run.prompt.count, completionTokens: run.generated)))
+        run.job.continuation.finish()
         release(index)
     }
 
-    /// Ends a slot (if any) with an error.
+    /// Ends slot `index`'s request (if any) with an error.
     private func finish(_ index: Int, error: any Error) {
-        guard let slot = slots[index] else { return }
-        slot.job.continuation.finish(throwing: error)
+        guard let run = slots[index].run else { return }
+        run.job.continuation.finish(throwing: error)
         release(index)
     }
 
+    /// Frees the slot for the next request; its KV cache stays for prompt reuse.
     private func release(_ index: Int) {
-        guard let slot = slots[index] else { return }
-        llama_memory_seq_rm(llama_get_memory(context), slot.sequence, -1, -1)
-        llama_sampler_free(slot.sampler)
-        slots[index] = nil
+        guard let run = slots[index].run else { return }
+        llama_sampler_free(run.sampler)
+        slots[index].run = nil
+    }
+
+    /// Empties slot `index`'s KV cache (after a failed decode its contents are unknown).
+    private func forget(_ index: Int) {
+        llama_memory_seq_rm(llama_get_memory(context), slots[index].sequence, -1, -1)
+        slots[index].cached = []
     }
 
     private static func fail(_ work: EngineWork, _ error: any Error) {

@@ -12,8 +12,14 @@ public struct EngineOptions: Sendable, Equatable {
     public var threads: Int
     /// Most tokens decoded in one step (prompt chunks plus one per running sequence).
     public var batchSize: Int
+    /// Most requests waiting for a free sequence; more are refused (`HearthError.queueFull`).
+    public var maxQueue: Int
 
-    public init(parallel: Int = 4, contextPerSequence: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount, batchSize: Int = 512) {
+    public init(
+        parallel: Int = 4, contextPerSequence: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        batchSize: Int = 512, maxQueue: Int = 64
+    ) {
+        self.maxQueue = max(0, maxQueue)
         self.parallel = max(1, parallel)
         self.contextPerSequence = max(64, contextPerSequence)
         self.threads = max(1, threads)
@@ -70,10 +76,8 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Sequences generating now.
-    public var activeSequences: Int { loop.activeSequences }
-    /// Requests waiting for a free sequence.
-    public var queuedRequests: Int { loop.queuedRequests }
+    /// What the engine has done and is doing now.
+    public var activity: ModelActivity { loop.activity }
 
     /// Starts generating. The stream yields text pieces and ends with `.done`; cancelling
     /// the consuming task, or dropping the stream, frees the sequence at once.

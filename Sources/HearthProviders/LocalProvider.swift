@@ -64,9 +64,7 @@ public actor LocalProvider: InferenceProvider {
 
     public func loadedModels() async -> [LoadedModel] {
         await loaded().map {
-            LoadedModel(
-                name: $0.name, provider: name, activeSequences: $0.engine.activeSequences, parallel: $0.engine.options.parallel,
-                queued: $0.engine.queuedRequests, contextPerSequence: $0.engine.contextPerSequence)
+            LoadedModel(name: $0.name, provider: name, activity: $0.engine.activity)
         }
     }
 

@@ -12,6 +12,7 @@ public enum HTTPServer {
         router.add(middleware: ErrorMiddleware())
         if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }
         SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
+        HearthRoutes(pipeline: pipeline).add(to: router)
         OpenAIRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         return router
     }

@@ -16,7 +16,7 @@ struct Hearth: AsyncParsableCommand {
               hearth models list
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Run.self, Chat.self, Models.self])
+        subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self])
 }
 
 /// Settings shared by every command that loads a model in-process.

@@ -212,3 +212,34 @@ import Testing
         }
     }
 }
+
+@Suite struct QueueAndStatusTests {
+    @Test func aFullQueueIs503WithRetryAfter() async throws {
+        let provider = ScriptedProvider(failure: HearthError(.queueFull, "busy"))
+        try await OpenAIRoutesTests.app(provider).test(.router) { client in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                #expect(OpenAIRoutesTests.error(response.body)["code"] as? String == "queue_full")
+            }
+        }
+    }
+
+    @Test func statusListsLoadedModelsWithSlotsAndContext() async throws {
+        try await OpenAIRoutesTests.app().test(.router) { client in
+            try await client.execute(uri: "/hearth/status", method: .get) { response in
+                let status = try JSONDecoder().decode(HearthStatus.self, from: Data(buffer: response.body))
+                #expect(status.models.map(\.name) == ["scripted:test"])
+                #expect(status.models.first?.parallel == 1)
+                #expect(status.models.first?.contextPerSequence == 100)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                for name in ["hearth_queued_requests", "hearth_active_sequences", "hearth_prompt_cache_hit_ratio",
+                             "hearth_batch_size_tokens_bucket", "hearth_generation_tokens_per_second", "hearth_prompt_tokens_per_second"] {
+                    #expect(text.contains(name + "{model=\"scripted:test\""))
+                }
+            }
+        }
+    }
+}

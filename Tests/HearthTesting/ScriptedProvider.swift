@@ -25,7 +25,10 @@ public final class ScriptedProvider: InferenceProvider {
     }
 
     public func loadedModels() async -> [LoadedModel] {
-        [LoadedModel(name: model, provider: name, activeSequences: 0, parallel: 1, queued: 0, contextPerSequence: 100)]
+        var activity = ModelActivity()
+        activity.parallel = 1
+        activity.contextPerSequence = 100
+        return [LoadedModel(name: model, provider: name, activity: activity)]
     }
 
     public func serves(_ model: String) async -> Bool { model == self.model }

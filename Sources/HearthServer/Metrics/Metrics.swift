@@ -79,13 +79,38 @@ public final class Metrics: Sendable {
         counter("hearth_prompt_tokens_total", "Prompt tokens processed.", snapshot.promptTokens)
         counter("hearth_completion_tokens_total", "Tokens generated.", snapshot.completionTokens)
         histogram("hearth_time_to_first_token_seconds", "Time from request to first generated text.", snapshot.timeToFirstToken)
-        func gauge(_ name: String, _ help: String, _ value: (LoadedModel) -> Int) {
+        func gauge(_ name: String, _ help: String, _ value: (ModelActivity) -> Double) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model))\n" }
+            for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }
         }
-        gauge("hearth_active_sequences", "Sequences generating now.", \.activeSequences)
-        gauge("hearth_queued_requests", "Requests waiting for a free sequence.", \.queued)
-        gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.", \.parallel)
+        func engineCounter(_ name: String, _ help: String, _ value: (ModelActivity) -> Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
+            for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }
+        }
+        gauge("hearth_active_sequences", "Sequences generating now.") { Double($0.activeSequences) }
+        gauge("hearth_queued_requests", "Requests waiting for a free sequence.") { Double($0.queuedRequests) }
+        gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.") { Double($0.parallel) }
+        gauge("hearth_context_per_sequence", "Context size of each sequence, in tokens.") { Double($0.contextPerSequence) }
+        gauge("hearth_prompt_tokens_per_second", "Prompt tokens evaluated per second, last 10 s.") { $0.promptTokensPerSecond }
+        gauge("hearth_generation_tokens_per_second", "Tokens generated per second by all sequences, last 10 s.") { $0.generationTokensPerSecond }
+        gauge("hearth_prompt_cache_hit_ratio", "Share of prompt tokens found in the KV cache.") {
+            $0.promptTokens == 0 ? 0 : Double($0.promptTokensCached) / Double($0.promptTokens)
+        }
+        engineCounter("hearth_engine_prompt_tokens_total", "Prompt tokens of admitted requests.") { $0.promptTokens }
+        engineCounter("hearth_prompt_cache_tokens_total", "Prompt tokens reused from the KV cache.") { $0.promptTokensCached }
+        engineCounter("hearth_decode_steps_total", "Batched decode steps.") { $0.decodeSteps }
+        out += "# HELP hearth_batch_size_tokens Tokens per decode step.\n# TYPE hearth_batch_size_tokens histogram\n"
+        for model in loaded {
+            let labels = "model=\"\(Self.escape(model.name))\""
+            var cumulative = 0
+            for (index, bound) in ModelActivity.batchBuckets.enumerated() {
+                cumulative += model.activity.batchSizeCounts[index]
+                out += "hearth_batch_size_tokens_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
+            }
+            out += "hearth_batch_size_tokens_bucket{\(labels),le=\"+Inf\"} \(model.activity.decodeSteps)\n"
+            out += "hearth_batch_size_tokens_sum{\(labels)} \(model.activity.batchTokens)\n"
+            out += "hearth_batch_size_tokens_count{\(labels)} \(model.activity.decodeSteps)\n"
+        }
         return out
     }
 

@@ -1,0 +1,46 @@
+import HearthCore
+
+/// `GET /hearth/status`: what the server runs now. Read by `hearth ps`.
+public struct HearthStatus: Codable, Sendable, Equatable {
+    public struct Model: Codable, Sendable, Equatable {
+        public var name: String
+        public var provider: String
+        /// Sequences (slots) this model serves at once, and how many are busy.
+        public var parallel: Int
+        public var activeSequences: Int
+        public var queuedRequests: Int
+        /// Context of each sequence, in tokens (not a total shared by the slots).
+        public var contextPerSequence: Int
+        public var promptTokens: Int
+        public var promptTokensCached: Int
+        public var generationTokensPerSecond: Double
+        public var promptTokensPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case name, provider, parallel
+            case activeSequences = "active_sequences", queuedRequests = "queued_requests"
+            case contextPerSequence = "context_per_sequence", promptTokens = "prompt_tokens"
+            case promptTokensCached = "prompt_tokens_cached"
+            case generationTokensPerSecond = "generation_tokens_per_second", promptTokensPerSecond = "prompt_tokens_per_second"
+        }
+
+        public init(_ model: LoadedModel) {
+            name = model.name
+            provider = model.provider
+            parallel = model.activity.parallel
+            activeSequences = model.activity.activeSequences
+            queuedRequests = model.activity.queuedRequests
+            contextPerSequence = model.activity.contextPerSequence
+            promptTokens = model.activity.promptTokens
+            promptTokensCached = model.activity.promptTokensCached
+            generationTokensPerSecond = model.activity.generationTokensPerSecond
+            promptTokensPerSecond = model.activity.promptTokensPerSecond
+        }
+    }
+
+    public var models: [Model]
+
+    public init(models: [LoadedModel]) {
+        self.models = models.map(Model.init)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import HearthCore
+import HearthTesting
+import Testing
+@testable import HearthEngine
+
+/// Continuous batching, prompt cache and queueing, on the real smollm2:135m.
+@Suite(.serialized) struct BatchingTests {
+    static func engine(parallel: Int, context: Int = 4096, queue: Int = 64) async throws -> Engine {
+        try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: parallel, contextPerSequence: context, threads: 2, maxQueue: queue))
+    }
+
+    static func text(_ engine: Engine, _ prompt: Prompt, _ params: GenerationParams) async throws -> String {
+        var text = ""
+        for try await event in engine.generate(prompt, params: params) {
+            if case .text(let piece) = event { text += piece }
+        }
+        return text
+    }
+
+    static func user(_ text: String) -> Prompt { .chat([ChatMessage(role: .user, content: text)]) }
+
+    @Test func greedyOutputIsTheSameAloneAndAmongSevenOthers() async throws {
+        let engine = try await Self.engine(parallel: 8)
+        let params = GenerationParams(maxTokens: 24, temperature: 0)
+        let questions = ["Name three colors.", "What is 2+2?", "Write a haiku about the sea.", "Name a fruit.",
+                         "Say hello in French.", "What is the largest planet?", "Name an animal.", "Count to five."]
+        var alone: [String] = []
+        for question in questions { alone.append(try await Self.text(engine, Self.user(question), params)) }
+        let together = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, question) in questions.enumerated() {
+                group.addTask { (index, try await Self.text(engine, Self.user(question), params)) }
+            }
+            var results = Array(repeating: "", count: questions.count)
+            for try await (index, text) in group { results[index] = text }
+            return results
+        }
+        await engine.shutdown()
+        #expect(together == alone)
+    }
+
+    @Test func aLongPromptDoesNotStopRunningStreams() async throws {
+        let engine = try await Self.engine(parallel: 2)
+        let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: 300, temperature: 0))
+        var iterator = running.makeAsyncIterator()
+        _ = try await iterator.next()  // the running stream has started
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)  // ~2,000 tokens
+        let arrival = engine.generate(.text(long), params: GenerationParams(maxTokens: 1, temperature: 0))
+        let longDone = Task {
+            for try await event in arrival { if case .done(_, let usage) = event { return usage.promptTokens } }
+            return 0
+        }
+        // Count the running stream's tokens until the long prompt has been read and answered.
+        var tokensMeanwhile = 0
+        while true {
+            guard let event = try await iterator.next() else { break }
+            if case .text = event { tokensMeanwhile += 1 }
+            if engine.activity.promptTokens > 2_000 && engine.activity.activeSequences == 1 { break }
+        }
+        let promptTokens = try await longDone.value
+        await engine.shutdown()
+        #expect(promptTokens > 1_500)
+        // The 2,000-token prompt is read in chunks of 512 with the running stream decoding in
+        // each: it keeps receiving tokens instead of freezing until the prompt is done.
+        #expect(tokensMeanwhile >= 3)
+    }
+
+    /// Polls `condition` every 10 ms for at most 30 s.
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func aFullQueueIsRefusedAndACancelledRequestFreesItsSequence() async throws {
+        let engine = try await Self.engine(parallel: 1, context: 1024, queue: 1)
+        let running = Task { try await Self.text(engine, .text("Count: 1, 2, 3,"), GenerationParams(maxTokens: 900, temperature: 0)) }
+        try await Self.waitUntil { engine.activity.activeSequences == 1 }
+        let waiting = Task { try await Self.text(engine, Self.user("Say hi."), GenerationParams(maxTokens: 4, temperature: 0)) }
+        try await Self.waitUntil { engine.activity.queuedRequests == 1 }
+        let refused = await #expect(throws: HearthError.self) {
+            _ = try await Self.text(engine, .text("Count: 7,"), GenerationParams(maxTokens: 2))
+        }
+        #expect(refused?.code == .queueFull)
+        running.cancel()
+        let answer = try await waiting.value
+        let generated = engine.activity.generatedTokens
+        await engine.shutdown()
+        #expect(!answer.isEmpty)
+        // The waiting request ran as soon as the first was cancelled, not after its 900 tokens.
+        #expect(generated < 600)
+        _ = try? await running.value
+    }
+
+    @Test func aSecondTurnReusesTheFirstTurnsCache() async throws {
+        let engine = try await Self.engine(parallel: 2)
+        let system = ChatMessage(role: .system, content: String(repeating: "You answer questions about lighthouses. ", count: 40))
+        let question = ChatMessage(role: .user, content: "What does a lighthouse keeper do?")
+        let params = GenerationParams(maxTokens: 16, temperature: 0)
+        let answer = try await Self.text(engine, .chat([system, question]), params)
+        let before = engine.activity
+        _ = try await Self.text(engine, .chat([system, question, ChatMessage(role: .assistant, content: answer), ChatMessage(role: .user, content: "Why?")]), params)
+        let after = engine.activity
+        await engine.shutdown()
+        let secondPrompt = after.promptTokens - before.promptTokens
+        let reused = after.promptTokensCached - before.promptTokensCached
+        // Everything up to the first answer is found in the cache; only the new turn is read.
+        #expect(reused > 300)
+        #expect(secondPrompt - reused < 40)
+    }
+}
