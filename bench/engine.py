@@ -337,7 +337,7 @@ def percentile(values, p):
     return values[low] + (values[high] - values[low]) * (k - low)
 
 
-def report(args, model, model_path, h, l):
+def report(args, model, h, l):
     def plural(n):
         return f"{n} stream{'s' if n > 1 else ''}"
 
@@ -356,7 +356,7 @@ def report(args, model, model_path, h, l):
         rows += [("idle RSS MB, after load", h["rss_loaded"], l["rss_loaded"], "{:.1f}"),
                  ("idle RSS MB, after runs", h["rss_idle"], l["rss_idle"], "{:.1f}")]
 
-    print(f"\nmodel {model} ({model_path.name}) — threads {args.threads}, {args.parallel} slots, "
+    print(f"\nmodel {model} — threads {args.threads}, {args.parallel} slots, "
           f"{args.context} context/slot, {args.tokens} tokens/stream, "
           f"median of {args.runs} run{'s' if args.runs > 1 else ''}")
     print(f"{'metric':<38}{'hearth':>10}{'llama-server':>14}{'ratio':>8}")
@@ -419,9 +419,9 @@ def main():
         except ServerError:
             status = 1
             break
-        results.append((name, path, h, l))
-    for name, path, h, l in results:
-        report(args, name, path, h, l)
+        results.append((name, h, l))
+    for name, h, l in results:
+        report(args, name, h, l)
     return status
 
 
