@@ -132,7 +132,7 @@ def active_sequences(server):
     import urllib.request
     text = urllib.request.urlopen(server + "/metrics").read().decode()
     lines = [l for l in text.splitlines() if l.startswith('hearth_active_sequences{model="smollm2:135m"}')]
-    return int(lines[0].split()[-1])
+    return int(float(lines[0].split()[-1]))
 
 
 def test_client_that_disconnects_cancels_its_generation(server):
