@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Hearth vs llama-server on the same models, threads, slots and context.
 
-Starts each server in turn on a free loopback port, streams chat completions
-through the OpenAI-compatible endpoint and compares, per model: aggregate
+Starts both servers on free loopback ports (an idle server uses no CPU), streams
+chat completions through the OpenAI-compatible endpoint, taking turns run by run
+(the order flips every run, so drift in the machine's speed favours neither),
+and compares, per model: aggregate
 generation tokens/s at 1, 4 and 8 concurrent streams, single-stream decode
 rate, time to first token (p50, p95), first- and second-turn time to first
 token of a ~1,000-token conversation (prompt cache) and, for the first model,
@@ -245,84 +247,96 @@ def long_document(tag, tokens=1000):
     return " ".join(lines) + "\n\nSummarize this logbook in one sentence."
 
 
-def concurrency(server, args, model, n):
-    """args.runs runs of n concurrent streams: median aggregate tokens/s, all TTFTs (ms),
-    median single-stream decode rate."""
-    aggregates, ttfts, decodes = [], [], []
-    for run in range(1, args.runs + 1):
-        elapsed, streams = run_streams(server.port, [story(model, f"{n}.{run}.{i}", args.tokens)
-                                                     for i in range(1, n + 1)])
-        total = sum(s.tokens for s in streams)
-        aggregates.append(total / elapsed)
-        ttfts += [s.ttft * 1000 for s in streams]
-        decodes += [s.decode for s in streams]
-        log(f"{server.name}: {n} streams, run {run}/{args.runs}: {total} tokens in {elapsed:.2f} s, "
-            f"{total / elapsed:.1f} tok/s, TTFT {min(s.ttft for s in streams) * 1000:.0f}"
-            f"-{max(s.ttft for s in streams) * 1000:.0f} ms")
-        if total < n * args.tokens:
-            log(f"{server.name}: note: some streams stopped early ({total} of {n * args.tokens} tokens)")
-    return statistics.median(aggregates), ttfts, statistics.median(decodes)
+def concurrency(server, args, model, n, run):
+    """One run of n concurrent streams: aggregate tokens/s, TTFTs (ms), median decode rate."""
+    elapsed, streams = run_streams(server.port, [story(model, f"{n}.{run}.{i}", args.tokens)
+                                                 for i in range(1, n + 1)])
+    total = sum(s.tokens for s in streams)
+    log(f"{server.name}: {n} streams, run {run}/{args.runs}: {total} tokens in {elapsed:.2f} s, "
+        f"{total / elapsed:.1f} tok/s, TTFT {min(s.ttft for s in streams) * 1000:.0f}"
+        f"-{max(s.ttft for s in streams) * 1000:.0f} ms")
+    if total < n * args.tokens:
+        log(f"{server.name}: note: some streams stopped early ({total} of {n * args.tokens} tokens)")
+    return total / elapsed, [s.ttft * 1000 for s in streams], statistics.median(s.decode for s in streams)
 
 
-def second_turn(server, args, model):
-    """Median first- and second-turn TTFT (ms) of a ~1,000-token conversation, after one
-    unmeasured conversation; each conversation's document is new to the server."""
-    firsts, seconds = [], []
-    for run in range(args.runs + 1):
-        messages = [{"role": "user", "content": long_document(run)}]
-        first = stream_once(server.port, chat_body(model, messages, 16))
-        messages += [{"role": "assistant", "content": first.text},
-                     {"role": "user", "content": "Which numbered sentence first mentions the fog horn?"}]
-        second = stream_once(server.port, chat_body(model, messages, 16))
-        label = "warm-up" if run == 0 else f"run {run}/{args.runs}"
-        log(f"{server.name}: conversation {label}: first turn {first.prompt_tokens} prompt tokens, "
-            f"TTFT {first.ttft * 1000:.0f} ms; second turn {second.prompt_tokens} prompt tokens, "
-            f"TTFT {second.ttft * 1000:.0f} ms")
-        if run:
-            firsts.append(first.ttft * 1000)
-            seconds.append(second.ttft * 1000)
-    return statistics.median(firsts), statistics.median(seconds)
+def conversation(server, model, run):
+    """First- and second-turn TTFT (ms) of a ~1,000-token conversation new to the server."""
+    messages = [{"role": "user", "content": long_document(run)}]
+    first = stream_once(server.port, chat_body(model, messages, 16))
+    messages += [{"role": "assistant", "content": first.text},
+                 {"role": "user", "content": "Which numbered sentence first mentions the fog horn?"}]
+    second = stream_once(server.port, chat_body(model, messages, 16))
+    log(f"{server.name}: conversation {run}: first turn {first.prompt_tokens} prompt tokens, "
+        f"TTFT {first.ttft * 1000:.0f} ms; second turn {second.prompt_tokens} prompt tokens, "
+        f"TTFT {second.ttft * 1000:.0f} ms")
+    return first.ttft * 1000, second.ttft * 1000
 
 
-def measure(server, args, model, with_rss):
-    """Everything for one server; idle RSS after load and after the runs when with_rss."""
-    result = {"agg": {}, "ttft": {}}
+def measure(servers, args, model, with_rss):
+    """Everything for both servers, taking turns run by run (the order flips every run) so
+    that a machine that gets faster or slower during the benchmark favours neither."""
+    results = {name: {"agg": {}, "ttft": {}} for name in servers}
+
+    def turns(run):
+        names = list(servers)
+        return names if run % 2 else names[::-1]
+
     if with_rss:
         time.sleep(2)
-        result["rss_loaded"] = rss_mb(server.proc.pid)
-        log(f"{server.name}: idle RSS after load {result['rss_loaded']:.1f} MB")
-    log(f"{server.name}: warm-up request")
-    stream_once(server.port, story(model, "warm-up", args.tokens))
+        for name, server in servers.items():
+            results[name]["rss_loaded"] = rss_mb(server.proc.pid)
+            log(f"{name}: idle RSS after load {results[name]['rss_loaded']:.1f} MB")
+    for server in servers.values():
+        log(f"{server.name}: warm-up request")
+        stream_once(server.port, story(model, "warm-up", args.tokens))
     for n in args.streams:
-        result["agg"][n], result["ttft"][n], decode = concurrency(server, args, model, n)
-        if n == 1:
-            result["decode"] = decode
-    result["first"], result["second"] = second_turn(server, args, model)
+        runs = {name: [] for name in servers}
+        for run in range(1, args.runs + 1):
+            for name in turns(run):
+                runs[name].append(concurrency(servers[name], args, model, n, run))
+        for name, measured in runs.items():
+            results[name]["agg"][n] = statistics.median(m[0] for m in measured)
+            results[name]["ttft"][n] = [t for m in measured for t in m[1]]
+            if n == 1:
+                results[name]["decode"] = statistics.median(m[2] for m in measured)
+    turns_ms = {name: [] for name in servers}
+    for run in range(args.runs + 1):  # run 0 warms up the long-prompt path and is not counted
+        for name in turns(run):
+            measured = conversation(servers[name], model, run)
+            if run:
+                turns_ms[name].append(measured)
+    for name, measured in turns_ms.items():
+        results[name]["first"] = statistics.median(m[0] for m in measured)
+        results[name]["second"] = statistics.median(m[1] for m in measured)
     if with_rss:
         time.sleep(2)
-        result["rss_idle"] = rss_mb(server.proc.pid)
-        log(f"{server.name}: idle RSS after runs {result['rss_idle']:.1f} MB")
-    return result
+        for name, server in servers.items():
+            results[name]["rss_idle"] = rss_mb(server.proc.pid)
+            log(f"{name}: idle RSS after runs {results[name]['rss_idle']:.1f} MB")
+    return results
 
 
-def run_server(make, args, model, with_rss):
-    """Starts one server, measures it and always stops it."""
-    server = make(free_port())
+def run_servers(makers, args, model, with_rss):
+    """Starts the servers (idle ones use no CPU), measures them in turns, always stops them."""
+    servers = {}
     try:
-        server.wait_ready()
-        return measure(server, args, model, with_rss)
+        for name, make in makers.items():
+            servers[name] = make(free_port())
+            servers[name].wait_ready()
+        return measure(servers, args, model, with_rss)
     except (ServerError, OSError, RuntimeError, http.client.HTTPException, ValueError) as error:
-        if not isinstance(error, ServerError):
-            try:  # a crashing server may still be writing its backtrace
-                server.proc.wait(timeout=5)
-                error = f"{error!r}; {server.name} exited with status {server.proc.returncode}"
-            except subprocess.TimeoutExpired:
-                error = repr(error)
-        print(f"error: {error}\n--- {server.name} log tail ({server.log.name}) ---\n"
-              f"{server.log_tail()}", file=sys.stderr)
+        for server in servers.values():
+            if server.proc.poll() is None:
+                continue
+            print(f"error: {error!r}; {server.name} exited with status {server.proc.returncode}\n"
+                  f"--- {server.name} log tail ({server.log.name}) ---\n{server.log_tail()}", file=sys.stderr)
+        if all(server.proc.poll() is None for server in servers.values()):
+            print(f"error: {error!r}", file=sys.stderr)
         raise ServerError(str(error)) from None
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 # --- report ------------------------------------------------------------------
@@ -412,13 +426,14 @@ def main():
         # Hearth takes the catalog name (or the path); llama-server needs the file.
         model_arg = str(path) if name.endswith(".gguf") else name
         log(f"model {name}: {path}")
-        # One server at a time, so they never compete for cores or memory.
         try:
-            h = run_server(lambda port: hearth_server(args, model_arg, port), args, model_arg, index == 0)
-            l = run_server(lambda port: llama_server(args, path, port), args, model_arg, index == 0)
+            measured = run_servers({"hearth": lambda port: hearth_server(args, model_arg, port),
+                                    "llama-server": lambda port: llama_server(args, path, port)},
+                                   args, model_arg, index == 0)
         except ServerError:
             status = 1
             break
+        h, l = measured["hearth"], measured["llama-server"]
         results.append((name, h, l))
     for name, h, l in results:
         report(args, name, h, l)

@@ -32,6 +32,8 @@ final class BatchLoop: @unchecked Sendable {
 
     private var slots: [Slot]
     private var clock = 0
+    /// How long an idle loop waits after the first request of a burst for the rest.
+    static let arrivalWindow: TimeInterval = 0.004
     private let statistics = Mutex((stats: ModelActivity(), rate: TokenRate()))
 
     /// A llama.cpp sequence: what its KV cache holds, and the request it serves, if any.
@@ -156,8 +158,12 @@ final class BatchLoop: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while !stopping && pending.isEmpty && slots.allSatisfy({ $0.run == nil }) {
-                condition.wait()
+            if !stopping && pending.isEmpty && slots.allSatisfy({ $0.run == nil }) {
+                while !stopping && pending.isEmpty { condition.wait() }
+                // Requests that arrive together (a burst of clients) share the first prefill
+                // step instead of waiting for each other's: give the others a moment to arrive.
+                let deadline = Date(timeIntervalSinceNow: Self.arrivalWindow)
+                while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
             }
             if stopping {
                 let rest = pending
