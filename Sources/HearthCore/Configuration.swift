@@ -36,7 +36,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// The registry of environment variables, printed by `hearth serve --help`.
     public static let variables: [Variable] = [
-        Variable(name: "HEARTH_HOST", help: "address and port to listen on (host:port)", defaultValue: "127.0.0.1:8420") { c, v in
+        Variable(name: "HEARTH_HOST", help: "address to listen on, host or host:port", defaultValue: "127.0.0.1:8420") { c, v in
             let parts = v.split(separator: ":", omittingEmptySubsequences: false)
             if parts.count == 2, let port = Int(parts[1]) {
                 c.host = String(parts[0])
@@ -47,10 +47,10 @@ public struct Configuration: Sendable, Equatable {
                 throw HearthError.invalidRequest("HEARTH_HOST must be host or host:port, got '\(v)'")
             }
         },
-        Variable(name: "HEARTH_MODELS", help: "comma-separated models to load at start; the first is the default", defaultValue: "smollm2:135m") { c, v in
+        Variable(name: "HEARTH_MODELS", help: "models to load at start, comma-separated; the first is the default", defaultValue: "smollm2:135m") { c, v in
             c.models = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Variable(name: "HEARTH_API_KEYS", help: "comma-separated API keys; when set, every request needs 'Authorization: Bearer KEY'", defaultValue: "(none)") { c, v in
+        Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") { c, v in
             c.apiKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
         Variable(name: "HEARTH_PARALLEL", help: "sequences each model serves at once", defaultValue: "4") { c, v in
@@ -59,7 +59,7 @@ public struct Configuration: Sendable, Equatable {
         Variable(name: "HEARTH_CONTEXT", help: "context size of each sequence, in tokens", defaultValue: "4096") { c, v in
             c.contextPerSequence = try positive(v, "HEARTH_CONTEXT")
         },
-        Variable(name: "HEARTH_QUEUE", help: "requests that may wait for a free sequence, per model; more get 503", defaultValue: "64") { c, v in
+        Variable(name: "HEARTH_QUEUE", help: "requests that may wait for a sequence; more get 503", defaultValue: "64") { c, v in
             guard let number = Int(v), number >= 0 else {
                 throw HearthError.invalidRequest("HEARTH_QUEUE must be a whole number, got '\(v)'")
             }
@@ -71,7 +71,7 @@ public struct Configuration: Sendable, Equatable {
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
         },
-        Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache (else XDG folders)", defaultValue: "(XDG folders)") { _, _ in
+        Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache", defaultValue: "XDG folders") { _, _ in
             // Read by Paths(environment:), listed here so that --help shows it.
         },
     ]

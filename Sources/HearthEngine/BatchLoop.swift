@@ -51,6 +51,7 @@ final class BatchLoop: @unchecked Sendable {
         let prompt: [llama_token]
         let sampler: UnsafeMutablePointer<llama_sampler>
         let maxTokens: Int
+        let greedy: Bool
         var generated = 0
         var lastToken: llama_token = 0
         var outputIndex: Int32 = -1
@@ -229,7 +230,8 @@ final class BatchLoop: @unchecked Sendable {
             slots[index].lastUsed = clock
             slots[index].run = Run(
                 job: job, prompt: tokens, sampler: Sampler.make(job.params, vocabularySize: model.vocabularySize),
-                maxTokens: min(job.params.maxTokens ?? room, room), text: TextAssembler(stops: job.params.stop))
+                maxTokens: min(job.params.maxTokens ?? room, room), greedy: Sampler.isGreedy(job.params),
+                text: TextAssembler(stops: job.params.stop))
             statistics.withLock {
                 $0.stats.promptTokens += tokens.count
                 $0.stats.promptTokensCached += reused
@@ -310,7 +312,10 @@ final class BatchLoop: @unchecked Sendable {
         }
         for index in slots.indices {
             guard var run = slots[index].run, run.outputIndex >= 0 else { continue }
-            let token = llama_sampler_sample(run.sampler, context, run.outputIndex)
+            let token =
+                run.greedy
+                ? Sampler.argmax(llama_get_logits_ith(context, run.outputIndex), count: Int(model.vocabularySize))
+                : llama_sampler_sample(run.sampler, context, run.outputIndex)
             run.outputIndex = -1
             if model.isEndOfGeneration(token) {
                 slots[index].run = run

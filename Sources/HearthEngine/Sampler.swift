@@ -9,6 +9,24 @@ enum Sampler {
     static let defaultMinP = 0.05
     static let penaltyWindow: Int32 = 64
 
+    /// Whether `params` ask for plain greedy decoding (temperature 0, no penalties), which
+    /// `argmax` does without building llama.cpp's candidate list: 262,144 entries a token for Gemma.
+    static func isGreedy(_ params: GenerationParams) -> Bool {
+        (params.temperature ?? defaultTemperature) <= 0 && (params.repeatPenalty ?? 1) == 1
+            && (params.presencePenalty ?? 0) == 0 && (params.frequencyPenalty ?? 0) == 0
+    }
+
+    /// The index of the first largest logit: the token llama.cpp's greedy sampler picks.
+    static func argmax(_ logits: UnsafePointer<Float>, count: Int) -> llama_token {
+        var best = 0
+        var bestValue = logits[0]
+        for index in 1..<count where logits[index] > bestValue {
+            best = index
+            bestValue = logits[index]
+        }
+        return llama_token(best)
+    }
+
     /// A new chain; the caller frees it with `llama_sampler_free`. Temperature 0 is greedy.
     static func make(_ params: GenerationParams, vocabularySize: Int32) -> UnsafeMutablePointer<llama_sampler> {
         let chain = llama_sampler_chain_init(llama_sampler_chain_default_params())!

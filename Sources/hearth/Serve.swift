@@ -14,7 +14,7 @@ extension Hearth {
                 other address needs at least one API key in HEARTH_API_KEYS.
 
                 Environment variables (flags win over them):
-                \(Configuration.variables.map { "  \($0.name.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.help) (default: \($0.defaultValue))" }.joined(separator: "\n"))
+                \(Configuration.variables.map { "  \($0.name) (default: \($0.defaultValue))\n      \($0.help)" }.joined(separator: "\n"))
 
                 Examples:
                   hearth serve
