@@ -9,7 +9,7 @@ let package = Package(
     name: "hearth",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "hearth", targets: ["hearth"]),
+        .executable(name: "hearth", targets: ["hearth"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

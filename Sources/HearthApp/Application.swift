@@ -24,10 +24,13 @@ public enum HearthApplication {
                 maxQueue: configuration.maxQueue))
         for model in configuration.models {
             let engine = try await provider.load(model)
-            logger.info("model loaded", metadata: [
-                "hearth.model": "\(model)", "hearth.context": "\(engine.contextPerSequence)", "hearth.parallel": "\(engine.options.parallel)",
-                "hearth.queue": "\(engine.options.maxQueue)",
-            ])
+            logger.info(
+                "model loaded",
+                metadata: [
+                    "hearth.model": "\(model)", "hearth.context": "\(engine.contextPerSequence)",
+                    "hearth.parallel": "\(engine.options.parallel)",
+                    "hearth.queue": "\(engine.options.maxQueue)",
+                ])
         }
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0])
         let router = HTTPServer.router(

@@ -47,10 +47,13 @@ public struct Configuration: Sendable, Equatable {
                 throw HearthError.invalidRequest("HEARTH_HOST must be host or host:port, got '\(v)'")
             }
         },
-        Variable(name: "HEARTH_MODELS", help: "models to load at start, comma-separated; the first is the default", defaultValue: "smollm2:135m") { c, v in
+        Variable(
+            name: "HEARTH_MODELS", help: "models to load at start, comma-separated; the first is the default", defaultValue: "smollm2:135m"
+        ) { c, v in
             c.models = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") { c, v in
+        Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") {
+            c, v in
             c.apiKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
         Variable(name: "HEARTH_PARALLEL", help: "sequences each model serves at once", defaultValue: "4") { c, v in

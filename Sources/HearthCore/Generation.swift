@@ -54,13 +54,21 @@ public struct GenerationParams: Sendable, Equatable {
     /// Checks ranges a user can get wrong; throws `HearthError.invalidRequest` naming the field.
     public func validate() throws {
         if let maxTokens, maxTokens < 1 { throw HearthError.invalidRequest("max_tokens must be at least 1", field: "max_tokens") }
-        if let temperature, !(0...2).contains(temperature) { throw HearthError.invalidRequest("temperature must be between 0 and 2", field: "temperature") }
+        if let temperature, !(0...2).contains(temperature) {
+            throw HearthError.invalidRequest("temperature must be between 0 and 2", field: "temperature")
+        }
         if let topP, !(0...1).contains(topP) { throw HearthError.invalidRequest("top_p must be between 0 and 1", field: "top_p") }
         if let topK, topK < 0 { throw HearthError.invalidRequest("top_k must not be negative", field: "top_k") }
         if let minP, !(0...1).contains(minP) { throw HearthError.invalidRequest("min_p must be between 0 and 1", field: "min_p") }
-        if let presencePenalty, !(-2...2).contains(presencePenalty) { throw HearthError.invalidRequest("presence_penalty must be between -2 and 2", field: "presence_penalty") }
-        if let frequencyPenalty, !(-2...2).contains(frequencyPenalty) { throw HearthError.invalidRequest("frequency_penalty must be between -2 and 2", field: "frequency_penalty") }
-        if let repeatPenalty, repeatPenalty <= 0 { throw HearthError.invalidRequest("repeat_penalty must be positive", field: "repeat_penalty") }
+        if let presencePenalty, !(-2...2).contains(presencePenalty) {
+            throw HearthError.invalidRequest("presence_penalty must be between -2 and 2", field: "presence_penalty")
+        }
+        if let frequencyPenalty, !(-2...2).contains(frequencyPenalty) {
+            throw HearthError.invalidRequest("frequency_penalty must be between -2 and 2", field: "frequency_penalty")
+        }
+        if let repeatPenalty, repeatPenalty <= 0 {
+            throw HearthError.invalidRequest("repeat_penalty must be positive", field: "repeat_penalty")
+        }
         if stop.count > 16 { throw HearthError.invalidRequest("at most 16 stop strings are allowed", field: "stop") }
         if stop.contains(where: \.isEmpty) { throw HearthError.invalidRequest("stop strings must not be empty", field: "stop") }
     }

@@ -52,6 +52,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func contextLengthExceeded(promptTokens: Int, contextSize: Int) -> HearthError {
         HearthError(
             .contextLengthExceeded,
-            "the input is \(promptTokens) tokens but the model's context per request is \(contextSize) tokens; shorten it or raise HEARTH_CONTEXT")
+            "the input is \(promptTokens) tokens but the model's context per request is \(contextSize) tokens; shorten it or raise HEARTH_CONTEXT"
+        )
     }
 }

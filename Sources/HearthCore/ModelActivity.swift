@@ -38,4 +38,3 @@ public struct ModelActivity: Sendable, Equatable {
         batchSizeCounts[Self.batchBuckets.firstIndex { batchSize <= $0 } ?? Self.batchBuckets.count] += 1
     }
 }
-

@@ -23,7 +23,8 @@ public struct Paths: Sendable, Equatable {
             self.init(config: root, data: root, cache: root.appending(path: "cache", directoryHint: .isDirectory))
             return
         }
-        let user = environment["HOME"].map { URL(filePath: $0, directoryHint: .isDirectory) }
+        let user =
+            environment["HOME"].map { URL(filePath: $0, directoryHint: .isDirectory) }
             ?? FileManager.default.homeDirectoryForCurrentUser
         func base(_ variable: String, _ fallback: String) -> URL {
             if let value = environment[variable], !value.isEmpty { return URL(filePath: value, directoryHint: .isDirectory) }

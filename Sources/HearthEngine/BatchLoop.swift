@@ -1,7 +1,7 @@
+internal import CLlama
 import Foundation
 import HearthCore
 import Synchronization
-internal import CLlama
 
 /// The thread that owns a llama.cpp context. Each step it admits waiting generations into
 /// free sequences, packs one token per running sequence plus prompt chunks into a single
@@ -75,7 +75,9 @@ final class BatchLoop: @unchecked Sendable {
         params.swa_full = false
         params.no_perf = true
         guard let context = llama_init_from_model(model.pointer, params) else {
-            throw HearthError(.modelLoadFailed, "llama.cpp could not create a context of \(perSequence) tokens × \(options.parallel) sequences (out of memory?)")
+            throw HearthError(
+                .modelLoadFailed,
+                "llama.cpp could not create a context of \(perSequence) tokens × \(options.parallel) sequences (out of memory?)")
         }
         self.context = context
         contextPerSequence = Int(llama_n_ctx_seq(context))
@@ -120,8 +122,10 @@ final class BatchLoop: @unchecked Sendable {
             return
         }
         if case .generate(let job) = work, waitingGenerations >= options.maxQueue {
-            job.continuation.finish(throwing: HearthError(
-                .queueFull, "the model is busy: \(options.parallel) requests are running and \(options.maxQueue) are waiting; retry shortly"))
+            job.continuation.finish(
+                throwing: HearthError(
+                    .queueFull,
+                    "the model is busy: \(options.parallel) requests are running and \(options.maxQueue) are waiting; retry shortly"))
             return
         }
         pending.append(work)

@@ -1,6 +1,6 @@
+internal import CLlama
 import Foundation
 import HearthCore
-internal import CLlama
 
 /// Renders a conversation into prompt text with llama.cpp's built-in template engine.
 ///

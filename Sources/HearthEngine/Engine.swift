@@ -1,6 +1,6 @@
+internal import CLlama
 import Foundation
 import HearthCore
-internal import CLlama
 
 /// How a loaded model is run.
 public struct EngineOptions: Sendable, Equatable {

@@ -1,6 +1,6 @@
+internal import CLlama
 import Foundation
 import HearthCore
-internal import CLlama
 
 /// A loaded GGUF model: weights, vocabulary and metadata. Used only on engine threads.
 final class LlamaModel: @unchecked Sendable {
@@ -95,10 +95,11 @@ enum LlamaBackend {
     private static let once: Void = {
         llama_backend_init()
         if ProcessInfo.processInfo.environment["HEARTH_LLAMA_LOG"] != "1" {
-            llama_log_set({ level, text, _ in
-                guard level == GGML_LOG_LEVEL_ERROR, let text else { return }
-                FileHandle.standardError.write(Data("llama.cpp: ".utf8) + Data(bytes: text, count: strlen(text)))
-            }, nil)
+            llama_log_set(
+                { level, text, _ in
+                    guard level == GGML_LOG_LEVEL_ERROR, let text else { return }
+                    FileHandle.standardError.write(Data("llama.cpp: ".utf8) + Data(bytes: text, count: strlen(text)))
+                }, nil)
         }
     }()
 

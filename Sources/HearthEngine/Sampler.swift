@@ -1,5 +1,5 @@
-import HearthCore
 internal import CLlama
+import HearthCore
 
 /// Builds llama.cpp sampler chains from request parameters, with llama-server's defaults.
 enum Sampler {

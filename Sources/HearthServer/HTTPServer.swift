@@ -5,7 +5,8 @@ import Hummingbird
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the pipeline does the work.
 public enum HTTPServer {
-    public static func router(pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext> {
+    public static func router(pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext>
+    {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware(metrics: metrics))

@@ -38,7 +38,8 @@ extension OpenAI {
                 content = parts.compactMap(\.text).joined()
             } else {
                 throw DecodingError.typeMismatch(
-                    String.self, .init(codingPath: container.codingPath + [CodingKeys.content], debugDescription: "string or array of text parts"))
+                    String.self,
+                    .init(codingPath: container.codingPath + [CodingKeys.content], debugDescription: "string or array of text parts"))
             }
         }
 

@@ -24,7 +24,10 @@ extension Hearth {
                 let formatter = DateFormatter()
                 formatter.dateFormat = "yyyy-MM-dd HH:mm"
                 let rows = entries.map {
-                    [$0.name, String($0.digest.dropFirst("sha256:".count).prefix(12)), formatBytes($0.size), formatter.string(from: $0.modified)]
+                    [
+                        $0.name, String($0.digest.dropFirst("sha256:".count).prefix(12)), formatBytes($0.size),
+                        formatter.string(from: $0.modified),
+                    ]
                 }
                 printTable(["NAME", "ID", "SIZE", "MODIFIED"], rows)
             }
@@ -84,6 +87,8 @@ func formatCount(_ count: UInt64) -> String {
 func printTable(_ header: [String], _ rows: [[String]]) {
     let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
     for row in [header] + rows {
-        print(row.enumerated().map { $1.padding(toLength: widths[$0] + 3, withPad: " ", startingAt: 0) }.joined().trimmingCharacters(in: .whitespaces))
+        print(
+            row.enumerated().map { $1.padding(toLength: widths[$0] + 3, withPad: " ", startingAt: 0) }.joined().trimmingCharacters(
+                in: .whitespaces))
     }
 }

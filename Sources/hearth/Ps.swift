@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import HearthCore
 import HearthWire
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 extension Hearth {
@@ -35,7 +36,8 @@ extension Hearth {
             do {
                 let (data, response) = try await URLSession.shared.data(for: request)
                 guard (response as? HTTPURLResponse)?.statusCode == 200 else {
-                    throw HearthError(.internalError, "the server at \(address) answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
+                    throw HearthError(
+                        .internalError, "the server at \(address) answered \((response as? HTTPURLResponse)?.statusCode ?? 0)")
                 }
                 status = try JSONDecoder().decode(HearthStatus.self, from: data)
             } catch let error as HearthError {
@@ -46,7 +48,8 @@ extension Hearth {
             let rows = status.models.map { model in
                 [
                     model.name, "\(model.activeSequences)/\(model.parallel)", "\(model.queuedRequests)", "\(model.contextPerSequence)",
-                    model.promptTokens == 0 ? "-" : String(format: "%.0f%%", 100 * Double(model.promptTokensCached) / Double(model.promptTokens)),
+                    model.promptTokens == 0
+                        ? "-" : String(format: "%.0f%%", 100 * Double(model.promptTokensCached) / Double(model.promptTokens)),
                     String(format: "%.1f", model.generationTokensPerSecond),
                 ]
             }

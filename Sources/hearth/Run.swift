@@ -32,7 +32,8 @@ func loadEngine(_ model: String, _ flags: EngineFlags) async throws -> Engine {
     let configuration = try flags.configuration()
     let path = try ModelStore(root: configuration.paths.models).resolve(model).path
     return try await Engine.load(
-        path: path, options: EngineOptions(parallel: 1, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
+        path: path,
+        options: EngineOptions(parallel: 1, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
 }
 
 /// Streams a generation to standard output; returns the text.

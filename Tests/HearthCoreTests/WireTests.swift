@@ -20,9 +20,15 @@ import Testing
     }
 
     @Test func chatRequestTranslatesToTheNativeRequest() throws {
-        let request = try decodeChat(#"{"messages":[{"role":"developer","content":"Be kind."},{"role":"user","content":[{"type":"text","text":"A"},{"type":"text","text":"B"}]},{"role":"assistant","content":null}],"max_completion_tokens":9,"max_tokens":3,"stop":["x","y"],"top_k":5}"#)
+        let request = try decodeChat(
+            #"{"messages":[{"role":"developer","content":"Be kind."},{"role":"user","content":[{"type":"text","text":"A"},{"type":"text","text":"B"}]},{"role":"assistant","content":null}],"max_completion_tokens":9,"max_tokens":3,"stop":["x","y"],"top_k":5}"#
+        )
         #expect(request.model == "default:1")
-        #expect(request.prompt == .chat([.init(role: .system, content: "Be kind."), .init(role: .user, content: "AB"), .init(role: .assistant, content: "")]))
+        #expect(
+            request.prompt
+                == .chat([
+                    .init(role: .system, content: "Be kind."), .init(role: .user, content: "AB"), .init(role: .assistant, content: ""),
+                ]))
         #expect(request.params.maxTokens == 9)
         #expect(request.params.stop == ["x", "y"])
         #expect(request.params.topK == 5)

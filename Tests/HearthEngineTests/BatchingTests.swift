@@ -2,12 +2,15 @@ import Foundation
 import HearthCore
 import HearthTesting
 import Testing
+
 @testable import HearthEngine
 
 /// Continuous batching, prompt cache and queueing, on the real smollm2:135m.
 @Suite(.serialized) struct BatchingTests {
     static func engine(parallel: Int, context: Int = 4096, queue: Int = 64) async throws -> Engine {
-        try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: parallel, contextPerSequence: context, threads: 2, maxQueue: queue))
+        try await Engine.load(
+            path: try TestModels.smollm2,
+            options: EngineOptions(parallel: parallel, contextPerSequence: context, threads: 2, maxQueue: queue))
     }
 
     static func text(_ engine: Engine, _ prompt: Prompt, _ params: GenerationParams) async throws -> String {
@@ -23,8 +26,10 @@ import Testing
     @Test func greedyOutputIsTheSameAloneAndAmongSevenOthers() async throws {
         let engine = try await Self.engine(parallel: 8)
         let params = GenerationParams(maxTokens: 24, temperature: 0)
-        let questions = ["Name three colors.", "What is 2+2?", "Write a haiku about the sea.", "Name a fruit.",
-                         "Say hello in French.", "What is the largest planet?", "Name an animal.", "Count to five."]
+        let questions = [
+            "Name three colors.", "What is 2+2?", "Write a haiku about the sea.", "Name a fruit.",
+            "Say hello in French.", "What is the largest planet?", "Name an animal.", "Count to five.",
+        ]
         var alone: [String] = []
         for question in questions { alone.append(try await Self.text(engine, Self.user(question), params)) }
         let together = try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -98,7 +103,9 @@ import Testing
         let params = GenerationParams(maxTokens: 16, temperature: 0)
         let answer = try await Self.text(engine, .chat([system, question]), params)
         let before = engine.activity
-        _ = try await Self.text(engine, .chat([system, question, ChatMessage(role: .assistant, content: answer), ChatMessage(role: .user, content: "Why?")]), params)
+        _ = try await Self.text(
+            engine, .chat([system, question, ChatMessage(role: .assistant, content: answer), ChatMessage(role: .user, content: "Why?")]),
+            params)
         let after = engine.activity
         await engine.shutdown()
         let secondPrompt = after.promptTokens - before.promptTokens

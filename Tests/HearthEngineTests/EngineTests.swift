@@ -2,11 +2,14 @@ import Foundation
 import HearthCore
 import HearthTesting
 import Testing
+
 @testable import HearthEngine
 
 /// Runs the real `smollm2:135m` through the engine. One engine is shared by the suite.
 @Suite(.serialized) struct EngineTests {
-    static let engine = Task { try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 4, contextPerSequence: 512, threads: 2)) }
+    static let engine = Task {
+        try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 4, contextPerSequence: 512, threads: 2))
+    }
 
     func collect(_ prompt: Prompt, _ params: GenerationParams) async throws -> (text: String, reason: FinishReason, usage: Usage) {
         var text = ""
@@ -36,7 +39,9 @@ import Testing
         #expect(first.text == second.text)
         var other = params
         other.seed = 7
-        let differentSeeds = try await [collect(Self.question, other).text, collect(Self.question, GenerationParams(maxTokens: 24, temperature: 1.0, seed: 1234)).text]
+        let differentSeeds = try await [
+            collect(Self.question, other).text, collect(Self.question, GenerationParams(maxTokens: 24, temperature: 1.0, seed: 1234)).text,
+        ]
         #expect(differentSeeds.contains { $0 != first.text })
     }
 
@@ -82,7 +87,9 @@ import Testing
         let engine = try await Self.engine.value
         let consumer = Task {
             var pieces = 0
-            for try await event in engine.generate(.text("Count forever: 1, 2, 3,"), params: GenerationParams(maxTokens: 400, temperature: 0)) {
+            for try await event in engine.generate(
+                .text("Count forever: 1, 2, 3,"), params: GenerationParams(maxTokens: 400, temperature: 0))
+            {
                 if case .text = event { pieces += 1 }
             }
             return pieces

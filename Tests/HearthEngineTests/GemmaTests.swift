@@ -2,6 +2,7 @@ import Foundation
 import HearthCore
 import HearthTesting
 import Testing
+
 @testable import HearthEngine
 
 /// `gemma3:270m` carries no chat template: Hearth must speak Gemma turns to it, not ChatML.
@@ -34,7 +35,8 @@ import Testing
     }
 
     @Test func smollmTemplateAddsItsDefaultSystemPrompt() async throws {
-        let engine = try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
+        let engine = try await Engine.load(
+            path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
         defer { Task { await engine.shutdown() } }
         // Identical output with and without the explicit default system prompt proves it is added.
         func answer(_ messages: [ChatMessage]) async throws -> String {
@@ -53,10 +55,14 @@ import Testing
     }
 
     @Test func gemmaAnswersWithoutChatMLTokens() async throws {
-        let engine = try await Engine.load(path: try TestModels.gemma3, options: EngineOptions(parallel: 1, contextPerSequence: 512, threads: 2))
+        let engine = try await Engine.load(
+            path: try TestModels.gemma3, options: EngineOptions(parallel: 1, contextPerSequence: 512, threads: 2))
         var text = ""
         var reason: FinishReason?
-        for try await event in engine.generate(.chat([ChatMessage(role: .user, content: "Write one sentence about the sea.")]), params: GenerationParams(maxTokens: 40, temperature: 0)) {
+        for try await event in engine.generate(
+            .chat([ChatMessage(role: .user, content: "Write one sentence about the sea.")]),
+            params: GenerationParams(maxTokens: 40, temperature: 0))
+        {
             switch event {
             case .text(let piece): text += piece
             case .done(let why, _): reason = why

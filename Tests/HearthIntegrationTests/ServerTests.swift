@@ -23,7 +23,8 @@ import Testing
     @Test func chatStreamsOverALiveServer() async throws {
         let app = try await HearthApplication.build(try Self.configuration())
         try await app.test(.live) { client in
-            let body = #"{"messages":[{"role":"user","content":"Name three colors."}],"temperature":0,"max_tokens":30,"stream":true,"stream_options":{"include_usage":true}}"#
+            let body =
+                #"{"messages":[{"role":"user","content":"Name three colors."}],"temperature":0,"max_tokens":30,"stream":true,"stream_options":{"include_usage":true}}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 var parser = ServerSentEvents.Parser()
@@ -49,7 +50,8 @@ import Testing
                 for question in ["Name a color.", "Name an animal.", "Name a city.", "Name a fruit."] {
                     group.addTask {
                         let body = #"{"messages":[{"role":"user","content":"\#(question)"}],"temperature":0,"max_tokens":12}"#
-                        return try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
+                        return try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) {
+                            response in
                             let completion = try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body))
                             return completion.choices[0].message.content
                         }

@@ -10,7 +10,9 @@ import Testing
 
 /// The `/v1/*` handlers over a scripted provider: wire shapes, errors, auth and limits.
 @Suite struct OpenAIRoutesTests {
-    static func app(_ provider: ScriptedProvider = ScriptedProvider(), keys: [String] = [], maxBody: Int = 1 << 20) -> some ApplicationProtocol {
+    static func app(_ provider: ScriptedProvider = ScriptedProvider(), keys: [String] = [], maxBody: Int = 1 << 20)
+        -> some ApplicationProtocol
+    {
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         return Application(router: HTTPServer.router(pipeline: pipeline, metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody))
     }
@@ -32,7 +34,8 @@ import Testing
     @Test func chatCompletionAnswersInOpenAIShape() async throws {
         let provider = ScriptedProvider()
         try await Self.app(provider).test(.router) { client in
-            let body = #"{"model":"scripted:test","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"temperature":0.5,"stop":"x","seed":3}"#
+            let body =
+                #"{"model":"scripted:test","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"temperature":0.5,"stop":"x","seed":3}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 let object = Self.json(response.body)
@@ -59,8 +62,12 @@ import Testing
                 var parser = ServerSentEvents.Parser()
                 let payloads = parser.feed(String(buffer: response.body))
                 #expect(payloads.last == "[DONE]")
-                let chunks = try payloads.dropLast().map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-                let text = chunks.compactMap { (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
+                let chunks = try payloads.dropLast().map {
+                    try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+                }
+                let text = chunks.compactMap {
+                    (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String
+                }.joined()
                 #expect(text == "Hello, world")
                 let usage = try #require(chunks.last?["usage"] as? [String: Any])
                 #expect(usage["completion_tokens"] as? Int == 3)
@@ -72,7 +79,8 @@ import Testing
     @Test func completionsDefaultToSixteenTokensAndHonourMaxTokens() async throws {
         let provider = ScriptedProvider()
         try await Self.app(provider).test(.router) { client in
-            try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string: #"{"prompt":"Once","max_tokens":2}"#)) { response in
+            try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string: #"{"prompt":"Once","max_tokens":2}"#))
+            { response in
                 let choice = try #require((Self.json(response.body)["choices"] as? [[String: Any]])?.first)
                 #expect(choice["text"] as? String == "Hello, ")
                 #expect(choice["finish_reason"] as? String == "length")
@@ -83,12 +91,15 @@ import Testing
 
     @Test func embeddingsAcceptStringOrArrayAndBase64() async throws {
         try await Self.app().test(.router) { client in
-            try await client.execute(uri: "/v1/embeddings", method: .post, body: ByteBuffer(string: #"{"input":["ab","abcd"]}"#)) { response in
+            try await client.execute(uri: "/v1/embeddings", method: .post, body: ByteBuffer(string: #"{"input":["ab","abcd"]}"#)) {
+                response in
                 let data = try #require(Self.json(response.body)["data"] as? [[String: Any]])
                 #expect(data.count == 2)
                 #expect((data[1]["embedding"] as? [Double])?.first == 4)
             }
-            try await client.execute(uri: "/v1/embeddings", method: .post, body: ByteBuffer(string: #"{"input":"abc","encoding_format":"base64"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/embeddings", method: .post, body: ByteBuffer(string: #"{"input":"abc","encoding_format":"base64"}"#)
+            ) { response in
                 let data = try #require(Self.json(response.body)["data"] as? [[String: Any]])
                 let encoded = try #require(data.first?["embedding"] as? String)
                 let bytes = try #require(Data(base64Encoded: encoded))
@@ -113,7 +124,10 @@ import Testing
 
     @Test func unknownModelIs404ModelNotFound() async throws {
         try await Self.app().test(.router) { client in
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"model":"nope:1b","messages":[{"role":"user","content":"Hi"}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post,
+                body: ByteBuffer(string: #"{"model":"nope:1b","messages":[{"role":"user","content":"Hi"}]}"#)
+            ) { response in
                 #expect(response.status == .notFound)
                 let error = Self.error(response.body)
                 #expect(error["code"] as? String == "model_not_found")
@@ -128,19 +142,28 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(Self.error(response.body)["message"] as? String == "the request body is not valid JSON")
             }
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}],"temperature":"hot"}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post,
+                body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}],"temperature":"hot"}"#)
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.error(response.body)["param"] as? String == "temperature")
             }
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":5}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":5}]}"#)
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.error(response.body)["param"] as? String == "messages[0].content")
             }
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"model":"scripted:test"}"#)) { response in
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"model":"scripted:test"}"#)) {
+                response in
                 #expect(response.status == .badRequest)
                 #expect(Self.error(response.body)["param"] as? String == "messages")
             }
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}],"temperature":7}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post,
+                body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}],"temperature":7}"#)
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.error(response.body)["param"] as? String == "temperature")
             }
@@ -163,7 +186,9 @@ import Testing
     @Test func oversizeBodyIs413() async throws {
         try await Self.app(maxBody: 1024).test(.router) { client in
             let big = String(repeating: "a", count: 4096)
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"\#(big)"}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"\#(big)"}]}"#)
+            ) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(Self.error(response.body)["code"] as? String == "request_too_large")
             }
@@ -199,7 +224,9 @@ import Testing
 
     @Test func metricsCountRequestsAndTokens() async throws {
         try await Self.app().test(.router) { client in
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)) { _ in }
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            ) { _ in }
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: "{")) { _ in }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
@@ -217,7 +244,9 @@ import Testing
     @Test func aFullQueueIs503WithRetryAfter() async throws {
         let provider = ScriptedProvider(failure: HearthError(.queueFull, "busy"))
         try await OpenAIRoutesTests.app(provider).test(.router) { client in
-            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)) { response in
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            ) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.headers[.retryAfter] == "1")
                 #expect(OpenAIRoutesTests.error(response.body)["code"] as? String == "queue_full")
@@ -235,8 +264,10 @@ import Testing
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
-                for name in ["hearth_queued_requests", "hearth_active_sequences", "hearth_prompt_cache_hit_ratio",
-                             "hearth_batch_size_tokens_bucket", "hearth_generation_tokens_per_second", "hearth_prompt_tokens_per_second"] {
+                for name in [
+                    "hearth_queued_requests", "hearth_active_sequences", "hearth_prompt_cache_hit_ratio",
+                    "hearth_batch_size_tokens_bucket", "hearth_generation_tokens_per_second", "hearth_prompt_tokens_per_second",
+                ] {
                     #expect(text.contains(name + "{model=\"scripted:test\""))
                 }
             }

@@ -42,7 +42,8 @@ public final class ScriptedProvider: InferenceProvider {
         }
         let limit = request.params.maxTokens ?? pieces.count
         for piece in pieces.prefix(limit) { continuation.yield(.text(piece)) }
-        continuation.yield(.done(limit < pieces.count ? .length : .stop, Usage(promptTokens: 7, completionTokens: min(limit, pieces.count))))
+        continuation.yield(
+            .done(limit < pieces.count ? .length : .stop, Usage(promptTokens: 7, completionTokens: min(limit, pieces.count))))
         continuation.finish()
         return stream
     }

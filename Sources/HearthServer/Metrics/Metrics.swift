@@ -92,7 +92,9 @@ public final class Metrics: Sendable {
         gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.") { Double($0.parallel) }
         gauge("hearth_context_per_sequence", "Context size of each sequence, in tokens.") { Double($0.contextPerSequence) }
         gauge("hearth_prompt_tokens_per_second", "Prompt tokens evaluated per second, last 10 s.") { $0.promptTokensPerSecond }
-        gauge("hearth_generation_tokens_per_second", "Tokens generated per second by all sequences, last 10 s.") { $0.generationTokensPerSecond }
+        gauge("hearth_generation_tokens_per_second", "Tokens generated per second by all sequences, last 10 s.") {
+            $0.generationTokensPerSecond
+        }
         gauge("hearth_prompt_cache_hit_ratio", "Share of prompt tokens found in the KV cache.") {
             $0.promptTokens == 0 ? 0 : Double($0.promptTokensCached) / Double($0.promptTokens)
         }

@@ -39,7 +39,8 @@ struct Generation: Sendable {
         switch event {
         case .text where isFirst:
             let elapsed = ContinuousClock.now - started
-            metrics.recordTimeToFirstToken(model: model, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            metrics.recordTimeToFirstToken(
+                model: model, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
         default: break
@@ -66,26 +67,28 @@ struct Generation: Sendable {
     /// away makes the next write fail, which ends the generation.
     func sse(_ encode: @escaping @Sendable (Event) throws -> [String]) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            func send(_ blocks: [String]) async throws {
-                for block in blocks { try await writer.write(ByteBuffer(string: block)) }
-            }
-            do {
-                try await send(encode(.start))
-                var isFirst = true
-                while let event = try await next(isFirst) {
-                    isFirst = false
-                    switch event {
-                    case .text(let text): try await send(encode(.text(text)))
-                    case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
-                    }
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                func send(_ blocks: [String]) async throws {
+                    for block in blocks { try await writer.write(ByteBuffer(string: block)) }
                 }
-            } catch {
-                let body = APIError(error).body
-                try? await send([ServerSentEvents.event(body)])
-            }
-            try await send([ServerSentEvents.done])
-            try await writer.finish(nil)
-        })
+                do {
+                    try await send(encode(.start))
+                    var isFirst = true
+                    while let event = try await next(isFirst) {
+                        isFirst = false
+                        switch event {
+                        case .text(let text): try await send(encode(.text(text)))
+                        case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
+                        }
+                    }
+                } catch {
+                    let body = APIError(error).body
+                    try? await send([ServerSentEvents.event(body)])
+                }
+                try await send([ServerSentEvents.done])
+                try await writer.finish(nil)
+            })
     }
 }

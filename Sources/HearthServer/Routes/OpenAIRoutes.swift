@@ -34,19 +34,32 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
             let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
             guard wire.stream == true else {
                 let (text, reason, usage) = try await generation.collect()
-                return try json(OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
+                return try json(
+                    OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
             }
             let includeUsage = wire.streamOptions?.includeUsage == true
             return generation.sse { event in
                 switch event {
                 case .start:
-                    return [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))]
+                    return [
+                        try ServerSentEvents.event(
+                            OpenAI.ChatCompletionChunk(
+                                id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))
+                    ]
                 case .text(let text):
-                    return [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))]
+                    return [
+                        try ServerSentEvents.event(
+                            OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))
+                    ]
                 case .done(let reason, let usage):
-                    var events = [try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(), finishReason: reason))]
+                    var events = [
+                        try ServerSentEvents.event(
+                            OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(), finishReason: reason))
+                    ]
                     if includeUsage {
-                        events.append(try ServerSentEvents.event(OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, usage: usage)))
+                        events.append(
+                            try ServerSentEvents.event(
+                                OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, usage: usage)))
                     }
                     return events
                 }
@@ -63,7 +76,9 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
             let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
             guard wire.stream == true else {
                 let (text, reason, usage) = try await generation.collect()
-                return try json(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
+                return try json(
+                    OpenAI.Completion(
+                        id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
             }
             let includeUsage = wire.streamOptions?.includeUsage == true
             return generation.sse { event in
@@ -71,11 +86,22 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
                 case .start:
                     return []
                 case .text(let text):
-                    return [try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))]
+                    return [
+                        try ServerSentEvents.event(
+                            OpenAI.Completion(
+                                id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))
+                    ]
                 case .done(let reason, let usage):
-                    var events = [try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [.init(text: "", finishReason: reason)], usage: nil))]
+                    var events = [
+                        try ServerSentEvents.event(
+                            OpenAI.Completion(
+                                id: id, created: created, model: native.model, choices: [.init(text: "", finishReason: reason)], usage: nil)
+                        )
+                    ]
                     if includeUsage {
-                        events.append(try ServerSentEvents.event(OpenAI.Completion(id: id, created: created, model: native.model, choices: [], usage: usage)))
+                        events.append(
+                            try ServerSentEvents.event(
+                                OpenAI.Completion(id: id, created: created, model: native.model, choices: [], usage: usage)))
                     }
                     return events
                 }
