@@ -7,7 +7,7 @@ import Testing
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `hearth` with `arguments`; returns its exit status, standard output and error.
-    static func hearth(_ arguments: String...) throws -> (status: Int32, output: String, error: String) {
+    static func hearth(_ arguments: String..., input: String? = nil) throws -> (status: Int32, output: String, error: String) {
         let binary = root.appending(path: ".build/debug/hearth")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw HearthError(.notFound, "\(binary.path) is not built: run `swift build` first")
@@ -22,7 +22,11 @@ import Testing
         let error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -50,6 +54,16 @@ import Testing
         let result = try Self.hearth("run", "smollm2:135m", "Name three colors.", "--temperature", "0", "--max-tokens", "20")
         #expect(result.status == 0)
         #expect(["Red", "Blue", "Green"].allSatisfy(result.output.contains))
+    }
+
+    @Test func chatKeepsTheConversationAndLeavesOnBye() throws {
+        let script = "Name three colors.\n\"\"\"What is\n2+2?\"\"\"\n/clear\n/bye\nnever read\n"
+        let result = try Self.hearth("chat", "smollm2:135m", "--temperature", "0", "--max-tokens", "20", input: script)
+        #expect(result.status == 0)
+        #expect(["Red", "Blue", "Green"].allSatisfy(result.output.contains))
+        #expect(result.output.contains("4"))
+        #expect(result.output.contains("Conversation cleared."))
+        #expect(result.output.components(separatedBy: ">>> ").count == 5)  // four prompts read, then /bye
     }
 
     @Test func modelsListAndShow() throws {
