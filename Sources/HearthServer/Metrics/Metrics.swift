@@ -79,18 +79,16 @@ public final class Metrics: Sendable {
         counter("hearth_prompt_tokens_total", "Prompt tokens processed.", snapshot.promptTokens)
         counter("hearth_completion_tokens_total", "Tokens generated.", snapshot.completionTokens)
         histogram("hearth_time_to_first_token_seconds", "Time from request to first generated text.", snapshot.timeToFirstToken)
-        func gauge(_ name: String, _ help: String, _ value: (ModelActivity) -> Double) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        func perModel(_ name: String, _ type: String, _ help: String, _ value: (ModelActivity) -> any Numeric) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }
         }
-        func engineCounter(_ name: String, _ help: String, _ value: (ModelActivity) -> Int) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
-            for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }
-        }
-        gauge("hearth_active_sequences", "Sequences generating now.") { Double($0.activeSequences) }
-        gauge("hearth_queued_requests", "Requests waiting for a free sequence.") { Double($0.queuedRequests) }
-        gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.") { Double($0.parallel) }
-        gauge("hearth_context_per_sequence", "Context size of each sequence, in tokens.") { Double($0.contextPerSequence) }
+        func gauge(_ name: String, _ help: String, _ value: (ModelActivity) -> any Numeric) { perModel(name, "gauge", help, value) }
+        func engineCounter(_ name: String, _ help: String, _ value: (ModelActivity) -> Int) { perModel(name, "counter", help, value) }
+        gauge("hearth_active_sequences", "Sequences generating now.") { $0.activeSequences }
+        gauge("hearth_queued_requests", "Requests waiting for a free sequence.") { $0.queuedRequests }
+        gauge("hearth_parallel_sequences", "Sequences a loaded model serves at once.") { $0.parallel }
+        gauge("hearth_context_per_sequence", "Context size of each sequence, in tokens.") { $0.contextPerSequence }
         gauge("hearth_prompt_tokens_per_second", "Prompt tokens evaluated per second, last 10 s.") { $0.promptTokensPerSecond }
         gauge("hearth_generation_tokens_per_second", "Tokens generated per second by all sequences, last 10 s.") {
             $0.generationTokensPerSecond

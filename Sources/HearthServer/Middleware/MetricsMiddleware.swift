@@ -8,9 +8,8 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         func record(_ status: Int) {
             let route = context.endpointPath ?? "unmatched"
-            let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            metrics.recordRequest(route: route, method: request.method.rawValue, status: status, seconds: seconds)
+            metrics.recordRequest(
+                route: route, method: request.method.rawValue, status: status, seconds: (ContinuousClock.now - started).seconds)
         }
         do {
             let response = try await next(request, context)

@@ -38,9 +38,7 @@ struct Generation: Sendable {
         let event = isFirst ? first : try await rest.iterator.next()
         switch event {
         case .text where isFirst:
-            let elapsed = ContinuousClock.now - started
-            metrics.recordTimeToFirstToken(
-                model: model, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            metrics.recordTimeToFirstToken(model: model, seconds: (ContinuousClock.now - started).seconds)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
         default: break
