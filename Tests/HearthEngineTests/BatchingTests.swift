@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthTesting
+import Synchronization
 import Testing
 
 @testable import HearthEngine
@@ -46,23 +47,21 @@ import Testing
 
     @Test func aLongPromptDoesNotStopRunningStreams() async throws {
         let engine = try await Self.engine(parallel: 2)
+        let received = Atomic<Int>(0)
         let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: 300, temperature: 0))
-        var iterator = running.makeAsyncIterator()
-        _ = try await iterator.next()  // the running stream has started
+        let consumer = Task {
+            for try await event in running { if case .text = event { received.add(1, ordering: .relaxed) } }
+        }
+        try await Self.waitUntil { received.load(ordering: .relaxed) > 0 }  // the running stream has started
         let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)  // ~2,000 tokens
-        let arrival = engine.generate(.text(long), params: GenerationParams(maxTokens: 1, temperature: 0))
-        let longDone = Task {
-            for try await event in arrival { if case .done(_, let usage) = event { return usage.promptTokens } }
-            return 0
+        let before = received.load(ordering: .relaxed)
+        var promptTokens = 0
+        for try await event in engine.generate(.text(long), params: GenerationParams(maxTokens: 1, temperature: 0)) {
+            if case .done(_, let usage) = event { promptTokens = usage.promptTokens }
         }
-        // Count the running stream's tokens until the long prompt has been read and answered.
-        var tokensMeanwhile = 0
-        while true {
-            guard let event = try await iterator.next() else { break }
-            if case .text = event { tokensMeanwhile += 1 }
-            if engine.activity.promptTokens > 2_000 && engine.activity.activeSequences == 1 { break }
-        }
-        let promptTokens = try await longDone.value
+        // Tokens the running stream received while the long prompt was read and answered.
+        let tokensMeanwhile = received.load(ordering: .relaxed) - before
+        consumer.cancel()
         await engine.shutdown()
         #expect(promptTokens > 1_500)
         // The 2,000-token prompt is read in chunks of 512 with the running stream decoding in

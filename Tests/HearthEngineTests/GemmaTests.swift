@@ -37,7 +37,6 @@ import Testing
     @Test func smollmTemplateAddsItsDefaultSystemPrompt() async throws {
         let engine = try await Engine.load(
             path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
-        defer { Task { await engine.shutdown() } }
         // Identical output with and without the explicit default system prompt proves it is added.
         func answer(_ messages: [ChatMessage]) async throws -> String {
             var text = ""
@@ -51,6 +50,7 @@ import Testing
             ChatMessage(role: .system, content: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"),
             ChatMessage(role: .user, content: "Who are you?"),
         ])
+        await engine.shutdown()
         #expect(implicit == explicit)
     }
 

@@ -66,6 +66,37 @@ import Testing
         #expect(result.output.components(separatedBy: ">>> ").count == 5)  // four prompts read, then /bye
     }
 
+    @Test func psShowsARunningServersSlotsAndContext() async throws {
+        let socket = try FreePort.find()
+        let server = Process()
+        server.executableURL = Self.root.appending(path: ".build/debug/hearth")
+        server.arguments = ["serve", "--port", "\(socket)", "--parallel", "3", "--context", "512"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        var table = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let result = try Self.hearth("ps", "--host", "127.0.0.1:\(socket)")
+            if result.status == 0 {
+                table = result.output
+                break
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(table.contains("CONTEXT/SLOT"))
+        let row = table.split(separator: "\n").first { $0.hasPrefix("smollm2:135m") }.map(String.init) ?? ""
+        #expect(row.contains("0/3"))
+        #expect(row.contains("512"))
+        let unreachable = try Self.hearth("ps", "--host", "127.0.0.1:1")
+        #expect(unreachable.status == 1)
+        #expect(unreachable.error.contains("no Hearth server answers"))
+    }
+
     @Test func modelsListAndShow() throws {
         let list = try Self.hearth("models", "list")
         #expect(list.output.contains("smollm2:135m"))
@@ -84,5 +115,25 @@ import Testing
         let bad = try Self.hearth("run", "smollm2:135m", "Hi", "--temperature", "9")
         #expect(bad.status != 0)
         #expect(bad.error.contains("temperature"))
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+enum FreePort {
+    static func find() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw HearthError(.internalError, "no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
