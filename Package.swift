@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
@@ -35,7 +37,13 @@ let package = Package(
                 .linkedLibrary("m"),
             ]
         ),
-        .target(name: "HearthModels", dependencies: ["HearthCore"]),
+        .target(
+            name: "HearthModels",
+            dependencies: [
+                "HearthCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
         .target(name: "HearthWire", dependencies: ["HearthCore"]),
         .target(
             name: "HearthProviders",

@@ -68,14 +68,6 @@ public final class Engine: Sendable {
         try await runOnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
     }
 
-    /// Reads a model's metadata without starting anything (weights are memory-mapped, not read).
-    public static func inspect(path: String) async throws -> ModelDetails {
-        try await runOnThread("hearth-inspect") {
-            let model = try LlamaModel(path: path)
-            return details(of: model, template: ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture))
-        }
-    }
-
     /// What the engine has done and is doing now.
     public var activity: ModelActivity { loop.activity }
 

@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HearthCore
 
 /// The local model store: content-addressed blobs (`blobs/sha256-HEX`) and one small JSON
-/// manifest per `name:tag` (`manifests/NAME/TAG.json`) pointing at a blob. The set-up
-/// (`scripts/setup-models.py`) installs catalog models here.
+/// manifest per `name:tag` (`manifests/NAME/TAG.json`) pointing at a blob. A blob shared
+/// by several names is stored once and removed with the last name that uses it. Blobs and
+/// manifests appear atomically (written aside, then renamed): a half-written model is never visible.
 public struct ModelStore: Sendable {
     /// One installed model.
     public struct Entry: Sendable, Equatable {
@@ -17,7 +19,7 @@ public struct ModelStore: Sendable {
         public var description: String
     }
 
-    private struct Manifest: Codable {
+    struct Manifest: Codable {
         var name: String
         var format: String
         var blob: String
@@ -31,6 +33,9 @@ public struct ModelStore: Sendable {
         self.root = root
     }
 
+    var blobs: URL { root.appending(path: "blobs", directoryHint: .isDirectory) }
+    var manifests: URL { root.appending(path: "manifests", directoryHint: .isDirectory) }
+
     /// `name` with `:latest` added when it has no tag, as Ollama does.
     public static func canonical(_ name: String) -> String {
         name.contains(":") ? name : name + ":latest"
@@ -42,9 +47,26 @@ public struct ModelStore: Sendable {
             || name.hasSuffix(".gguf")
     }
 
+    /// The `(name, tag)` of a valid store name: letters, digits, `.`, `_`, `-`, not starting with a dot.
+    static func parts(_ name: String) -> (String, String)? {
+        let parts = canonical(name).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
+        guard parts.count == 2,
+            parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && $0.unicodeScalars.allSatisfy(allowed.contains) })
+        else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    /// - Throws: `HearthError.invalidRequest` when `name` is not a valid model name.
+    static func validParts(_ name: String) throws -> (String, String) {
+        guard let parts = parts(name) else {
+            throw HearthError(.invalidRequest, "\"\(name)\" is not a valid model name: use name:tag with letters, digits, '.', '_' or '-'")
+        }
+        return parts
+    }
+
     /// Installed models, sorted by name.
     public func list() throws -> [Entry] {
-        let manifests = root.appending(path: "manifests", directoryHint: .isDirectory)
         guard let models = try? FileManager.default.contentsOfDirectory(atPath: manifests.path) else { return [] }
         var entries: [Entry] = []
         for model in models {
@@ -59,11 +81,8 @@ public struct ModelStore: Sendable {
     /// The installed model called `name` (`name` or `name:tag`), or nil.
     /// - Throws: `HearthError` when the manifest exists but is unreadable or its blob is missing.
     public func entry(_ name: String) throws -> Entry? {
-        let parts = Self.canonical(name).split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains("/"), !parts[1].contains("/"),
-            !parts[0].hasPrefix("."), !parts[1].hasPrefix(".")
-        else { return nil }
-        let file = root.appending(path: "manifests/\(parts[0])/\(parts[1]).json")
+        guard let (model, tag) = Self.parts(name) else { return nil }
+        let file = manifests.appending(path: "\(model)/\(tag).json")
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         return try read(file)
     }
@@ -80,6 +99,132 @@ public struct ModelStore: Sendable {
         return entry.blob
     }
 
+    /// A new file name in the blobs folder for writing a blob before it is installed
+    /// (same file system, so installing is a rename).
+    public func scratchFile(_ label: String) throws -> URL {
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        return blobs.appending(path: ".\(label)-\(UUID().uuidString).partial")
+    }
+
+    /// Moves `file` into the store as the blob of `digest` (`sha256:HEX`), unless that blob
+    /// is already there, and returns the blob's URL. `file` is gone afterwards either way.
+    public func installBlob(_ file: URL, digest: String) throws -> URL {
+        let blob = blobURL(digest)
+        if FileManager.default.fileExists(atPath: blob.path) {
+            try? FileManager.default.removeItem(at: file)
+        } else {
+            try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+            guard rename(file.path, blob.path) == 0 else {
+                throw HearthError(.internalError, "cannot move \(file.path) to \(blob.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return blob
+    }
+
+    /// Hashes `file`, moves it into the store and names it `name`, replacing what that name was.
+    /// - Throws: `HearthError.invalidRequest` for an invalid name.
+    @discardableResult
+    public func install(_ file: URL, as name: String, description: String = "") throws -> Entry {
+        _ = try Self.validParts(name)
+        let digest = try Self.sha256(of: file)
+        _ = try installBlob(file, digest: digest)
+        try self.name(digest: digest, as: name, description: description)
+        guard let entry = try entry(name) else { throw HearthError(.internalError, "\(name) vanished while being installed") }
+        return entry
+    }
+
+    /// Points `name` at the installed blob `digest` (`sha256:HEX`), replacing what that name was.
+    /// - Throws: `HearthError.invalidRequest` for an invalid name.
+    public func name(digest: String, as name: String, description: String = "") throws {
+        let blob = blobURL(digest)
+        let size = (try FileManager.default.attributesOfItem(atPath: blob.path)[.size] as? NSNumber)?.int64Value ?? 0
+        try write(Manifest(name: Self.canonical(name), format: "gguf", blob: digest, size: size, description: description))
+    }
+
+    /// Gives the model `source` a second name; the blob is shared, not copied.
+    /// - Throws: `HearthError.modelNotFound` when `source` is not installed, `.invalidRequest` for a bad name.
+    public func copy(_ source: String, to destination: String) throws {
+        _ = try Self.validParts(destination)
+        guard let (model, tag) = Self.parts(source), let data = try? Data(contentsOf: manifests.appending(path: "\(model)/\(tag).json")),
+            var manifest = try? JSONDecoder().decode(Manifest.self, from: data)
+        else { throw HearthError.modelNotFound(source) }
+        manifest.name = Self.canonical(destination)
+        try write(manifest)
+    }
+
+    /// Removes the name; removes its blob too when no other name uses it.
+    /// - Returns: whether the blob was removed (and how many bytes that freed).
+    /// - Throws: `HearthError.modelNotFound` when `name` is not installed.
+    @discardableResult
+    public func remove(_ name: String) throws -> Int64 {
+        guard let (model, tag) = Self.parts(name) else { throw HearthError.modelNotFound(name) }
+        let file = manifests.appending(path: "\(model)/\(tag).json")
+        guard let data = try? Data(contentsOf: file), let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else {
+            throw HearthError.modelNotFound(name)
+        }
+        try FileManager.default.removeItem(at: file)
+        try? FileManager.default.removeItem(at: file.deletingLastPathComponent())  // only succeeds when empty
+        guard !referencedDigests().contains(manifest.blob) else { return 0 }
+        let blob = blobURL(manifest.blob)
+        let size = (try? FileManager.default.attributesOfItem(atPath: blob.path)[.size] as? NSNumber)?.int64Value ?? 0
+        try? FileManager.default.removeItem(at: blob)
+        return size
+    }
+
+    /// Bytes taken by blobs (each counted once, however many names use it).
+    public func diskUsage() -> Int64 {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []
+        return files.filter { $0.hasPrefix("sha256-") }.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: blobs.appending(path: file).path)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
+    /// `sha256:HEX` of a file's contents.
+    public static func sha256(of file: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hex(hasher.finalize())
+    }
+
+    /// `sha256:HEX` of bytes.
+    public static func sha256(of data: Data) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        "sha256:" + digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    func blobURL(_ digest: String) -> URL {
+        blobs.appending(path: "sha256-" + digest.replacingOccurrences(of: "sha256:", with: ""))
+    }
+
+    private func referencedDigests() -> Set<String> {
+        var digests = Set<String>()
+        for model in (try? FileManager.default.contentsOfDirectory(atPath: manifests.path)) ?? [] {
+            let folder = manifests.appending(path: model)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] {
+                if let data = try? Data(contentsOf: folder.appending(path: file)),
+                    let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
+                {
+                    digests.insert(manifest.blob)
+                }
+            }
+        }
+        return digests
+    }
+
+    private func write(_ manifest: Manifest) throws {
+        let (model, tag) = try Self.validParts(manifest.name)
+        let folder = manifests.appending(path: model, directoryHint: .isDirectory)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(manifest).write(to: folder.appending(path: "\(tag).json"), options: .atomic)
+    }
+
     private func read(_ file: URL) throws -> Entry {
         let manifest: Manifest
         do {
@@ -87,10 +232,8 @@ public struct ModelStore: Sendable {
         } catch {
             throw HearthError(.modelLoadFailed, "the manifest \(file.path) is unreadable: \(error)")
         }
-        let hex = manifest.blob.replacingOccurrences(of: "sha256:", with: "")
-        let blob = root.appending(path: "blobs/sha256-\(hex)")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: blob.path)
-        guard let attributes else {
+        let blob = blobURL(manifest.blob)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: blob.path) else {
             throw HearthError(.modelLoadFailed, "the blob of \(manifest.name) is missing from \(root.path)/blobs; reinstall it")
         }
         let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil

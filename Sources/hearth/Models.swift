@@ -1,68 +1,28 @@
 import ArgumentParser
 import Foundation
 import HearthCore
-import HearthEngine
 import HearthModels
 
 extension Hearth {
     struct Models: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List and inspect installed models.",
-            subcommands: [List.self, Show.self])
-
-        struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List installed models.")
-
-            func run() async throws {
-                let store = ModelStore(root: try Configuration(environment: ProcessInfo.processInfo.environment).paths.models)
-                let entries: [ModelStore.Entry]
-                do { entries = try store.list() } catch { throw fail(error) }
-                guard !entries.isEmpty else {
-                    print("No models installed in \(store.root.path). `make run` installs the defaults.")
-                    return
-                }
-                let formatter = DateFormatter()
-                formatter.dateFormat = "yyyy-MM-dd HH:mm"
-                let rows = entries.map {
-                    [
-                        $0.name, String($0.digest.dropFirst("sha256:".count).prefix(12)), formatBytes($0.size),
-                        formatter.string(from: $0.modified),
-                    ]
-                }
-                printTable(["NAME", "ID", "SIZE", "MODIFIED"], rows)
-            }
-        }
-
-        struct Show: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(
-                abstract: "Show a model's metadata: architecture, parameters, quantization, context, template.",
-                discussion: "Example:\n  hearth models show gemma3:270m")
-
-            @Argument(help: "Model name (name:tag) or path to a .gguf file.")
-            var model: String
-
-            func run() async throws {
-                do {
-                    let store = ModelStore(root: try Configuration(environment: ProcessInfo.processInfo.environment).paths.models)
-                    let details = try await Engine.inspect(path: store.resolve(model).path)
-                    let rows: [(String, String)] = [
-                        ("name", model),
-                        ("architecture", details.architecture),
-                        ("parameters", formatCount(details.parameters)),
-                        ("quantization", details.quantization),
-                        ("context length", "\(details.contextLength)"),
-                        ("embedding length", "\(details.embeddingLength)"),
-                        ("size on disk", formatBytes(details.fileSize)),
-                        ("chat template", details.chatTemplate),
-                        ("file", details.path),
-                    ]
-                    for (key, value) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0))\(value)") }
-                } catch {
-                    throw fail(error)
-                }
-            }
-        }
+            abstract: "Install, inspect and remove models.",
+            discussion: """
+                Examples:
+                  hearth models list
+                  hearth models show gemma3:270m
+                  hearth models pull https://example.com/tiny.gguf --name tiny:1m
+                  hearth models import ./all-MiniLM-L6-v2 --name all-minilm:l6-v2
+                  hearth models cp smollm2:135m assistant:latest
+                  hearth models rm assistant
+                """,
+            subcommands: [List.self, Show.self, Pull.self, Import.self, Copy.self, Remove.self])
     }
+}
+
+/// The store of the environment's configuration.
+func modelStore() throws -> ModelStore {
+    ModelStore(root: try Configuration(environment: ProcessInfo.processInfo.environment).paths.models)
 }
 
 func formatBytes(_ bytes: Int64) -> String {
@@ -76,7 +36,7 @@ func formatBytes(_ bytes: Int64) -> String {
     return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
 }
 
-func formatCount(_ count: UInt64) -> String {
+func formatCount(_ count: Int) -> String {
     switch count {
     case 1_000_000_000...: String(format: "%.1fB", Double(count) / 1e9)
     case 1_000_000...: String(format: "%.1fM", Double(count) / 1e6)

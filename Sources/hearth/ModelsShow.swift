@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import HearthModels
+
+extension Hearth.Models {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a model's metadata (read from the file's header; weights are not loaded).",
+            discussion: "Example:\n  hearth models show gemma3:270m")
+
+        @Argument(help: "Model name (name:tag) or path to a .gguf file.")
+        var model: String
+
+        func run() async throws {
+            do {
+                let store = try modelStore()
+                let file = try store.resolve(model)
+                let metadata = try ModelMetadata.read(file)
+                let template = metadata.chatTemplate.map { "from the model (\($0.count) characters)" }
+                let rows: [(String, String?)] = [
+                    ("name", ModelStore.isPath(model) ? model : ModelStore.canonical(model)),
+                    ("architecture", metadata.architecture),
+                    ("parameters", formatCount(metadata.parameters)),
+                    ("quantization", metadata.quantization),
+                    ("context length", metadata.contextLength.map(String.init)),
+                    ("embedding length", metadata.embeddingLength.map(String.init)),
+                    ("layers", metadata.blockCount.map(String.init)),
+                    ("attention heads", metadata.headCount.map(String.init)),
+                    ("tokenizer", metadata.tokenizer.map { "\($0), \(metadata.vocabularySize ?? 0) tokens" }),
+                    ("capabilities", metadata.embeddingOnly ? "embedding" : "completion, embedding"),
+                    ("chat template", metadata.embeddingOnly ? nil : template ?? "none in the file (Hearth picks one by architecture)"),
+                    ("size on disk", formatBytes(Int64(metadata.fileSize))),
+                    ("file", file.path),
+                ]
+                for case let (key, value?) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0))\(value)") }
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
