@@ -9,6 +9,8 @@ export HEARTH_SETUP_CACHE := $(CACHE)
 PYTHON ?= python3
 VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
+# Converted from safetensors by hearth itself, so installed once hearth is built.
+IMPORTED_MODELS ?= all-minilm:l6-v2
 APT_PACKAGES := cmake pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -20,10 +22,12 @@ help:
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 
 run: setup build-release
+	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
 	.build/release/hearth serve $(ARGS)
 
 test: setup venv
 	swift build --build-tests
+	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
 	swift test --skip-build
 	$(VENV)/bin/python -m pytest -q tests/compat
 

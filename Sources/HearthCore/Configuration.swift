@@ -9,6 +9,8 @@ public struct Configuration: Sendable, Equatable {
     public var port = 8420
     /// Models loaded at start; the first is the default for requests that name none.
     public var models = ["smollm2:135m"]
+    /// The model `/v1/embeddings` uses when a request names none (loaded on first use).
+    public var embeddingModel = "all-minilm:l6-v2"
     /// Bearer keys accepted; empty means no authentication (loopback only).
     public var apiKeys: [String] = []
     /// Sequences one loaded model serves at the same time.
@@ -51,6 +53,11 @@ public struct Configuration: Sendable, Equatable {
             name: "HEARTH_MODELS", help: "models to load at start, comma-separated; the first is the default", defaultValue: "smollm2:135m"
         ) { c, v in
             c.models = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Variable(
+            name: "HEARTH_EMBEDDING_MODEL", help: "model for embedding requests that name none", defaultValue: "all-minilm:l6-v2"
+        ) { c, v in
+            c.embeddingModel = v
         },
         Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") {
             c, v in

@@ -40,6 +40,8 @@ public struct ModelDetails: Sendable, Equatable {
     public var fileSize: Int64
     /// Which chat template Hearth applies, and why.
     public var chatTemplate: String
+    /// Whether the model only computes embeddings (an encoder such as BERT).
+    public var embeddingOnly: Bool
 }
 
 /// One model loaded in-process through llama.cpp, with a batch loop on its own thread that
@@ -76,6 +78,12 @@ public final class Engine: Sendable {
     /// Errors (`HearthError.contextLengthExceeded`, …) end the stream.
     public func generate(_ prompt: Prompt, params: GenerationParams = .init()) -> AsyncThrowingStream<TokenEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        guard !details.embeddingOnly else {
+            continuation.finish(
+                throwing: HearthError.invalidRequest(
+                    "this model only computes embeddings (\(details.architecture)); use it with /v1/embeddings", field: "model"))
+            return stream
+        }
         let job = GenerationJob(prompt: prompt, params: params, continuation: continuation)
         continuation.onTermination = { [loop] termination in
             if case .cancelled = termination {
@@ -110,7 +118,8 @@ public final class Engine: Sendable {
             parameters: model.parameterCount,
             quantization: summary.split(separator: " ").dropFirst(2).joined(separator: " "),
             contextLength: model.contextTrain, embeddingLength: model.embeddingLength, fileSize: size,
-            chatTemplate: template.description)
+            chatTemplate: template.description,
+            embeddingOnly: model.metadata("\(model.architecture).attention.causal") == "false")
     }
 }
 

@@ -6,12 +6,15 @@ import HearthModels
 /// translate into and out of it and do nothing else.
 public struct ChatPipeline: Sendable {
     public let router: ProviderRouter
-    /// Used when a request names no model.
+    /// Used when a generation request names no model.
     public let defaultModel: String
+    /// Used when an embedding request names no model.
+    public let defaultEmbeddingModel: String
 
-    public init(router: ProviderRouter, defaultModel: String) {
+    public init(router: ProviderRouter, defaultModel: String, defaultEmbeddingModel: String? = nil) {
         self.router = router
         self.defaultModel = Self.canonicalName(defaultModel)
+        self.defaultEmbeddingModel = Self.canonicalName(defaultEmbeddingModel ?? defaultModel)
     }
 
     /// Starts a generation; see `InferenceProvider.generate`.

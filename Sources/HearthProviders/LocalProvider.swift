@@ -41,9 +41,10 @@ public actor LocalProvider: InferenceProvider {
             return try await loading.value
         }
         guard allowingPaths || !ModelStore.isPath(model) else { throw HearthError.modelNotFound(model) }
-        let path = try store.resolve(model).path
+        let file = try store.resolve(model)
+        _ = try GGUFFile.read(file, arrayLimit: 0)  // a truncated or corrupt file: a clear error, before llama.cpp sees it
         let options = options
-        let loading = Task { try await Engine.load(path: path, options: options) }
+        let loading = Task { try await Engine.load(path: file.path, options: options) }
         engines[key] = loading
         do {
             return try await loading.value

@@ -35,7 +35,7 @@ extension Hearth.Models {
             defer { try? FileManager.default.removeItem(at: scratch) }
             do {
                 let source = URL(filePath: (directory as NSString).expandingTildeInPath)
-                let bar = ProgressBar("converting \(source.lastPathComponent)", total: 0, unit: .items("tensors"))
+                let bar = ProgressBar("converting \(name)", total: 0, unit: .items("tensors"))
                 try ModelImporter.convert(source, to: scratch, name: name, precision: ModelImporter.Precision(rawValue: type)!) {
                     bar.update(Int64($0), total: Int64($1))
                 }

@@ -126,4 +126,22 @@ import Testing
         #expect(same > 0.9999)
         #expect(different < same)
     }
+
+    @Test func anImportedEncoderEmbedsSensiblyAndRefusesToGenerate() async throws {
+        let engine = try await Engine.load(path: try TestModels.allMiniLM, options: EngineOptions(parallel: 1, contextPerSequence: 512, threads: 2))
+        #expect(engine.details.embeddingOnly)
+        let result = try await engine.embed(["A man is eating food.", "A man is eating a piece of bread.", "The new movie is awesome."])
+        #expect(result.vectors.map(\.count) == [384, 384, 384])
+        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cosine(result.vectors[0], result.vectors[1]) > 0.7)
+        #expect(cosine(result.vectors[0], result.vectors[2]) < 0.1)
+        var failure: HearthError?
+        do {
+            for try await _ in engine.generate(.text("Hello")) {}
+        } catch let error as HearthError {
+            failure = error
+        }
+        #expect(failure?.code == .invalidRequest)
+        await engine.shutdown()
+    }
 }

@@ -21,4 +21,6 @@ public enum TestModels {
 
     public static var smollm2: String { get throws { try path("smollm2:135m") } }
     public static var gemma3: String { get throws { try path("gemma3:270m") } }
+    /// Imported from safetensors by the set-up (`hearth models import`).
+    public static var allMiniLM: String { get throws { try path("all-minilm:l6-v2") } }
 }

@@ -112,7 +112,7 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
     func embeddings(_ request: Request) async throws -> Response {
         try await withBody(request) { body in
             let wire = try WireDecoder.decode(OpenAI.EmbeddingRequest.self, from: body)
-            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+            let native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
             let result = try await pipeline.embed(native)
             metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
             return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))

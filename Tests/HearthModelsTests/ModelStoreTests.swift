@@ -53,3 +53,44 @@ import Testing
         #expect(!ModelStore.isPath("smollm2:135m"))
     }
 }
+
+@Suite struct ModelStoreLifecycleTests {
+    let store = ModelStore(root: FileManager.default.temporaryDirectory.appending(path: "hearth-store-\(UUID().uuidString)"))
+
+    func file(_ text: String) throws -> URL {
+        let url = try store.scratchFile("test")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    @Test func aSharedBlobIsStoredOnceAndRemovedWithItsLastName() throws {
+        let first = try store.install(try file("weights"), as: "one:1")
+        try store.copy("one:1", to: "two")
+        let again = try store.install(try file("weights"), as: "three:x")
+        #expect(first.blob == again.blob)
+        #expect(try store.list().map(\.name) == ["one:1", "three:x", "two:latest"])
+        #expect(store.diskUsage() == 7)
+        #expect(try store.remove("one:1") == 0)
+        #expect(try store.remove("two") == 0)
+        #expect(FileManager.default.fileExists(atPath: first.blob.path))
+        #expect(try store.remove("three:x") == 7)
+        #expect(!FileManager.default.fileExists(atPath: first.blob.path))
+        #expect(try store.list().isEmpty)
+        #expect(store.diskUsage() == 0)
+    }
+
+    @Test func removingOrCopyingAnUnknownModelIsModelNotFound() throws {
+        for action in [{ try store.remove("nope:1") }, { try store.copy("nope:1", to: "x:1") }] as [() throws -> Void] {
+            let error = #expect(throws: HearthError.self) { try action() }
+            #expect(error?.code == .modelNotFound)
+        }
+    }
+
+    @Test func invalidNamesAreRefused() throws {
+        _ = try store.install(try file("a"), as: "ok:1")
+        for bad in ["../up:1", "a/b:1", "x:..", "sp ace:1", ":tag"] {
+            let error = #expect(throws: HearthError.self) { try store.copy("ok:1", to: bad) }
+            #expect(error?.code == .invalidRequest)
+        }
+    }
+}

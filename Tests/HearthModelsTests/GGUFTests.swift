@@ -1,0 +1,89 @@
+import Foundation
+import HearthCore
+import HearthTesting
+import Testing
+
+@testable import HearthModels
+
+/// A small valid GGUF: metadata plus one F32 tensor of `elements` values (and a Q8_0 one).
+func tinyGGUF(elements: Int = 4096) throws -> URL {
+    var writer = GGUFWriter()
+    writer.set("general.architecture", .string("tiny"))
+    writer.set("general.name", .string("Tiny"))
+    writer.set("tiny.context_length", .uint32(128))
+    writer.set("tiny.embedding_length", .uint32(64))
+    writer.set("tiny.attention.causal", .bool(false))
+    writer.set("tokenizer.ggml.tokens", .array(.string, count: 3, values: [.string("a"), .string("b"), .string("c")]))
+    let values = (0..<elements).map { Float($0 % 97) / 10 }
+    writer.tensors.append(.init(name: "weights", shape: [64, elements / 64], type: .f32) { TensorEncoding.encode(values, as: .f32) })
+    writer.tensors.append(.init(name: "quantized", shape: [64, elements / 64], type: .q8_0) { TensorEncoding.encode(values, as: .q8_0) })
+    let url = FileManager.default.temporaryDirectory.appending(path: "tiny-\(UUID().uuidString).gguf")
+    try writer.write(to: url)
+    return url
+}
+
+@Suite struct GGUFTests {
+    @Test func whatTheWriterWritesTheReaderReads() throws {
+        let url = try tinyGGUF()
+        let file = try GGUFFile.read(url)
+        #expect(file.string("general.architecture") == "tiny")
+        #expect(file.metadata["tokenizer.ggml.tokens"] == .array(.string, count: 3, values: [.string("a"), .string("b"), .string("c")]))
+        #expect(file.tensors.map(\.name) == ["weights", "quantized"])
+        #expect(file.tensors[1].byteCount == 4096 / 32 * 34)
+        let metadata = ModelMetadata(file)
+        #expect(metadata.parameters == 8192)
+        #expect(metadata.contextLength == 128)
+        #expect(metadata.embeddingOnly)
+        #expect(metadata.quantization == "F32" || metadata.quantization == "Q8_0")
+    }
+
+    @Test func aTruncatedFileIsRejectedNamingTheTensor() throws {
+        let url = try tinyGGUF()
+        let data = try Data(contentsOf: url)
+        try data.prefix(data.count - 100).write(to: url)
+        let error = #expect(throws: HearthError.self) { try ModelMetadata.read(url) }
+        #expect(error?.code == .modelLoadFailed)
+        #expect(error?.message.contains("truncated: tensor quantized ends at byte") == true)
+    }
+
+    @Test func aFileCutInsideTheHeaderOrNotGGUFIsRejected() throws {
+        let url = try tinyGGUF()
+        let data = try Data(contentsOf: url)
+        try data.prefix(60).write(to: url)
+        let cut = #expect(throws: HearthError.self) { try GGUFFile.read(url) }
+        #expect(cut?.message.contains("truncated") == true)
+        try Data("PK\u{3}\u{4} definitely a zip".utf8).write(to: url)
+        let other = #expect(throws: HearthError.self) { try GGUFFile.read(url) }
+        #expect(other?.message.contains("does not start with the GGUF magic number") == true)
+    }
+
+    @Test func q8_0KeepsValuesWithinHalfAStep() {
+        let values = (0..<64).map { Float(sin(Double($0))) * 3 }
+        let data = TensorEncoding.q8_0(values)
+        #expect(data.count == 68)
+        data.withUnsafeBytes { raw in
+            for block in 0..<2 {
+                let scale = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: block * 34, as: UInt16.self)))
+                for i in 0..<32 {
+                    let q = Float(raw.load(fromByteOffset: block * 34 + 2 + i, as: Int8.self))
+                    #expect(abs(q * scale - values[block * 32 + i]) <= scale * 0.51)
+                }
+            }
+        }
+    }
+
+    @Test func readsTheRealModelsHeadersLikeLlamaCpp() throws {
+        let smollm = try ModelMetadata.read(URL(filePath: try TestModels.smollm2))
+        #expect(smollm.architecture == "llama")
+        #expect(smollm.quantization == "Q4_1")
+        #expect(smollm.contextLength == 8192)
+        #expect(smollm.embeddingLength == 576)
+        #expect(smollm.vocabularySize == 49152)
+        #expect((134_000_000...135_000_000).contains(smollm.parameters))
+        #expect(smollm.chatTemplate?.contains("<|im_start|>") == true)
+        let gemma = try ModelMetadata.read(URL(filePath: try TestModels.gemma3))
+        #expect(gemma.architecture == "gemma3")
+        #expect(gemma.quantization == "Q4_K_M")
+        #expect(gemma.chatTemplate == nil)
+    }
+}
