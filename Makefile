@@ -68,6 +68,7 @@ unit-tests: setup
 
 compat-tests: setup venv
 	swift build --product hearth
+	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
 	$(VENV)/bin/python -m pytest -q tests/compat
 
 bench-engine: setup venv build-release

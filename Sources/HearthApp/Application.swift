@@ -33,7 +33,7 @@ public enum HearthApplication {
                 ])
         }
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
-            defaultEmbeddingModel: configuration.embeddingModel)
+            defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let router = HTTPServer.router(
             pipeline: pipeline, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)
         return Application(

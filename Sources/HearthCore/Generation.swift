@@ -79,11 +79,14 @@ public struct GenerationRequest: Sendable, Equatable {
     public var model: String
     public var prompt: Prompt
     public var params: GenerationParams
+    /// A chat template name to use instead of the model's (a profile's TEMPLATE).
+    public var template: String?
 
-    public init(model: String, prompt: Prompt, params: GenerationParams = .init()) {
+    public init(model: String, prompt: Prompt, params: GenerationParams = .init(), template: String? = nil) {
         self.model = model
         self.prompt = prompt
         self.params = params
+        self.template = template
     }
 }
 

@@ -220,7 +220,9 @@ final class BatchLoop: @unchecked Sendable {
         do {
             let tokens: [llama_token]
             switch job.prompt {
-            case .chat(let messages): tokens = model.tokenize(try template.render(messages), special: true)
+            case .chat(let messages):
+                let template = job.template.map(ChatTemplate.init(named:)) ?? template
+                tokens = model.tokenize(try template.render(messages), special: true)
             case .text(let text): tokens = model.tokenize(text, special: true)
             }
             guard !tokens.isEmpty else { throw HearthError.invalidRequest("the prompt is empty", field: "prompt") }

@@ -36,6 +36,13 @@ struct ChatTemplate: Sendable {
         }
     }
 
+    /// A built-in template chosen by name (a profile's TEMPLATE).
+    init(named name: String) {
+        source = name
+        description = "\(name) (by the profile)"
+        defaultSystemPrompt = nil
+    }
+
     /// Renders `messages` and opens the assistant's turn.
     /// - Throws: `HearthError.invalidRequest` when llama.cpp cannot apply the template.
     func render(_ messages: [ChatMessage]) throws -> String {
@@ -96,7 +103,7 @@ struct ChatTemplate: Sendable {
         return text
     }
 
-    private static func builtinNames() -> [String] {
+    static func builtinNames() -> [String] {
         var pointers = [UnsafePointer<CChar>?](repeating: nil, count: 128)
         let count = llama_chat_builtin_templates(&pointers, pointers.count)
         return pointers.prefix(Int(max(0, count))).compactMap { $0.map { String(cString: $0) } }

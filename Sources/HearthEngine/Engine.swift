@@ -70,13 +70,20 @@ public final class Engine: Sendable {
         try await runOnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
     }
 
+    /// Names of the chat templates llama.cpp has built in (`chatml`, `llama3`, `gemma`, …),
+    /// the values a profile's TEMPLATE may take.
+    public static var templateNames: [String] { ChatTemplate.builtinNames() }
+
     /// What the engine has done and is doing now.
     public var activity: ModelActivity { loop.activity }
 
     /// Starts generating. The stream yields text pieces and ends with `.done`; cancelling
     /// the consuming task, or dropping the stream, frees the sequence at once.
     /// Errors (`HearthError.contextLengthExceeded`, …) end the stream.
-    public func generate(_ prompt: Prompt, params: GenerationParams = .init()) -> AsyncThrowingStream<TokenEvent, any Error> {
+    /// `template` names a chat template llama.cpp knows, used instead of the model's.
+    public func generate(_ prompt: Prompt, params: GenerationParams = .init(), template: String? = nil)
+        -> AsyncThrowingStream<TokenEvent, any Error>
+    {
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         guard !details.embeddingOnly else {
             continuation.finish(
@@ -84,7 +91,7 @@ public final class Engine: Sendable {
                     "this model only computes embeddings (\(details.architecture)); use it with /v1/embeddings", field: "model"))
             return stream
         }
-        let job = GenerationJob(prompt: prompt, params: params, continuation: continuation)
+        let job = GenerationJob(prompt: prompt, params: params, template: template, continuation: continuation)
         continuation.onTermination = { [loop] termination in
             if case .cancelled = termination {
                 job.cancel()

@@ -5,12 +5,17 @@ import Synchronization
 final class GenerationJob: Sendable {
     let prompt: Prompt
     let params: GenerationParams
+    /// A chat template name that replaces the model's for this request.
+    let template: String?
     let continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
     private let cancelled = Atomic<Bool>(false)
 
-    init(prompt: Prompt, params: GenerationParams, continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation) {
+    init(
+        prompt: Prompt, params: GenerationParams, template: String?, continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
+    ) {
         self.prompt = prompt
         self.params = params
+        self.template = template
         self.continuation = continuation
     }
 

@@ -17,6 +17,8 @@ public struct ModelStore: Sendable {
         public var size: Int64
         public var modified: Date
         public var description: String
+        /// Set when the entry is a profile of another model.
+        public var profile: Profile?
     }
 
     struct Manifest: Codable {
@@ -25,6 +27,7 @@ public struct ModelStore: Sendable {
         var blob: String
         var size: Int64
         var description: String?
+        var profile: Profile?
     }
 
     public let root: URL
@@ -152,6 +155,23 @@ public struct ModelStore: Sendable {
         try write(manifest)
     }
 
+    /// Installs `profile` as `name`: a new name for its base's file, carrying the profile
+    /// (on top of the base's own profile, when the base is one).
+    /// - Throws: `HearthError.modelNotFound` when the base is not installed, `.invalidRequest` for a bad name.
+    @discardableResult
+    public func create(_ name: String, profile: Profile) throws -> Entry {
+        _ = try Self.validParts(name)
+        guard let base = try entry(profile.from) else { throw HearthError.modelNotFound(profile.from) }
+        var profile = profile.inheriting(from: base.profile)
+        profile.from = base.name
+        try write(
+            Manifest(
+                name: Self.canonical(name), format: "gguf", blob: base.digest, size: base.size,
+                description: "profile of \(base.name)", profile: profile))
+        guard let entry = try entry(name) else { throw HearthError(.internalError, "\(name) vanished while being created") }
+        return entry
+    }
+
     /// Removes the name; removes its blob too when no other name uses it.
     /// - Returns: whether the blob was removed (and how many bytes that freed).
     /// - Throws: `HearthError.modelNotFound` when `name` is not installed.
@@ -240,6 +260,6 @@ public struct ModelStore: Sendable {
         return Entry(
             name: manifest.name, blob: blob, digest: manifest.blob,
             size: (attributes[.size] as? NSNumber)?.int64Value ?? manifest.size,
-            modified: modified ?? Date(timeIntervalSince1970: 0), description: manifest.description ?? "")
+            modified: modified ?? Date(timeIntervalSince1970: 0), description: manifest.description ?? "", profile: manifest.profile)
     }
 }

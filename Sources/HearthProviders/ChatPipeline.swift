@@ -11,14 +11,22 @@ public struct ChatPipeline: Sendable {
     /// Used when an embedding request names no model.
     public let defaultEmbeddingModel: String
 
-    public init(router: ProviderRouter, defaultModel: String, defaultEmbeddingModel: String? = nil) {
+    /// Where profiles are looked up (a request naming a profile gets its defaults).
+    public let store: ModelStore?
+
+    public init(router: ProviderRouter, defaultModel: String, defaultEmbeddingModel: String? = nil, store: ModelStore? = nil) {
         self.router = router
+        self.store = store
         self.defaultModel = Self.canonicalName(defaultModel)
         self.defaultEmbeddingModel = Self.canonicalName(defaultEmbeddingModel ?? defaultModel)
     }
 
     /// Starts a generation; see `InferenceProvider.generate`.
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        var request = request
+        if let store, !ModelStore.isPath(request.model), let profile = try store.entry(request.model)?.profile {
+            profile.apply(to: &request)
+        }
         try request.params.validate()
         return try await router.provider(for: request.model).generate(request)
     }

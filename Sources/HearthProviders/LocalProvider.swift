@@ -4,19 +4,23 @@ import HearthEngine
 import HearthModels
 
 /// Serves models from the local store (or GGUF paths) with the in-process llama.cpp engine.
-/// A model is loaded on first use, once, however many requests ask for it at the same time.
+/// A model is loaded on first use, once, however many requests ask for it at the same time;
+/// names that share a file (a copy, a profile and its base) share one engine.
 public actor LocalProvider: InferenceProvider {
     public nonisolated let name = "local"
-    public let store: ModelStore
-    public let options: EngineOptions
+    public nonisolated let store: ModelStore
+    public nonisolated let options: EngineOptions
+    /// Engines by model file path.
     private var engines: [String: Task<Engine, any Error>] = [:]
+    /// The name each engine was first loaded under, by file path.
+    private var names: [String: String] = [:]
 
     public init(store: ModelStore, options: EngineOptions) {
         self.store = store
         self.options = options
     }
 
-    /// The key a model is loaded under: `name:tag` for store names, the path for files.
+    /// The name a model is shown under: `name:tag` for store names, the path for files.
     public nonisolated static func key(_ model: String) -> String {
         ModelStore.isPath(model) ? model : ModelStore.canonical(model)
     }
@@ -36,31 +40,33 @@ public actor LocalProvider: InferenceProvider {
     }
 
     private func engine(for model: String, allowingPaths: Bool) async throws -> Engine {
-        let key = Self.key(model)
-        if let loading = engines[key] {
+        let isPath = ModelStore.isPath(model)
+        guard allowingPaths || !isPath || names.values.contains(model) else { throw HearthError.modelNotFound(model) }
+        let file = try store.resolve(model)
+        if let loading = engines[file.path] {
             return try await loading.value
         }
-        guard allowingPaths || !ModelStore.isPath(model) else { throw HearthError.modelNotFound(model) }
-        let file = try store.resolve(model)
         _ = try GGUFFile.read(file, arrayLimit: 0)  // a truncated or corrupt file: a clear error, before llama.cpp sees it
         let options = options
         let loading = Task { try await Engine.load(path: file.path, options: options) }
-        engines[key] = loading
+        engines[file.path] = loading
+        names[file.path] = Self.key(model)
         do {
             return try await loading.value
         } catch {
-            engines[key] = nil
+            engines[file.path] = nil
+            names[file.path] = nil
             throw error
         }
     }
 
-    /// Loaded models and their engines, by name.
+    /// Loaded models and their engines, by the name each was loaded under.
     public func loaded() async -> [(name: String, engine: Engine)] {
         var result: [(String, Engine)] = []
-        for (key, task) in engines.sorted(by: { $0.key < $1.key }) {
-            if let engine = try? await task.value { result.append((key, engine)) }
+        for (path, task) in engines {
+            if let engine = try? await task.value { result.append((names[path] ?? path, engine)) }
         }
-        return result
+        return result.sorted { $0.0 < $1.0 }
     }
 
     public func loadedModels() async -> [LoadedModel] {
@@ -73,18 +79,18 @@ public actor LocalProvider: InferenceProvider {
         var infos = try store.list().map {
             ModelInfo(id: $0.name, provider: name, created: Int($0.modified.timeIntervalSince1970), size: $0.size)
         }
-        for key in engines.keys.sorted() where ModelStore.isPath(key) {
-            infos.append(ModelInfo(id: key, provider: name, created: 0, size: nil))
+        for path in names.values.sorted() where ModelStore.isPath(path) {
+            infos.append(ModelInfo(id: path, provider: name, created: 0, size: nil))
         }
         return infos
     }
 
     public func serves(_ model: String) async -> Bool {
-        engines[Self.key(model)] != nil || (!ModelStore.isPath(model) && (try? store.resolve(model)) != nil)
+        ModelStore.isPath(model) ? names.values.contains(model) : (try? store.resolve(model)) != nil
     }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        try await engine(for: request.model).generate(request.prompt, params: request.params)
+        try await engine(for: request.model).generate(request.prompt, params: request.params, template: request.template)
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
@@ -95,6 +101,7 @@ public actor LocalProvider: InferenceProvider {
     public func shutdown() async {
         let all = engines
         engines = [:]
+        names = [:]
         for task in all.values {
             if let engine = try? await task.value { await engine.shutdown() }
         }

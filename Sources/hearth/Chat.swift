@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HearthCore
 import HearthEngine
+import HearthModels
 
 extension Hearth {
     struct Chat: AsyncParsableCommand {
@@ -25,9 +26,9 @@ extension Hearth {
         @OptionGroup var engine: EngineFlags
 
         func run() async throws {
-            let loaded: Engine
+            let loaded: LocalModel
             do {
-                loaded = try await loadEngine(model, engine)
+                loaded = try await LocalModel(model, engine)
             } catch {
                 throw fail(error)
             }
@@ -37,7 +38,7 @@ extension Hearth {
                 switch input.trimmingCharacters(in: .whitespaces) {
                 case "": continue
                 case "/bye", "/exit", "/quit":
-                    await loaded.shutdown()
+                    await loaded.engine.shutdown()
                     return
                 case "/clear":
                     history.removeAll { $0.role != .system }
@@ -57,7 +58,7 @@ extension Hearth {
                     _ = fail(error)
                 }
             }
-            await loaded.shutdown()
+            await loaded.engine.shutdown()
         }
 
         /// One message from standard input: a line, or the lines between two `"""` markers.

@@ -13,10 +13,11 @@ extension Hearth {
                   hearth models show gemma3:270m
                   hearth models pull https://example.com/tiny.gguf --name tiny:1m
                   hearth models import ./all-MiniLM-L6-v2 --name all-minilm:l6-v2
+                  hearth models create pirate --from smollm2:135m --system "You are a pirate."
                   hearth models cp smollm2:135m assistant:latest
                   hearth models rm assistant
                 """,
-            subcommands: [List.self, Show.self, Pull.self, Import.self, Copy.self, Remove.self])
+            subcommands: [List.self, Show.self, Pull.self, Import.self, Create.self, Copy.self, Remove.self])
     }
 }
 

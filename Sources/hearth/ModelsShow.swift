@@ -15,6 +15,7 @@ extension Hearth.Models {
             do {
                 let store = try modelStore()
                 let file = try store.resolve(model)
+                let profile = ModelStore.isPath(model) ? nil : try store.entry(model)?.profile
                 let metadata = try ModelMetadata.read(file)
                 let template = metadata.chatTemplate.map { "from the model (\($0.count) characters)" }
                 let rows: [(String, String?)] = [
@@ -33,6 +34,16 @@ extension Hearth.Models {
                     ("file", file.path),
                 ]
                 for case let (key, value?) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0))\(value)") }
+                if let profile {
+                    print("\n  profile of \(profile.from)")
+                    if let system = profile.system { print("    system          \(system)") }
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    let parameters = String(decoding: try encoder.encode(profile.parameters), as: UTF8.self)
+                    if parameters != "{}" { print("    parameters      \(parameters)") }
+                    if !profile.stop.isEmpty { print("    stop            \(profile.stop)") }
+                    if let template = profile.template { print("    template        \(template)") }
+                }
             } catch {
                 throw fail(error)
             }

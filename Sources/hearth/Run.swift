@@ -27,19 +27,30 @@ struct SamplingFlags: ParsableArguments {
     }
 }
 
-/// Loads a model in-process for `run` and `chat`.
-func loadEngine(_ model: String, _ flags: EngineFlags) async throws -> Engine {
-    let configuration = try flags.configuration()
-    let path = try ModelStore(root: configuration.paths.models).resolve(model).path
-    return try await Engine.load(
-        path: path,
-        options: EngineOptions(parallel: 1, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
+/// A model loaded in-process for `run` and `chat`, with its profile when it is one.
+struct LocalModel {
+    let engine: Engine
+    let profile: Profile?
+
+    /// Loads `model` (a store name, profile or path); a truncated or corrupt file is a clear error.
+    init(_ model: String, _ flags: EngineFlags) async throws {
+        let configuration = try flags.configuration()
+        let store = ModelStore(root: configuration.paths.models)
+        let file = try store.resolve(model)
+        _ = try GGUFFile.read(file, arrayLimit: 0)
+        profile = ModelStore.isPath(model) ? nil : try store.entry(model)?.profile
+        engine = try await Engine.load(
+            path: file.path,
+            options: EngineOptions(parallel: 1, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
+    }
 }
 
 /// Streams a generation to standard output; returns the text.
-func stream(_ engine: Engine, _ prompt: Prompt, _ params: GenerationParams) async throws -> String {
+func stream(_ model: LocalModel, _ prompt: Prompt, _ params: GenerationParams) async throws -> String {
+    var request = GenerationRequest(model: "", prompt: prompt, params: params)
+    model.profile?.apply(to: &request)
     var text = ""
-    for try await event in engine.generate(prompt, params: params) {
+    for try await event in model.engine.generate(request.prompt, params: request.params, template: request.template) {
         if case .text(let piece) = event {
             text += piece
             FileHandle.standardOutput.write(Data(piece.utf8))
@@ -70,11 +81,11 @@ extension Hearth {
 
         func run() async throws {
             do {
-                let loaded = try await loadEngine(model, engine)
+                let loaded = try await LocalModel(model, engine)
                 var messages = [ChatMessage(role: .user, content: prompt)]
                 if let system = sampling.system { messages.insert(ChatMessage(role: .system, content: system), at: 0) }
                 _ = try await stream(loaded, .chat(messages), sampling.params)
-                await loaded.shutdown()
+                await loaded.engine.shutdown()
             } catch {
                 throw fail(error)
             }

@@ -1,0 +1,415 @@
+import Foundation
+import HearthCore
+
+extension Ollama {
+    /// One chat message. `content` may be left out (empty); `images` are refused, as no
+    /// vision model is served yet. `thinking`, `tool_calls` and `tool_name` are ignored.
+    public struct Message: Codable, Sendable, Equatable {
+        /// `system`, `user`, `assistant` or `tool`.
+        public var role: String
+        /// The text; empty when left out.
+        public var content: String
+        /// Base64 images, for multimodal models.
+        public var images: [String]?
+
+        /// A message without images.
+        public init(role: String, content: String) {
+            self.role = role
+            self.content = content
+        }
+
+        enum CodingKeys: String, CodingKey { case role, content, images }
+
+        /// Decodes a message; a missing or null `content` is empty.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            role = try container.decode(String.self, forKey: .role)
+            content = try container.decodeIfPresent(String.self, forKey: .content) ?? ""
+            images = try container.decodeIfPresent([String].self, forKey: .images)
+        }
+
+        func native(at index: Int) throws -> ChatMessage {
+            if let images, !images.isEmpty {
+                throw HearthError.invalidRequest("images are not supported", field: "messages[\(index)].images")
+            }
+            guard let role = ChatRole(rawValue: role) else {
+                throw HearthError.invalidRequest(
+                    "'messages[\(index)].role' must be system, user, assistant or tool", field: "messages[\(index)].role")
+            }
+            return ChatMessage(role: role, content: content)
+        }
+    }
+
+    /// `POST /api/chat`. Streams unless `stream` is false. No messages means "load the model"
+    /// (`isLoadOnly`), and with `keep_alive` 0 "unload it" (`isUnload`): answer those with
+    /// `ChatResponse(model:doneReason:)` instead of generating.
+    public struct ChatRequest: Codable, Sendable {
+        /// The model; the server's default when absent or empty.
+        public var model: String?
+        /// The conversation; none (or an empty array) only loads the model.
+        public var messages: [Message]?
+        /// Absent means true, as in Ollama.
+        public var stream: Bool?
+        /// `"json"` or a JSON schema: accepted, but the output is not constrained yet.
+        public var format: JSONValue?
+        /// Sampling settings; see `Ollama.Options`.
+        public var options: Options?
+        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        public var keepAlive: KeepAlive?
+        /// Whether (or how hard) a thinking model should think: accepted and ignored.
+        public var think: JSONValue?
+        /// Refused when not empty (tool calling is not supported yet); the `ollama` package always sends `[]`.
+        public var tools: [Unsupported]?
+        /// Refused when true.
+        public var logprobs: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case model, messages, stream, format, options, think, tools, logprobs
+            case keepAlive = "keep_alive"
+        }
+
+        /// Whether the answer is streamed (the default).
+        public var streams: Bool { stream ?? true }
+
+        /// Whether the request only loads the model: it has no messages.
+        public var isLoadOnly: Bool { messages?.isEmpty ?? true }
+
+        /// Whether the request only unloads the model: no messages and `keep_alive` 0.
+        public var isUnload: Bool { isLoadOnly && keepAlive?.seconds == 0 }
+
+        /// The native request; `defaultModel` is used when the body names none.
+        /// - Throws: `HearthError.invalidRequest` naming the field at fault.
+        public func native(defaultModel: String) throws -> GenerationRequest {
+            guard let messages, !messages.isEmpty else {
+                throw HearthError.invalidRequest("'messages' must not be empty", field: "messages")
+            }
+            if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
+            if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
+            let prompt = Prompt.chat(try messages.enumerated().map { try $1.native(at: $0) })
+            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: prompt, params: try (options ?? Options()).params())
+        }
+    }
+
+    /// An answer of `/api/chat`: one streamed chunk, or the whole answer when not streaming.
+    /// The fields after `done` are only on the last chunk (absent ones are left out).
+    public struct ChatResponse: Codable, Sendable {
+        /// The model that answered, `name:tag`.
+        public var model: String
+        /// See `Ollama.timestamp`.
+        public var createdAt: String
+        /// An `assistant` message with the new text (streamed) or all of it.
+        public var message: Message
+        /// Whether this is the last chunk.
+        public var done: Bool
+        /// `stop`, `length`, or `load` / `unload` for requests without messages.
+        public var doneReason: String?
+        /// Nanoseconds.
+        public var totalDuration: Int?
+        /// Nanoseconds.
+        public var loadDuration: Int?
+        /// Prompt tokens.
+        public var promptEvalCount: Int?
+        /// Nanoseconds.
+        public var promptEvalDuration: Int?
+        /// Generated tokens.
+        public var evalCount: Int?
+        /// Nanoseconds.
+        public var evalDuration: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, message, done
+            case createdAt = "created_at", doneReason = "done_reason", totalDuration = "total_duration"
+            case loadDuration = "load_duration", promptEvalCount = "prompt_eval_count"
+            case promptEvalDuration = "prompt_eval_duration", evalCount = "eval_count", evalDuration = "eval_duration"
+        }
+
+        /// A chunk carrying new text.
+        public init(model: String, content: String, createdAt: Date = Date()) {
+            self.model = model
+            self.createdAt = Ollama.timestamp(createdAt)
+            message = Message(role: "assistant", content: content)
+            done = false
+        }
+
+        /// The last chunk (`content` empty), or the whole answer (`content` all the text).
+        public init(
+            model: String, content: String = "", finishReason: FinishReason, usage: Usage, timings: Timings, createdAt: Date = Date()
+        ) {
+            self.init(model: model, content: content, createdAt: createdAt)
+            done = true
+            doneReason = finishReason.rawValue
+            totalDuration = Timings.nanoseconds(timings.total)
+            loadDuration = Timings.nanoseconds(timings.load)
+            promptEvalCount = usage.promptTokens
+            promptEvalDuration = Timings.nanoseconds(timings.promptEval)
+            evalCount = usage.completionTokens
+            evalDuration = Timings.nanoseconds(timings.eval)
+        }
+
+        /// The answer to a request without messages: `doneReason` is `load` or `unload`.
+        public init(model: String, doneReason: String, createdAt: Date = Date()) {
+            self.init(model: model, content: "", createdAt: createdAt)
+            done = true
+            self.doneReason = doneReason
+        }
+    }
+
+    /// `POST /api/generate`. Streams unless `stream` is false. An empty prompt means "load the
+    /// model" (`isLoadOnly`), and with `keep_alive` 0 "unload it" (`isUnload`): answer those with
+    /// `GenerateResponse(model:doneReason:)` instead of generating.
+    public struct GenerateRequest: Codable, Sendable {
+        /// The model; the server's default when absent or empty.
+        public var model: String?
+        /// The user's text; empty only loads the model.
+        public var prompt: String?
+        /// Text after the insertion point (fill-in-the-middle): refused when not empty.
+        public var suffix: String?
+        /// Replaces the system prompt; ignored when `raw`.
+        public var system: String?
+        /// A Go template replacing the model's: accepted and ignored (the GGUF's chat template is used).
+        public var template: String?
+        /// Tokens returned by an earlier answer, to continue it: refused when not empty (Hearth returns none).
+        public var context: [Int]?
+        /// Send `prompt` as is, without the chat template.
+        public var raw: Bool?
+        /// Absent means true, as in Ollama.
+        public var stream: Bool?
+        /// `"json"` or a JSON schema: accepted, but the output is not constrained yet.
+        public var format: JSONValue?
+        /// Base64 images: refused when not empty.
+        public var images: [String]?
+        /// Sampling settings; see `Ollama.Options`.
+        public var options: Options?
+        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        public var keepAlive: KeepAlive?
+        /// Accepted and ignored.
+        public var think: JSONValue?
+        /// Refused when true.
+        public var logprobs: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case model, prompt, suffix, system, template, context, raw, stream, format, images, options, think, logprobs
+            case keepAlive = "keep_alive"
+        }
+
+        /// Whether the answer is streamed (the default).
+        public var streams: Bool { stream ?? true }
+
+        /// Whether the request only loads the model: its prompt is empty.
+        public var isLoadOnly: Bool { prompt?.isEmpty ?? true }
+
+        /// Whether the request only unloads the model: empty prompt and `keep_alive` 0.
+        public var isUnload: Bool { isLoadOnly && keepAlive?.seconds == 0 }
+
+        /// The native request: the prompt as is when `raw`, else a chat of `system` (if any) and
+        /// the prompt as the user's turn. `defaultModel` is used when the body names none.
+        /// - Throws: `HearthError.invalidRequest` naming the field at fault.
+        public func native(defaultModel: String) throws -> GenerationRequest {
+            guard let prompt, !prompt.isEmpty else { throw HearthError.invalidRequest("'prompt' must not be empty", field: "prompt") }
+            if let suffix, !suffix.isEmpty { throw HearthError.invalidRequest("'suffix' is not supported", field: "suffix") }
+            if let images, !images.isEmpty { throw HearthError.invalidRequest("images are not supported", field: "images") }
+            if let context, !context.isEmpty {
+                throw HearthError.invalidRequest("'context' is not supported: send the conversation to /api/chat", field: "context")
+            }
+            if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
+            let params = try (options ?? Options()).params()
+            if raw == true {
+                return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: .text(prompt), params: params)
+            }
+            var messages: [ChatMessage] = []
+            if let system, !system.isEmpty { messages.append(ChatMessage(role: .system, content: system)) }
+            messages.append(ChatMessage(role: .user, content: prompt))
+            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: .chat(messages), params: params)
+        }
+    }
+
+    /// An answer of `/api/generate`: one streamed chunk, or the whole answer when not streaming.
+    /// The fields after `done` are only on the last chunk; `context` is never sent.
+    public struct GenerateResponse: Codable, Sendable {
+        /// The model that answered, `name:tag`.
+        public var model: String
+        /// See `Ollama.timestamp`.
+        public var createdAt: String
+        /// New text (streamed), or all of it.
+        public var response: String
+        /// Whether this is the last chunk.
+        public var done: Bool
+        /// `stop`, `length`, or `load` / `unload` for requests with an empty prompt.
+        public var doneReason: String?
+        /// Nanoseconds.
+        public var totalDuration: Int?
+        /// Nanoseconds.
+        public var loadDuration: Int?
+        /// Prompt tokens.
+        public var promptEvalCount: Int?
+        /// Nanoseconds.
+        public var promptEvalDuration: Int?
+        /// Generated tokens.
+        public var evalCount: Int?
+        /// Nanoseconds.
+        public var evalDuration: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, response, done
+            case createdAt = "created_at", doneReason = "done_reason", totalDuration = "total_duration"
+            case loadDuration = "load_duration", promptEvalCount = "prompt_eval_count"
+            case promptEvalDuration = "prompt_eval_duration", evalCount = "eval_count", evalDuration = "eval_duration"
+        }
+
+        /// A chunk carrying new text.
+        public init(model: String, response: String, createdAt: Date = Date()) {
+            self.model = model
+            self.createdAt = Ollama.timestamp(createdAt)
+            self.response = response
+            done = false
+        }
+
+        /// The last chunk (`response` empty), or the whole answer (`response` all the text).
+        public init(
+            model: String, response: String = "", finishReason: FinishReason, usage: Usage, timings: Timings, createdAt: Date = Date()
+        ) {
+            self.init(model: model, response: response, createdAt: createdAt)
+            done = true
+            doneReason = finishReason.rawValue
+            totalDuration = Timings.nanoseconds(timings.total)
+            loadDuration = Timings.nanoseconds(timings.load)
+            promptEvalCount = usage.promptTokens
+            promptEvalDuration = Timings.nanoseconds(timings.promptEval)
+            evalCount = usage.completionTokens
+            evalDuration = Timings.nanoseconds(timings.eval)
+        }
+
+        /// The answer to a request with an empty prompt: `doneReason` is `load` or `unload`.
+        public init(model: String, doneReason: String, createdAt: Date = Date()) {
+            self.init(model: model, response: "", createdAt: createdAt)
+            done = true
+            self.doneReason = doneReason
+        }
+    }
+
+    /// `POST /api/embed`: `input` is a string or an array of strings. No input (or `""`) means
+    /// "load the model" (`isLoadOnly`): answer with `EmbedResponse(model:)`.
+    public struct EmbedRequest: Codable, Sendable {
+        /// The model; the server's default embedding model when absent or empty.
+        public var model: String?
+        /// One text or several.
+        public var input: OneOrMany<String>?
+        /// Cut inputs longer than the context instead of failing; absent means true, as in Ollama.
+        public var truncate: Bool?
+        /// Refused when set: the model's width is fixed.
+        public var dimensions: Int?
+        /// Accepted and ignored.
+        public var options: JSONValue?
+        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        public var keepAlive: KeepAlive?
+
+        enum CodingKeys: String, CodingKey {
+            case model, input, truncate, dimensions, options
+            case keepAlive = "keep_alive"
+        }
+
+        /// The texts to embed; `""` alone is none.
+        public var inputs: [String] {
+            let values = input?.values ?? []
+            return values == [""] ? [] : values
+        }
+
+        /// Whether the request only loads the model: it has nothing to embed.
+        public var isLoadOnly: Bool { inputs.isEmpty }
+
+        /// Whether inputs longer than the context should be cut (the default) rather than refused.
+        public var truncates: Bool { truncate ?? true }
+
+        /// The native request; `defaultModel` is used when the body names none.
+        /// - Throws: `HearthError.invalidRequest` naming the field at fault.
+        public func native(defaultModel: String) throws -> HearthCore.EmbeddingRequest {
+            guard !inputs.isEmpty else { throw HearthError.invalidRequest("'input' must not be empty", field: "input") }
+            guard inputs.count <= OpenAI.EmbeddingRequest.maxInputs else {
+                throw HearthError.invalidRequest("'input' may hold at most \(OpenAI.EmbeddingRequest.maxInputs) strings", field: "input")
+            }
+            if dimensions != nil {
+                throw HearthError.invalidRequest("'dimensions' is not supported: the model's width is fixed", field: "dimensions")
+            }
+            return HearthCore.EmbeddingRequest(model: Ollama.model(model, defaultModel), inputs: inputs)
+        }
+    }
+
+    /// The answer of `/api/embed`: one L2-normalised vector per input, in order.
+    public struct EmbedResponse: Codable, Sendable {
+        /// The model that embedded, `name:tag`.
+        public var model: String
+        /// One vector per input, in input order.
+        public var embeddings: [[Float]]
+        /// Nanoseconds.
+        public var totalDuration: Int?
+        /// Nanoseconds.
+        public var loadDuration: Int?
+        /// Tokens of all the inputs.
+        public var promptEvalCount: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, embeddings
+            case totalDuration = "total_duration", loadDuration = "load_duration", promptEvalCount = "prompt_eval_count"
+        }
+
+        /// The embeddings of `result`.
+        public init(model: String, result: EmbeddingResult, timings: Timings) {
+            self.model = model
+            embeddings = result.vectors
+            totalDuration = Timings.nanoseconds(timings.total)
+            loadDuration = Timings.nanoseconds(timings.load)
+            promptEvalCount = result.promptTokens
+        }
+
+        /// The answer to a request with nothing to embed (a load): no embeddings.
+        public init(model: String) {
+            self.model = model
+            embeddings = []
+        }
+    }
+
+    /// `POST /api/embeddings`, the legacy single-text form of `/api/embed`. An empty prompt
+    /// means "load the model" (`isLoadOnly`): answer with `EmbeddingsResponse(embedding: [])`.
+    public struct EmbeddingsRequest: Codable, Sendable {
+        /// The model; the server's default embedding model when absent or empty.
+        public var model: String?
+        /// The text to embed; empty only loads the model.
+        public var prompt: String?
+        /// Accepted and ignored.
+        public var options: JSONValue?
+        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        public var keepAlive: KeepAlive?
+
+        enum CodingKeys: String, CodingKey {
+            case model, prompt, options
+            case keepAlive = "keep_alive"
+        }
+
+        /// Whether the request only loads the model: its prompt is empty.
+        public var isLoadOnly: Bool { prompt?.isEmpty ?? true }
+
+        /// The native request for the one prompt; `defaultModel` is used when the body names none.
+        /// - Throws: `HearthError.invalidRequest` when the prompt is empty.
+        public func native(defaultModel: String) throws -> HearthCore.EmbeddingRequest {
+            guard let prompt, !prompt.isEmpty else { throw HearthError.invalidRequest("'prompt' must not be empty", field: "prompt") }
+            return HearthCore.EmbeddingRequest(model: Ollama.model(model, defaultModel), inputs: [prompt])
+        }
+    }
+
+    /// The answer of `/api/embeddings`: one vector (L2-normalised, unlike Ollama's legacy endpoint).
+    public struct EmbeddingsResponse: Codable, Sendable {
+        /// The vector of the prompt; empty for a load.
+        public var embedding: [Float]
+
+        /// The answer carrying `embedding`.
+        public init(embedding: [Float]) {
+            self.embedding = embedding
+        }
+    }
+
+    /// The model a request names, or `defaultModel` when it names none (absent or empty).
+    static func model(_ model: String?, _ defaultModel: String) -> String {
+        guard let model, !model.isEmpty else { return defaultModel }
+        return model
+    }
+}

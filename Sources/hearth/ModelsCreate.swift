@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import HearthEngine
+import HearthModels
+
+extension Hearth.Models {
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a profile: a model with its own system prompt, default parameters, stop strings or template.",
+            discussion: """
+                A profile shares its base model's file and works everywhere a model does
+                (/v1/models, chat, hearth run). Flags override what --file says.
+
+                Examples:
+                  hearth models create pirate --from smollm2:135m --system "You are a pirate." --parameter temperature=0.3
+                  hearth models create terse:v1 --file ./terse.profile
+
+                A profile file uses Ollama's Modelfile keywords:
+                  FROM smollm2:135m
+                  SYSTEM \"\"\"You are terse.
+                  Answer in one sentence.\"\"\"
+                  PARAMETER temperature 0.2
+                  PARAMETER stop "###"
+                  TEMPLATE chatml
+                """)
+
+        @Argument(help: "Name of the new profile (name:tag).") var name: String
+        @Option(help: "Base model (an installed name or profile).") var from: String?
+        @Option(name: .shortAndLong, help: "A profile file (FROM, SYSTEM, PARAMETER, TEMPLATE lines).") var file: String?
+        @Option(help: "System prompt used when a conversation has none.") var system: String?
+        @Option(
+            name: .customLong("parameter"),
+            help: ArgumentHelp("A default parameter, name=value; repeat for several.", valueName: "name=value"))
+        var parameters: [String] = []
+        @Option(help: "A stop string; repeat for several.") var stop: [String] = []
+        @Option(help: "A chat template llama.cpp has built in (chatml, llama3, gemma, …) instead of the model's.") var template: String?
+
+        func validate() throws {
+            if from == nil && file == nil { throw ValidationError("give the base model with --from, or a profile file with --file") }
+            for parameter in parameters where !parameter.contains("=") {
+                throw ValidationError("--parameter takes name=value, got '\(parameter)'")
+            }
+        }
+
+        func run() async throws {
+            do {
+                var profile: Profile
+                if let file {
+                    profile = try Profile.parse(try String(contentsOfFile: (file as NSString).expandingTildeInPath, encoding: .utf8))
+                } else {
+                    profile = Profile(from: from!)
+                }
+                if let from { profile.from = from }
+                if let system { profile.system = system }
+                if let template { profile.template = template }
+                profile.stop += stop
+                for parameter in parameters {
+                    let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+                    if parts[0] == "stop" { profile.stop.append(parts[1]) } else { try profile.parameters.set(parts[0], parts[1]) }
+                }
+                if let template = profile.template, !Engine.templateNames.contains(template) {
+                    throw ValidationError(
+                        "unknown template '\(template)'; llama.cpp knows: \(Engine.templateNames.joined(separator: ", "))")
+                }
+                let entry = try modelStore().create(name, profile: profile)
+                print("created \(entry.name) from \(entry.profile?.from ?? "?")")
+            } catch let error as ValidationError {
+                throw error
+            } catch { throw fail(error) }
+        }
+    }
+}
