@@ -1,3 +1,4 @@
+import Foundation
 import HearthCore
 import HearthEngine
 import HearthModels
@@ -21,7 +22,8 @@ public enum HearthApplication {
             store: ModelStore(root: configuration.paths.models),
             options: EngineOptions(
                 parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads,
-                maxQueue: configuration.maxQueue))
+                maxQueue: configuration.maxQueue),
+            keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
         for model in configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -44,12 +46,18 @@ public enum HearthApplication {
     }
 }
 
-/// Unloads every model when the application shuts down.
+/// Unloads models whose keep-alive has passed, every second, and every model when the
+/// application shuts down.
 struct EngineService: Service {
     let provider: LocalProvider
 
     func run() async throws {
-        try? await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await provider.evictExpired(now: Date())
+            }
+        }
         await provider.shutdown()
     }
 }

@@ -25,6 +25,12 @@ public struct Configuration: Sendable, Equatable {
     public var maxBodyBytes = 8 << 20
     /// Where data, models and cache live.
     public var paths = Paths()
+    /// Seconds a model loaded on demand stays loaded after its last request (negative: forever).
+    /// Models named in `models` stay loaded.
+    public var keepAlive: TimeInterval = 300
+    /// Memory the loaded models may take together; the least recently used idle ones are
+    /// unloaded to make room.
+    public var maxMemoryBytes = Int64(Double(ProcessInfo.processInfo.physicalMemory) * 0.75)
 
     public init() {}
 
@@ -80,6 +86,18 @@ public struct Configuration: Sendable, Equatable {
         },
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
+        },
+        Variable(
+            name: "HEARTH_KEEP_ALIVE", help: "how long a model loaded on demand stays loaded when idle (5m, 1h, 0, -1 = forever)",
+            defaultValue: "5m"
+        ) { c, v in
+            c.keepAlive = try KeepAlive.seconds(v, field: "HEARTH_KEEP_ALIVE")
+        },
+        Variable(
+            name: "HEARTH_MAX_MEMORY", help: "memory all loaded models may take; idle ones are unloaded, oldest first",
+            defaultValue: "75% of RAM"
+        ) { c, v in
+            c.maxMemoryBytes = try ByteSize.bytes(v, field: "HEARTH_MAX_MEMORY")
         },
         Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache", defaultValue: "XDG folders") { _, _ in
             // Read by Paths(environment:), listed here so that --help shows it.

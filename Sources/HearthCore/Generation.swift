@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who wrote a chat message.
 public enum ChatRole: String, Sendable, Codable, CaseIterable {
     case system, user, assistant, tool
@@ -81,6 +83,9 @@ public struct GenerationRequest: Sendable, Equatable {
     public var params: GenerationParams
     /// A chat template name to use instead of the model's (a profile's TEMPLATE).
     public var template: String?
+    /// How long the model stays loaded after this request, in seconds (Ollama's
+    /// `keep_alive`; negative: forever, 0: unload when answered); nil: the server's default.
+    public var keepAlive: TimeInterval?
 
     public init(model: String, prompt: Prompt, params: GenerationParams = .init(), template: String? = nil) {
         self.model = model
@@ -122,6 +127,8 @@ public enum TokenEvent: Sendable, Equatable {
 public struct EmbeddingRequest: Sendable, Equatable {
     public var model: String
     public var inputs: [String]
+    /// As `GenerationRequest.keepAlive`.
+    public var keepAlive: TimeInterval?
 
     public init(model: String, inputs: [String]) {
         self.model = model

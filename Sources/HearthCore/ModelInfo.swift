@@ -1,3 +1,5 @@
+import Foundation
+
 /// What Hearth knows about a model without running it.
 public struct ModelInfo: Sendable, Equatable, Codable {
     /// The name clients use: `name:tag` from the store, or the file path given.
@@ -22,10 +24,16 @@ public struct LoadedModel: Sendable, Equatable {
     public var name: String
     public var provider: String
     public var activity: ModelActivity
+    /// Estimated memory: weights plus KV cache.
+    public var memoryBytes: Int64
+    /// When it will be unloaded if no request comes; nil while busy or when it stays loaded.
+    public var expiresAt: Date?
 
-    public init(name: String, provider: String, activity: ModelActivity) {
+    public init(name: String, provider: String, activity: ModelActivity, memoryBytes: Int64 = 0, expiresAt: Date? = nil) {
         self.name = name
         self.provider = provider
         self.activity = activity
+        self.memoryBytes = memoryBytes
+        self.expiresAt = expiresAt
     }
 }

@@ -3,21 +3,41 @@ import HearthCore
 import HearthEngine
 import HearthModels
 
-/// Serves models from the local store (or GGUF paths) with the in-process llama.cpp engine.
-/// A model is loaded on first use, once, however many requests ask for it at the same time;
-/// names that share a file (a copy, a profile and its base) share one engine.
+/// Serves models from the local store (or GGUF paths) with the in-process llama.cpp engine,
+/// and schedules them: a model is loaded on first use (once, however many requests ask at
+/// the same time), stays loaded for its keep-alive after its last request, and the least
+/// recently used idle models are unloaded when a new one would exceed the memory budget.
+/// Names that share a file (a copy, a profile and its base) share one engine.
 public actor LocalProvider: InferenceProvider {
     public nonisolated let name = "local"
     public nonisolated let store: ModelStore
     public nonisolated let options: EngineOptions
-    /// Engines by model file path.
-    private var engines: [String: Task<Engine, any Error>] = [:]
-    /// The name each engine was first loaded under, by file path.
-    private var names: [String: String] = [:]
+    /// Seconds an idle model stays loaded (negative: forever), unless a request says otherwise.
+    public nonisolated let keepAlive: TimeInterval
+    /// Memory all loaded models may take together.
+    public nonisolated let maxMemoryBytes: Int64
+    /// Loaded (or loading) models by file path.
+    private var models: [String: Resident] = [:]
 
-    public init(store: ModelStore, options: EngineOptions) {
+    /// One loaded model and what the scheduler knows of it.
+    private struct Resident {
+        let engine: Task<Engine, any Error>
+        /// The name it was first loaded under.
+        let name: String
+        let memoryBytes: Int64
+        var active = 0
+        var lastUsed: Date
+        /// Seconds to stay loaded once idle; negative: forever.
+        var keepAlive: TimeInterval
+
+        var expiresAt: Date? { active > 0 || keepAlive < 0 ? nil : lastUsed.addingTimeInterval(keepAlive) }
+    }
+
+    public init(store: ModelStore, options: EngineOptions, keepAlive: TimeInterval = 300, maxMemoryBytes: Int64 = .max) {
         self.store = store
         self.options = options
+        self.keepAlive = keepAlive
+        self.maxMemoryBytes = maxMemoryBytes
     }
 
     /// The name a model is shown under: `name:tag` for store names, the path for files.
@@ -25,85 +45,166 @@ public actor LocalProvider: InferenceProvider {
         ModelStore.isPath(model) ? model : ModelStore.canonical(model)
     }
 
-    /// Loads `model` (a store name or a file path) if it is not loaded yet. File paths are
-    /// served only once loaded this way, by whoever runs the server, never by a request.
+    /// Loads `model` (a store name or a file path) and keeps it loaded until it is unloaded
+    /// explicitly. File paths are served only once loaded this way, by whoever runs the
+    /// server, never by a request.
     /// - Throws: `HearthError.modelNotFound`, or `.modelLoadFailed` when the file is unusable.
     @discardableResult
     public func load(_ model: String) async throws -> Engine {
-        try await engine(for: model, allowingPaths: true)
+        let (engine, path) = try await acquire(model, allowingPaths: true, keepAlive: -1)
+        release(path, keepAlive: -1)
+        return engine
     }
 
-    /// The running engine for `model`, loading store models on first use.
-    /// - Throws: `HearthError.modelNotFound`, or `.modelLoadFailed` when the file is unusable.
-    public func engine(for model: String) async throws -> Engine {
-        try await engine(for: model, allowingPaths: false)
+    /// Unloads `model` now if it is loaded and idle (else as soon as its requests end).
+    /// - Returns: whether it was loaded.
+    @discardableResult
+    public func unload(_ model: String) async -> Bool {
+        guard let path = loadedPath(model), var resident = models[path] else { return false }
+        resident.keepAlive = 0
+        resident.lastUsed = .distantPast
+        models[path] = resident
+        await evictExpired(now: Date())
+        return true
     }
 
-    private func engine(for model: String, allowingPaths: Bool) async throws -> Engine {
-        let isPath = ModelStore.isPath(model)
-        guard allowingPaths || !isPath || names.values.contains(model) else { throw HearthError.modelNotFound(model) }
-        let file = try store.resolve(model)
-        if let loading = engines[file.path] {
-            return try await loading.value
+    /// Unloads every idle model whose keep-alive has passed by `now`. The server calls it
+    /// every second; tests call it with any time they like.
+    public func evictExpired(now: Date) async {
+        for (path, resident) in models {
+            if let expiry = resident.expiresAt, expiry <= now { await remove(path) }
         }
-        _ = try GGUFFile.read(file, arrayLimit: 0)  // a truncated or corrupt file: a clear error, before llama.cpp sees it
-        let options = options
-        let loading = Task { try await Engine.load(path: file.path, options: options) }
-        engines[file.path] = loading
-        names[file.path] = Self.key(model)
+    }
+
+    private func loadedPath(_ model: String) -> String? {
+        if let path = models.first(where: { $0.value.name == Self.key(model) })?.key { return path }
+        return (try? store.resolve(model)).map(\.path).flatMap { models[$0] == nil ? nil : $0 }
+    }
+
+    /// The engine for `model`, loading it first when needed, counted as in use until `release`.
+    private func acquire(_ model: String, allowingPaths: Bool, keepAlive: TimeInterval?) async throws -> (Engine, String) {
+        let isPath = ModelStore.isPath(model)
+        guard allowingPaths || !isPath || models.values.contains(where: { $0.name == model }) else {
+            throw HearthError.modelNotFound(model)
+        }
+        let file = try store.resolve(model)
+        let path = file.path
+        if models[path] == nil {
+            let metadata = try ModelMetadata.read(file)  // a truncated or corrupt file: a clear error, before llama.cpp sees it
+            let memory = metadata.memoryEstimate(contextTokens: options.contextPerSequence * options.parallel)
+            try await makeRoom(for: memory, model: model)
+            if models[path] == nil {  // another request may have started loading it meanwhile
+                let options = options
+                models[path] = Resident(
+                    engine: Task { try await Engine.load(path: path, options: options) }, name: Self.key(model), memoryBytes: memory,
+                    lastUsed: Date(), keepAlive: self.keepAlive)
+            }
+        }
+        models[path]!.active += 1
+        if let keepAlive { models[path]!.keepAlive = keepAlive }
         do {
-            return try await loading.value
+            return (try await models[path]!.engine.value, path)
         } catch {
-            engines[file.path] = nil
-            names[file.path] = nil
+            models[path] = nil
             throw error
         }
+    }
+
+    /// Ends one use of the model at `path`; unloads it at once when its keep-alive is 0.
+    private func release(_ path: String, keepAlive: TimeInterval?) {
+        guard var resident = models[path] else { return }
+        resident.active -= 1
+        resident.lastUsed = Date()
+        if let keepAlive { resident.keepAlive = keepAlive }
+        models[path] = resident
+        if resident.active == 0 && resident.keepAlive == 0 {
+            Task { await self.evictExpired(now: Date()) }
+        }
+    }
+
+    /// Unloads idle models, least recently used first, until `bytes` more fit the budget.
+    /// - Throws: `HearthError.modelLoadFailed` when the model is larger than the budget;
+    ///   `.queueFull` when only busy models could make room.
+    private func makeRoom(for bytes: Int64, model: String) async throws {
+        guard bytes <= maxMemoryBytes else {
+            throw HearthError(
+                .modelLoadFailed,
+                "\(model) needs about \(bytes / 1_000_000) MB with this context, more than the memory budget of \(maxMemoryBytes / 1_000_000) MB (HEARTH_MAX_MEMORY)"
+            )
+        }
+        while models.values.reduce(0, { $0 + $1.memoryBytes }) + bytes > maxMemoryBytes {
+            guard let (path, _) = models.filter({ $0.value.active == 0 }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else {
+                throw HearthError(.queueFull, "not enough memory to load \(model) while the loaded models are busy; retry shortly")
+            }
+            await remove(path)
+        }
+    }
+
+    private func remove(_ path: String) async {
+        guard let resident = models.removeValue(forKey: path) else { return }
+        if let engine = try? await resident.engine.value { await engine.shutdown() }
     }
 
     /// Loaded models and their engines, by the name each was loaded under.
     public func loaded() async -> [(name: String, engine: Engine)] {
         var result: [(String, Engine)] = []
-        for (path, task) in engines {
-            if let engine = try? await task.value { result.append((names[path] ?? path, engine)) }
+        for resident in models.values {
+            if let engine = try? await resident.engine.value { result.append((resident.name, engine)) }
         }
         return result.sorted { $0.0 < $1.0 }
     }
 
     public func loadedModels() async -> [LoadedModel] {
-        await loaded().map {
-            LoadedModel(name: $0.name, provider: name, activity: $0.engine.activity)
+        var result: [LoadedModel] = []
+        for resident in models.values {
+            guard let engine = try? await resident.engine.value else { continue }
+            result.append(
+                LoadedModel(
+                    name: resident.name, provider: name, activity: engine.activity, memoryBytes: resident.memoryBytes,
+                    expiresAt: resident.expiresAt))
         }
+        return result.sorted { $0.name < $1.name }
     }
 
     public func models() async throws -> [ModelInfo] {
         var infos = try store.list().map {
             ModelInfo(id: $0.name, provider: name, created: Int($0.modified.timeIntervalSince1970), size: $0.size)
         }
-        for path in names.values.sorted() where ModelStore.isPath(path) {
-            infos.append(ModelInfo(id: path, provider: name, created: 0, size: nil))
+        for resident in models.values where ModelStore.isPath(resident.name) {
+            infos.append(ModelInfo(id: resident.name, provider: name, created: 0, size: nil))
         }
         return infos
     }
 
     public func serves(_ model: String) async -> Bool {
-        ModelStore.isPath(model) ? names.values.contains(model) : (try? store.resolve(model)) != nil
+        ModelStore.isPath(model) ? models.values.contains { $0.name == model } : (try? store.resolve(model)) != nil
     }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        try await engine(for: request.model).generate(request.prompt, params: request.params, template: request.template)
+        let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
+        let tokens = engine.generate(request.prompt, params: request.params, template: request.template)
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let forward = Task.detached {
+            do {
+                for try await event in tokens { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            await self.release(path, keepAlive: request.keepAlive)
+        }
+        continuation.onTermination = { _ in forward.cancel() }
+        return stream
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        try await engine(for: request.model).embed(request.inputs)
+        let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
+        defer { release(path, keepAlive: request.keepAlive) }
+        return try await engine.embed(request.inputs)
     }
 
     /// Stops every engine and forgets it.
     public func shutdown() async {
-        let all = engines
-        engines = [:]
-        names = [:]
-        for task in all.values {
-            if let engine = try? await task.value { await engine.shutdown() }
-        }
+        for path in models.keys { await remove(path) }
     }
 }

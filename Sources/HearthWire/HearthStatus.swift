@@ -15,6 +15,10 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         public var promptTokensCached: Int
         public var generationTokensPerSecond: Double
         public var promptTokensPerSecond: Double
+        /// Estimated memory (weights and KV cache), in bytes.
+        public var memoryBytes: Int64
+        /// When the model unloads if no request comes (seconds since 1970); nil while busy or pinned.
+        public var expiresAt: Double?
 
         enum CodingKeys: String, CodingKey {
             case name, provider, parallel
@@ -22,6 +26,7 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             case contextPerSequence = "context_per_sequence", promptTokens = "prompt_tokens"
             case promptTokensCached = "prompt_tokens_cached"
             case generationTokensPerSecond = "generation_tokens_per_second", promptTokensPerSecond = "prompt_tokens_per_second"
+            case memoryBytes = "memory_bytes", expiresAt = "expires_at"
         }
 
         public init(_ model: LoadedModel) {
@@ -35,6 +40,8 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             promptTokensCached = model.activity.promptTokensCached
             generationTokensPerSecond = model.activity.generationTokensPerSecond
             promptTokensPerSecond = model.activity.promptTokensPerSecond
+            memoryBytes = model.memoryBytes
+            expiresAt = model.expiresAt?.timeIntervalSince1970
         }
     }
 

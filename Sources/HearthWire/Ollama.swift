@@ -73,34 +73,8 @@ extension Ollama {
             try container.encode(seconds)
         }
 
-        /// Seconds in a Go duration (`"1h30m"`, `"-1m"`, `"250ms"`, `"1.5h"`) or a plain number (`"300"`).
         static func parse(_ text: String) -> Double? {
-            let text = text.trimmingCharacters(in: .whitespaces)
-            let digits = Set("0123456789.")
-            if !text.isEmpty, text.allSatisfy({ digits.contains($0) || $0 == "-" || $0 == "+" }) {
-                return Double(text).flatMap { $0.isFinite ? $0 : nil }
-            }
-            var rest = Substring(text)
-            var sign = 1.0
-            if let first = rest.first, first == "-" || first == "+" {
-                sign = first == "-" ? -1 : 1
-                rest = rest.dropFirst()
-            }
-            // Longer units first, so that `ms` is not read as `m`.
-            let units: [(String, Double)] = [
-                ("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("μs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600),
-            ]
-            var total = 0.0
-            guard !rest.isEmpty else { return nil }
-            while !rest.isEmpty {
-                let number = rest.prefix(while: { digits.contains($0) })
-                guard let value = Double(number) else { return nil }
-                rest = rest.dropFirst(number.count)
-                guard let unit = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
-                rest = rest.dropFirst(unit.0.count)
-                total += value * unit.1
-            }
-            return sign * total
+            try? HearthCore.KeepAlive.seconds(text)
         }
     }
 

@@ -62,7 +62,7 @@ extension Ollama {
     }
 
     /// The answer of `/api/show`. `model_info` holds GGUF metadata keys: build it with
-    /// `Ollama.ShowResponse.modelInfo(…)`.
+    /// `Ollama.modelInfo(…)`.
     public struct ShowResponse: Codable, Sendable {
         /// A Modelfile that would recreate the model (`FROM …`).
         public var modelfile: String?
@@ -103,23 +103,6 @@ extension Ollama {
             self.modelInfo = modelInfo
             self.capabilities = capabilities
             modifiedAt = Ollama.timestamp(modified)
-        }
-
-        /// `model_info` as Ollama fills it from a GGUF header; unknown values are left out.
-        public static func modelInfo(
-            architecture: String, parameters: Int, contextLength: Int?, embeddingLength: Int?, blockCount: Int? = nil,
-            headCount: Int? = nil, vocabularySize: Int? = nil
-        ) -> [String: JSONValue] {
-            var info: [String: JSONValue] = ["general.architecture": .string(architecture), "general.parameter_count": .int(parameters)]
-            let optional: [(String, Int?)] = [
-                ("\(architecture).context_length", contextLength), ("\(architecture).embedding_length", embeddingLength),
-                ("\(architecture).block_count", blockCount), ("\(architecture).attention.head_count", headCount),
-                ("\(architecture).vocab_size", vocabularySize),
-            ]
-            for (key, value) in optional {
-                if let value { info[key] = .int(value) }
-            }
-            return info
         }
     }
 
@@ -252,6 +235,23 @@ extension Ollama {
         public var source: String
         /// Its new name, `name:tag`; replaced if it exists.
         public var destination: String
+    }
+
+    /// `model_info` for `/api/show`, as Ollama fills it from a GGUF header; unknown values are left out.
+    public static func modelInfo(
+        architecture: String, parameters: Int, contextLength: Int?, embeddingLength: Int?, blockCount: Int? = nil,
+        headCount: Int? = nil, vocabularySize: Int? = nil
+    ) -> [String: JSONValue] {
+        var info: [String: JSONValue] = ["general.architecture": .string(architecture), "general.parameter_count": .int(parameters)]
+        let counts: [(String, Int?)] = [
+            ("\(architecture).context_length", contextLength), ("\(architecture).embedding_length", embeddingLength),
+            ("\(architecture).block_count", blockCount), ("\(architecture).attention.head_count", headCount),
+            ("\(architecture).vocab_size", vocabularySize),
+        ]
+        for (key, value) in counts {
+            if let value { info[key] = .int(value) }
+        }
+        return info
     }
 
     /// `model`, else the legacy `name`.

@@ -10,7 +10,7 @@ import HearthWire
 extension Hearth {
     struct Ps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the models a running server has loaded: slots, queue, context, cache.",
+            abstract: "Show the models a running server has loaded: memory, slots, queue, cache and when each unloads.",
             discussion: """
                 Asks the server at HEARTH_HOST (default 127.0.0.1:8420). When the server needs
                 a key, the first of HEARTH_API_KEYS is sent.
@@ -50,10 +50,18 @@ extension Hearth {
                     model.name, "\(model.activeSequences)/\(model.parallel)", "\(model.queuedRequests)", "\(model.contextPerSequence)",
                     model.promptTokens == 0
                         ? "-" : String(format: "%.0f%%", 100 * Double(model.promptTokensCached) / Double(model.promptTokens)),
-                    String(format: "%.1f", model.generationTokensPerSecond),
+                    String(format: "%.1f", model.generationTokensPerSecond), formatBytes(model.memoryBytes),
+                    Self.until(model.expiresAt),
                 ]
             }
-            printTable(["NAME", "SLOTS BUSY", "QUEUED", "CONTEXT/SLOT", "CACHE HITS", "TOKENS/S"], rows)
+            printTable(["NAME", "SLOTS BUSY", "QUEUED", "CONTEXT/SLOT", "CACHE HITS", "TOKENS/S", "MEMORY", "UNTIL"], rows)
+        }
+
+        /// `4 minutes from now`, or `busy or pinned` when it does not expire.
+        static func until(_ expiresAt: Double?) -> String {
+            guard let expiresAt else { return "stays loaded" }
+            let seconds = Int(expiresAt - Date().timeIntervalSince1970)
+            return seconds >= 120 ? "\(seconds / 60) minutes from now" : "\(max(0, seconds)) seconds from now"
         }
     }
 }

@@ -18,6 +18,8 @@ public struct ModelMetadata: Sendable, Equatable {
     public var blockCount: Int?
     /// Attention heads.
     public var headCount: Int?
+    /// Key/value heads (fewer than `headCount` with grouped-query attention).
+    public var headCountKV: Int?
     /// Tokenizer kind (`tokenizer.ggml.model`): `gpt2` (BPE), `llama` (SentencePiece), `bert` (WordPiece), …
     public var tokenizer: String?
     /// Vocabulary size.
@@ -48,12 +50,21 @@ public struct ModelMetadata: Sendable, Equatable {
         embeddingLength = file.int("\(arch).embedding_length")
         blockCount = file.int("\(arch).block_count")
         headCount = file.int("\(arch).attention.head_count")
+        headCountKV = file.int("\(arch).attention.head_count_kv") ?? headCount
         tokenizer = file.string("tokenizer.ggml.model")
         vocabularySize = file.metadata["tokenizer.ggml.tokens"]?.arrayCount
         chatTemplate = file.string("tokenizer.chat_template")
         embeddingOnly = file.metadata["\(arch).attention.causal"]?.bool == false
         fileSize = file.fileSize
         ggufVersion = Int(file.version)
+    }
+
+    /// Estimated memory to run the model with `tokens` of context in all: the weights plus
+    /// an f16 KV cache (an upper bound for sliding-window models and encoders).
+    public func memoryEstimate(contextTokens tokens: Int) -> Int64 {
+        guard let layers = blockCount, let width = embeddingLength, let heads = headCount, heads > 0 else { return Int64(fileSize) }
+        let kvWidth = width / heads * (headCountKV ?? heads)
+        return Int64(fileSize) + Int64(2 * layers * tokens * kvWidth * 2)
     }
 
     /// Reads the header of `url` and summarises it.
