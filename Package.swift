@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "HearthServer",
             dependencies: [
-                "HearthCore", "HearthWire", "HearthProviders",
+                "HearthCore", "HearthWire", "HearthModels", "HearthProviders",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

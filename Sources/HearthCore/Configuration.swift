@@ -4,6 +4,9 @@ import Foundation
 /// (`HEARTH_*`, see `Configuration.variables`) overrides them, and command-line flags
 /// override the environment.
 public struct Configuration: Sendable, Equatable {
+    /// Hearth's version, shown by `hearth --version` and `/api/version`.
+    public static let version = "0.1.0"
+
     /// Address to bind. Anything but loopback needs at least one API key.
     public var host = "127.0.0.1"
     public var port = 8420

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Something that can generate text and embeddings for the models it serves: the local
 /// llama.cpp engine, or later a remote OpenAI- or Ollama-compatible server.
 public protocol InferenceProvider: Sendable {
@@ -21,4 +23,12 @@ public protocol InferenceProvider: Sendable {
 
     /// Embeds each input. Throws `HearthError` (unknown model, input too long).
     func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult
+
+    /// Loads `model` without using it, to stay loaded for `keepAlive` seconds (nil: the
+    /// default; negative: forever). What Ollama clients do with an empty prompt.
+    /// - Throws: `HearthError` (unknown model, model fails to load).
+    func preload(_ model: String, keepAlive: TimeInterval?) async throws
+
+    /// Unloads `model` once its requests end; returns whether it was loaded.
+    func unload(_ model: String) async -> Bool
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HearthCore
 import HearthModels
 
@@ -40,6 +41,18 @@ public struct ChatPipeline: Sendable {
     /// Embeds the inputs with the model the request names.
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
         try await router.provider(for: request.model).embed(request)
+    }
+
+    /// Loads a model ahead of use; see `InferenceProvider.preload`.
+    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {
+        try await router.provider(for: model).preload(model, keepAlive: keepAlive)
+    }
+
+    /// Unloads a model wherever it is loaded; returns whether it was.
+    public func unload(_ model: String) async -> Bool {
+        var unloaded = false
+        for provider in router.providers where await provider.unload(model) { unloaded = true }
+        return unloaded
     }
 
     public func loadedModels() async -> [LoadedModel] {

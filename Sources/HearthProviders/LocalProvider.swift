@@ -56,6 +56,11 @@ public actor LocalProvider: InferenceProvider {
         return engine
     }
 
+    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {
+        let (_, path) = try await acquire(model, allowingPaths: false, keepAlive: keepAlive)
+        release(path, keepAlive: keepAlive)
+    }
+
     /// Unloads `model` now if it is loaded and idle (else as soon as its requests end).
     /// - Returns: whether it was loaded.
     @discardableResult

@@ -15,6 +15,7 @@ public enum HTTPServer {
         SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
         HearthRoutes(pipeline: pipeline).add(to: router)
         OpenAIRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        OllamaRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         return router
     }
 }

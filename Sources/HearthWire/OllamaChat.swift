@@ -408,7 +408,8 @@ extension Ollama {
     }
 
     /// The model a request names, or `defaultModel` when it names none (absent or empty).
-    static func model(_ model: String?, _ defaultModel: String) -> String {
+    /// `model`, or `defaultModel` when it is absent or empty.
+    public static func model(_ model: String?, _ defaultModel: String) -> String {
         guard let model, !model.isEmpty else { return defaultModel }
         return model
     }

@@ -15,7 +15,7 @@ struct Hearth: AsyncParsableCommand {
               hearth chat gemma3:270m
               hearth models list
             """,
-        version: "0.1.0",
+        version: Configuration.version,
         subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self])
 }
 

@@ -48,6 +48,12 @@ public final class ScriptedProvider: InferenceProvider {
         return stream
     }
 
+    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {
+        if let failure { throw failure }
+    }
+
+    public func unload(_ model: String) async -> Bool { model == self.model }
+
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
         if let failure { throw failure }
         return EmbeddingResult(vectors: request.inputs.map { [Float($0.count), 0, 1] }, promptTokens: request.inputs.count)

@@ -5,11 +5,15 @@ import HearthWire
 import Hummingbird
 import NIOCore
 
-/// The one place where failures become HTTP answers: status, and OpenAI's error body.
+/// The one place where failures become HTTP answers: status, and the error body in the
+/// shape of the API asked: Ollama's `{"error": "…"}` under `/api/`, OpenAI's elsewhere.
 struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let body: OpenAI.ErrorBody
     var headers: HTTPFields = [:]
+
+    /// What went wrong, safe to show anyone.
+    var message: String { body.error.message }
 
     init(_ error: any Error) {
         switch error {
@@ -53,7 +57,10 @@ struct APIError: HTTPResponseError {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        let data =
+            request.uri.path.hasPrefix("/api/")
+            ? (try? JSONEncoder().encode(Ollama.ErrorBody(message))) ?? Data()
+            : (try? JSONEncoder().encode(body)) ?? Data()
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

@@ -21,9 +21,10 @@ struct Generation: Sendable {
     private let metrics: Metrics
     private let started: ContinuousClock.Instant
 
-    /// The stream's iterator, moved into the response writer once.
+    /// The stream's iterator, moved into the response writer once, and when text began.
     private final class Box: @unchecked Sendable {
         var iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator
+        var firstText: ContinuousClock.Instant?
         init(_ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator) { self.iterator = iterator }
     }
 
@@ -38,12 +39,20 @@ struct Generation: Sendable {
         let event = isFirst ? first : try await rest.iterator.next()
         switch event {
         case .text where isFirst:
+            rest.firstText = .now
             metrics.recordTimeToFirstToken(model: model, seconds: (ContinuousClock.now - started).seconds)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
         default: break
         }
         return event
+    }
+
+    /// How long it took so far: in all, reading the prompt (until the first text), generating.
+    var timings: Ollama.Timings {
+        let now = ContinuousClock.now
+        let first = rest.firstText ?? now
+        return Ollama.Timings(total: now - started, promptEval: first - started, eval: now - first)
     }
 
     /// Waits for the whole answer.
@@ -64,7 +73,24 @@ struct Generation: Sendable {
     /// `data: [DONE]`; an error after the start is sent as an error event. A client that goes
     /// away makes the next write fail, which ends the generation.
     func sse(_ encode: @escaping @Sendable (Event) throws -> [String]) -> Response {
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        stream(
+            contentType: "text/event-stream", encode: encode,
+            failure: { [(try? ServerSentEvents.event(APIError($0).body)) ?? ""] }, end: [ServerSentEvents.done])
+    }
+
+    /// An `application/x-ndjson` response (Ollama's streaming): one JSON object a line, an
+    /// error after the start as an `{"error": …}` line.
+    func ndjson(_ encode: @escaping @Sendable (Event) throws -> [String]) -> Response {
+        stream(
+            contentType: Ollama.streamContentType, encode: encode,
+            failure: { [(try? Ollama.line(Ollama.ErrorBody(APIError($0).message))) ?? ""] }, end: [])
+    }
+
+    private func stream(
+        contentType: String, encode: @escaping @Sendable (Event) throws -> [String],
+        failure: @escaping @Sendable (any Error) -> [String], end: [String]
+    ) -> Response {
+        let headers: HTTPFields = [.contentType: contentType, .cacheControl: "no-cache"]
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
@@ -82,10 +108,9 @@ struct Generation: Sendable {
                         }
                     }
                 } catch {
-                    let body = APIError(error).body
-                    try? await send([ServerSentEvents.event(body)])
+                    try? await send(failure(error))
                 }
-                try await send([ServerSentEvents.done])
+                try await send(end)
                 try await writer.finish(nil)
             })
     }
