@@ -34,7 +34,8 @@ public enum HearthApplication {
                     "hearth.queue": "\(engine.options.maxQueue)",
                 ])
         }
-        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
+        let pipeline = ChatPipeline(
+            router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let router = HTTPServer.router(
             pipeline: pipeline, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)

@@ -70,6 +70,12 @@ public final class Engine: Sendable {
         try await runOnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
     }
 
+    /// The template Hearth applies to a model of `architecture` whose file carries none, as
+    /// `ModelDetails.chatTemplate` words it (`gemma (by architecture gemma3; the file has none)`).
+    public static func fallbackTemplate(for architecture: String) -> String {
+        ChatTemplate(embedded: nil, architecture: architecture).description
+    }
+
     /// Names of the chat templates llama.cpp has built in (`chatml`, `llama3`, `gemma`, …),
     /// the values a profile's TEMPLATE may take.
     public static var templateNames: [String] { ChatTemplate.builtinNames() }

@@ -195,7 +195,9 @@ public struct ModelStore: Sendable {
     public func diskUsage() -> Int64 {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: blobs.path)) ?? []
         return files.filter { $0.hasPrefix("sha256-") }.reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: blobs.appending(path: file).path)[.size] as? NSNumber)?.int64Value ?? 0)
+            total
+                + ((try? FileManager.default.attributesOfItem(atPath: blobs.appending(path: file).path)[.size] as? NSNumber)?.int64Value
+                    ?? 0)
         }
     }
 

@@ -29,8 +29,14 @@ public actor LocalProvider: InferenceProvider {
         var lastUsed: Date
         /// Seconds to stay loaded once idle; negative: forever.
         var keepAlive: TimeInterval
+        /// Unload was asked for: it goes as soon as it is idle, whatever its requests said.
+        var unloading = false
 
-        var expiresAt: Date? { active > 0 || keepAlive < 0 ? nil : lastUsed.addingTimeInterval(keepAlive) }
+        var expiresAt: Date? {
+            if active > 0 { return nil }
+            if unloading { return .distantPast }
+            return keepAlive < 0 ? nil : lastUsed.addingTimeInterval(keepAlive)
+        }
     }
 
     public init(store: ModelStore, options: EngineOptions, keepAlive: TimeInterval = 300, maxMemoryBytes: Int64 = .max) {
@@ -65,10 +71,8 @@ public actor LocalProvider: InferenceProvider {
     /// - Returns: whether it was loaded.
     @discardableResult
     public func unload(_ model: String) async -> Bool {
-        guard let path = loadedPath(model), var resident = models[path] else { return false }
-        resident.keepAlive = 0
-        resident.lastUsed = .distantPast
-        models[path] = resident
+        guard let path = loadedPath(model) else { return false }
+        models[path]?.unloading = true
         await evictExpired(now: Date())
         return true
     }
@@ -122,7 +126,7 @@ public actor LocalProvider: InferenceProvider {
         resident.lastUsed = Date()
         if let keepAlive { resident.keepAlive = keepAlive }
         models[path] = resident
-        if resident.active == 0 && resident.keepAlive == 0 {
+        if resident.expiresAt.map({ $0 <= Date() }) == true {
             Task { await self.evictExpired(now: Date()) }
         }
     }
@@ -189,14 +193,23 @@ public actor LocalProvider: InferenceProvider {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
         let tokens = engine.generate(request.prompt, params: request.params, template: request.template)
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        // The model is released before the client sees the end, so that its next request
+        // (perhaps for another model that needs the memory) finds it idle.
         let forward = Task.detached {
+            var released = false
             do {
-                for try await event in tokens { continuation.yield(event) }
+                for try await event in tokens {
+                    if case .done = event {
+                        await self.release(path, keepAlive: request.keepAlive)
+                        released = true
+                    }
+                    continuation.yield(event)
+                }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
             }
-            await self.release(path, keepAlive: request.keepAlive)
+            if !released { await self.release(path, keepAlive: request.keepAlive) }
         }
         continuation.onTermination = { _ in forward.cancel() }
         return stream

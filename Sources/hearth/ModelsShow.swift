@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthEngine
 import HearthModels
 
 extension Hearth.Models {
@@ -29,7 +30,7 @@ extension Hearth.Models {
                     ("attention heads", metadata.headCount.map(String.init)),
                     ("tokenizer", metadata.tokenizer.map { "\($0), \(metadata.vocabularySize ?? 0) tokens" }),
                     ("capabilities", metadata.embeddingOnly ? "embedding" : "completion, embedding"),
-                    ("chat template", metadata.embeddingOnly ? nil : template ?? "none in the file (Hearth picks one by architecture)"),
+                    ("chat template", metadata.embeddingOnly ? nil : template ?? Engine.fallbackTemplate(for: metadata.architecture)),
                     ("size on disk", formatBytes(Int64(metadata.fileSize))),
                     ("file", file.path),
                 ]

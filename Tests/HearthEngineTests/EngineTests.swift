@@ -128,7 +128,8 @@ import Testing
     }
 
     @Test func anImportedEncoderEmbedsSensiblyAndRefusesToGenerate() async throws {
-        let engine = try await Engine.load(path: try TestModels.allMiniLM, options: EngineOptions(parallel: 1, contextPerSequence: 512, threads: 2))
+        let engine = try await Engine.load(
+            path: try TestModels.allMiniLM, options: EngineOptions(parallel: 1, contextPerSequence: 512, threads: 2))
         #expect(engine.details.embeddingOnly)
         let result = try await engine.embed(["A man is eating food.", "A man is eating a piece of bread.", "The new movie is awesome."])
         #expect(result.vectors.map(\.count) == [384, 384, 384])

@@ -12,7 +12,8 @@ import Testing
     }
 
     @Test func smollmUsesItsOwnTemplate() async throws {
-        let engine = try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
+        let engine = try await Engine.load(
+            path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
         #expect(engine.details.architecture == "llama")
         #expect(engine.details.chatTemplate.hasPrefix("the model's own"))
         #expect(engine.details.quantization == "Q4_1")

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthTesting
 import Testing
 
 /// The built `hearth` binary, run as a user would.
@@ -106,6 +107,18 @@ import Testing
         #expect(show.output.contains("gemma3"))
         #expect(show.output.contains("chat template"))
         #expect(show.output.contains("gemma (by architecture gemma3"))
+    }
+
+    @Test func aTruncatedModelIsRejectedByShowAndRun() throws {
+        let original = try Data(contentsOf: URL(filePath: try TestModels.smollm2))
+        let cut = FileManager.default.temporaryDirectory.appending(path: "cut-\(UUID().uuidString).gguf")
+        try original.prefix(original.count / 3).write(to: cut)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        for command in [["models", "show", cut.path], ["run", cut.path, "Hi"]] {
+            let result = try Self.hearth(command[0], command[1], command[2])
+            #expect(result.status == 1)
+            #expect(result.error.contains("is not a usable GGUF file: it is truncated: tensor"))
+        }
     }
 
     @Test func unknownModelsAndBadFlagsFailClearly() throws {

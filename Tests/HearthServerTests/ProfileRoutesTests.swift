@@ -28,7 +28,8 @@ import Testing
             }
         }
         let received = try #require(provider.requests.first)
-        #expect(received.prompt == .chat([ChatMessage(role: .system, content: "You are a pirate."), ChatMessage(role: .user, content: "Hi")]))
+        #expect(
+            received.prompt == .chat([ChatMessage(role: .system, content: "You are a pirate."), ChatMessage(role: .user, content: "Hi")]))
         #expect(received.params.temperature == 0.25)
         #expect(received.params.maxTokens == 9)
     }

@@ -91,7 +91,8 @@ public struct GGUFFile: Sendable {
             let offset = try reader.count("a tensor offset", limit: Int.max)
             let info = GGUFTensorInfo(name: name, shape: shape, type: type, offset: offset)
             guard (shape.first ?? 0) % type.blockSize == 0 else {
-                throw Problem(message: "tensor \(name) has \(shape[0]) columns, not a multiple of \(type.name)'s block of \(type.blockSize)")
+                throw Problem(
+                    message: "tensor \(name) has \(shape[0]) columns, not a multiple of \(type.name)'s block of \(type.blockSize)")
             }
             tensors.append(info)
         }

@@ -27,7 +27,9 @@ struct SafetensorsFolder {
         for name in names {
             let url = directory.appending(path: name)
             let data = try Data(contentsOf: url, options: .alwaysMapped)
-            func corrupt(_ why: String) -> HearthError { HearthError(.invalidRequest, "\(url.path) is not a valid safetensors file: \(why)") }
+            func corrupt(_ why: String) -> HearthError {
+                HearthError(.invalidRequest, "\(url.path) is not a valid safetensors file: \(why)")
+            }
             guard data.count >= 8 else { throw corrupt("it is shorter than its header") }
             let headerLength = Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
             guard headerLength < data.count - 8,
@@ -64,14 +66,18 @@ struct SafetensorsFolder {
             return [Float](unsafeUninitializedCapacity: count) { out, initialized in
                 switch tensor.dtype {
                 case "F32":
-                    for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+                    for i in 0..<count {
+                        out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+                    }
                 case "F16":
                     for i in 0..<count {
-                        out[i] = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+                        out[i] = Float(
+                            Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
                     }
                 default:
                     for i in 0..<count {
-                        out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16)
+                        out[i] = Float(
+                            bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16)
                     }
                 }
                 initialized = count

