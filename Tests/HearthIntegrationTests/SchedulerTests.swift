@@ -1,9 +1,12 @@
 import Foundation
+import HearthApp
 import HearthCore
 import HearthEngine
 import HearthModels
 import HearthProviders
 import HearthTesting
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// The local provider as a scheduler, with the real models: keep-alive, explicit unload,
@@ -99,5 +102,41 @@ import Testing
         try await ask(provider)
         #expect(await loadedNames(provider) == ["smollm2:135m"])
         await provider.shutdown()
+    }
+}
+
+/// Through HTTP: a truncated model in the store is a clear 500 for its requests, and the
+/// server goes on answering for the others.
+@Suite struct BrokenModelServerTests {
+    @Test func theServerRefusesATruncatedModelAndKeepsServing() async throws {
+        let home = FileManager.default.temporaryDirectory.appending(path: "hearth-broken-\(UUID().uuidString)")
+        let store = ModelStore(root: home.appending(path: "models"))
+        let original = try Data(contentsOf: URL(filePath: try TestModels.smollm2))
+        let cut = try store.scratchFile("cut")
+        try original.prefix(original.count / 2).write(to: cut)
+        try store.install(cut, as: "broken:1")
+        let whole = try store.scratchFile("whole")
+        try FileManager.default.linkItem(at: URL(filePath: try TestModels.smollm2), to: whole)
+        try store.install(whole, as: "smollm2:135m")
+        var configuration = Configuration()
+        configuration.paths = Paths(config: home, data: home, cache: home)
+        configuration.port = 0
+        configuration.parallel = 1
+        configuration.contextPerSequence = 256
+        configuration.threads = 2
+        let app = try await HearthApplication.build(configuration)
+        try await app.test(.router) { client in
+            for path in ["/v1/chat/completions", "/api/chat"] {
+                let body = #"{"model":"broken:1","messages":[{"role":"user","content":"Hi"}],"stream":false}"#
+                try await client.execute(uri: path, method: .post, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .internalServerError)
+                    #expect(String(buffer: response.body).contains("is not a usable GGUF file: it is truncated"))
+                }
+            }
+            let body = #"{"model":"smollm2:135m","messages":[{"role":"user","content":"Hi"}],"max_tokens":3}"#
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+            }
+        }
     }
 }
