@@ -123,18 +123,19 @@ private struct ByteReader {
     var offset = 0
     var context = "the header"
 
-    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ what: String) throws -> T {
+    // `what` is only built when something is wrong: a vocabulary has ~10⁵ strings to skip.
+    mutating func integer<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws -> T {
         let size = MemoryLayout<T>.size
-        guard offset + size <= bytes.count else { throw truncated(what) }
+        guard offset + size <= bytes.count else { throw truncated(what()) }
         defer { offset += size }
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
     /// A u64 count or size, bounded so that a corrupt value cannot make the reader allocate wildly.
-    mutating func count(_ what: String, limit: Int) throws -> Int {
-        let value = try integer(UInt64.self, what)
+    mutating func count(_ what: @autoclosure () -> String, limit: Int) throws -> Int {
+        let value = try integer(UInt64.self, what())
         guard value <= UInt64(limit) else {
-            throw GGUFFile.Problem(message: "\(what) in \(context) is \(value), which is impossible (corrupt file)")
+            throw GGUFFile.Problem(message: "\(what()) in \(context) is \(value), which is impossible (corrupt file)")
         }
         return Int(value)
     }
@@ -146,9 +147,9 @@ private struct ByteReader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
     }
 
-    mutating func skipString(_ what: String) throws {
-        let length = try count("the length of \(what)", limit: bytes.count)
-        guard offset + length <= bytes.count else { throw truncated(what) }
+    mutating func skipString(_ what: @autoclosure () -> String) throws {
+        let length = try count("the length of \(what())", limit: bytes.count)
+        guard offset + length <= bytes.count else { throw truncated(what()) }
         offset += length
     }
 
@@ -161,6 +162,7 @@ private struct ByteReader {
     }
 
     mutating func value(of type: GGUFValueType, arrayLimit: Int) throws -> GGUFValue {
+        let context = context
         switch type {
         case .uint8: return .uint8(try integer(UInt8.self, context))
         case .int8: return .int8(try integer(Int8.self, context))
@@ -195,6 +197,7 @@ private struct ByteReader {
         let width: Int
         switch element {
         case .string:
+            let context = context
             for _ in 0..<count { try skipString(context) }
             return
         case .uint8, .int8, .bool: width = 1
