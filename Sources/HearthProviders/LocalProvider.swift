@@ -154,15 +154,6 @@ public actor LocalProvider: InferenceProvider {
         if let engine = try? await resident.engine.value { await engine.shutdown() }
     }
 
-    /// Loaded models and their engines, by the name each was loaded under.
-    public func loaded() async -> [(name: String, engine: Engine)] {
-        var result: [(String, Engine)] = []
-        for resident in models.values {
-            if let engine = try? await resident.engine.value { result.append((resident.name, engine)) }
-        }
-        return result.sorted { $0.0 < $1.0 }
-    }
-
     public func loadedModels() async -> [LoadedModel] {
         var result: [LoadedModel] = []
         for resident in models.values {

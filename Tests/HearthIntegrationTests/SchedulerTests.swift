@@ -85,9 +85,9 @@ import Testing
         #expect(error?.message.contains("HEARTH_MAX_MEMORY") == true)
     }
 
-    @Test func aTruncatedModelFailsClearlyAndTheOthersKeepWorking() async throws {
-        let home = FileManager.default.temporaryDirectory.appending(path: "hearth-truncated-\(UUID().uuidString)")
-        let store = ModelStore(root: home)
+    /// A store at `root` with `broken:1` (smollm2 cut in half) and the real `smollm2:135m`.
+    static func storeWithABrokenModel(_ root: URL) throws -> ModelStore {
+        let store = ModelStore(root: root)
         let original = try Data(contentsOf: URL(filePath: try TestModels.smollm2))
         let cut = try store.scratchFile("cut")
         try original.prefix(original.count / 2).write(to: cut)
@@ -95,6 +95,12 @@ import Testing
         let whole = try store.scratchFile("whole")
         try FileManager.default.linkItem(at: URL(filePath: try TestModels.smollm2), to: whole)
         try store.install(whole, as: "smollm2:135m")
+        return store
+    }
+
+    @Test func aTruncatedModelFailsClearlyAndTheOthersKeepWorking() async throws {
+        let store = try Self.storeWithABrokenModel(
+            FileManager.default.temporaryDirectory.appending(path: "hearth-truncated-\(UUID().uuidString)"))
         let provider = LocalProvider(store: store, options: Self.options)
         let error = await #expect(throws: HearthError.self) { try await ask(provider, "broken:1") }
         #expect(error?.code == .modelLoadFailed)
@@ -110,14 +116,7 @@ import Testing
 @Suite struct BrokenModelServerTests {
     @Test func theServerRefusesATruncatedModelAndKeepsServing() async throws {
         let home = FileManager.default.temporaryDirectory.appending(path: "hearth-broken-\(UUID().uuidString)")
-        let store = ModelStore(root: home.appending(path: "models"))
-        let original = try Data(contentsOf: URL(filePath: try TestModels.smollm2))
-        let cut = try store.scratchFile("cut")
-        try original.prefix(original.count / 2).write(to: cut)
-        try store.install(cut, as: "broken:1")
-        let whole = try store.scratchFile("whole")
-        try FileManager.default.linkItem(at: URL(filePath: try TestModels.smollm2), to: whole)
-        try store.install(whole, as: "smollm2:135m")
+        _ = try SchedulerTests.storeWithABrokenModel(home.appending(path: "models"))
         var configuration = Configuration()
         configuration.paths = Paths(config: home, data: home, cache: home)
         configuration.port = 0
