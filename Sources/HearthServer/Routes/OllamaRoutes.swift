@@ -12,6 +12,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     let pipeline: ChatPipeline
     let metrics: Metrics
     let maxBodyBytes: Int
+    let packageIndex: String
 
     func add(to router: Router<Context>) {
         router.post("/api/chat") { request, _ in try await chat(request) }
@@ -181,7 +182,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     func pull(_ request: Request) async throws -> Response {
         let store = try requireStore()
         let wire = try await decode(Ollama.PullRequest.self, request)
-        let puller = ModelPuller(store: store)
+        let puller = ModelPuller(store: store, packageIndex: packageIndex)
         let (source, name) = try puller.resolve(try wire.modelName(), name: nil)
         guard wire.streams else {
             _ = try await puller.pull(source, as: name)
