@@ -5,10 +5,12 @@ import HearthModels
 extension Hearth.Models {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Convert a Hugging Face safetensors folder to GGUF and install it (BERT-family encoders).",
+            abstract: "Convert a Hugging Face safetensors folder to GGUF and install it (BERT encoders, Llama decoders).",
             discussion: """
                 The folder needs config.json, tokenizer.json and model.safetensors (or shards), as
                 downloaded from Hugging Face. The conversion is native: no Python or PyTorch.
+                Supported: BertModel (sentence-embedding encoders) and LlamaForCausalLM with a
+                byte-level BPE tokenizer (SmolLM, Llama 3 style), in f16 or q8_0.
 
                 Example:
                   hearth models import ./all-MiniLM-L6-v2 --name all-minilm:l6-v2

@@ -3,7 +3,8 @@ import HearthCore
 
 /// Converts a Hugging Face model folder (`config.json`, `tokenizer.json`, `*.safetensors`)
 /// to GGUF, natively: no Python, no PyTorch. Supported: BERT-family encoders (sentence
-/// embedding models such as all-MiniLM-L6-v2).
+/// embedding models such as all-MiniLM-L6-v2) and Llama-family decoders with a byte-level
+/// BPE tokenizer (SmolLM, Llama 3 and the like).
 public enum ModelImporter {
     /// The weight type of the converted matrices (vectors and norms stay F32).
     public enum Precision: String, CaseIterable, Sendable {
@@ -28,10 +29,13 @@ public enum ModelImporter {
         case "BertModel", "BertForMaskedLM":
             writer = try BertConversion(config: config, weights: weights, vocabulary: vocabulary, directory: directory)
                 .writer(name: name, precision: precision)
+        case "LlamaForCausalLM":
+            writer = try LlamaConversion(config: config, weights: weights, vocabulary: vocabulary, directory: directory)
+                .writer(name: name, precision: precision)
         default:
             throw HearthError(
                 .invalidRequest,
-                "\(directory.path) holds a \(config.architecture) model; `hearth models import` converts BERT-family encoders (BertModel)"
+                "\(directory.path) holds a \(config.architecture) model; `hearth models import` converts BertModel and LlamaForCausalLM"
             )
         }
         try writer.write(to: output, progress: progress)
@@ -65,12 +69,19 @@ struct HFConfig {
     func double(_ key: String) -> Double? { (values[key] as? NSNumber)?.doubleValue }
 }
 
-/// A `tokenizer.json` vocabulary: tokens by id, and which are special.
+/// A `tokenizer.json` vocabulary: tokens by id, which are special or added, BPE merges and
+/// the pre-tokenizer.
 struct HFVocabulary {
     var tokens: [String]
     var special: Set<Int>
+    /// Tokens from `added_tokens` (special or not).
+    var added: Set<Int>
     var ids: [String: Int]
     var model: String
+    /// BPE merges as `"a b"`.
+    var merges: [String]
+    /// `pre_tokenizer` as written.
+    var preTokenizer: [String: Any]?
 
     init(directory: URL) throws {
         let file = directory.appending(path: "tokenizer.json")
@@ -82,11 +93,21 @@ struct HFVocabulary {
         else { throw HearthError(.invalidRequest, "\(file.path) has no model.vocab table") }
         var ids = vocab
         var special = Set<Int>()
-        for added in json["added_tokens"] as? [[String: Any]] ?? [] {
-            guard let id = added["id"] as? Int, let content = added["content"] as? String else { continue }
+        var added = Set<Int>()
+        for token in json["added_tokens"] as? [[String: Any]] ?? [] {
+            guard let id = token["id"] as? Int, let content = token["content"] as? String else { continue }
             ids[content] = id
-            if added["special"] as? Bool == true { special.insert(id) }
+            added.insert(id)
+            if token["special"] as? Bool == true { special.insert(id) }
         }
+        // Merges are "a b" strings in older files, ["a", "b"] pairs in newer ones.
+        merges = (modelSection["merges"] as? [Any] ?? []).compactMap { merge in
+            if let text = merge as? String { return text }
+            if let pair = merge as? [String], pair.count == 2 { return pair.joined(separator: " ") }
+            return nil
+        }
+        preTokenizer = json["pre_tokenizer"] as? [String: Any]
+        self.added = added
         let count = (ids.values.max() ?? -1) + 1
         var tokens = [String](repeating: "", count: count)
         for (token, id) in ids where id >= 0 { tokens[id] = token }

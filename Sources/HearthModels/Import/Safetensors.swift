@@ -32,7 +32,7 @@ struct SafetensorsFolder {
             }
             guard data.count >= 8 else { throw corrupt("it is shorter than its header") }
             let headerLength = Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-            guard headerLength < data.count - 8,
+            guard headerLength <= data.count - 8,
                 let header = try? JSONSerialization.jsonObject(with: data[8..<8 + headerLength]) as? [String: Any]
             else { throw corrupt("its JSON header is unreadable") }
             let base = 8 + headerLength
