@@ -38,24 +38,11 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
             let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.ChatResponse(model: model, doneReason: reason))
         }
-        var native = try wire.native(defaultModel: pipeline.defaultModel)
-        native.model = ChatPipeline.canonicalName(native.model)
-        native.keepAlive = wire.keepAlive?.seconds
+        let native = try nativeRequest(wire.native(defaultModel: pipeline.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
-        let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
-        guard wire.streams else {
-            let (text, reason, usage) = try await generation.collect()
-            return try json(
-                Ollama.ChatResponse(model: native.model, content: text, finishReason: reason, usage: usage, timings: generation.timings))
-        }
-        return generation.ndjson { event in
-            switch event {
-            case .start: []
-            case .text(let text): [try Ollama.line(Ollama.ChatResponse(model: model, content: text))]
-            case .done(let reason, let usage):
-                [try Ollama.line(Ollama.ChatResponse(model: model, finishReason: reason, usage: usage, timings: generation.timings))]
-            }
-        }
+        return try await respond(
+            native, streams: wire.streams, piece: { Ollama.ChatResponse(model: model, content: $0) },
+            final: { Ollama.ChatResponse(model: model, content: $0, finishReason: $1, usage: $2, timings: $3) })
     }
 
     func generate(_ request: Request) async throws -> Response {
@@ -65,26 +52,36 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
             let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.GenerateResponse(model: model, doneReason: reason))
         }
-        var native = try wire.native(defaultModel: pipeline.defaultModel)
-        native.model = ChatPipeline.canonicalName(native.model)
-        native.keepAlive = wire.keepAlive?.seconds
+        let native = try nativeRequest(wire.native(defaultModel: pipeline.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
+        return try await respond(
+            native, streams: wire.streams, piece: { Ollama.GenerateResponse(model: model, response: $0) },
+            final: { Ollama.GenerateResponse(model: model, response: $0, finishReason: $1, usage: $2, timings: $3) })
+    }
+
+    private func nativeRequest(_ request: GenerationRequest, keepAlive: Ollama.KeepAlive?) -> GenerationRequest {
+        var request = request
+        request.model = ChatPipeline.canonicalName(request.model)
+        request.keepAlive = keepAlive?.seconds
+        return request
+    }
+
+    /// Runs the generation and answers whole, or as NDJSON chunks (`piece` per text piece,
+    /// then `final` with empty text); `final` also builds the whole answer.
+    private func respond<Chunk: Encodable & Sendable>(
+        _ native: GenerationRequest, streams: Bool, piece: @escaping @Sendable (String) -> Chunk,
+        final: @escaping @Sendable (String, FinishReason, Usage, Ollama.Timings) -> Chunk
+    ) async throws -> Response {
         let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
-        guard wire.streams else {
+        guard streams else {
             let (text, reason, usage) = try await generation.collect()
-            return try json(
-                Ollama.GenerateResponse(
-                    model: native.model, response: text, finishReason: reason, usage: usage, timings: generation.timings))
+            return try json(final(text, reason, usage, generation.timings))
         }
         return generation.ndjson { event in
             switch event {
             case .start: []
-            case .text(let text): [try Ollama.line(Ollama.GenerateResponse(model: model, response: text))]
-            case .done(let reason, let usage):
-                [
-                    try Ollama.line(
-                        Ollama.GenerateResponse(model: model, finishReason: reason, usage: usage, timings: generation.timings))
-                ]
+            case .text(let text): [try Ollama.line(piece(text))]
+            case .done(let reason, let usage): [try Ollama.line(final("", reason, usage, generation.timings))]
             }
         }
     }
