@@ -9,7 +9,8 @@ let package = Package(
     name: "hearth",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "hearth", targets: ["hearth"])
+        .executable(name: "hearth", targets: ["hearth"]),
+        .executable(name: "aish", targets: ["aish"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -66,6 +67,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "AishKit"),
+        .executableTarget(
+            name: "aish",
+            dependencies: ["AishKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .target(name: "HearthTesting", dependencies: ["HearthCore", "HearthModels"], path: "Tests/HearthTesting"),
         .executableTarget(
             name: "hearth",
@@ -90,6 +96,7 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        .testTarget(name: "AishTests", dependencies: ["AishKit"]),
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",

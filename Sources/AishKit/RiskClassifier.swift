@@ -1,0 +1,339 @@
+import Foundation
+
+/// How dangerous a command line is. `risky` needs a typed "yes"; `caution` changes something
+/// but can be undone or is contained; `safe` only reads.
+public enum RiskLevel: String, Sendable, Codable, Comparable, CaseIterable {
+    case safe, caution, risky
+
+    public static func < (a: RiskLevel, b: RiskLevel) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// The verdict on a command line: its level (the highest of its reasons) and why.
+public struct RiskAssessment: Sendable, Codable, Equatable {
+    public struct Reason: Sendable, Codable, Equatable {
+        public var level: RiskLevel
+        /// The program the reason is about.
+        public var program: String
+        public var message: String
+    }
+
+    public var level: RiskLevel { reasons.map(\.level).max() ?? .safe }
+    public var reasons: [Reason]
+    /// The programs the line would run, in order (nested ones included).
+    public var programs: [String]
+
+    enum CodingKeys: String, CodingKey { case level, reasons, programs }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(level, forKey: .level)
+        try container.encode(reasons, forKey: .reasons)
+        try container.encode(programs, forKey: .programs)
+    }
+
+    public init(reasons: [Reason], programs: [String]) {
+        self.reasons = reasons
+        self.programs = programs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        reasons = try container.decode([Reason].self, forKey: .reasons)
+        programs = try container.decode([String].self, forKey: .programs)
+    }
+}
+
+/// Rule-based and model-free: parses a command line (`ShellSyntax`) and flags destructive,
+/// privileged, remote-code and irreversible actions, whatever a model said about them.
+public struct RiskClassifier: Sendable {
+    /// Whether a path exists (injected so that tests need no files): `>` over an existing file is risky.
+    public var fileExists: @Sendable (String) -> Bool
+
+    public init(
+        fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: ($0 as NSString).expandingTildeInPath) }
+    ) {
+        self.fileExists = fileExists
+    }
+
+    public func assess(_ line: String) -> RiskAssessment {
+        let syntax = ShellSyntax(line)
+        var reasons: [RiskAssessment.Reason] = []
+        var programs: [String] = []
+        if syntax.forkBomb {
+            reasons.append(
+                .init(level: .risky, program: "shell", message: "a fork bomb: it multiplies processes until the machine stops responding"))
+        }
+        let downloads = syntax.commands.contains { ["curl", "wget", "fetch"].contains($0.program ?? "") }
+        for command in syntax.commands {
+            assess(command, downloads: downloads, depth: 0, into: &reasons, programs: &programs)
+        }
+        let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if syntax.commands.isEmpty && !text.isEmpty && !text.hasPrefix("#") && !syntax.forkBomb {
+            reasons.append(.init(level: .caution, program: "shell", message: "aish could not find a command in this line"))
+        }
+        return RiskAssessment(reasons: reasons, programs: programs)
+    }
+
+    static let shells: Set = ["sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh"]
+    static let interpreters: Set = ["python", "python3", "perl", "ruby", "node", "php"]
+    static let wrappers: Set = ["nice", "nohup", "time", "ionice", "stdbuf", "chrt", "taskset", "unbuffer", "command", "builtin", "exec"]
+    static let systemPaths = [
+        "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/var", "/opt", "/root", "/sys", "/proc", "/dev", "~", "$HOME",
+    ]
+    static let readOnly: Set = [
+        "ls", "cat", "less", "more", "head", "tail", "grep", "egrep", "fgrep", "rg", "ag", "du", "df", "ps", "top", "htop", "echo",
+        "printf", "pwd", "whoami", "id", "date", "uname", "hostname", "wc", "sort", "uniq", "cut", "tr", "awk", "stat", "file",
+        "which", "type", "man", "tree", "diff", "cmp", "basename", "dirname", "realpath", "readlink", "printenv", "uptime", "free",
+        "lsblk", "lscpu", "lsof", "ss", "netstat", "ping", "jq", "xxd", "od", "hexdump", "nproc", "true", "false", "test", "[",
+        "sleep", "seq", "column", "nl", "tac", "rev", "fold", "fmt", "paste", "join", "comm", "md5sum", "sha256sum", "sha1sum",
+        "cksum", "env", "locale", "groups", "w", "who", "last", "dmesg", "journalctl", "vmstat", "iostat", "pgrep", "pidof",
+        "history", "alias", "clear", "cal", "bc", "expr", "yes", "getent", "host", "dig", "nslookup", "traceroute", "curl", "wget",
+        "zcat", "zgrep", "bat", "fd", "tldr", "info", "apropos", "whatis", "mount", "findmnt", "blkid", "ip", "ifconfig", "arp",
+    ]
+
+    private func assess(
+        _ command: ShellSyntax.Command, downloads: Bool, depth: Int, into reasons: inout [RiskAssessment.Reason], programs: inout [String]
+    ) {
+        for redirection in command.redirections where redirection.writes {
+            assess(redirection, program: command.program ?? "shell", into: &reasons)
+        }
+        guard let program = command.program, depth < 8 else { return }
+        programs.append(program)
+        let args = command.arguments
+        func add(_ level: RiskLevel, _ message: String) { reasons.append(.init(level: level, program: program, message: message)) }
+        func flags(_ short: Character...) -> Bool {
+            args.contains { arg in arg.hasPrefix("-") && !arg.hasPrefix("--") && short.contains { arg.contains($0) } }
+        }
+        func has(_ options: String...) -> Bool { args.contains { options.contains($0) } }
+        func operands() -> [String] { args.filter { !$0.hasPrefix("-") } }
+        func touchesSystemPath() -> Bool {
+            operands().contains { path in
+                Self.systemPaths.contains { root in path == root || path == root + "/" || path == root + "/*" }
+                    || ["/etc/", "/usr/", "/bin/", "/sbin/", "/boot/", "/lib/", "/var/lib/"].contains { path.hasPrefix($0) }
+            }
+        }
+        func nested(_ text: String) {
+            for inner in ShellSyntax(text).commands {
+                assess(inner, downloads: downloads, depth: depth + 1, into: &reasons, programs: &programs)
+            }
+        }
+        func run(_ words: [String]) {
+            guard !words.isEmpty else { return }
+            assess(
+                ShellSyntax.Command(words: words, redirections: [], readsPipe: command.readsPipe, pipesTo: command.pipesTo),
+                downloads: downloads, depth: depth + 1, into: &reasons, programs: &programs)
+        }
+
+        switch program {
+        case "sudo", "doas", "pkexec", "su":
+            add(.risky, "runs with root privileges")
+            if program == "su", let index = args.firstIndex(of: "-c"), index + 1 < args.count { nested(args[index + 1]) }
+            run(Array(args.drop { $0.hasPrefix("-") || $0.contains("=") }))
+        case _ where Self.wrappers.contains(program):
+            run(Array(args.drop { $0.hasPrefix("-") || Double($0) != nil }))
+        case "timeout", "watch":
+            run(Array(args.drop { $0.hasPrefix("-") || Double($0.trimmingCharacters(in: .letters)) != nil }))
+        case "env":
+            run(Array(args.drop { $0.hasPrefix("-") || $0.contains("=") }))
+        case "xargs":
+            let rest = Array(args.drop { $0.hasPrefix("-") })
+            if rest.isEmpty { add(.caution, "runs echo on its input") } else { run(rest) }
+        case _ where Self.shells.contains(program) || Self.interpreters.contains(program):
+            if let index = args.firstIndex(where: { $0 == "-c" || $0 == "-e" }), index + 1 < args.count {
+                if Self.shells.contains(program) { nested(args[index + 1]) } else { add(.caution, "runs an inline script") }
+                if downloads { add(.risky, "runs code downloaded from the network") }
+            } else if command.readsPipe || operands().isEmpty || operands().contains(where: { $0.hasPrefix("/dev/fd") }) {
+                add(downloads ? .risky : .caution, downloads ? "runs code downloaded from the network" : "runs a script from its input")
+            } else {
+                add(.caution, "runs the script \(operands()[0])")
+            }
+        case "eval":
+            nested(args.joined(separator: " "))
+        case "ssh":
+            let afterHost = args.drop { $0.hasPrefix("-") }.dropFirst()
+            if afterHost.isEmpty { add(.caution, "opens a remote shell") } else { nested(afterHost.joined(separator: " ")) }
+        case "rm", "rmdir", "unlink", "srm":
+            if program == "rmdir" {
+                add(.caution, "removes empty directories")
+            } else if flags("r", "R") || has("--recursive") {
+                add(.risky, "deletes files and folders recursively, permanently")
+            } else {
+                add(.risky, "deletes files permanently")
+            }
+            if touchesSystemPath() || operands().contains(where: { $0 == "*" || $0 == "." || $0 == ".." || $0 == "/*" }) {
+                add(.risky, "targets \(operands().joined(separator: " ")): a system folder, home or everything here")
+            }
+        case "shred", "wipe", "wipefs":
+            add(.risky, "destroys data beyond recovery")
+        case "dd":
+            add(.risky, "writes raw blocks (a wrong of= overwrites a disk)")
+        case _
+        where program.hasPrefix("mkfs") || ["mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk"].contains(program):
+            add(.risky, "formats or repartitions a disk")
+        case "chmod", "chown", "chgrp", "setfacl", "chattr":
+            let recursive = flags("R") || has("--recursive")
+            if recursive && touchesSystemPath() {
+                add(.risky, "changes permissions or owners recursively on a system folder")
+            } else if recursive && args.contains(where: { $0 == "777" || $0 == "a+rwx" || $0 == "-R777" }) {
+                add(.risky, "makes everything below writable by everyone")
+            } else {
+                add(.caution, recursive ? "changes permissions or owners recursively" : "changes permissions or owners")
+            }
+        case "kill", "pkill", "killall", "skill":
+            let targets = operands()
+            if program == "kill", targets.contains("1") || targets.contains("-1") || args.contains("-1") && args.last == "-1" {
+                add(.risky, "kills init or every process")
+            } else if program != "kill" {
+                add(flags("9") || has("-KILL", "-SIGKILL") ? .risky : .caution, "stops processes by name")
+            } else {
+                add(.caution, "stops processes")
+            }
+        case "shutdown", "reboot", "halt", "poweroff":
+            add(.risky, "shuts down or restarts the machine")
+        case "init", "telinit":
+            add(operands().contains { ["0", "6"].contains($0) } ? .risky : .caution, "changes the system's run level")
+        case "systemctl", "service":
+            if has("poweroff", "reboot", "halt", "kexec", "emergency", "rescue") {
+                add(.risky, "shuts down or restarts the machine")
+            } else if has("status", "list-units", "list-unit-files", "is-active", "is-enabled", "cat", "show") {
+                break
+            } else {
+                add(.caution, "starts, stops or changes system services")
+            }
+        case "git":
+            assessGit(args, add)
+        case "apt", "apt-get", "aptitude", "yum", "dnf", "zypper", "pacman", "snap", "flatpak", "brew", "dpkg", "rpm", "pip", "pip3", "npm",
+            "gem", "cargo":
+            let removes = ["remove", "purge", "autoremove", "erase", "uninstall", "-R", "-Rs", "-Rns", "-r", "-P", "--purge", "-e"]
+            if args.contains(where: { removes.contains($0) }) || (program == "pacman" && args.contains { $0.hasPrefix("-R") }) {
+                add(.risky, "removes installed software")
+            } else if args.contains(where: {
+                ["install", "upgrade", "dist-upgrade", "full-upgrade", "update", "add", "-S", "-U", "-i"].contains($0)
+            }) {
+                add(.caution, "installs or upgrades software")
+            } else if !args.isEmpty
+                && !args.contains(where: {
+                    ["list", "search", "show", "info", "-Q", "-l", "-q", "freeze", "policy", "outdated"].contains($0)
+                })
+            {
+                add(.caution, "changes installed software")
+            }
+        case "find":
+            if has("-delete") { add(.risky, "deletes every file it finds") }
+            for action in ["-exec", "-execdir", "-ok", "-okdir"] {
+                if let index = args.firstIndex(of: action) {
+                    run(Array(args[(index + 1)...].prefix { $0 != ";" && $0 != "+" && $0 != "\\;" }))
+                }
+            }
+        case "mv":
+            add(
+                touchesSystemPath() ? .risky : .caution,
+                touchesSystemPath() ? "moves system files" : "moves or renames files (an existing target is replaced)")
+        case "cp", "rsync", "install", "scp":
+            if program == "rsync", has("--delete", "--delete-after", "--delete-before", "--remove-source-files") {
+                add(.risky, "deletes files at the destination or source")
+            } else {
+                add(touchesSystemPath() ? .risky : .caution, "copies files (existing targets are overwritten)")
+            }
+        case "truncate":
+            add(.risky, "cuts files to a size, losing their contents")
+        case "crontab":
+            add(flags("r") ? .risky : .caution, flags("r") ? "deletes every scheduled job" : "changes scheduled jobs")
+        case "iptables", "ip6tables", "nft", "ufw":
+            add(flags("F") || has("flush", "--flush", "disable", "reset") ? .risky : .caution, "changes the firewall")
+        case "docker", "podman":
+            if has("prune", "rm", "rmi") || (has("volume", "system", "image", "container") && has("rm", "prune")) {
+                add(.risky, "deletes containers, images or volumes")
+            } else if !has("ps", "images", "logs", "inspect", "version", "info", "stats", "top") {
+                add(.caution, "runs or changes containers")
+            }
+        case "mkdir", "touch", "cd", "export", "source", ".", "set", "unset", "exit", "read", "wait", "jobs", "fg", "bg", "umask", "ln",
+            "tar", "zip", "unzip", "gzip", "gunzip", "xz", "unxz", "bzip2", "tee", "tmux", "screen",
+            "vi", "vim", "nano", "emacs", "code", "open", "xdg-open", "patch", "split", "base64", "convert", "ffmpeg", "sqlite3":
+            if program == "tee" || program == "ln" || program == "patch" || program == "gzip" || program == "xz" || program == "bzip2" {
+                add(.caution, "writes or replaces files")
+            } else if program == "tar", args.first.map({ $0.contains("x") || $0.contains("c") }) == true {
+                add(.caution, "creates or extracts an archive (existing files are overwritten)")
+            } else if program == "unzip" {
+                add(.caution, "extracts an archive (existing files may be overwritten)")
+            } else if program == "source" || program == "." {
+                add(.caution, "runs a script in this shell")
+            }
+        default:
+            if program == "sed", args.contains(where: { $0 == "-i" || $0.hasPrefix("-i") || $0 == "--in-place" }) {
+                add(.caution, "edits files in place")
+            } else if !Self.readOnly.contains(program) {
+                add(.caution, "aish does not know what \(program) does")
+            }
+            if ["curl", "wget"].contains(program),
+                has("-o", "-O", "--output", "--remote-name") || (program == "wget" && !has("-O-", "-qO-", "--spider"))
+            {
+                if !(program == "wget" && args.contains { $0.hasPrefix("-") && $0.hasSuffix("O-") }) {
+                    add(.caution, "downloads into a file")
+                }
+            }
+        }
+    }
+
+    private func assessGit(_ args: [String], _ add: (RiskLevel, String) -> Void) {
+        guard let sub = args.first(where: { !$0.hasPrefix("-") }) else { return }
+        let rest = Array(args.drop { $0 != sub }.dropFirst())
+        func has(_ options: String...) -> Bool { rest.contains { options.contains($0) } }
+        switch sub {
+        case "push":
+            if has("--force", "-f", "--force-with-lease", "--mirror", "--delete", "-d")
+                || rest.contains(where: { $0.hasPrefix("+") || $0.hasPrefix(":") })
+            {
+                add(.risky, "rewrites or deletes history on the remote")
+            } else {
+                add(.caution, "publishes commits to the remote")
+            }
+        case "reset":
+            add(
+                has("--hard", "--merge", "--keep") ? .risky : .caution,
+                has("--hard") ? "throws away uncommitted changes" : "moves the branch")
+        case "clean":
+            add(rest.contains { $0.hasPrefix("-") && ($0.contains("f") || $0 == "--force") } ? .risky : .caution, "deletes untracked files")
+        case "checkout", "restore", "switch":
+            if has("--", ".", "-f", "--force", "--staged", "--worktree") && (has(".") || has("-f", "--force")) {
+                add(.risky, "throws away uncommitted changes")
+            } else {
+                add(.caution, "changes the working tree")
+            }
+        case "branch":
+            if has("-D", "--delete", "-d") { add(has("-D") ? .risky : .caution, "deletes branches") }
+        case "stash":
+            add(has("drop", "clear") ? .risky : .caution, has("drop", "clear") ? "deletes stashed changes" : "stashes changes")
+        case "rebase", "filter-branch", "filter-repo", "replace":
+            add(sub == "rebase" ? .caution : .risky, "rewrites history")
+        case "gc", "prune", "reflog":
+            if has("--prune=now", "expire", "delete") || sub == "prune" { add(.risky, "deletes unreachable commits for good") }
+        case "status", "log", "diff", "show", "fetch", "remote", "blame", "grep", "ls-files", "describe", "shortlog", "rev-parse", "config",
+            "tag", "help", "version":
+            if sub == "tag", has("-d", "--delete") { add(.caution, "deletes tags") }
+            if sub == "remote", has("remove", "rm") { add(.caution, "removes a remote") }
+        default:
+            add(.caution, "changes the repository (git \(sub))")
+        }
+    }
+
+    private func assess(_ redirection: ShellSyntax.Redirection, program: String, into reasons: inout [RiskAssessment.Reason]) {
+        let target = redirection.target
+        guard !["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "-"].contains(target), !target.isEmpty else { return }
+        if ["/dev/sd", "/dev/nvme", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/mmcblk", "/dev/disk", "/dev/mem"].contains(where: {
+            target.hasPrefix($0)
+        }) {
+            reasons.append(.init(level: .risky, program: program, message: "writes straight to the device \(target)"))
+        } else if Self.systemPaths.contains(where: { target.hasPrefix($0 + "/") && $0 != "/" && $0 != "~" && $0 != "$HOME" })
+            || ["/etc/", "/usr/", "/boot/", "/bin/", "/sbin/", "/lib/"].contains(where: { target.hasPrefix($0) })
+        {
+            reasons.append(.init(level: .risky, program: program, message: "writes into the system file \(target)"))
+        } else if !redirection.appends && fileExists(target) {
+            reasons.append(.init(level: .risky, program: program, message: "overwrites the existing file \(target)"))
+        } else {
+            reasons.append(.init(level: .caution, program: program, message: (redirection.appends ? "appends to " : "writes ") + target))
+        }
+    }
+}
