@@ -35,6 +35,8 @@ public struct GenerationParams: Sendable, Equatable {
     public var frequencyPenalty: Double?
     public var seed: UInt32?
     public var stop: [String]
+    /// A GBNF grammar the output must follow (rule `root`), e.g. from a JSON schema.
+    public var grammar: String?
 
     public init(
         maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil,

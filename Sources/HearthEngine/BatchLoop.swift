@@ -235,7 +235,7 @@ final class BatchLoop: @unchecked Sendable {
             clock += 1
             slots[index].lastUsed = clock
             slots[index].run = Run(
-                job: job, prompt: tokens, sampler: Sampler.make(job.params, vocabularySize: model.vocabularySize),
+                job: job, prompt: tokens, sampler: try Sampler.make(job.params, vocab: model.vocab),
                 maxTokens: min(job.params.maxTokens ?? room, room), greedy: Sampler.isGreedy(job.params),
                 text: TextAssembler(stops: job.params.stop))
             statistics.withLock {

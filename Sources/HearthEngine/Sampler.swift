@@ -12,7 +12,7 @@ enum Sampler {
     /// Whether `params` ask for plain greedy decoding (temperature 0, no penalties), which
     /// `argmax` does without building llama.cpp's candidate list: 262,144 entries a token for Gemma.
     static func isGreedy(_ params: GenerationParams) -> Bool {
-        (params.temperature ?? defaultTemperature) <= 0 && (params.repeatPenalty ?? 1) == 1
+        params.grammar == nil && (params.temperature ?? defaultTemperature) <= 0 && (params.repeatPenalty ?? 1) == 1
             && (params.presencePenalty ?? 0) == 0 && (params.frequencyPenalty ?? 0) == 0
     }
 
@@ -28,8 +28,18 @@ enum Sampler {
     }
 
     /// A new chain; the caller frees it with `llama_sampler_free`. Temperature 0 is greedy.
-    static func make(_ params: GenerationParams, vocabularySize: Int32) -> UnsafeMutablePointer<llama_sampler> {
+    /// A grammar, when given, comes first: it removes every token the grammar does not allow.
+    /// - Throws: `HearthError.invalidRequest` when llama.cpp cannot parse the grammar.
+    static func make(_ params: GenerationParams, vocab: OpaquePointer) throws -> UnsafeMutablePointer<llama_sampler> {
+        let vocabularySize = llama_vocab_n_tokens(vocab)
         let chain = llama_sampler_chain_init(llama_sampler_chain_default_params())!
+        if let grammar = params.grammar {
+            guard let constraint = llama_sampler_init_grammar(vocab, grammar, "root") else {
+                llama_sampler_free(chain)
+                throw HearthError.invalidRequest("the grammar (or the JSON schema it came from) is not valid", field: "response_format")
+            }
+            llama_sampler_chain_add(chain, constraint)
+        }
         let repeatPenalty = Float(params.repeatPenalty ?? 1)
         let presence = Float(params.presencePenalty ?? 0)
         let frequency = Float(params.frequencyPenalty ?? 0)

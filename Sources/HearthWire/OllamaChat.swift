@@ -50,7 +50,7 @@ extension Ollama {
         public var messages: [Message]?
         /// Absent means true, as in Ollama.
         public var stream: Bool?
-        /// `"json"` or a JSON schema: accepted, but the output is not constrained yet.
+        /// `"json"` or a JSON schema: the output is constrained to it by a grammar.
         public var format: JSONValue?
         /// Sampling settings; see `Ollama.Options`.
         public var options: Options?
@@ -86,7 +86,9 @@ extension Ollama {
             if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
             if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
             let prompt = Prompt.chat(try messages.enumerated().map { try $1.native(at: $0) })
-            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: prompt, params: try (options ?? Options()).params())
+            var params = try (options ?? Options()).params()
+            params.grammar = try Ollama.grammar(format)
+            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: prompt, params: params)
         }
     }
 
@@ -174,7 +176,7 @@ extension Ollama {
         public var raw: Bool?
         /// Absent means true, as in Ollama.
         public var stream: Bool?
-        /// `"json"` or a JSON schema: accepted, but the output is not constrained yet.
+        /// `"json"` or a JSON schema: the output is constrained to it by a grammar.
         public var format: JSONValue?
         /// Base64 images: refused when not empty.
         public var images: [String]?
@@ -212,7 +214,8 @@ extension Ollama {
                 throw HearthError.invalidRequest("'context' is not supported: send the conversation to /api/chat", field: "context")
             }
             if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
-            let params = try (options ?? Options()).params()
+            var params = try (options ?? Options()).params()
+            params.grammar = try Ollama.grammar(format)
             if raw == true {
                 return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: .text(prompt), params: params)
             }
@@ -408,6 +411,17 @@ extension Ollama {
     }
 
     /// The model a request names, or `defaultModel` when it names none (absent or empty).
+    /// The grammar for `format`: `"json"` (any JSON object) or a JSON schema; nil when absent or `""`.
+    /// - Throws: `HearthError.invalidRequest` naming `format`.
+    static func grammar(_ format: JSONValue?) throws -> String? {
+        switch format {
+        case nil, .null?, .string("")?: nil
+        case .string("json")?: JSONSchemaGrammar.anyObject
+        case .object?: try JSONSchemaGrammar.grammar(for: format!, field: "format")
+        default: throw HearthError.invalidRequest("'format' must be \"json\" or a JSON schema", field: "format")
+        }
+    }
+
     /// `model`, or `defaultModel` when it is absent or empty.
     public static func model(_ model: String?, _ defaultModel: String) -> String {
         guard let model, !model.isEmpty else { return defaultModel }

@@ -81,8 +81,41 @@ extension OpenAI {
         public var responseFormat: ResponseFormat?
         public var logprobs: Bool?
 
+        /// `text`, `json_object` (any JSON object) or `json_schema` (JSON of that schema);
+        /// the JSON ones are enforced by a grammar while sampling.
         public struct ResponseFormat: Codable, Sendable {
             public var type: String
+            public var jsonSchema: JSONSchema?
+
+            public struct JSONSchema: Codable, Sendable {
+                public var name: String?
+                public var schema: JSONValue?
+                public var strict: Bool?
+            }
+
+            enum CodingKeys: String, CodingKey { case type, jsonSchema = "json_schema" }
+
+            public init(type: String, jsonSchema: JSONSchema? = nil) {
+                self.type = type
+                self.jsonSchema = jsonSchema
+            }
+
+            /// The grammar for this format; nil for plain text.
+            /// - Throws: `HearthError.invalidRequest` naming `response_format`.
+            public func grammar() throws -> String? {
+                switch type {
+                case "text": return nil
+                case "json_object": return JSONSchemaGrammar.anyObject
+                case "json_schema":
+                    guard let schema = jsonSchema?.schema else {
+                        throw HearthError.invalidRequest("'response_format.json_schema.schema' is required", field: "response_format")
+                    }
+                    return try JSONSchemaGrammar.grammar(for: schema, field: "response_format")
+                default:
+                    throw HearthError.invalidRequest(
+                        "'response_format.type' must be text, json_object or json_schema", field: "response_format")
+                }
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -99,14 +132,12 @@ extension OpenAI {
             guard !messages.isEmpty else { throw HearthError.invalidRequest("'messages' must not be empty", field: "messages") }
             if let n, n != 1 { throw HearthError.invalidRequest("only n=1 is supported", field: "n") }
             if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
-            if let responseFormat, responseFormat.type != "text" {
-                throw HearthError.invalidRequest("only the 'text' response format is supported yet", field: "response_format")
-            }
             if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
-            let params = try OpenAI.params(
+            var params = try OpenAI.params(
                 maxTokens: maxCompletionTokens ?? maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP,
                 repeatPenalty: repeatPenalty, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                 seed: seed, stop: stop)
+            params.grammar = try responseFormat?.grammar()
             return GenerationRequest(
                 model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params)
         }

@@ -145,4 +145,26 @@ import Testing
         #expect(failure?.code == .invalidRequest)
         await engine.shutdown()
     }
+
+    @Test func aGrammarMakesEvenTheTinyModelAnswerInJSON() async throws {
+        let grammar = #"""
+            root ::= "{" ws "\"command\"" ws ":" ws string "," ws "\"explanation\"" ws ":" ws string "}" ws
+            string ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" ["\\/bfnrt] )* "\"" ws
+            ws ::= " "?
+            """#
+        let prompt = Prompt.chat([
+            ChatMessage(role: .system, content: "Answer with a JSON object with a shell command and an explanation."),
+            ChatMessage(role: .user, content: "list files in this directory"),
+        ])
+        var params = GenerationParams(maxTokens: 120, temperature: 0)
+        params.grammar = grammar
+        let result = try await collect(prompt, params)
+        #expect(result.reason == .stop)
+        let object = try JSONSerialization.jsonObject(with: Data(result.text.utf8)) as? [String: String]
+        #expect(object?["command"]?.isEmpty == false)
+        #expect(object?["explanation"] != nil)
+
+        params.grammar = "root ::= nothing-defined"
+        await #expect(throws: HearthError.self) { _ = try await collect(prompt, params) }
+    }
 }

@@ -1,4 +1,5 @@
 """Hearth driven by the official `openai` Python package, as every existing client would."""
+import json
 import math
 import socket
 import subprocess
@@ -155,3 +156,27 @@ def test_non_loopback_bind_without_key_is_refused():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "API key" in result.stderr
+
+
+PROPOSAL = {"type": "object", "properties": {"command": {"type": "string"}, "explanation": {"type": "string"}},
+            "required": ["command", "explanation"]}
+
+
+def test_structured_output_follows_the_json_schema(client):
+    reply = client.chat.completions.create(
+        model=MODEL, temperature=0, max_tokens=120,
+        messages=[{"role": "system", "content": "Answer with a shell command and an explanation, as JSON."},
+                  {"role": "user", "content": "list files in this directory"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "proposal", "schema": PROPOSAL, "strict": True}})
+    proposal = json.loads(reply.choices[0].message.content)
+    assert list(proposal) == ["command", "explanation"]
+    assert proposal["command"].strip()
+
+
+def test_json_object_mode_answers_json(client):
+    reply = client.chat.completions.create(
+        model=MODEL, temperature=0, max_tokens=200, response_format={"type": "json_object"},
+        messages=[{"role": "user", "content": "Give a JSON object with a color."}])
+    content = reply.choices[0].message.content
+    assert reply.choices[0].finish_reason == "stop", content
+    assert isinstance(json.loads(content), dict)
