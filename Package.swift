@@ -67,7 +67,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "AishKit"),
+        .target(name: "AishKit", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .executableTarget(
             name: "aish",
             dependencies: ["AishKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -96,7 +96,13 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        .testTarget(name: "AishTests", dependencies: ["AishKit"]),
+        .testTarget(
+            name: "AishTests",
+            dependencies: [
+                "AishKit", "HearthTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",

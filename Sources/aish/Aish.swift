@@ -4,20 +4,85 @@ import Foundation
 
 /// `aish`: a shell assistant that is safe by construction.
 @main
-struct Aish: ParsableCommand {
+struct Aish: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aish",
-        abstract: "A shell assistant that is safe by construction.",
+        abstract: "Turn a request into a shell command: proposed, explained, rated, confirmed, then run.",
         discussion: """
+            Nothing runs without your confirmation; a risky command needs a typed "yes". With no
+            terminal on standard input, aish prints the proposal and runs nothing.
+
             Examples:
-              aish check "rm -rf build"             # risky: deletes files and folders recursively
-              aish check --json "ls -la | sort"     # for scripts, editors and shell hooks
-            """,
+              aish "show me large files"            # propose, then Enter runs · e edits · x explains · n cancels
+              aish --dry-run "free disk space"      # show the proposal only
+              aish                                  # interactive: follow-ups, /explain, /run, /help
+              aish explain "tar -xzf a.tgz -C /tmp" # each part, its risks, and the model's explanation
+              aish check "rm -rf build"             # risk only, no model: exit 1 when risky
+
+            Server (any OpenAI-compatible one; Hearth by default):
+            """ + Settings.variables.map { "\n  \($0.name.padding(toLength: 14, withPad: " ", startingAt: 0))\($0.help)" }.joined()
+                + "\n  config file   $XDG_CONFIG_HOME/aish/config (KEY=value lines, same names)",
         version: "0.1.0",
-        subcommands: [Check.self])
+        subcommands: [Ask.self, Explain.self, Check.self],
+        defaultSubcommand: Ask.self)
+}
+
+/// Server flags shared by the commands that ask a model.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "Server as host:port or a URL (AISH_HOST).") var host: String?
+    @Option(help: "Model to ask (AISH_MODEL).") var model: String?
+
+    func settings() throws -> Settings {
+        var settings = Settings()
+        if let host {
+            guard let url = Settings.url(host) else { throw ValidationError("--host must be host:port or a URL") }
+            settings.endpoint = url
+        }
+        if let model { settings.model = model }
+        return settings
+    }
 }
 
 extension Aish {
+    struct Ask: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose a command for a request, then run it once confirmed (interactive without a request).")
+
+        @Argument(help: "What you want done, in words.") var request: [String] = []
+        @Flag(help: "Show the proposal, run nothing.") var dryRun = false
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let session = Session(proposer: Proposer(settings: try server.settings()), terminal: Terminal())
+            session.dryRun = dryRun
+            guard !request.isEmpty else { return try await Interactive(session: session).run() }
+            do {
+                let status = try await session.handle(request.joined(separator: " "))
+                if let status, status != 0 { throw ExitCode(status) }
+            } catch let failure as Proposer.Failure {
+                FileHandle.standardError.write(Data("aish: \(failure.description)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Explain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Explain a command part by part and flag its risks.")
+
+        @Argument(help: "The command line, quoted as one argument.") var command: String
+        @OptionGroup var server: ServerOptions
+
+        func run() async throws {
+            let session = Session(proposer: Proposer(settings: try server.settings()), terminal: Terminal())
+            do {
+                try await session.explain(command)
+            } catch let failure as Proposer.Failure {
+                FileHandle.standardError.write(Data("aish: \(failure.description)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+    }
+
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rate a command's risk without running it (no model involved).",

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Where aish sends requests and with which model: flags, then `AISH_*` variables (and
+/// `HEARTH_HOST`), then the config file (`$XDG_CONFIG_HOME/aish/config`, `KEY=value` lines
+/// with the same names), then defaults (a Hearth server on 127.0.0.1:8420, smollm2:135m).
+public struct Settings: Sendable, Equatable {
+    /// Base URL of an OpenAI-compatible server (Hearth, llama-server, Ollama, OpenAI).
+    public var endpoint: URL
+    public var model: String
+    /// Sent as `Authorization: Bearer …` when set.
+    public var apiKey: String?
+
+    public static let variables: [(name: String, help: String)] = [
+        ("AISH_HOST", "server as host:port or a URL (default: HEARTH_HOST, else 127.0.0.1:8420)"),
+        ("AISH_MODEL", "model to ask (default smollm2:135m)"),
+        ("AISH_API_KEY", "API key for the server (default: OPENAI_API_KEY, else the first of HEARTH_API_KEYS)"),
+    ]
+
+    public init(endpoint: URL, model: String, apiKey: String? = nil) {
+        self.endpoint = endpoint
+        self.model = model
+        self.apiKey = apiKey
+    }
+
+    /// Settings from an environment and the config file it points to.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let file = Self.configFile(environment).flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map(Self.parse) ?? [:]
+        func value(_ names: String...) -> String? {
+            for name in names { if let v = environment[name], !v.isEmpty { return v } }
+            for name in names { if let v = file[name], !v.isEmpty { return v } }
+            return nil
+        }
+        let host = value("AISH_HOST", "HEARTH_HOST") ?? "127.0.0.1:8420"
+        endpoint = Self.url(host) ?? URL(string: "http://127.0.0.1:8420")!
+        model = value("AISH_MODEL") ?? "smollm2:135m"
+        apiKey = value("AISH_API_KEY", "OPENAI_API_KEY") ?? value("HEARTH_API_KEYS")?.split(separator: ",").first.map(String.init)
+    }
+
+    /// `host:port` or a URL → the server's base URL.
+    public static func url(_ host: String) -> URL? {
+        URL(string: host.hasPrefix("http://") || host.hasPrefix("https://") ? host : "http://" + host)
+    }
+
+    static func configFile(_ environment: [String: String]) -> URL? {
+        let base =
+            environment["XDG_CONFIG_HOME"].map { URL(filePath: $0) }
+            ?? environment["HOME"].map { URL(filePath: $0).appending(path: ".config") }
+        return base?.appending(path: "aish/config")
+    }
+
+    static func parse(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 { values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'")) }
+        }
+        return values
+    }
+}

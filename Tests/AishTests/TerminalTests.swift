@@ -1,0 +1,106 @@
+import Foundation
+import HearthTesting
+import HummingbirdTesting
+import Testing
+
+/// `aish` in a real terminal (tmux), against a scripted server: propose → confirm → run,
+/// edit, cancel, a typed yes for a risky command, and nothing run without a terminal.
+@Suite(.serialized) struct TerminalTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let aish = root.appending(path: ".build/debug/aish").path
+
+    func folder() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "aish-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appending(path: "scratch"), withIntermediateDirectories: true)
+        return folder
+    }
+
+    func exists(_ folder: URL, _ name: String) -> Bool { FileManager.default.fileExists(atPath: folder.appending(path: name).path) }
+
+    @Test func enterRunsTheProposalAndReportsItsStatus() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+            let screen = try await tmux.waitFor("Run it?")
+            #expect(screen.contains("$ echo hello-from-aish > made-by-aish.txt && echo done"))
+            #expect(screen.contains("Writes a greeting into a file."))
+            #expect(!exists(folder, "made-by-aish.txt"))
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("exit status 0")
+            #expect(try String(contentsOf: folder.appending(path: "made-by-aish.txt"), encoding: .utf8) == "hello-from-aish\n")
+        }
+    }
+
+    @Test func eEditsTheCommandBeforeRunningIt() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+            _ = try await tmux.waitFor("Run it?")
+            try tmux.send("e", "Enter")
+            _ = try await tmux.waitFor("edit (Enter keeps it)")
+            try tmux.send("echo edited > edited.txt", "Enter")
+            _ = try await tmux.waitFor("Run it?", count: 2)
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("exit status 0")
+            #expect(exists(folder, "edited.txt"))
+            #expect(!exists(folder, "made-by-aish.txt"))
+        }
+    }
+
+    @Test func nCancelsAndNothingRuns() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+            _ = try await tmux.waitFor("Run it?")
+            try tmux.send("n", "Enter")
+            _ = try await tmux.waitFor("COMMAND-ENDED")
+            #expect(try tmux.screen().contains("cancelled"))
+            #expect(!exists(folder, "made-by-aish.txt"))
+        }
+    }
+
+    @Test func aRiskyCommandRunsOnlyAfterATypedYes() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) clean up")
+            let screen = try await tmux.waitFor("This command is risky.")
+            #expect(screen.contains("risk: risky"))
+            #expect(screen.contains("deletes files and folders recursively"))
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("A risky command needs a typed yes.")
+            #expect(exists(folder, "scratch"))
+            try tmux.send("yes", "Enter")
+            _ = try await tmux.waitFor("exit status 0")
+            #expect(!exists(folder, "scratch"))
+        }
+    }
+
+    @Test func withoutATerminalNothingRuns() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let process = Process()
+            process.executableURL = URL(filePath: Self.aish)
+            process.arguments = ["say hello"]
+            process.currentDirectoryURL = folder
+            process.environment = ProcessInfo.processInfo.environment.merging(["AISH_HOST": "127.0.0.1:\(client.port!)"]) { $1 }
+            process.standardInput = FileHandle.nullDevice
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(text.contains("echo hello-from-aish > made-by-aish.txt"))
+            #expect(text.contains("nothing was run"))
+            #expect(!exists(folder, "made-by-aish.txt"))
+        }
+    }
+}

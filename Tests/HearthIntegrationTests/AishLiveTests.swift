@@ -1,0 +1,38 @@
+import Foundation
+import HearthApp
+import HearthCore
+import HearthTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `aish` in a terminal against a live Hearth server with the real smollm2:135m: the tiny
+/// model's proposal parses (the server enforces the JSON schema) and runs once confirmed.
+@Suite struct AishLiveTests {
+    @Test func theTinyModelProposesACommandThatRuns() async throws {
+        var configuration = Configuration()
+        configuration.port = 0
+        configuration.models = [try TestModels.smollm2]
+        configuration.parallel = 1
+        configuration.contextPerSequence = 1024
+        configuration.threads = 2
+        let folder = FileManager.default.temporaryDirectory.appending(path: "aish-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: folder.appending(path: "greeting.txt"))
+        let aish = CLITests.root.appending(path: ".build/debug/aish").path
+        let app = try await HearthApplication.build(configuration)
+        try await app.test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start(
+                "AISH_HOST=127.0.0.1:\(client.port!) AISH_MODEL=\(try TestModels.smollm2) NO_COLOR=1 \(aish) list files in this directory")
+            let screen = try await tmux.waitFor("Run it?", seconds: 60)
+            let proposal = try #require(screen.split(separator: "\n").first { $0.hasPrefix("  $ ") })
+            #expect(proposal.count > 4)
+            try tmux.send("Enter")
+            let after = try await tmux.waitFor("exit status", seconds: 30)
+            #expect(after.contains("exit status 0"))
+            #expect(after.contains("greeting.txt"))
+        }
+    }
+}
