@@ -86,9 +86,10 @@ public struct Proposer: Sendable {
     }
 
     /// A plain-text explanation of `command`, part by part.
-    public func explain(_ command: String) async throws -> String {
+    /// Streams it: `onText` gets each piece as the server sends it.
+    public func explain(_ command: String, onText: (String) -> Void) async throws {
         let body: [String: Any] = [
-            "model": settings.model, "temperature": 0, "max_tokens": 400,
+            "model": settings.model, "temperature": 0, "max_tokens": 400, "stream": true,
             "messages": [
                 [
                     "role": "system",
@@ -97,7 +98,22 @@ public struct Proposer: Sendable {
                 ["role": "user", "content": "Explain: \(command)"],
             ],
         ]
-        return try await complete(body).trimmingCharacters(in: .whitespacesAndNewlines)
+        let response = try await send(body)
+        guard response.status.code == 200 else { throw try await refusal(response) }
+        var pending = ""
+        for try await buffer in response.body {
+            pending += buffer.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = pending[..<newline].trimmingCharacters(in: .whitespaces)
+                pending = String(pending[pending.index(after: newline)...])
+                guard line.hasPrefix("data:"), let data = line.dropFirst(5).trimmingCharacters(in: .whitespaces).data(using: .utf8),
+                    let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let choice = (event["choices"] as? [[String: Any]])?.first,
+                    let text = ((choice["delta"] as? [String: Any])?["content"] as? String) ?? (choice["text"] as? String)
+                else { continue }
+                onText(text)
+            }
+        }
     }
 
     /// The proposal in `content`: the JSON object itself, the first one inside it, or — when
@@ -128,32 +144,37 @@ public struct Proposer: Sendable {
 
     // AsyncHTTPClient rather than URLSession: on Linux, URLSession's async calls keep a core
     // busy while they wait, which slows down a local server answering on the same machine.
-    private func complete(_ body: [String: Any]) async throws -> String {
+    private func send(_ body: [String: Any]) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: settings.endpoint.appending(path: "v1/chat/completions").absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let key = settings.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
         request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        let status: UInt
-        let data: Data
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(180))
-            status = response.status.code
-            data = try await response.body.collect(upTo: 4 << 20).withUnsafeReadableBytes { Data($0) }
+            return try await HTTPClient.shared.execute(request, timeout: .seconds(180))
         } catch {
             throw Failure(
                 description:
                     "no server answers at \(settings.endpoint.absoluteString): start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"
             )
         }
+    }
+
+    private func refusal(_ response: HTTPClientResponse) async throws -> Failure {
+        let data = try await response.body.collect(upTo: 1 << 20).withUnsafeReadableBytes { Data($0) }
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        guard status == 200 else {
-            let message =
-                ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
-                ?? String(decoding: data.prefix(300), as: UTF8.self)
-            throw Failure(description: "the server at \(settings.endpoint.absoluteString) refused the request: \(message)")
-        }
-        guard let choices = object?["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
+        let message =
+            ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
+            ?? String(decoding: data.prefix(300), as: UTF8.self)
+        return Failure(description: "the server at \(settings.endpoint.absoluteString) refused the request: \(message)")
+    }
+
+    private func complete(_ body: [String: Any]) async throws -> String {
+        let response = try await send(body)
+        guard response.status.code == 200 else { throw try await refusal(response) }
+        let data = try await response.body.collect(upTo: 4 << 20).withUnsafeReadableBytes { Data($0) }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let choices = object["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
             let content = message["content"] as? String
         else { throw Failure(description: "the server's answer is not a chat completion") }
         return content

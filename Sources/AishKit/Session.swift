@@ -11,6 +11,8 @@ public final class Session: @unchecked Sendable {
     public var dryRun = false
     let input: () -> String?
     let output: (String) -> Void
+    /// Text as it streams in, without a line break.
+    let write: (String) -> Void
     /// Earlier requests and the commands they led to, for follow-ups.
     public private(set) var history: [(request: String, command: String)] = []
     /// The last command run and its exit status.
@@ -18,8 +20,13 @@ public final class Session: @unchecked Sendable {
 
     public init(
         proposer: Proposer, terminal: Terminal, classifier: RiskClassifier = RiskClassifier(),
-        input: @escaping () -> String? = { readLine() }, output: @escaping (String) -> Void = { print($0) }
+        input: @escaping () -> String? = { readLine() }, output: @escaping (String) -> Void = { print($0) },
+        write: @escaping (String) -> Void = {
+            fflush(nil)  // what print() buffered goes first
+            FileHandle.standardOutput.write(Data($0.utf8))
+        }
     ) {
+        self.write = write
         self.proposer = proposer
         self.terminal = terminal
         self.classifier = classifier
@@ -118,8 +125,13 @@ public final class Session: @unchecked Sendable {
         for reason in classifier.assess(command).reasons where reason.level != .safe {
             output("  " + terminal.level(reason.level) + " \(reason.program): \(reason.message)")
         }
-        let text = try await terminal.spinning("explaining…") { try await proposer.explain(command) }
-        output(text)
+        var started = false
+        try await proposer.explain(command) { piece in
+            let text = started ? piece : String(piece.drop { $0.isWhitespace })
+            started = started || !text.isEmpty
+            write(text)
+        }
+        write("\n")
     }
 
     private func run(_ command: String) -> Int32 {

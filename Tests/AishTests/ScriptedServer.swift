@@ -15,10 +15,13 @@ struct ScriptedServer {
             let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] ?? [:]
             let messages = object["messages"] as? [[String: String]] ?? []
             let last = messages.last { $0["role"] == "user" }?["content"] ?? ""
-            let content =
-                object["response_format"] == nil
-                ? "It prints a greeting."
-                : rules.first { last.contains($0.0) }?.1 ?? #"{"command": "true", "explanation": "Does nothing."}"#
+            if object["stream"] as? Bool == true {  // an explanation, streamed in two pieces
+                let events = ["It prints ", "a greeting."].map { #"data: {"choices":[{"index":0,"delta":{"content":"\#($0)"}}]}"# + "\n\n" }
+                return Response(
+                    status: .ok, headers: [.contentType: "text/event-stream"],
+                    body: .init(byteBuffer: ByteBuffer(string: events.joined() + "data: [DONE]\n\n")))
+            }
+            let content = rules.first { last.contains($0.0) }?.1 ?? #"{"command": "true", "explanation": "Does nothing."}"#
             let answer: [String: Any] = [
                 "id": "chatcmpl-test", "object": "chat.completion", "model": "scripted",
                 "choices": [["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": "stop"]],

@@ -51,6 +51,23 @@ import Testing
         }
     }
 
+    @Test func xExplainsThePartsAndTheModelsWords() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+            _ = try await tmux.waitFor("Run it?")
+            try tmux.send("x", "Enter")
+            let screen = try await tmux.waitFor("It prints a greeting.")
+            #expect(screen.contains("echo with `hello-from-aish`, writing to made-by-aish.txt"))
+            _ = try await tmux.waitFor("Run it?", count: 2)
+            try tmux.send("n", "Enter")
+            _ = try await tmux.waitFor("cancelled")
+            #expect(!exists(folder, "made-by-aish.txt"))
+        }
+    }
+
     @Test func nCancelsAndNothingRuns() async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
