@@ -11,9 +11,9 @@ public struct Settings: Sendable, Equatable {
     public var apiKey: String?
 
     public static let variables: [(name: String, help: String)] = [
-        ("AISH_HOST", "server as host:port or a URL (default: HEARTH_HOST, else 127.0.0.1:8420)"),
+        ("AISH_HOST", "host:port or URL (else HEARTH_HOST, else 127.0.0.1:8420)"),
         ("AISH_MODEL", "model to ask (default smollm2:135m)"),
-        ("AISH_API_KEY", "API key for the server (default: OPENAI_API_KEY, else the first of HEARTH_API_KEYS)"),
+        ("AISH_API_KEY", "API key (else OPENAI_API_KEY, else the first HEARTH_API_KEYS)"),
     ]
 
     public init(endpoint: URL, model: String, apiKey: String? = nil) {

@@ -9,19 +9,18 @@ struct Aish: AsyncParsableCommand {
         commandName: "aish",
         abstract: "Turn a request into a shell command: proposed, explained, rated, confirmed, then run.",
         discussion: """
-            Nothing runs without your confirmation; a risky command needs a typed "yes". With no
-            terminal on standard input, aish prints the proposal and runs nothing.
+            Nothing runs without your confirmation; a risky command needs a typed "yes". With no terminal on standard input, aish prints the proposal and runs nothing.
 
             Examples:
-              aish "show me large files"            # propose, then Enter runs · e edits · x explains · n cancels
-              aish --dry-run "free disk space"      # show the proposal only
-              aish                                  # interactive: follow-ups, /explain, /run, /help
-              aish explain "tar -xzf a.tgz -C /tmp" # each part, its risks, and the model's explanation
-              aish check "rm -rf build"             # risk only, no model: exit 1 when risky
+              aish "show me large files"        # Enter runs, e edits, x explains
+              aish --dry-run "free disk space"  # show the proposal only
+              aish                              # interactive: follow-ups, /explain, /run
+              aish explain "tar -xzf a.tgz"     # each part, its risks, the model's words
+              aish check "rm -rf build"         # risk only, no model; exit 1 when risky
 
             Server (any OpenAI-compatible one; Hearth by default):
-            """ + Settings.variables.map { "\n  \($0.name.padding(toLength: 14, withPad: " ", startingAt: 0))\($0.help)" }.joined()
-                + "\n  config file   $XDG_CONFIG_HOME/aish/config (KEY=value lines, same names)",
+            """ + Settings.variables.map { "\n  \($0.name): \($0.help)" }.joined()
+                + "\n  config file: $XDG_CONFIG_HOME/aish/config, KEY=value lines with the same names",
         version: "0.1.0",
         subcommands: [Ask.self, Explain.self, Check.self],
         defaultSubcommand: Ask.self)
