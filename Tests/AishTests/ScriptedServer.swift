@@ -21,7 +21,12 @@ struct ScriptedServer {
                     status: .ok, headers: [.contentType: "text/event-stream"],
                     body: .init(byteBuffer: ByteBuffer(string: events.joined() + "data: [DONE]\n\n")))
             }
-            let content = rules.first { last.contains($0.0) }?.1 ?? #"{"command": "true", "explanation": "Does nothing."}"#
+            // A follow-up sees the earlier turn: "and then" answers from the previous command.
+            let earlier = messages.dropLast().contains { $0["role"] == "assistant" && $0["content"]?.contains("hello-from-aish") == true }
+            let content =
+                last.contains("and then") && earlier
+                ? #"{"command": "cat made-by-aish.txt", "explanation": "Shows the file the previous command wrote."}"#
+                : rules.first { last.contains($0.0) }?.1 ?? #"{"command": "true", "explanation": "Does nothing."}"#
             let answer: [String: Any] = [
                 "id": "chatcmpl-test", "object": "chat.completion", "model": "scripted",
                 "choices": [["index": 0, "message": ["role": "assistant", "content": content], "finish_reason": "stop"]],

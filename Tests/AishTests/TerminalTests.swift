@@ -100,6 +100,31 @@ import Testing
         }
     }
 
+    @Test func interactiveModeKeepsTheConversationAndItsHistory() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let tmux = Tmux(folder: folder)
+            defer { tmux.stop() }
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) XDG_STATE_HOME=\(folder.path)/state NO_COLOR=1 \(Self.aish)")
+            _ = try await tmux.waitFor("aish>")
+            try tmux.send("say hello", "Enter")
+            _ = try await tmux.waitFor("Run it?")
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("exit status 0")
+            try tmux.send("and then show it", "Enter")
+            let screen = try await tmux.waitFor("$ cat made-by-aish.txt")
+            #expect(screen.contains("Shows the file the previous command wrote."))
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("hello-from-aish\nexit status 0")
+            try tmux.send("/help", "Enter")
+            _ = try await tmux.waitFor("/explain [command]")
+            try tmux.send("/exit", "Enter")
+            _ = try await tmux.waitFor("COMMAND-ENDED")
+            let history = try String(contentsOf: folder.appending(path: "state/aish/history"), encoding: .utf8)
+            #expect(history == "say hello\nand then show it\n/help\n/exit\n")
+        }
+    }
+
     @Test func withoutATerminalNothingRuns() async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
