@@ -17,12 +17,20 @@ import Testing
 
     func exists(_ folder: URL, _ name: String) -> Bool { FileManager.default.fileExists(atPath: folder.appending(path: name).path) }
 
-    @Test func enterRunsTheProposalAndReportsItsStatus() async throws {
+    /// Runs `aish ARGUMENTS` in tmux, in a fresh folder holding `scratch/` (its history in
+    /// `state/`), against the scripted server; `body` drives it.
+    func withAish(_ arguments: String, _ body: @escaping @Sendable (Tmux, URL) async throws -> Void) async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
             let tmux = Tmux(folder: folder)
             defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) XDG_STATE_HOME=\(folder.path)/state NO_COLOR=1 \(Self.aish) \(arguments)")
+            try await body(tmux, folder)
+        }
+    }
+
+    @Test func enterRunsTheProposalAndReportsItsStatus() async throws {
+        try await withAish("say hello") { tmux, folder in
             let screen = try await tmux.waitFor("Run it?")
             #expect(screen.contains("$ echo hello-from-aish > made-by-aish.txt && echo done"))
             #expect(screen.contains("Writes a greeting into a file."))
@@ -34,11 +42,7 @@ import Testing
     }
 
     @Test func eEditsTheCommandBeforeRunningIt() async throws {
-        let folder = try folder()
-        try await ScriptedServer.standard.application().test(.live) { client in
-            let tmux = Tmux(folder: folder)
-            defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+        try await withAish("say hello") { tmux, folder in
             _ = try await tmux.waitFor("Run it?")
             try tmux.send("e", "Enter")
             _ = try await tmux.waitFor("edit (Enter keeps it)")
@@ -52,11 +56,7 @@ import Testing
     }
 
     @Test func xExplainsThePartsAndTheModelsWords() async throws {
-        let folder = try folder()
-        try await ScriptedServer.standard.application().test(.live) { client in
-            let tmux = Tmux(folder: folder)
-            defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+        try await withAish("say hello") { tmux, folder in
             _ = try await tmux.waitFor("Run it?")
             try tmux.send("x", "Enter")
             let screen = try await tmux.waitFor("It prints a greeting.")
@@ -69,11 +69,7 @@ import Testing
     }
 
     @Test func nCancelsAndNothingRuns() async throws {
-        let folder = try folder()
-        try await ScriptedServer.standard.application().test(.live) { client in
-            let tmux = Tmux(folder: folder)
-            defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) say hello")
+        try await withAish("say hello") { tmux, folder in
             _ = try await tmux.waitFor("Run it?")
             try tmux.send("n", "Enter")
             _ = try await tmux.waitFor("COMMAND-ENDED")
@@ -83,11 +79,7 @@ import Testing
     }
 
     @Test func aRiskyCommandRunsOnlyAfterATypedYes() async throws {
-        let folder = try folder()
-        try await ScriptedServer.standard.application().test(.live) { client in
-            let tmux = Tmux(folder: folder)
-            defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) NO_COLOR=1 \(Self.aish) clean up")
+        try await withAish("clean up") { tmux, folder in
             let screen = try await tmux.waitFor("This command is risky.")
             #expect(screen.contains("risk: risky"))
             #expect(screen.contains("deletes files and folders recursively"))
@@ -101,11 +93,7 @@ import Testing
     }
 
     @Test func interactiveModeKeepsTheConversationAndItsHistory() async throws {
-        let folder = try folder()
-        try await ScriptedServer.standard.application().test(.live) { client in
-            let tmux = Tmux(folder: folder)
-            defer { tmux.stop() }
-            try tmux.start("AISH_HOST=127.0.0.1:\(client.port!) XDG_STATE_HOME=\(folder.path)/state NO_COLOR=1 \(Self.aish)")
+        try await withAish("") { tmux, folder in
             _ = try await tmux.waitFor("aish>")
             try tmux.send("say hello", "Enter")
             _ = try await tmux.waitFor("Run it?")
