@@ -11,8 +11,8 @@ public enum RiskLevel: String, Sendable, Codable, Comparable, CaseIterable {
 }
 
 /// The verdict on a command line: its level (the highest of its reasons) and why.
-public struct RiskAssessment: Sendable, Codable, Equatable {
-    public struct Reason: Sendable, Codable, Equatable {
+public struct RiskAssessment: Sendable, Encodable, Equatable {
+    public struct Reason: Sendable, Encodable, Equatable {
         public var level: RiskLevel
         /// The program the reason is about.
         public var program: String
@@ -36,12 +36,6 @@ public struct RiskAssessment: Sendable, Codable, Equatable {
     public init(reasons: [Reason], programs: [String]) {
         self.reasons = reasons
         self.programs = programs
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        reasons = try container.decode([Reason].self, forKey: .reasons)
-        programs = try container.decode([String].self, forKey: .programs)
     }
 }
 
@@ -183,7 +177,7 @@ public struct RiskClassifier: Sendable {
             }
         case "kill", "pkill", "killall", "skill":
             let targets = operands()
-            if program == "kill", targets.contains("1") || targets.contains("-1") || args.contains("-1") && args.last == "-1" {
+            if program == "kill", targets.contains("1") || args.last == "-1" {  // PID 1, or -1: every process
                 add(.risky, "kills init or every process")
             } else if program != "kill" {
                 add(flags("9") || has("-KILL", "-SIGKILL") ? .risky : .caution, "stops processes by name")

@@ -70,10 +70,8 @@ private struct Parser {
         func finish(pipe: Bool) {
             let meaningful = words.drop { $0.contains("=") && !$0.hasPrefix("=") && $0.first?.isLetter == true }
             if !meaningful.isEmpty || !redirections.isEmpty {
-                var command = ShellSyntax.Command(
-                    words: Array(meaningful), redirections: redirections, readsPipe: readsPipe, pipesTo: nil)
-                if command.words.isEmpty { command.words = [] }
-                result.append(command)
+                result.append(
+                    ShellSyntax.Command(words: Array(meaningful), redirections: redirections, readsPipe: readsPipe, pipesTo: nil))
                 readsPipe = pipe
             } else {
                 readsPipe = pipe && readsPipe

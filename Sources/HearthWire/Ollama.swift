@@ -40,19 +40,10 @@ extension Ollama {
         /// Seconds to stay loaded; negative means forever, 0 means unload at once.
         public var seconds: Double
 
-        /// Ollama's default when a request sends no `keep_alive`: five minutes.
-        public static let `default` = KeepAlive(seconds: 300)
-
-        /// Never unload.
-        public static let forever = KeepAlive(seconds: -1)
-
         /// A keep-alive of `seconds`; any negative value means forever.
         public init(seconds: Double) {
             self.seconds = seconds < 0 ? -1 : seconds
         }
-
-        /// Whether the model should stay loaded until the server stops.
-        public var isForever: Bool { seconds < 0 }
 
         /// Decodes a number of seconds or a duration string.
         public init(from decoder: any Decoder) throws {

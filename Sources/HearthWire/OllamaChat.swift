@@ -92,6 +92,41 @@ extension Ollama {
         }
     }
 
+    /// What the last chunk of `/api/chat` and `/api/generate` adds: why it ended, token
+    /// counts and durations (nanoseconds). Encoded into the chunk's own object.
+    public struct Ending: Codable, Sendable, Equatable {
+        /// `stop`, `length`, or `load` / `unload` for requests that only load or unload.
+        public var doneReason: String
+        public var totalDuration: Int?
+        public var loadDuration: Int?
+        public var promptEvalCount: Int?
+        public var promptEvalDuration: Int?
+        public var evalCount: Int?
+        public var evalDuration: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case doneReason = "done_reason", totalDuration = "total_duration", loadDuration = "load_duration"
+            case promptEvalCount = "prompt_eval_count", promptEvalDuration = "prompt_eval_duration"
+            case evalCount = "eval_count", evalDuration = "eval_duration"
+        }
+
+        /// A generation's end.
+        public init(finishReason: FinishReason, usage: Usage, timings: Timings) {
+            doneReason = finishReason.rawValue
+            totalDuration = Timings.nanoseconds(timings.total)
+            loadDuration = Timings.nanoseconds(timings.load)
+            promptEvalCount = usage.promptTokens
+            promptEvalDuration = Timings.nanoseconds(timings.promptEval)
+            evalCount = usage.completionTokens
+            evalDuration = Timings.nanoseconds(timings.eval)
+        }
+
+        /// A load or unload (no counts).
+        public init(doneReason: String) {
+            self.doneReason = doneReason
+        }
+    }
+
     /// An answer of `/api/chat`: one streamed chunk, or the whole answer when not streaming.
     /// The fields after `done` are only on the last chunk (absent ones are left out).
     public struct ChatResponse: Codable, Sendable {
@@ -103,26 +138,30 @@ extension Ollama {
         public var message: Message
         /// Whether this is the last chunk.
         public var done: Bool
-        /// `stop`, `length`, or `load` / `unload` for requests without messages.
-        public var doneReason: String?
-        /// Nanoseconds.
-        public var totalDuration: Int?
-        /// Nanoseconds.
-        public var loadDuration: Int?
-        /// Prompt tokens.
-        public var promptEvalCount: Int?
-        /// Nanoseconds.
-        public var promptEvalDuration: Int?
-        /// Generated tokens.
-        public var evalCount: Int?
-        /// Nanoseconds.
-        public var evalDuration: Int?
+        /// Set on the last chunk only.
+        public var ending: Ending?
 
         enum CodingKeys: String, CodingKey {
             case model, message, done
-            case createdAt = "created_at", doneReason = "done_reason", totalDuration = "total_duration"
-            case loadDuration = "load_duration", promptEvalCount = "prompt_eval_count"
-            case promptEvalDuration = "prompt_eval_duration", evalCount = "eval_count", evalDuration = "eval_duration"
+            case createdAt = "created_at"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(message, forKey: .message)
+            try container.encode(done, forKey: .done)
+            try ending?.encode(to: encoder)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            model = try container.decode(String.self, forKey: .model)
+            createdAt = try container.decode(String.self, forKey: .createdAt)
+            message = try container.decode(Message.self, forKey: .message)
+            done = try container.decode(Bool.self, forKey: .done)
+            ending = done ? try Ending(from: decoder) : nil
         }
 
         /// A chunk carrying new text.
@@ -139,20 +178,14 @@ extension Ollama {
         ) {
             self.init(model: model, content: content, createdAt: createdAt)
             done = true
-            doneReason = finishReason.rawValue
-            totalDuration = Timings.nanoseconds(timings.total)
-            loadDuration = Timings.nanoseconds(timings.load)
-            promptEvalCount = usage.promptTokens
-            promptEvalDuration = Timings.nanoseconds(timings.promptEval)
-            evalCount = usage.completionTokens
-            evalDuration = Timings.nanoseconds(timings.eval)
+            ending = Ending(finishReason: finishReason, usage: usage, timings: timings)
         }
 
         /// The answer to a request without messages: `doneReason` is `load` or `unload`.
         public init(model: String, doneReason: String, createdAt: Date = Date()) {
             self.init(model: model, content: "", createdAt: createdAt)
             done = true
-            self.doneReason = doneReason
+            ending = Ending(doneReason: doneReason)
         }
     }
 
@@ -237,26 +270,30 @@ extension Ollama {
         public var response: String
         /// Whether this is the last chunk.
         public var done: Bool
-        /// `stop`, `length`, or `load` / `unload` for requests with an empty prompt.
-        public var doneReason: String?
-        /// Nanoseconds.
-        public var totalDuration: Int?
-        /// Nanoseconds.
-        public var loadDuration: Int?
-        /// Prompt tokens.
-        public var promptEvalCount: Int?
-        /// Nanoseconds.
-        public var promptEvalDuration: Int?
-        /// Generated tokens.
-        public var evalCount: Int?
-        /// Nanoseconds.
-        public var evalDuration: Int?
+        /// Set on the last chunk only.
+        public var ending: Ending?
 
         enum CodingKeys: String, CodingKey {
             case model, response, done
-            case createdAt = "created_at", doneReason = "done_reason", totalDuration = "total_duration"
-            case loadDuration = "load_duration", promptEvalCount = "prompt_eval_count"
-            case promptEvalDuration = "prompt_eval_duration", evalCount = "eval_count", evalDuration = "eval_duration"
+            case createdAt = "created_at"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(createdAt, forKey: .createdAt)
+            try container.encode(response, forKey: .response)
+            try container.encode(done, forKey: .done)
+            try ending?.encode(to: encoder)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            model = try container.decode(String.self, forKey: .model)
+            createdAt = try container.decode(String.self, forKey: .createdAt)
+            response = try container.decode(String.self, forKey: .response)
+            done = try container.decode(Bool.self, forKey: .done)
+            ending = done ? try Ending(from: decoder) : nil
         }
 
         /// A chunk carrying new text.
@@ -273,20 +310,14 @@ extension Ollama {
         ) {
             self.init(model: model, response: response, createdAt: createdAt)
             done = true
-            doneReason = finishReason.rawValue
-            totalDuration = Timings.nanoseconds(timings.total)
-            loadDuration = Timings.nanoseconds(timings.load)
-            promptEvalCount = usage.promptTokens
-            promptEvalDuration = Timings.nanoseconds(timings.promptEval)
-            evalCount = usage.completionTokens
-            evalDuration = Timings.nanoseconds(timings.eval)
+            ending = Ending(finishReason: finishReason, usage: usage, timings: timings)
         }
 
         /// The answer to a request with an empty prompt: `doneReason` is `load` or `unload`.
         public init(model: String, doneReason: String, createdAt: Date = Date()) {
             self.init(model: model, response: "", createdAt: createdAt)
             done = true
-            self.doneReason = doneReason
+            ending = Ending(doneReason: doneReason)
         }
     }
 
@@ -297,7 +328,7 @@ extension Ollama {
         public var model: String?
         /// One text or several.
         public var input: OneOrMany<String>?
-        /// Cut inputs longer than the context instead of failing; absent means true, as in Ollama.
+        /// Accepted and ignored: Hearth never truncates; an input longer than the context is a 400.
         public var truncate: Bool?
         /// Refused when set: the model's width is fixed.
         public var dimensions: Int?
@@ -321,7 +352,6 @@ extension Ollama {
         public var isLoadOnly: Bool { inputs.isEmpty }
 
         /// Whether inputs longer than the context should be cut (the default) rather than refused.
-        public var truncates: Bool { truncate ?? true }
 
         /// The native request; `defaultModel` is used when the body names none.
         /// - Throws: `HearthError.invalidRequest` naming the field at fault.

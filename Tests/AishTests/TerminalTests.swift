@@ -113,24 +113,46 @@ import Testing
         }
     }
 
+    /// Runs `aish ARGUMENTS` without a terminal in `folder`; returns its exit status and output.
+    func run(_ arguments: [String], in folder: URL, port: Int) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(filePath: Self.aish)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(["AISH_HOST": "127.0.0.1:\(port)"]) { $1 }
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     @Test func withoutATerminalNothingRuns() async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
-            let process = Process()
-            process.executableURL = URL(filePath: Self.aish)
-            process.arguments = ["say hello"]
-            process.currentDirectoryURL = folder
-            process.environment = ProcessInfo.processInfo.environment.merging(["AISH_HOST": "127.0.0.1:\(client.port!)"]) { $1 }
-            process.standardInput = FileHandle.nullDevice
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(text.contains("echo hello-from-aish > made-by-aish.txt"))
-            #expect(text.contains("nothing was run"))
+            let result = try run(["say hello"], in: folder, port: client.port!)
+            #expect(result.status == 0)
+            #expect(result.output.contains("echo hello-from-aish > made-by-aish.txt"))
+            #expect(result.output.contains("nothing was run"))
             #expect(!exists(folder, "made-by-aish.txt"))
+        }
+    }
+
+    @Test func dryRunAndExplainRunNothing() async throws {
+        let folder = try folder()
+        try await ScriptedServer.standard.application().test(.live) { client in
+            let dry = try run(["--dry-run", "clean up"], in: folder, port: client.port!)
+            #expect(dry.status == 0)
+            #expect(dry.output.contains("$ rm -rf scratch"))
+            #expect(dry.output.contains("(dry run: nothing was run)"))
+            let explained = try run(["explain", "rm -rf scratch > log.txt"], in: folder, port: client.port!)
+            #expect(explained.status == 0)
+            #expect(explained.output.contains("rm with `-rf` `scratch`, writing to log.txt"))
+            #expect(explained.output.contains("risky rm: deletes files and folders recursively, permanently"))
+            #expect(explained.output.contains("It prints a greeting."))
+            #expect(exists(folder, "scratch") && !exists(folder, "log.txt"))
         }
     }
 }

@@ -167,4 +167,22 @@ import Testing
         params.grammar = "root ::= nothing-defined"
         await #expect(throws: HearthError.self) { _ = try await collect(prompt, params) }
     }
+
+    @Test func aTemplateNameReplacesTheModelsTemplate() async throws {
+        let engine = try await Self.engine.value
+        func promptTokens(_ template: String?) async throws -> Int {
+            for try await event in engine.generate(
+                Self.question, params: GenerationParams(maxTokens: 1, temperature: 0), template: template)
+            {
+                if case .done(_, let usage) = event { return usage.promptTokens }
+            }
+            return 0
+        }
+        // SmolLM2's own template is ChatML plus its default system prompt; a named one has no such prompt.
+        let own = try await promptTokens(nil)
+        let chatml = try await promptTokens("chatml")
+        let gemma = try await promptTokens("gemma")
+        #expect(chatml > 5 && chatml < own)
+        #expect(gemma != own && gemma != chatml)
+    }
 }
