@@ -5,6 +5,10 @@ import PackageDescription
 // outside the work tree; `.deps/llama` links to it. Nothing of it is committed.
 let llama = Context.packageDirectory + "/.deps/llama"
 
+// Vector search is compiled for the building machine's CPU (AVX2 or AVX-512 distance
+// kernels), as llama.cpp is (GGML_NATIVE): Hearth is built where it runs.
+let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
+
 let package = Package(
     name: "hearth",
     platforms: [.macOS(.v15)],
@@ -20,12 +24,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
         .target(
             name: "HearthCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: nativeCPU
         ),
         .target(
             name: "HearthEngine",
@@ -49,21 +55,29 @@ let package = Package(
         ),
         .target(name: "HearthWire", dependencies: ["HearthCore"]),
         .target(
+            name: "HearthKnowledge",
+            dependencies: ["HearthCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "HearthSQLite", dependencies: ["HearthCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: nativeCPU),
+        .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthSQLite"]),
+        .target(
             name: "HearthProviders",
             dependencies: ["HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "HearthServer",
             dependencies: [
-                "HearthCore", "HearthWire", "HearthModels", "HearthProviders",
+                "HearthCore", "HearthWire", "HearthModels", "HearthProviders", "HearthKnowledge",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .target(
             name: "HearthApp",
             dependencies: [
-                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthKnowledge",
+                "HearthSQLite", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -77,6 +91,7 @@ let package = Package(
             name: "hearth",
             dependencies: [
                 "HearthApp", "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthWire",
+                "HearthKnowledge", "HearthSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -103,6 +118,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "HearthKnowledgeTests", dependencies: ["HearthKnowledge", "HearthSQLite", "HearthTesting"]),
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",

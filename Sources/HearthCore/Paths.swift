@@ -10,6 +10,12 @@ public struct Paths: Sendable, Equatable {
     /// The model store: `blobs/sha256-HEX` and `manifests/NAME/TAG.json`.
     public var models: URL { data.appending(path: "models", directoryHint: .isDirectory) }
 
+    /// The knowledge base's SQLite database (WAL mode; `-wal` and `-shm` files beside it).
+    public var knowledge: URL { data.appending(path: "knowledge.sqlite") }
+
+    /// Vector index files, one per collection, rebuilt from the database when missing.
+    public var vectorIndexes: URL { data.appending(path: "vectors", directoryHint: .isDirectory) }
+
     public init(config: URL, data: URL, cache: URL) {
         self.config = config
         self.data = data

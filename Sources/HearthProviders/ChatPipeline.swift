@@ -63,3 +63,10 @@ public struct ChatPipeline: Sendable {
         try await router.models()
     }
 }
+
+extension ChatPipeline: Embedder {
+    /// Embeds texts for the knowledge base with `model`.
+    public func embed(_ texts: [String], model: String) async throws -> [[Float]] {
+        try await embed(EmbeddingRequest(model: model, inputs: texts)).vectors
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import HearthCore
+import Logging
+
+/// The knowledge base as the server and the CLI use it: the store with what ingests into
+/// it, searches it and answers from it.
+public struct KnowledgeBase: Sendable {
+    public var store: any KnowledgeStore
+    public var ingestor: Ingestor
+    public var retriever: Retriever
+    public var answerer: Answerer
+    /// New collections embed with this model.
+    public var embeddingModel: String
+    /// Uploaded files waiting to be ingested into collections.
+    public var uploads: UploadQueue
+
+    public init(
+        store: any KnowledgeStore, embedder: any Embedder, embeddingModel: String, reranker: (any Reranker)? = nil,
+        logger: Logger = Logger(label: "hearth.knowledge")
+    ) {
+        self.store = store
+        self.embeddingModel = embeddingModel
+        ingestor = Ingestor(store: store, embedder: embedder, logger: logger)
+        retriever = Retriever(store: store, embedder: embedder, reranker: reranker)
+        answerer = Answerer(retriever: retriever)
+        uploads = UploadQueue(ingestor: ingestor, logger: logger)
+    }
+}
+
+/// Ingests uploaded files added to collections (OpenAI vector-store files) one at a time,
+/// in the background, recording each one's status on its attachment. `run()` is the loop
+/// (a service of the application); at start it takes up attachments a previous run left
+/// in progress.
+public final class UploadQueue: Sendable {
+    public struct Work: Sendable {
+        public var fileID: String
+        public var collection: String
+
+        public init(fileID: String, collection: String) {
+            self.fileID = fileID
+            self.collection = collection
+        }
+    }
+
+    private let ingestor: Ingestor
+    private let logger: Logger
+    private let stream: AsyncStream<Work>
+    private let continuation: AsyncStream<Work>.Continuation
+
+    init(ingestor: Ingestor, logger: Logger) {
+        self.ingestor = ingestor
+        self.logger = logger
+        (stream, continuation) = AsyncStream.makeStream(of: Work.self)
+    }
+
+    /// Queues a file whose attachment has been recorded as in progress.
+    public func submit(_ work: Work) {
+        continuation.yield(work)
+    }
+
+    /// Ingests queued files until cancelled.
+    public func run() async {
+        let store = ingestor.store
+        if let collections = try? await store.collections() {
+            for collection in collections {
+                for attachment in (try? await store.attachments(in: collection.name)) ?? [] where attachment.status == .inProgress {
+                    submit(Work(fileID: attachment.fileID, collection: collection.name))
+                }
+            }
+        }
+        for await work in stream {
+            if Task.isCancelled { break }
+            await ingest(work)
+        }
+    }
+
+    /// Stops the loop once the current file is done.
+    public func finish() {
+        continuation.finish()
+    }
+
+    private func ingest(_ work: Work) async {
+        let store = ingestor.store
+        guard var attachment = try? await store.attachments(in: work.collection).first(where: { $0.fileID == work.fileID }),
+            attachment.status == .inProgress
+        else { return }
+        do {
+            guard let file = try await store.file(work.fileID), let content = try await store.fileContent(work.fileID) else {
+                throw HearthError(.notFound, "file \(work.fileID) was deleted")
+            }
+            _ = try await ingestor.ingest(file: file, content: content, into: work.collection, attributes: attachment.attributes)
+            attachment.status = .completed
+            attachment.bytes = file.bytes
+            try await store.flush()
+        } catch {
+            attachment.status = .failed
+            attachment.error = (error as? HearthError)?.message ?? "\(error)"
+            logger.debug("upload ingestion failed", metadata: ["hearth.file": "\(work.fileID)", "error": "\(error)"])
+        }
+        // The attachment may have been removed meanwhile; then there is nothing to record.
+        guard (try? await store.attachments(in: work.collection).contains { $0.fileID == work.fileID }) == true else { return }
+        try? await store.putAttachment(attachment)
+    }
+}

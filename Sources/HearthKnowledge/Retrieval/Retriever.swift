@@ -1,0 +1,141 @@
+import Foundation
+import HearthCore
+
+/// What to search for.
+public struct RetrievalQuery: Sendable {
+    public var text: String
+    public var collections: [String]
+    /// Hits to return.
+    public var k: Int
+    public var filter: SearchFilter
+    /// Diversify with maximal marginal relevance (fewer near-duplicate chunks).
+    public var mmr: Bool
+    /// MMR's balance: 1 is pure relevance, 0 pure diversity.
+    public var mmrLambda: Double
+
+    public init(
+        text: String, collections: [String], k: Int = 5, filter: SearchFilter = SearchFilter(), mmr: Bool = false, mmrLambda: Double = 0.7
+    ) {
+        self.text = text
+        self.collections = collections
+        self.k = k
+        self.filter = filter
+        self.mmr = mmr
+        self.mmrLambda = mmrLambda
+    }
+}
+
+/// Hybrid retrieval: BM25 keyword search and vector search per collection, fused by
+/// reciprocal rank (k = 60), optionally diversified (MMR) and reranked by a reranking model.
+public struct Retriever: Sendable {
+    public var store: any KnowledgeStore
+    public var embedder: any Embedder
+    public var reranker: (any Reranker)?
+    /// Candidates taken from each list before fusion.
+    public var candidates: Int
+
+    static let fusionK = 60.0
+
+    public init(store: any KnowledgeStore, embedder: any Embedder, reranker: (any Reranker)? = nil, candidates: Int = 40) {
+        self.store = store
+        self.embedder = embedder
+        self.reranker = reranker
+        self.candidates = candidates
+    }
+
+    /// The best `query.k` chunks, best first, with fused score and cosine similarity.
+    /// - Throws: `HearthError` (`.notFound` for an unknown collection, `.invalidRequest` for
+    ///   an empty query or k out of range, the embedding model's errors).
+    public func search(_ query: RetrievalQuery) async throws -> [SearchHit] {
+        let text = query.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw HearthError.invalidRequest("the query is empty", field: "query") }
+        guard (1...100).contains(query.k) else { throw HearthError.invalidRequest("k must be 1 to 100, got \(query.k)", field: "k") }
+        guard !query.collections.isEmpty else { throw HearthError.invalidRequest("name at least one collection", field: "collection") }
+        var fused: [Int64: Double] = [:]
+        var similarity: [Int64: Double] = [:]
+        var keywordRank: [Int64: Int] = [:]
+        var queryVectors: [String: [Float]] = [:]
+        let width = max(candidates, query.k * 2)
+        for name in query.collections {
+            guard let collection = try await store.collection(name) else { throw KnowledgeCollection.notFound(name) }
+            let vector: [Float]
+            if let known = queryVectors[collection.embeddingModel] {
+                vector = known
+            } else {
+                guard let embedded = try await embedder.embed([text], model: collection.embeddingModel).first else {
+                    throw HearthError(.internalError, "the embedding model returned no vector")
+                }
+                vector = embedded
+                queryVectors[collection.embeddingModel] = embedded
+            }
+            async let nearest = store.vectorSearch(vector, in: name, k: width, filter: query.filter)
+            async let keywords = store.keywordSearch(text, in: name, k: width, filter: query.filter)
+            for (rank, hit) in try await nearest.enumerated() {
+                fused[hit.id, default: 0] += 1 / (Self.fusionK + Double(rank + 1))
+                similarity[hit.id] = hit.score
+            }
+            for (rank, hit) in try await keywords.enumerated() {
+                fused[hit.id, default: 0] += 1 / (Self.fusionK + Double(rank + 1))
+                keywordRank[hit.id] = rank + 1
+            }
+        }
+        let best = 2 / (Self.fusionK + 1)
+        let pool = query.mmr || reranker != nil ? query.k * 3 : query.k
+        let ranked = fused.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(pool).map(\.key)
+        var hits = try await store.hits(ranked)
+        // Cosine similarity for chunks only the keyword list found, so that every hit has one.
+        let missing = hits.filter { similarity[$0.chunkID] == nil }.map(\.chunkID)
+        let stored = try await store.vectors(missing + (query.mmr ? hits.map(\.chunkID) : []))
+        for index in hits.indices {
+            let id = hits[index].chunkID
+            hits[index].score = min(1, fused[id, default: 0] / best)
+            hits[index].keywordRank = keywordRank[id]
+            if let value = similarity[id] {
+                hits[index].similarity = value
+            } else if let vector = stored[id], let queryVector = queryVectors.values.first, vector.count == queryVector.count {
+                hits[index].similarity = Double(Self.dot(vector, queryVector))
+            }
+        }
+        if query.mmr, let queryVector = queryVectors.values.first {
+            hits = Self.diversify(hits, vectors: stored, query: queryVector, k: pool, lambda: query.mmrLambda)
+        }
+        if let reranker, !hits.isEmpty {
+            let scores = try await reranker.scores(query: text, passages: hits.map(\.text))
+            for index in hits.indices where index < scores.count { hits[index].score = scores[index] }
+            hits.sort { $0.score > $1.score }
+        }
+        return Array(hits.prefix(query.k))
+    }
+
+    /// Maximal marginal relevance: each pick is the hit most similar to the query and least
+    /// similar to the hits already picked.
+    static func diversify(_ hits: [SearchHit], vectors: [Int64: [Float]], query: [Float], k: Int, lambda: Double) -> [SearchHit] {
+        var remaining = hits
+        var picked: [SearchHit] = []
+        while !remaining.isEmpty, picked.count < k {
+            var bestIndex = 0
+            var bestValue = -Double.infinity
+            for (index, hit) in remaining.enumerated() {
+                let relevance = hit.similarity ?? 0
+                let redundancy =
+                    picked.compactMap { other -> Double? in
+                        guard let a = vectors[hit.chunkID], let b = vectors[other.chunkID] else { return nil }
+                        return Double(dot(a, b))
+                    }.max() ?? 0
+                let value = lambda * relevance - (1 - lambda) * redundancy
+                if value > bestValue {
+                    bestValue = value
+                    bestIndex = index
+                }
+            }
+            picked.append(remaining.remove(at: bestIndex))
+        }
+        return picked
+    }
+
+    static func dot(_ a: [Float], _ b: [Float]) -> Float {
+        a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in VectorMath.dot(x.baseAddress!, y.baseAddress!, count: min(a.count, b.count)) }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import HearthCore
+
+extension SQLiteKnowledgeStore {
+    /// Filters narrower than this many chunks are searched exactly, not through the graph.
+    static let exactFilterLimit = 20_000
+
+    public func keywordSearch(_ query: String, in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
+        guard let match = Self.ftsQuery(query), k > 0 else { return [] }
+        return try await read { db in
+            let id = try Self.collectionID(db, collection)
+            var sql = """
+                SELECT c.id, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts
+                JOIN chunks c ON c.id = chunks_fts.rowid
+                """
+            var arguments: StatementArguments = []
+            let (join, conditions, filterArguments) = Self.filterSQL(filter)
+            sql += join + " WHERE chunks_fts MATCH ? AND c.collection_id = ?" + conditions + " ORDER BY rank LIMIT ?"
+            arguments += [match, id]
+            arguments += filterArguments
+            arguments += [k]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { RankedChunk(id: $0[0], score: -($0[1] as Double)) }
+        }
+    }
+
+    public func vectorSearch(_ vector: [Float], in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
+        let (collectionID, dimensions): (Int64, Int) = try await read { db in try Self.collectionRow(db, collection) }
+        try VectorMath.check(vector, dimensions: dimensions)
+        let index = try syncIndex(collectionID)
+        if filter.isEmpty { return index.search(vector, k: k, allow: nil) }
+        let allowed: [Int64] = try await read { db in
+            let (join, conditions, arguments) = Self.filterSQL(filter)
+            return try Int64.fetchAll(
+                db, sql: "SELECT c.id FROM chunks c\(join) WHERE c.collection_id = ?\(conditions)", arguments: [collectionID] + arguments)
+        }
+        if allowed.count <= Self.exactFilterLimit { return index.search(vector, k: k, among: allowed) }
+        let set = Set(allowed)
+        return index.search(vector, k: k, allow: { set.contains($0) })
+    }
+
+    public func hits(_ ids: [Int64]) async throws -> [SearchHit] {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.text, c.heading, c.line_start, c.line_end, c.page_start, c.page_end,
+                      d.id AS document_id, d.path, d.file_id, d.metadata, k.name AS collection
+                    FROM chunks c JOIN documents d ON d.id = c.document_id JOIN collections k ON k.id = c.collection_id
+                    WHERE c.id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                    """, arguments: StatementArguments(ids))
+            return Self.orderedHits(rows, ids)
+        }
+    }
+
+    private static func orderedHits(_ rows: [Row], _ ids: [Int64]) -> [SearchHit] {
+        var byID: [Int64: SearchHit] = [:]
+        for row in rows {
+            var location = SourceLocation()
+            location.lineStart = row["line_start"]
+            location.lineEnd = row["line_end"]
+            location.pageStart = row["page_start"]
+            location.pageEnd = row["page_end"]
+            let hit = SearchHit(
+                chunkID: row["id"], collection: row["collection"], documentID: row["document_id"], path: row["path"],
+                fileID: row["file_id"], heading: row["heading"], location: location, text: row["text"],
+                metadata: decodeMetadata(row["metadata"]))
+            byID[hit.chunkID] = hit
+        }
+        return ids.compactMap { byID[$0] }
+    }
+
+    public func vectors(_ ids: [Int64]) async throws -> [Int64: [Float]] {
+        guard !ids.isEmpty else { return [:] }
+        return try await read { db in
+            var result: [Int64: [Float]] = [:]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, vector FROM chunks WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                arguments: StatementArguments(ids))
+            for row in rows { result[row["id"]] = Self.vector(row["vector"]) }
+            return result
+        }
+    }
+
+    /// The joins, conditions and arguments a filter adds to a query over `chunks c`.
+    static func filterSQL(_ filter: SearchFilter) -> (String, String, StatementArguments) {
+        guard !filter.isEmpty else { return ("", "", []) }
+        var conditions = ""
+        var arguments: StatementArguments = []
+        if let prefix = filter.pathPrefix {
+            conditions += " AND substr(d.path, 1, ?) = ?"
+            arguments += [prefix.utf8.count, prefix]
+        }
+        for (key, value) in filter.metadata.sorted(by: { $0.key < $1.key }) {
+            conditions += " AND json_extract(d.metadata, ?) = ?"
+            arguments += ["$.\"\(key.replacingOccurrences(of: "\"", with: ""))\"", value]
+        }
+        return (" JOIN documents d ON d.id = c.document_id", conditions, arguments)
+    }
+
+    /// The words of a question as an FTS5 query: each word quoted, any may match, common
+    /// English words left out. Nil when no word is left.
+    static func ftsQuery(_ text: String) -> String? {
+        var words: [String] = []
+        var seen = Set<String>()
+        for word in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }) {
+            let word = String(word)
+            guard !stopwords.contains(word), seen.insert(word).inserted else { continue }
+            words.append("\"\(word)\"")
+        }
+        return words.isEmpty ? nil : words.joined(separator: " OR ")
+    }
+
+    static let stopwords: Set<String> = [
+        "a", "about", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "did", "do", "does", "for", "from", "get",
+        "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "should", "so", "that", "the",
+        "their", "there", "these", "this", "to", "use", "was", "we", "what", "when", "where", "which", "who", "why", "will",
+        "with", "would", "you", "your",
+    ]
+
+    // MARK: - Vector indexes
+
+    func indexFile(_ collectionID: Int64) -> URL {
+        indexFolder.appending(path: "\(collectionID).hnsw")
+    }
+
+    /// The collection's index, loaded or rebuilt and caught up with the database.
+    @discardableResult
+    func syncIndex(_ collectionID: Int64) throws -> HNSWIndex {
+        let slot = indexes.withLock { slots in
+            if let slot = slots[collectionID] { return slot }
+            let slot = IndexSlot()
+            slots[collectionID] = slot
+            return slot
+        }
+        return try slot.lock.withLock {
+            let dimensions = try pool.read { db in
+                try Int.fetchOne(db, sql: "SELECT dimensions FROM collections WHERE id = ?", arguments: [collectionID])
+            }
+            guard let dimensions else { throw HearthError(.notFound, "the collection was deleted") }
+            var index = slot.index
+            if index == nil, let loaded = try? HNSWIndex.read(from: indexFile(collectionID)), loaded.dimensions == dimensions,
+                loaded.tombstones <= max(1000, loaded.count)
+            {
+                index = loaded
+            }
+            let current = index ?? HNSWIndex(dimensions: dimensions, parameters: indexParameters)
+            let watermark = current.watermark
+            let (added, deleted) = try pool.read { db in
+                let added = try Row.fetchAll(
+                    db, sql: "SELECT id, vector FROM chunks WHERE collection_id = ? AND id > ? ORDER BY id",
+                    arguments: [collectionID, watermark.lastInsert])
+                let deleted = try Row.fetchAll(
+                    db, sql: "SELECT seq, chunk_id FROM chunk_deletions WHERE collection_id = ? AND seq > ? ORDER BY seq",
+                    arguments: [collectionID, watermark.lastDelete])
+                return (added, deleted)
+            }
+            for row in deleted { current.remove(row["chunk_id"]) }
+            try current.insert(added.map { (id: $0["id"], vector: Self.vector($0["vector"])) })
+            current.watermark = HNSWIndex.Watermark(
+                lastInsert: added.last?["id"] ?? watermark.lastInsert, lastDelete: deleted.last?["seq"] ?? watermark.lastDelete)
+            slot.index = current
+            slot.dirty = slot.dirty || !added.isEmpty || !deleted.isEmpty || index == nil
+            return current
+        }
+    }
+
+    /// Writes every changed index to its file, so that the next start loads instead of
+    /// rebuilding. Called when an ingestion ends and at shutdown.
+    /// - Throws: file-system errors.
+    public func flush() async throws {
+        try saveIndexes()
+    }
+
+    /// As `flush()`, synchronously.
+    public func saveIndexes() throws {
+        let slots = indexes.withLock { $0 }
+        for (collectionID, slot) in slots {
+            try slot.lock.withLock {
+                guard slot.dirty, let index = slot.index else { return }
+                try index.write(to: indexFile(collectionID))
+                slot.dirty = false
+            }
+        }
+    }
+}
+
+/// One collection's index and the lock that serialises its catching up.
+final class IndexSlot: @unchecked Sendable {
+    let lock = NSLock()
+    var index: HNSWIndex?
+    var dirty = false
+}

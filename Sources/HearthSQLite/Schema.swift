@@ -1,0 +1,88 @@
+import GRDB
+
+/// The knowledge base's tables, one migration per change; never edit a shipped one.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1 knowledge") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE collections (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL UNIQUE,
+                      label TEXT,
+                      embedding_model TEXT NOT NULL,
+                      dimensions INTEGER NOT NULL,
+                      created_at REAL NOT NULL
+                    );
+                    CREATE TABLE documents (
+                      id INTEGER PRIMARY KEY,
+                      collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+                      path TEXT NOT NULL,
+                      content_hash TEXT NOT NULL,
+                      bytes INTEGER NOT NULL,
+                      version INTEGER NOT NULL,
+                      metadata TEXT NOT NULL DEFAULT '{}',
+                      file_id TEXT,
+                      updated_at REAL NOT NULL,
+                      UNIQUE (collection_id, path)
+                    );
+                    -- AUTOINCREMENT: chunk ids are never reused, so a vector index catches up by id.
+                    CREATE TABLE chunks (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+                      collection_id INTEGER NOT NULL,
+                      ordinal INTEGER NOT NULL,
+                      text TEXT NOT NULL,
+                      heading TEXT NOT NULL,
+                      line_start INTEGER, line_end INTEGER, page_start INTEGER, page_end INTEGER,
+                      vector BLOB NOT NULL,
+                      UNIQUE (document_id, ordinal)
+                    );
+                    CREATE INDEX chunks_by_collection ON chunks(collection_id, id);
+                    CREATE TABLE chunk_deletions (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      collection_id INTEGER NOT NULL,
+                      chunk_id INTEGER NOT NULL
+                    );
+                    CREATE INDEX chunk_deletions_by_collection ON chunk_deletions(collection_id, seq);
+                    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+                      text, heading, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+                    );
+                    CREATE TRIGGER chunks_inserted AFTER INSERT ON chunks BEGIN
+                      INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+                    END;
+                    CREATE TRIGGER chunks_deleted AFTER DELETE ON chunks BEGIN
+                      INSERT INTO chunks_fts(chunks_fts, rowid, text, heading) VALUES ('delete', old.id, old.text, old.heading);
+                      INSERT INTO chunk_deletions(collection_id, chunk_id) VALUES (old.collection_id, old.id);
+                    END;
+                    CREATE TABLE jobs (
+                      id INTEGER PRIMARY KEY,
+                      collection TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      body TEXT NOT NULL,
+                      updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE files (
+                      id TEXT PRIMARY KEY,
+                      filename TEXT NOT NULL,
+                      purpose TEXT NOT NULL,
+                      bytes INTEGER NOT NULL,
+                      created_at REAL NOT NULL,
+                      content BLOB NOT NULL
+                    );
+                    CREATE TABLE attachments (
+                      collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+                      file_id TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      error TEXT,
+                      bytes INTEGER NOT NULL,
+                      attributes TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      PRIMARY KEY (collection_id, file_id)
+                    );
+                    """)
+        }
+        return migrator
+    }
+}
