@@ -11,9 +11,10 @@ VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cu
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2
-APT_PACKAGES := cmake pkg-config
-# Headers the build links against (zlib, for reading the wheels models come in).
-APT_HEADERS := /usr/include/zlib.h:zlib1g-dev
+# Commands the build and the knowledge base need (pdftotext: poppler-utils).
+APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils
+# Headers the build links against (zlib, for reading the wheels models come in; SQLite).
+APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system llama models venv build build-release unit-tests compat-tests bench-engine lint clean help
@@ -37,7 +38,7 @@ setup: system llama models
 
 # Debian packages the build needs; installed only when a command is missing.
 system:
-	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES); do command -v $${p%%:*} >/dev/null || missing="$$missing $${p##*:}"; done; \
 	for h in $(APT_HEADERS); do [ -f "$${h%%:*}" ] || missing="$$missing $${h##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing Debian packages:$$missing"; \

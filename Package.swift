@@ -56,7 +56,9 @@ let package = Package(
         .target(name: "HearthWire", dependencies: ["HearthCore"]),
         .target(
             name: "HearthKnowledge",
-            dependencies: ["HearthCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HearthCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "HearthSQLite", dependencies: ["HearthCore", .product(name: "GRDB", package: "GRDB.swift")],

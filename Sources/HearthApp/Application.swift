@@ -17,13 +17,8 @@ public enum HearthApplication {
     public static func build(
         _ configuration: Configuration, logger: Logger = Logger(label: "hearth")
     ) async throws -> some ApplicationProtocol {
-        try configuration.validate()
-        let provider = LocalProvider(
-            store: ModelStore(root: configuration.paths.models),
-            options: EngineOptions(
-                parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads,
-                maxQueue: configuration.maxQueue),
-            keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
+        let runtime = try Runtime(configuration)
+        let provider = runtime.provider
         for model in configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -34,16 +29,13 @@ public enum HearthApplication {
                     "hearth.queue": "\(engine.options.maxQueue)",
                 ])
         }
-        let pipeline = ChatPipeline(
-            router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
-            defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let router = HTTPServer.router(
-            pipeline: pipeline, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes,
-            packageIndex: configuration.packageIndex)
+            pipeline: runtime.pipeline, knowledge: runtime.knowledge, metrics: Metrics(), apiKeys: configuration.apiKeys,
+            maxBodyBytes: configuration.maxBodyBytes, packageIndex: configuration.packageIndex)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
-            services: [EngineService(provider: provider)],
+            services: [EngineService(provider: provider), KnowledgeService(runtime: runtime)],
             logger: logger)
     }
 }
@@ -61,5 +53,17 @@ struct EngineService: Service {
             }
         }
         await provider.shutdown()
+    }
+}
+
+/// Ingests uploaded files in the background; writes the vector indexes at shutdown.
+struct KnowledgeService: Service {
+    let runtime: Runtime
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await runtime.knowledge.uploads.run()
+        }
+        try? runtime.store.saveIndexes()
     }
 }

@@ -53,7 +53,8 @@ extension SQLiteKnowledgeStore {
 
     public func file(_ id: String) async throws -> StoredFile? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files WHERE id = ?", arguments: [id]).map(Self.file)
+            try Row.fetchOne(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files WHERE id = ?", arguments: [id]).map(
+                Self.file)
         }
     }
 
@@ -63,7 +64,8 @@ extension SQLiteKnowledgeStore {
 
     public func files() async throws -> [StoredFile] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files ORDER BY created_at DESC, id").map(Self.file)
+            try Row.fetchAll(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files ORDER BY created_at DESC, id").map(
+                Self.file)
         }
     }
 

@@ -120,7 +120,8 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
     public func document(in collection: String, path: String) async throws -> StoredDocument? {
         try await read { db in
             let id = try Self.collectionID(db, collection)
-            return try Self.fetchDocuments(db, collection: collection, sql: "d.collection_id = ? AND d.path = ?", arguments: [id, path]).first
+            return try Self.fetchDocuments(db, collection: collection, sql: "d.collection_id = ? AND d.path = ?", arguments: [id, path])
+                .first
         }
     }
 

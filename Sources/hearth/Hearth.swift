@@ -16,7 +16,7 @@ struct Hearth: AsyncParsableCommand {
               hearth models list
             """,
         version: Configuration.version,
-        subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self])
+        subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self])
 }
 
 /// Settings shared by every command that loads a model in-process.

@@ -11,6 +11,8 @@ final class ProgressBar {
     private let started = Date()
     private var lastDraw = Date.distantPast
     private var lastQuarter = -1
+    /// Shown after the amount ("1,204 chunks").
+    private var detail: String?
     private let terminal = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
     init(_ label: String, total: Int64, unit: Unit = .bytes) {
@@ -20,8 +22,9 @@ final class ProgressBar {
     }
 
     /// Shows `done` of the total; `total` may be learnt late (a download's Content-Length).
-    func update(_ done: Int64, total: Int64? = nil, resumedFrom: Int64 = 0) {
+    func update(_ done: Int64, total: Int64? = nil, resumedFrom: Int64 = 0, detail: String? = nil) {
         if let total { self.total = total }
+        self.detail = detail
         let now = Date()
         if terminal {
             guard now.timeIntervalSince(lastDraw) >= 0.1 || done >= self.total else { return }
@@ -48,6 +51,7 @@ final class ProgressBar {
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
         let rate = Double(done - resumedFrom) / elapsed
         var text = "\(label) \(bar) \(String(format: "%3.0f%%", fraction * 100)) \(amount(done))/\(amount(total))"
+        if let detail { text += " · \(detail)" }
         if case .bytes = unit { text += "  \(formatBytes(Int64(rate)))/s" } else { text += String(format: "  %.1f/s", rate) }
         if rate > 0, done < total { text += "  " + clock(Double(total - done) / rate) + " left" }
         return text

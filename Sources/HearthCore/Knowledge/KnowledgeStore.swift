@@ -91,6 +91,8 @@ public struct IngestionJob: Sendable, Equatable, Codable {
     public var pid: Int32
     public var filesTotal: Int
     public var filesDone: Int
+    /// Files stored anew (new or changed).
+    public var filesIngested: Int
     public var filesUnchanged: Int
     /// Files of kinds no loader reads, left out.
     public var unsupported: Int
@@ -114,6 +116,7 @@ public struct IngestionJob: Sendable, Equatable, Codable {
         self.pid = pid
         filesTotal = 0
         filesDone = 0
+        filesIngested = 0
         filesUnchanged = 0
         unsupported = 0
         chunks = 0

@@ -115,15 +115,18 @@ public enum VectorMath {
         let rawB = UnsafeRawPointer(b)
         while index + 32 <= count {
             let offset = index &* 4
-            sum0 += rawA.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            sum0 +=
+                rawA.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-            sum1 += rawA.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
+            sum1 +=
+                rawA.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: offset &+ 64, as: SIMD16<Float>.self)
             index &+= 32
         }
         while index + 16 <= count {
             let offset = index &* 4
-            sum0 += rawA.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+            sum0 +=
+                rawA.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                 * rawB.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
             index &+= 16
         }

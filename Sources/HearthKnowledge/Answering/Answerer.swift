@@ -49,6 +49,7 @@ public struct Answerer: Sendable {
                     var request = GenerationRequest(
                         model: model, prompt: .chat(Self.messages(question: query.text, hits: hits, history: history)), params: params)
                     if request.params.temperature == nil { request.params.temperature = 0.2 }
+                    if request.params.repeatPenalty == nil { request.params.repeatPenalty = 1.1 }
                     var marker = CitationMarker(sources: hits.map(\.text))
                     var finish = (FinishReason.stop, Usage(promptTokens: 0, completionTokens: 0))
                     for try await event in try await generate(request) {

@@ -63,6 +63,7 @@ public struct Ingestor: Sendable {
         job.pid = ProcessInfo.processInfo.processIdentifier
         job.problems = []
         job.filesDone = 0
+        job.filesIngested = 0
         job.filesUnchanged = 0
         job.chunks = 0
         job.removed = 0
@@ -95,6 +96,7 @@ public struct Ingestor: Sendable {
                     (draft.chunks, draft.vectors) = try await embed(draft.chunks, texts: embedTexts, model: collection.embeddingModel)
                     _ = try await store.putDocument(draft, in: job.collection)
                     job.chunks += draft.chunks.count
+                    job.filesIngested += 1
                 } catch let error as HearthError where error.code == .invalidRequest {
                     job.problems.append(.init(path: draft.path, reason: error.message))
                 }

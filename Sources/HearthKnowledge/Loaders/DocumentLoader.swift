@@ -15,7 +15,9 @@ public enum FileKind: Sendable, Equatable {
         "yml": "yaml", "toml": "toml", "xml": "xml", "css": "css", "make": "make", "cmake": "cmake", "el": "lisp", "hs": "haskell",
     ]
     static let textExtensions: Set<String> = ["txt", "text", "rst", "log", "csv", "tsv", "ini", "cfg", "conf", "org", "tex", ""]
-    static let textNames: Set<String> = ["readme", "license", "copying", "authors", "changelog", "news", "todo", "makefile", "dockerfile", "copyright"]
+    static let textNames: Set<String> = [
+        "readme", "license", "copying", "authors", "changelog", "news", "todo", "makefile", "dockerfile", "copyright",
+    ]
 
     /// The kind for a file name, or nil when Hearth has no loader for it.
     public static func detect(_ url: URL) -> FileKind? {

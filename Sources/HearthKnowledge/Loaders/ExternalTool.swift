@@ -10,7 +10,9 @@ enum ExternalTool {
     }
 
     /// - Throws: `HearthError.invalidRequest` when the tool is not installed or fails.
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:], package: String, timeout: TimeInterval = 120)
+    static func run(
+        _ tool: String, _ arguments: [String], environment: [String: String] = [:], package: String, timeout: TimeInterval = 120
+    )
         async throws -> Data
     {
         let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Output, any Error>) in

@@ -87,8 +87,6 @@ enum HTMLLoader {
                     preformatted = !closing
                 } else if breaking.contains(name) {
                     if name == "br", preformatted { text += "\n" } else if heading == nil { flush() }
-                } else if !preformatted {
-                    text += text.isEmpty ? "" : " "
                 }
                 continue
             }

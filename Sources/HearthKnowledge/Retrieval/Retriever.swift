@@ -1,30 +1,6 @@
 import Foundation
 import HearthCore
 
-/// What to search for.
-public struct RetrievalQuery: Sendable {
-    public var text: String
-    public var collections: [String]
-    /// Hits to return.
-    public var k: Int
-    public var filter: SearchFilter
-    /// Diversify with maximal marginal relevance (fewer near-duplicate chunks).
-    public var mmr: Bool
-    /// MMR's balance: 1 is pure relevance, 0 pure diversity.
-    public var mmrLambda: Double
-
-    public init(
-        text: String, collections: [String], k: Int = 5, filter: SearchFilter = SearchFilter(), mmr: Bool = false, mmrLambda: Double = 0.7
-    ) {
-        self.text = text
-        self.collections = collections
-        self.k = k
-        self.filter = filter
-        self.mmr = mmr
-        self.mmrLambda = mmrLambda
-    }
-}
-
 /// Hybrid retrieval: BM25 keyword search and vector search per collection, fused by
 /// reciprocal rank (k = 60), optionally diversified (MMR) and reranked by a reranking model.
 public struct Retriever: Sendable {

@@ -379,7 +379,9 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
     }
 
     @inline(__always)
-    private func computeDistances(_ q: UnsafePointer<Float>, _ slots: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    private func computeDistances(
+        _ q: UnsafePointer<Float>, _ slots: UnsafePointer<Int32>, count: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         var i = 0
         while i + 4 <= count {
             let dots = VectorMath.dot4(
@@ -433,7 +435,10 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
             try data.write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                try? FileManager.default.removeItem(at: temporary)
+                throw HearthError(.internalError, "cannot write \(url.path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 

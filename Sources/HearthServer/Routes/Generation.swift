@@ -30,9 +30,17 @@ struct Generation: Sendable {
 
     static func start(pipeline: ChatPipeline, request: GenerationRequest, metrics: Metrics) async throws -> Generation {
         let started = ContinuousClock.now
-        var iterator = try await pipeline.generate(request).makeAsyncIterator()
+        return try await start(events: try await pipeline.generate(request), model: request.model, metrics: metrics, started: started)
+    }
+
+    /// A generation over a stream of token events made elsewhere (an answer from the
+    /// knowledge base).
+    static func start(
+        events: AsyncThrowingStream<TokenEvent, any Error>, model: String, metrics: Metrics, started: ContinuousClock.Instant = .now
+    ) async throws -> Generation {
+        var iterator = events.makeAsyncIterator()
         let first = try await iterator.next()
-        return Generation(first: first, rest: Box(iterator), model: request.model, metrics: metrics, started: started)
+        return Generation(first: first, rest: Box(iterator), model: model, metrics: metrics, started: started)
     }
 
     private func next(_ isFirst: Bool) async throws -> TokenEvent? {

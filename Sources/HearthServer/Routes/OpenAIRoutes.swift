@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthKnowledge
 import HearthProviders
 import HearthWire
 import Hummingbird
@@ -8,6 +9,7 @@ import NIOCore
 /// `/v1/*`: OpenAI's API, translated into the chat pipeline and back.
 struct OpenAIRoutes<Context: RequestContext>: Sendable {
     let pipeline: ChatPipeline
+    let knowledge: KnowledgeBase?
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -31,7 +33,13 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
             let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
             let id = "chatcmpl-" + Self.randomID()
             let created = Int(Date().timeIntervalSince1970)
-            let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+            let generation: Generation
+            if let collections = wire.collections, !collections.isEmpty {
+                generation = try await Generation.start(
+                    events: try answer(native, collections: collections), model: native.model, metrics: metrics)
+            } else {
+                generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+            }
             guard wire.stream == true else {
                 let (text, reason, usage) = try await generation.collect()
                 return try json(
@@ -64,6 +72,35 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
                     return events
                 }
             }
+        }
+    }
+
+    /// A chat answered from knowledge-base collections: the last message is the question,
+    /// earlier turns go along; the answer cites [n] and ends with its sources.
+    private func answer(_ request: GenerationRequest, collections: [String]) throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
+        guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
+            throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
+        }
+        let events = knowledge.answerer.answer(
+            RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
+            history: messages.dropLast().filter { $0.role != .system }, generate: { [pipeline] in try await pipeline.generate($0) })
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await event in events {
+                        switch event {
+                        case .sources: break
+                        case .text(let text): continuation.yield(.text(text))
+                        case .done(let reason, let usage): continuation.yield(.done(reason, usage))
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
