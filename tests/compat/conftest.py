@@ -26,9 +26,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def models_folder():
+    """The model store the set-up filled (as Hearth finds it: HEARTH_HOME, then XDG)."""
+    if os.environ.get("HEARTH_HOME"):
+        return os.path.join(os.environ["HEARTH_HOME"], "models")
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(data, "hearth", "models")
+
+
+def isolated_home():
+    """A fresh HEARTH_HOME whose models are the set-up's, so that the knowledge base and
+    uploads of a test run start empty and go away with it."""
+    home = tempfile.mkdtemp(prefix="hearth-compat-")
+    os.symlink(models_folder(), os.path.join(home, "models"))
+    return home
+
+
 def start(extra_env=None, args=()):
     port = free_port()
-    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", **(extra_env or {}))
+    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=isolated_home(),
+               **(extra_env or {}))
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [hearth_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--model", "smollm2:135m", *args],
