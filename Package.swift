@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "HearthIntegrationTests",
             dependencies: [
-                "HearthApp", "HearthWire", "HearthTesting",
+                "HearthApp", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

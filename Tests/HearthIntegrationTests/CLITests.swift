@@ -44,7 +44,7 @@ import Testing
 
     @Test func everyCommandHasHelp() throws {
         let top = try Self.hearth("--help")
-        for command in ["serve", "run", "chat", "models", "ps"] {
+        for command in ["serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections"] {
             #expect(top.output.contains(command))
             #expect(try Self.hearth(command, "--help").status == 0)
         }

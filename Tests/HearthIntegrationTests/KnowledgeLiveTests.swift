@@ -1,0 +1,177 @@
+import Foundation
+import HearthApp
+import HearthCore
+import HearthKnowledge
+import HearthSQLite
+import HearthTesting
+import HearthWire
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The knowledge base with the real embedding model (all-minilm:l6-v2) and smollm2:135m:
+/// the CLI's ingestion killed half-way and resumed, and the HTTP API end to end.
+@Suite(.serialized) struct KnowledgeLiveTests {
+    /// A fresh HEARTH_HOME whose models are the set-up's.
+    static func home() throws -> URL {
+        let home = FileManager.default.temporaryDirectory.appending(path: "hearth-kb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: home.appending(path: "models"), withDestinationURL: TestModels.store.root)
+        _ = try TestModels.allMiniLM
+        return home
+    }
+
+    /// `count` Markdown files of four sections each, all different.
+    static func corpus(in folder: URL, count: Int) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let topics = ["rivers", "mountains", "bridges", "trains", "gardens", "castles", "harbours", "forests"]
+        for i in 0..<count {
+            var text = "# Note \(i) about \(topics[i % topics.count])\n"
+            for section in 0..<4 {
+                text += "\n## Part \(section)\n\n"
+                text += "Item \(i)-\(section) describes \(topics[(i + section) % topics.count]) seen in year \(1900 + i * 4 + section). "
+                text += String(repeating: "It has many details worth keeping in mind for later reading. ", count: 3)
+                text += "\n"
+            }
+            try text.write(to: folder.appending(path: "note-\(i).md"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    static func start(_ arguments: [String], home: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = CLITests.root.appending(path: ".build/debug/hearth")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HEARTH_HOME"] = home.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func anIngestionKilledHalfWayResumesWithNoDuplicateAndNoGap() async throws {
+        let home = try Self.home()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let corpus = home.appending(path: "corpus")
+        try Self.corpus(in: corpus, count: 40)
+        let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+
+        let first = try Self.start(["ingest", corpus.path, "-c", "notes"], home: home)
+        var stored = 0
+        for _ in 0..<1500 where stored < 8 {
+            stored = (try? await store.documents(in: "notes").count) ?? 0
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+        let partial = try await store.documents(in: "notes").count
+        #expect(partial >= 8 && partial < 40)
+        #expect(try await store.jobs(in: "notes").first?.status == .running)
+
+        let second = try Self.start(["ingest", "--resume"], home: home)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+
+        // Every file once, each with exactly the chunks a clean run makes.
+        let documents = try await store.documents(in: "notes")
+        #expect(documents.count == 40)
+        var expected = 0
+        for document in documents {
+            let url = URL(filePath: document.path)
+            let loaded = try await DocumentLoader.load(url, kind: .markdown, data: try Data(contentsOf: url))
+            let chunks = Chunker().chunks(loaded).count
+            #expect(document.chunks == chunks, "\(document.path)")
+            #expect(document.version == 1)
+            expected += chunks
+        }
+        #expect(try await store.collection("notes")?.chunks == expected)
+        #expect(try await store.jobs(in: "notes").first?.status == .completed)
+        let probe = [Float](repeating: 1 / Float(384).squareRoot(), count: 384)
+        #expect(try await store.vectorSearch(probe, in: "notes", k: 1000, filter: SearchFilter()).count == expected)
+    }
+
+    static func configuration(home: URL) throws -> Configuration {
+        var configuration = Configuration()
+        configuration.port = 0
+        configuration.models = [try TestModels.smollm2]
+        configuration.parallel = 2
+        configuration.contextPerSequence = 2048
+        configuration.threads = 2
+        configuration.paths = Paths(config: home, data: home, cache: home)
+        return configuration
+    }
+
+    @Test func searchAskAndChatWithCollectionsOverHTTP() async throws {
+        let home = try Self.home()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let corpus = home.appending(path: "corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try """
+        # Lighthouse keeping
+
+        ## Lamps
+
+        The lamp of the Brisk Point lighthouse is lit every evening at seven by the keeper, Ada Moreau.
+
+        ## Supplies
+
+        Kerosene for the lamp arrives by boat every second Tuesday.
+        """.write(to: corpus.appending(path: "lighthouse.md"), atomically: true, encoding: .utf8)
+        try "Sourdough needs flour, water and salt, and a starter fed the day before.\n".write(
+            to: corpus.appending(path: "bread.txt"), atomically: true, encoding: .utf8)
+        let configuration = try Self.configuration(home: home)
+        let runtime = try Runtime(configuration, parallel: 1)
+        _ = try await runtime.knowledge.ingestor.collection("coast", embeddingModel: configuration.embeddingModel)
+        let job = try await runtime.knowledge.ingestor.run(IngestionJob(collection: "coast", paths: [corpus.path]))
+        #expect(job.filesIngested == 2)
+
+        let app = try await HearthApplication.build(configuration)
+        try await app.test(.live) { client in
+            let search = #"{"query":"Who lights the lamp?","collection":"coast","k":2}"#
+            try await client.execute(uri: "/hearth/search", method: .post, body: ByteBuffer(string: search)) { response in
+                #expect(response.status == .ok)
+                let result = try JSONDecoder().decode(KnowledgeWire.SearchResponse.self, from: Data(buffer: response.body))
+                #expect(result.hits.first?.text.contains("Ada Moreau") == true)
+                #expect(result.hits.first?.heading == "Lighthouse keeping › Lamps")
+                #expect(result.hits.first?.location.lines == [5, 5])
+                #expect(result.hits.first?.path == corpus.appending(path: "lighthouse.md").path)
+            }
+            try await client.execute(
+                uri: "/hearth/search", method: .post, body: ByteBuffer(string: #"{"query":"x","collection":"nope"}"#)
+            ) { response in
+                #expect(response.status == .notFound)
+                #expect(String(buffer: response.body).contains("collection 'nope' not found"))
+            }
+            let ask =
+                #"{"question":"Who lights the lamp of the Brisk Point lighthouse?","collection":"coast","temperature":0,"max_tokens":60}"#
+            try await client.execute(uri: "/hearth/ask", method: .post, body: ByteBuffer(string: ask)) { response in
+                #expect(response.status == .ok)
+                let answer = try JSONDecoder().decode(KnowledgeWire.AskResponse.self, from: Data(buffer: response.body))
+                #expect(answer.sources.first?.text.contains("Ada Moreau") == true)
+                #expect(answer.answer.contains("Sources:\n[1] \(corpus.path)/lighthouse.md — Lighthouse keeping › Lamps, line 5"))
+                #expect(answer.usage.completionTokens > 0)
+            }
+            let nothing = #"{"question":"What is the airspeed of an unladen swallow?","collection":"coast","stream":true}"#
+            try await client.execute(uri: "/hearth/ask", method: .post, body: ByteBuffer(string: nothing)) { response in
+                var parser = ServerSentEvents.Parser()
+                let payloads = parser.feed(String(buffer: response.body))
+                #expect(payloads.last == "[DONE]")
+                let events = try payloads.dropLast().map { try JSONDecoder().decode(KnowledgeWire.AskEvent.self, from: Data($0.utf8)) }
+                #expect(events.first?.sources?.isEmpty == true)
+                #expect(events.compactMap(\.delta).joined() == Answerer.nothingFound(["coast"]))
+                #expect(events.last?.usage?.completionTokens == 0)
+            }
+            let chat =
+                #"{"messages":[{"role":"user","content":"When does kerosene arrive?"}],"collections":["coast"],"temperature":0,"max_tokens":40}"#
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: chat)) { response in
+                #expect(response.status == .ok)
+                let completion = try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body))
+                #expect(
+                    completion.choices[0].message.content.contains(
+                        "Sources:\n[1] \(corpus.path)/lighthouse.md — Lighthouse keeping › Supplies"))
+            }
+        }
+    }
+}
