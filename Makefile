@@ -8,6 +8,7 @@ CACHE ?= $(or $(HEARTH_SETUP_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/heart
 export HEARTH_SETUP_CACHE := $(CACHE)
 PYTHON ?= python3
 VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
+BENCH_VENV := $(CACHE)/bench-venv-$(shell cat bench/requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2
@@ -17,12 +18,13 @@ APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system llama models venv build build-release unit-tests compat-tests bench-engine lint clean help
+.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
 	@echo "make test          set up, build and run the whole test suite"
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
+	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 
 run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
@@ -61,6 +63,14 @@ $(VENV)/.done: tests/compat/requirements.txt
 	$(VENV)/bin/pip install -q -r tests/compat/requirements.txt
 	@touch $@
 
+# The vector-search peer (hnswlib, built from its source package) for bench-knowledge.
+bench-venv: $(BENCH_VENV)/.done
+$(BENCH_VENV)/.done: bench/requirements.txt
+	@echo "==> creating the Python environment for the knowledge benchmark"
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
+	@touch $@
+
 build: setup
 	swift build
 
@@ -79,6 +89,11 @@ bench-engine: setup venv build-release
 	@scripts/setup-llama.sh --server
 	$(VENV)/bin/python bench/engine.py --hearth .build/release/hearth \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
+bench-knowledge: setup bench-venv build-release
+	swift build -c release --product hearth-bench
+	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
+	$(BENCH_VENV)/bin/python bench/knowledge.py --hearth .build/release/hearth --bench .build/release/hearth-bench $(ARGS)
 
 lint:
 	swift format lint --recursive --strict Sources Tests Package.swift

@@ -165,10 +165,13 @@ final class BatchLoop: @unchecked Sendable {
             condition.lock()
             if !stopping && pending.isEmpty && slots.allSatisfy({ $0.run == nil }) {
                 while !stopping && pending.isEmpty { condition.wait() }
-                // Requests that arrive together (a burst of clients) share the first prefill
+                // Generations that arrive together (a burst of clients) share the first prefill
                 // step instead of waiting for each other's: give the others a moment to arrive.
-                let deadline = Date(timeIntervalSinceNow: Self.arrivalWindow)
-                while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+                // Embeddings run one input at a time, so they do not wait.
+                if waitingGenerations > 0 {
+                    let deadline = Date(timeIntervalSinceNow: Self.arrivalWindow)
+                    while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
+                }
             }
             if stopping {
                 let rest = pending

@@ -7,9 +7,19 @@ extension SQLiteKnowledgeStore {
     static let exactFilterLimit = 20_000
 
     public func keywordSearch(_ query: String, in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
-        guard let match = Self.ftsQuery(query), k > 0 else { return [] }
+        let words = Self.queryWords(query)
+        guard !words.isEmpty, k > 0 else { return [] }
         return try await read { db in
             let id = try Self.collectionID(db, collection)
+            guard let match = try Self.ftsQuery(words, db) else { return [] }
+            // With one collection and no filter, the chunks table need not be joined.
+            if filter.isEmpty, try Int.fetchOne(db, sql: "SELECT count(*) FROM collections") == 1 {
+                return try Row.fetchAll(
+                    db,
+                    sql: "SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                    arguments: [match, k]
+                ).map { RankedChunk(id: $0[0], score: -($0[1] as Double)) }
+            }
             var sql = """
                 SELECT c.id, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts
                 JOIN chunks c ON c.id = chunks_fts.rowid
@@ -99,17 +109,37 @@ extension SQLiteKnowledgeStore {
         return (" JOIN documents d ON d.id = c.document_id", conditions, arguments)
     }
 
-    /// The words of a question as an FTS5 query: each word quoted, any may match, common
-    /// English words left out. Nil when no word is left.
-    static func ftsQuery(_ text: String) -> String? {
+    /// The words of a question, common English words left out, each once.
+    static func queryWords(_ text: String) -> [String] {
         var words: [String] = []
         var seen = Set<String>()
         for word in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }) {
             let word = String(word)
             guard !stopwords.contains(word), seen.insert(word).inserted else { continue }
-            words.append("\"\(word)\"")
+            words.append(word)
         }
-        return words.isEmpty ? nil : words.joined(separator: " OR ")
+        return words
+    }
+
+    /// The words as an FTS5 query: each quoted, any may match. Words found in more than 2%
+    /// of all chunks are left out: BM25 gives them little weight (their inverse document
+    /// frequency is low), yet scoring their long posting lists is what makes a keyword query
+    /// slow on a large store (the way search engines prune such terms). Nil when no word is
+    /// left; the vector search alone answers then.
+    static func ftsQuery(_ words: [String], _ db: Database) throws -> String? {
+        let total = try Int.fetchOne(db, sql: "SELECT max(id) FROM chunks") ?? 0
+        let limit = max(2000, total / 50)
+        var kept: [String] = []
+        for word in words {
+            let quoted = "\"\(word)\""
+            let count =
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+                    arguments: [quoted, limit + 1])
+                ?? 0
+            if count > 0, count <= limit { kept.append(quoted) }
+        }
+        return kept.isEmpty ? nil : kept.joined(separator: " OR ")
     }
 
     static let stopwords: Set<String> = [

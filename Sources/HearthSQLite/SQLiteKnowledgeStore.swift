@@ -54,8 +54,17 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         return try await self.collection(collection.name) ?? collection
     }
 
-    public func collection(_ name: String) async throws -> KnowledgeCollection? {
-        try await read { db in try Self.fetchCollections(db, name: name).first }
+    public func collection(_ name: String, counted: Bool) async throws -> KnowledgeCollection? {
+        try await read { db in
+            guard !counted else { return try Self.fetchCollections(db, name: name).first }
+            return try Row.fetchOne(
+                db, sql: "SELECT name, label, embedding_model, dimensions, created_at FROM collections WHERE name = ?", arguments: [name]
+            ).map { row in
+                KnowledgeCollection(
+                    name: row["name"], label: row["label"], embeddingModel: row["embedding_model"], dimensions: row["dimensions"],
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            }
+        }
     }
 
     public func collections() async throws -> [KnowledgeCollection] {

@@ -7,6 +7,9 @@ import HearthSQLite
 //
 //   hearth-bench vectors --base F --queries F --truth F --dim D [--k 10] [--m 16]
 //                        [--ef-construction 200] [--ef 16,32,64,128]
+//   hearth-bench fill --home DIR --texts F --vectors F --dim D [--chunks N]
+//                        a knowledge base of N chunks (collection "bench") in DIR: texts
+//                        NUL-separated, reused in turn; vectors as for `vectors`.
 // Files are raw little-endian float32 (base, queries) and int32 (truth: k ids per query).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -36,6 +39,12 @@ func emit(_ object: [String: Any]) {
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
@@ -69,6 +78,57 @@ case "vectors":
         }
         emit(["kind": "search", "ef": ef, "recall": Double(found) / Double(queryCount * k), "qps": Double(queryCount) / elapsed])
     }
+case "stages":
+    // Times each stage of a hybrid query on a store `fill` made (no embedding model).
+    let home = URL(filePath: option("home"))
+    let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+    let queries = [
+        "how do I copy files recursively", "show hidden files in a directory", "kill a process by its id", "find files larger than a size",
+    ]
+    let probe = VectorMath.normalized((0..<384).map { Float(sin(Double($0))) })
+    _ = try await store.vectorSearch(probe, in: "bench", k: 40, filter: SearchFilter())
+    var keyword = 0.0, vector = 0.0, fetch = 0.0
+    for _ in 0..<20 {
+        for query in queries {
+            var ids: [Int64] = []
+            keyword += try await seconds {
+                ids = try await store.keywordSearch(query, in: "bench", k: 40, filter: SearchFilter()).map(\.id)
+            }
+            vector += try await seconds { ids += try await store.vectorSearch(probe, in: "bench", k: 40, filter: SearchFilter()).map(\.id) }
+            fetch += try await seconds { _ = try await store.hits(Array(ids.prefix(5))) }
+        }
+    }
+    let n = 20.0 * Double(queries.count) / 1000
+    emit(["kind": "stages", "keyword_ms": keyword / n, "vector_ms": vector / n, "hits_ms": fetch / n])
+case "fill":
+    let dim = Int(option("dim"))!
+    let vectors = readArray(option("vectors"), as: Float.self)
+    let chunks = Int(option("chunks", default: "\(vectors.count / dim)"))!
+    guard let textData = FileManager.default.contents(atPath: option("texts")) else { exit(1) }
+    let texts = textData.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    let home = URL(filePath: option("home"))
+    let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+    _ = try await store.createCollection(KnowledgeCollection(name: "bench", embeddingModel: "all-minilm:l6-v2", dimensions: dim))
+    let perDocument = 100
+    let elapsed = try await seconds {
+        for start in stride(from: 0, to: chunks, by: perDocument) {
+            let range = start..<min(start + perDocument, chunks)
+            let drafts = range.map { i in
+                ChunkDraft(
+                    text: texts[i % texts.count], headings: ["Part \(i % 17)"],
+                    location: SourceLocation(lines: (i % 500 + 1)...(i % 500 + 8)))
+            }
+            let vectorRows = range.map { i in Array(vectors[((i % (vectors.count / dim)) * dim)..<((i % (vectors.count / dim) + 1) * dim)])
+            }
+            _ = try await store.putDocument(
+                DocumentDraft(
+                    path: "/bench/doc-\(start / perDocument).txt", contentHash: "\(start)", bytes: 1000, chunks: drafts, vectors: vectorRows
+                ),
+                in: "bench")
+        }
+        try await store.flush()
+    }
+    emit(["kind": "fill", "chunks": chunks, "seconds": elapsed])
 default:
     FileHandle.standardError.write(Data("usage: hearth-bench vectors --base F --queries F --truth F --dim D …\n".utf8))
     exit(2)

@@ -7,8 +7,9 @@ import Foundation
 public protocol KnowledgeStore: Sendable {
     /// Creates a collection. Throws `.invalidRequest` when the name is taken or invalid.
     func createCollection(_ collection: KnowledgeCollection) async throws -> KnowledgeCollection
-    /// The collection with its counts, or nil.
-    func collection(_ name: String) async throws -> KnowledgeCollection?
+    /// The collection, or nil; its document, chunk and byte counts only when `counted`
+    /// (counting costs a few milliseconds on large collections).
+    func collection(_ name: String, counted: Bool) async throws -> KnowledgeCollection?
     /// Every collection, by name.
     func collections() async throws -> [KnowledgeCollection]
     /// Sets a collection's display name.
@@ -59,6 +60,13 @@ public protocol KnowledgeStore: Sendable {
     func attachments(in collection: String) async throws -> [FileAttachment]
     /// Removes a file from a collection with the document made from it.
     func deleteAttachment(fileID: String, in collection: String) async throws -> Bool
+}
+
+extension KnowledgeStore {
+    /// The collection with its counts, or nil.
+    public func collection(_ name: String) async throws -> KnowledgeCollection? {
+        try await collection(name, counted: true)
+    }
 }
 
 /// A run of `hearth ingest` (or an upload) over some paths, kept so that it can resume.

@@ -33,7 +33,7 @@ public struct Retriever: Sendable {
         var queryVectors: [String: [Float]] = [:]
         let width = max(candidates, query.k * 2)
         for name in query.collections {
-            guard let collection = try await store.collection(name) else { throw KnowledgeCollection.notFound(name) }
+            guard let collection = try await store.collection(name, counted: false) else { throw KnowledgeCollection.notFound(name) }
             let vector: [Float]
             if let known = queryVectors[collection.embeddingModel] {
                 vector = known
