@@ -10,6 +10,9 @@ import HearthSQLite
 //   hearth-bench fill --home DIR --texts F --vectors F --dim D [--chunks N]
 //                        a knowledge base of N chunks (collection "bench") in DIR: texts
 //                        NUL-separated, reused in turn; vectors as for `vectors`.
+//   hearth-bench stages --home DIR
+//                        the time of each stage of a hybrid query (keywords, vectors,
+//                        fetching hits) on a store `fill` made, without the embedding model.
 // Files are raw little-endian float32 (base, queries) and int32 (truth: k ids per query).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
