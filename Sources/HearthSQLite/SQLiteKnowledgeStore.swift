@@ -126,6 +126,21 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         }
     }
 
+    /// How many documents a collection holds, read synchronously: for watching a store from
+    /// a thread of its own (0 when the collection does not exist yet).
+    /// - Throws: `HearthError.internalError` when the database cannot be read.
+    public func documentCount(in collection: String) throws -> Int {
+        do {
+            return try pool.read { db in
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.name = ?",
+                    arguments: [collection]) ?? 0
+            }
+        } catch {
+            throw HearthError(.internalError, "the knowledge base failed to read: \(Self.reason(error))")
+        }
+    }
+
     public func document(in collection: String, path: String) async throws -> StoredDocument? {
         try await read { db in
             let id = try Self.collectionID(db, collection)

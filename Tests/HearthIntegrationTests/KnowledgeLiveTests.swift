@@ -7,6 +7,7 @@ import HearthTesting
 import HearthWire
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// The knowledge base with the real embedding model (all-minilm:l6-v2) and smollm2:135m:
@@ -37,15 +38,25 @@ import Testing
         }
     }
 
-    static func start(_ arguments: [String], home: URL) throws -> Process {
+    /// Files in the crash test's corpus.
+    static let files = 40
+
+    static func start(_ arguments: [String], home: URL, output: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = CLITests.root.appending(path: ".build/debug/hearth")
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["HEARTH_HOME"] = home.path
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
@@ -54,29 +65,41 @@ import Testing
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(at: home) }
         let corpus = home.appending(path: "corpus")
-        try Self.corpus(in: corpus, count: 40)
+        try Self.corpus(in: corpus, count: Self.files)
         let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
 
         let first = try Self.start(["ingest", corpus.path, "-c", "notes"], home: home)
-        var stored = 0
-        for _ in 0..<1500 where stored < 8 {
-            stored = (try? await store.documents(in: "notes").count) ?? 0
-            try await Task.sleep(for: .milliseconds(20))
+        // Watched from a thread of its own: the test runner's shared threads may be busy
+        // with other tests for seconds at a time, long enough to miss the moment.
+        let seen = Mutex(0)
+        let watcher = Thread {
+            let deadline = Date(timeIntervalSinceNow: 120)
+            while first.isRunning, Date() < deadline {
+                let count = (try? store.documentCount(in: "notes")) ?? 0
+                seen.withLock { $0 = count }
+                if count >= 8 {
+                    kill(first.processIdentifier, SIGKILL)
+                    return
+                }
+                usleep(10_000)
+            }
         }
-        kill(first.processIdentifier, SIGKILL)
+        watcher.start()
         first.waitUntilExit()
-        #expect(first.terminationReason == .uncaughtSignal)
+        #expect(first.terminationReason == .uncaughtSignal, "the ingestion ended by itself after \(seen.withLock { $0 }) documents")
         let partial = try await store.documents(in: "notes").count
-        #expect(partial >= 8 && partial < 40)
+        #expect(partial >= 8 && partial < Self.files)
         #expect(try await store.jobs(in: "notes").first?.status == .running)
 
-        let second = try Self.start(["ingest", "--resume"], home: home)
+        let second = try Self.start(["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"))
         second.waitUntilExit()
-        #expect(second.terminationStatus == 0)
+        let resumeLog = (try? String(contentsOf: home.appending(path: "resume.log"), encoding: .utf8)) ?? ""
+        #expect(second.terminationStatus == 0, "\(resumeLog)")
+        #expect(resumeLog.contains("resuming job 1 into 'notes'"))
 
         // Every file once, each with exactly the chunks a clean run makes.
         let documents = try await store.documents(in: "notes")
-        #expect(documents.count == 40)
+        #expect(documents.count == Self.files)
         var expected = 0
         for document in documents {
             let url = URL(filePath: document.path)
