@@ -74,11 +74,6 @@ public final class UploadQueue: Sendable {
         }
     }
 
-    /// Stops the loop once the current file is done.
-    public func finish() {
-        continuation.finish()
-    }
-
     private func ingest(_ work: Work) async {
         let store = ingestor.store
         guard var attachment = try? await store.attachments(in: work.collection).first(where: { $0.fileID == work.fileID }),

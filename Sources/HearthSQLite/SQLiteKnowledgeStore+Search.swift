@@ -165,17 +165,24 @@ extension SQLiteKnowledgeStore {
             return slot
         }
         return try slot.lock.withLock {
-            let dimensions = try pool.read { db in
-                try Int.fetchOne(db, sql: "SELECT dimensions FROM collections WHERE id = ?", arguments: [collectionID])
+            let current: HNSWIndex
+            var built = false
+            if let index = slot.index {
+                current = index
+            } else {
+                let dimensions = try pool.read { db in
+                    try Int.fetchOne(db, sql: "SELECT dimensions FROM collections WHERE id = ?", arguments: [collectionID])
+                }
+                guard let dimensions else { throw HearthError(.notFound, "the collection was deleted") }
+                if let loaded = try? HNSWIndex.read(from: indexFile(collectionID)), loaded.dimensions == dimensions,
+                    loaded.tombstones <= max(1000, loaded.count)
+                {
+                    current = loaded
+                } else {
+                    current = HNSWIndex(dimensions: dimensions, parameters: indexParameters)
+                    built = true
+                }
             }
-            guard let dimensions else { throw HearthError(.notFound, "the collection was deleted") }
-            var index = slot.index
-            if index == nil, let loaded = try? HNSWIndex.read(from: indexFile(collectionID)), loaded.dimensions == dimensions,
-                loaded.tombstones <= max(1000, loaded.count)
-            {
-                index = loaded
-            }
-            let current = index ?? HNSWIndex(dimensions: dimensions, parameters: indexParameters)
             let watermark = current.watermark
             let (added, deleted) = try pool.read { db in
                 let added = try Row.fetchAll(
@@ -191,7 +198,7 @@ extension SQLiteKnowledgeStore {
             current.watermark = HNSWIndex.Watermark(
                 lastInsert: added.last?["id"] ?? watermark.lastInsert, lastDelete: deleted.last?["seq"] ?? watermark.lastDelete)
             slot.index = current
-            slot.dirty = slot.dirty || !added.isEmpty || !deleted.isEmpty || index == nil
+            slot.dirty = slot.dirty || !added.isEmpty || !deleted.isEmpty || built
             return current
         }
     }

@@ -59,11 +59,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
             guard !counted else { return try Self.fetchCollections(db, name: name).first }
             return try Row.fetchOne(
                 db, sql: "SELECT name, label, embedding_model, dimensions, created_at FROM collections WHERE name = ?", arguments: [name]
-            ).map { row in
-                KnowledgeCollection(
-                    name: row["name"], label: row["label"], embeddingModel: row["embedding_model"], dimensions: row["dimensions"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
-            }
+            ).map(Self.collection)
         }
     }
 
@@ -102,12 +98,15 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
                   (SELECT coalesce(sum(d.bytes), 0) FROM documents d WHERE d.collection_id = c.id) AS bytes
                 FROM collections c WHERE ? IS NULL OR c.name = ? ORDER BY c.name
                 """, arguments: [name, name])
-        return rows.map { row in
-            KnowledgeCollection(
-                name: row["name"], label: row["label"], embeddingModel: row["embedding_model"], dimensions: row["dimensions"],
-                createdAt: Date(timeIntervalSince1970: row["created_at"]), documents: row["documents"], chunks: row["chunks"],
-                bytes: row["bytes"])
-        }
+        return rows.map(collection)
+    }
+
+    /// A collection from a row of `collections`, with the counts when the row has them.
+    private static func collection(_ row: Row) -> KnowledgeCollection {
+        KnowledgeCollection(
+            name: row["name"], label: row["label"], embeddingModel: row["embedding_model"], dimensions: row["dimensions"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), documents: row["documents"] ?? 0, chunks: row["chunks"] ?? 0,
+            bytes: row["bytes"] ?? 0)
     }
 
     static func collectionID(_ db: Database, _ name: String) throws -> Int64 {

@@ -3,6 +3,11 @@ import HearthCore
 
 /// Hearth's knowledge-base API: `/hearth/collections`, `/hearth/search`, `/hearth/ask`.
 public enum KnowledgeWire {
+    /// A score as the wire carries it: four decimals.
+    static func rounded(_ score: Double) -> Double {
+        (score * 10_000).rounded() / 10_000
+    }
+
     /// A collection with its counts.
     public struct Collection: Codable, Sendable {
         public var name: String
@@ -131,8 +136,8 @@ public enum KnowledgeWire {
 
         public init(rank: Int, _ hit: SearchHit) {
             self.rank = rank
-            score = (hit.score * 10_000).rounded() / 10_000
-            similarity = hit.similarity.map { ($0 * 10_000).rounded() / 10_000 }
+            score = KnowledgeWire.rounded(hit.score)
+            similarity = hit.similarity.map(KnowledgeWire.rounded)
             keywordRank = hit.keywordRank
             collection = hit.collection
             path = hit.path

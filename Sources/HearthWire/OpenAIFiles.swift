@@ -282,7 +282,7 @@ extension OpenAI {
             data = hits.map { hit in
                 Result(
                     fileID: hit.fileID ?? hit.path, filename: hit.path.split(separator: "/").last.map(String.init) ?? hit.path,
-                    score: ((hit.similarity ?? hit.score) * 10_000).rounded() / 10_000, attributes: hit.metadata,
+                    score: KnowledgeWire.rounded(hit.similarity ?? hit.score), attributes: hit.metadata,
                     content: [Result.Content(text: hit.text)])
             }
         }

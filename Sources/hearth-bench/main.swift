@@ -39,12 +39,6 @@ func emit(_ object: [String: Any]) {
     FileHandle.standardOutput.write(data + Data("\n".utf8))
 }
 
-func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
 func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     try await body()
@@ -63,7 +57,7 @@ case "vectors":
     let parameters = HNSWIndex.Parameters(
         m: Int(option("m", default: "16"))!, efConstruction: Int(option("ef-construction", default: "200"))!, exactBelow: 0)
     let index = HNSWIndex(dimensions: dim, parameters: parameters)
-    let build = try seconds {
+    let build = try await seconds {
         for i in 0..<count { try index.insert(Int64(i), vector: Array(base[(i * dim)..<((i + 1) * dim)])) }
     }
     emit(["kind": "build", "seconds": build, "vectors": count])
@@ -72,7 +66,7 @@ case "vectors":
         var found = 0
         var results: [[RankedChunk]] = []
         results.reserveCapacity(queryCount)
-        let elapsed = seconds {
+        let elapsed = await seconds {
             for query in queryVectors { results.append(index.search(query, k: k, ef: ef, allow: nil)) }
         }
         for (q, hits) in results.enumerated() {

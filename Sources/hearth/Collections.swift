@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import HearthApp
 import HearthCore
+import HearthSQLite
 
 extension Hearth {
     struct Collections: AsyncParsableCommand {
@@ -15,8 +15,7 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    let collections = try await Runtime(try Configuration(environment: ProcessInfo.processInfo.environment)).store
-                        .collections()
+                    let collections = try await openStore().collections()
                     guard !collections.isEmpty else {
                         print("no collections yet; `hearth ingest PATH -c NAME` makes one")
                         return
@@ -42,7 +41,7 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    let store = try Runtime(try Configuration(environment: ProcessInfo.processInfo.environment)).store
+                    let store = try openStore()
                     guard let collection = try await store.collection(name) else { throw KnowledgeCollection.notFound(name) }
                     print(
                         "\(collection.name): \(collection.documents) documents, \(collection.chunks) chunks, \(formatBytes(collection.bytes))"
@@ -69,9 +68,7 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    guard
-                        try await Runtime(try Configuration(environment: ProcessInfo.processInfo.environment)).store.deleteCollection(name)
-                    else { throw KnowledgeCollection.notFound(name) }
+                    guard try await openStore().deleteCollection(name) else { throw KnowledgeCollection.notFound(name) }
                     print("deleted \(name)")
                 } catch let error as HearthError {
                     throw fail(error)
@@ -79,6 +76,11 @@ extension Hearth {
             }
         }
     }
+}
+
+/// The knowledge base in the data folder (no model is needed to list or remove).
+private func openStore() throws -> SQLiteKnowledgeStore {
+    try SQLiteKnowledgeStore(paths: Configuration(environment: ProcessInfo.processInfo.environment).paths)
 }
 
 private func pad(_ text: String, _ width: Int) -> String {

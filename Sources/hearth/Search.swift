@@ -103,12 +103,11 @@ extension Hearth {
 
         func run() async throws {
             do {
-                let configuration = try engine.configuration()
-                let runtime = try Runtime(configuration, parallel: 1)
+                let runtime = try Runtime(try engine.configuration(), parallel: 1)
                 var params = sampling.params
-                if params.maxTokens == nil { params.maxTokens = 512 }
+                if params.maxTokens == nil { params.maxTokens = Answerer.defaultMaxTokens }
                 let events = runtime.knowledge.answerer.answer(
-                    retrieval.query(question), model: model ?? configuration.models[0], params: params,
+                    retrieval.query(question), model: model ?? runtime.pipeline.defaultModel, params: params,
                     generate: { [pipeline = runtime.pipeline] in try await pipeline.generate($0) })
                 for try await event in events {
                     if case .text(let text) = event { FileHandle.standardOutput.write(Data(text.utf8)) }

@@ -98,6 +98,50 @@ struct IngestionTests {
         await #expect(throws: HearthError.self) { try await retriever.search(RetrievalQuery(text: "  ", collections: ["docs"])) }
     }
 
+    /// Three near-copies about lemon cake and one note about lemon trees, in collection "lemons".
+    func lemons(_ store: SQLiteKnowledgeStore, _ embedder: HashingEmbedder) async throws -> Retriever {
+        let lemons = folder.appending(path: "lemons")
+        try FileManager.default.createDirectory(at: lemons, withIntermediateDirectories: true)
+        for i in 1...3 {
+            try "Bake the lemon cake for forty minutes, copy \(i).\n".write(
+                to: lemons.appending(path: "cake\(i).txt"), atomically: true, encoding: .utf8)
+        }
+        try "Lemon trees grow in warm gardens.\n".write(to: lemons.appending(path: "trees.txt"), atomically: true, encoding: .utf8)
+        let ingestor = Ingestor(store: store, embedder: embedder)
+        _ = try await ingestor.collection("lemons", embeddingModel: "hashing")
+        _ = try await ingestor.run(IngestionJob(collection: "lemons", paths: [lemons.path]))
+        return Retriever(store: store, embedder: embedder)
+    }
+
+    @Test("MMR trades a near-copy for a different hit")
+    func diversity() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let retriever = try await lemons(try store(), HashingEmbedder())
+        let plain = try await retriever.search(RetrievalQuery(text: "bake lemon cake", collections: ["lemons"], k: 2))
+        #expect(plain.allSatisfy { $0.path.contains("cake") })
+        let diverse = try await retriever.search(
+            RetrievalQuery(text: "bake lemon cake", collections: ["lemons"], k: 2, mmr: true, mmrLambda: 0.3))
+        #expect(diverse.first?.path.contains("cake") == true)
+        #expect(diverse.last?.path.hasSuffix("trees.txt") == true)
+    }
+
+    /// Scores a passage 1 when it mentions trees.
+    struct TreeReranker: Reranker {
+        func scores(query: String, passages: [String]) async throws -> [Double] {
+            passages.map { $0.contains("trees") ? 1 : 0 }
+        }
+    }
+
+    @Test("a reranker, when given, orders the hits")
+    func reranking() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var retriever = try await lemons(try store(), HashingEmbedder())
+        retriever.reranker = TreeReranker()
+        let hits = try await retriever.search(RetrievalQuery(text: "bake lemon cake", collections: ["lemons"], k: 2))
+        #expect(hits.first?.path.hasSuffix("trees.txt") == true)
+        #expect(hits.first?.score == 1 && hits.last?.score == 0)
+    }
+
     @Test("a second store on the same database sees new chunks; the index file survives a restart")
     func twoProcesses() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -2,10 +2,9 @@ import HearthCore
 
 /// A stand-in embedding model for tests of the code around embeddings: each word adds to
 /// one of `dimensions` buckets, then the vector is normalised, so texts sharing words are
-/// similar. Counts its calls; can be told to fail on texts containing a word.
+/// similar. Can be told to fail on texts containing a word.
 public final class HashingEmbedder: Embedder, @unchecked Sendable {
     public let dimensions: Int
-    public private(set) var calls = 0
     /// Texts containing this word are "too long" (a `contextLengthExceeded` error).
     public var tooLongWord: String?
 
@@ -14,7 +13,6 @@ public final class HashingEmbedder: Embedder, @unchecked Sendable {
     }
 
     public func embed(_ texts: [String], model: String) async throws -> [[Float]] {
-        calls += 1
         return try texts.map { text in
             if let tooLongWord, text.contains(tooLongWord), text.count > 40 {
                 throw HearthError.contextLengthExceeded(promptTokens: 999, contextSize: 512)

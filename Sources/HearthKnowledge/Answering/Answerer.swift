@@ -15,6 +15,9 @@ public enum AnswerEvent: Sendable, Equatable {
 public struct Answerer: Sendable {
     public typealias Generate = @Sendable (GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error>
 
+    /// Most tokens an answer runs to when the caller sets no limit (`hearth ask`, `/hearth/ask`).
+    public static let defaultMaxTokens = 512
+
     public var retriever: Retriever
     /// Hits less similar to the question than this (cosine) are not used.
     public var minSimilarity: Double

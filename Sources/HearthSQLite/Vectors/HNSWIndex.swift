@@ -84,8 +84,6 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         set { lock.writing { _watermark = newValue } }
     }
 
-    public func contains(_ id: Int64) -> Bool { lock.reading { slots[id] != nil } }
-
     // MARK: - Changes
 
     public func insert(_ id: Int64, vector: [Float]) throws {

@@ -47,8 +47,7 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
         let wire = try WireDecoder.decode(KnowledgeWire.AskRequest.self, from: try await body(request))
         let query = try wire.native()
         let model = ChatPipeline.canonicalName(wire.model ?? pipeline.defaultModel)
-        var params = GenerationParams(maxTokens: wire.maxTokens, temperature: wire.temperature)
-        if params.maxTokens == nil { params.maxTokens = 512 }
+        let params = GenerationParams(maxTokens: wire.maxTokens ?? Answerer.defaultMaxTokens, temperature: wire.temperature)
         try params.validate()
         let events = knowledge.answerer.answer(
             query, model: model, params: params, generate: { [pipeline] in try await pipeline.generate($0) })
