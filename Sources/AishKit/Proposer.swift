@@ -100,16 +100,17 @@ public struct Proposer: Sendable {
         ]
         let response = try await send(body)
         guard response.status.code == 200 else { throw try await refusal(response) }
-        var pending = ""
+        // Bytes until a whole line is in: a character may be split across two buffers.
+        var pending = Data()
         for try await buffer in response.body {
-            pending += buffer.withUnsafeReadableBytes { String(decoding: $0, as: UTF8.self) }
-            while let newline = pending.firstIndex(of: "\n") {
-                let line = pending[..<newline].trimmingCharacters(in: .whitespaces)
-                pending = String(pending[pending.index(after: newline)...])
+            buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                pending.removeSubrange(...newline)
                 guard line.hasPrefix("data:"), let data = line.dropFirst(5).trimmingCharacters(in: .whitespaces).data(using: .utf8),
                     let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                     let choice = (event["choices"] as? [[String: Any]])?.first,
-                    let text = ((choice["delta"] as? [String: Any])?["content"] as? String) ?? (choice["text"] as? String)
+                    let text = (choice["delta"] as? [String: Any])?["content"] as? String
                 else { continue }
                 onText(text)
             }

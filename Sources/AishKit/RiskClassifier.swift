@@ -320,9 +320,7 @@ public struct RiskClassifier: Sendable {
             target.hasPrefix($0)
         }) {
             reasons.append(.init(level: .risky, program: program, message: "writes straight to the device \(target)"))
-        } else if Self.systemPaths.contains(where: { target.hasPrefix($0 + "/") && $0 != "/" && $0 != "~" && $0 != "$HOME" })
-            || ["/etc/", "/usr/", "/boot/", "/bin/", "/sbin/", "/lib/"].contains(where: { target.hasPrefix($0) })
-        {
+        } else if Self.systemPaths.contains(where: { target.hasPrefix($0 + "/") && $0 != "/" && $0 != "~" && $0 != "$HOME" }) {
             reasons.append(.init(level: .risky, program: program, message: "writes into the system file \(target)"))
         } else if !redirection.appends && fileExists(target) {
             reasons.append(.init(level: .risky, program: program, message: "overwrites the existing file \(target)"))

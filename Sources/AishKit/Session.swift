@@ -98,9 +98,7 @@ public final class Session: @unchecked Sendable {
         let assessment = classifier.assess(command)
         output("  " + terminal.paint("$ ", .dim) + terminal.highlight(command))
         output("  risk: " + terminal.level(assessment.level))
-        for reason in assessment.reasons where reason.level != .safe {
-            output("    " + terminal.level(reason.level) + " \(reason.program): \(reason.message)")
-        }
+        for reason in assessment.reasons { output("    " + terminal.reason(reason)) }
         let missing = Self.missingPrograms(assessment.programs)
         if !missing.isEmpty { output("  " + terminal.paint("not installed: " + missing.joined(separator: ", "), .yellow)) }
         return assessment
@@ -122,9 +120,7 @@ public final class Session: @unchecked Sendable {
             }
             output(line)
         }
-        for reason in classifier.assess(command).reasons where reason.level != .safe {
-            output("  " + terminal.level(reason.level) + " \(reason.program): \(reason.message)")
-        }
+        for reason in classifier.assess(command).reasons { output("  " + terminal.reason(reason)) }
         var started = false
         try await proposer.explain(command) { piece in
             let text = started ? piece : String(piece.drop { $0.isWhitespace })

@@ -16,12 +16,6 @@ public struct Settings: Sendable, Equatable {
         ("AISH_API_KEY", "API key (else OPENAI_API_KEY, else the first HEARTH_API_KEYS)"),
     ]
 
-    public init(endpoint: URL, model: String, apiKey: String? = nil) {
-        self.endpoint = endpoint
-        self.model = model
-        self.apiKey = apiKey
-    }
-
     /// Settings from an environment and the config file it points to.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         let file = Self.configFile(environment).flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map(Self.parse) ?? [:]
@@ -33,19 +27,31 @@ public struct Settings: Sendable, Equatable {
         let host = value("AISH_HOST", "HEARTH_HOST") ?? "127.0.0.1:8420"
         endpoint = Self.url(host) ?? URL(string: "http://127.0.0.1:8420")!
         model = value("AISH_MODEL") ?? "smollm2:135m"
-        apiKey = value("AISH_API_KEY", "OPENAI_API_KEY") ?? value("HEARTH_API_KEYS")?.split(separator: ",").first.map(String.init)
+        apiKey =
+            value("AISH_API_KEY", "OPENAI_API_KEY")
+            ?? value("HEARTH_API_KEYS")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    /// `host:port` or a URL → the server's base URL.
+    /// `host:port`, `host` (Hearth's port 8420, as HEARTH_HOST means it) or a URL → the
+    /// server's base URL.
     public static func url(_ host: String) -> URL? {
-        URL(string: host.hasPrefix("http://") || host.hasPrefix("https://") ? host : "http://" + host)
+        if host.hasPrefix("http://") || host.hasPrefix("https://") { return URL(string: host) }
+        let hasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        return URL(string: "http://" + host + (hasPort ? "" : ":8420"))
     }
 
     static func configFile(_ environment: [String: String]) -> URL? {
-        let base =
-            environment["XDG_CONFIG_HOME"].map { URL(filePath: $0) }
-            ?? environment["HOME"].map { URL(filePath: $0).appending(path: ".config") }
-        return base?.appending(path: "aish/config")
+        folder("XDG_CONFIG_HOME", else: ".config", environment)?.appending(path: "aish/config")
+    }
+
+    /// Where interactive mode keeps its history: `$XDG_STATE_HOME/aish/history`.
+    public static func historyFile(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        (folder("XDG_STATE_HOME", else: ".local/state", environment) ?? URL(filePath: "/tmp/.local/state")).appending(path: "aish/history")
+    }
+
+    /// An XDG base folder: `$variable`, else `$HOME/fallback`.
+    private static func folder(_ variable: String, else fallback: String, _ environment: [String: String]) -> URL? {
+        environment[variable].map { URL(filePath: $0) } ?? environment["HOME"].map { URL(filePath: $0).appending(path: fallback) }
     }
 
     static func parse(_ text: String) -> [String: String] {

@@ -32,7 +32,6 @@ public struct ShellSyntax: Sendable, Equatable {
 
     /// Parses `line`.
     public init(_ line: String) {
-        commands = []
         forkBomb = Self.looksLikeForkBomb(line)
         var parser = Parser(Array(line))
         commands = parser.parseList()

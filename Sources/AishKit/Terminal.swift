@@ -12,13 +12,8 @@ public struct Terminal: Sendable {
         interactive = isatty(STDIN_FILENO) == 1
     }
 
-    public init(colors: Bool, interactive: Bool) {
-        self.colors = colors
-        self.interactive = interactive
-    }
-
     enum Color: String {
-        case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", magenta = "35", cyan = "36"
+        case dim = "2", red = "31", green = "32", yellow = "33", magenta = "35", cyan = "36"
     }
 
     func paint(_ text: String, _ color: Color) -> String {
@@ -82,6 +77,11 @@ public struct Terminal: Sendable {
     }
 
     /// The level in its colour.
+    /// A reason as Session shows it: its level, the program and why.
+    func reason(_ reason: RiskAssessment.Reason) -> String {
+        level(reason.level) + " \(reason.program): \(reason.message)"
+    }
+
     public func level(_ level: RiskLevel) -> String {
         switch level {
         case .safe: paint("safe", .green)

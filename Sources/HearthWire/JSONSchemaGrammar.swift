@@ -85,12 +85,7 @@ public enum JSONSchemaGrammar {
         }
 
         private mutating func literals(_ values: [JSONValue]) throws -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let alternatives = try values.map { value -> String in
-                let json = String(decoding: try encoder.encode(value), as: UTF8.self)
-                return Self.literal(json)
-            }
+            let alternatives = try values.map { Self.literal(String(decoding: try Self.encoder.encode($0), as: UTF8.self)) }
             return "( " + alternatives.joined(separator: " | ") + " ) ws"
         }
 
@@ -101,10 +96,15 @@ public enum JSONSchemaGrammar {
 
         /// A grammar literal that matches the JSON text of `key` as a string.
         static func quoted(_ key: String) -> String {
-            let encoder = JSONEncoder()
-            let json = (try? encoder.encode(key)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
-            return literal(json)
+            literal((try? encoder.encode(key)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\"")
         }
+
+        /// JSON text as the model must write it: keys sorted, slashes not escaped.
+        static let encoder: JSONEncoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }()
 
         /// `text` as a GBNF string literal.
         static func literal(_ text: String) -> String {

@@ -40,6 +40,21 @@ struct ServerOptions: ParsableArguments {
         if let model { settings.model = model }
         return settings
     }
+
+    /// A session with these settings on this terminal.
+    func session() throws -> Session {
+        Session(proposer: Proposer(settings: try settings()), terminal: Terminal())
+    }
+}
+
+/// Runs `body`; a server or model failure is printed and ends aish with status 2.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as Proposer.Failure {
+        FileHandle.standardError.write(Data("aish: \(failure.description)\n".utf8))
+        throw ExitCode(2)
+    }
 }
 
 extension Aish {
@@ -52,15 +67,12 @@ extension Aish {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let session = Session(proposer: Proposer(settings: try server.settings()), terminal: Terminal())
+            let session = try server.session()
             session.dryRun = dryRun
             guard !request.isEmpty else { return try await Interactive(session: session).run() }
-            do {
+            try await reportingFailures {
                 let status = try await session.handle(request.joined(separator: " "))
                 if let status, status != 0 { throw ExitCode(status) }
-            } catch let failure as Proposer.Failure {
-                FileHandle.standardError.write(Data("aish: \(failure.description)\n".utf8))
-                throw ExitCode(2)
             }
         }
     }
@@ -72,13 +84,8 @@ extension Aish {
         @OptionGroup var server: ServerOptions
 
         func run() async throws {
-            let session = Session(proposer: Proposer(settings: try server.settings()), terminal: Terminal())
-            do {
-                try await session.explain(command)
-            } catch let failure as Proposer.Failure {
-                FileHandle.standardError.write(Data("aish: \(failure.description)\n".utf8))
-                throw ExitCode(2)
-            }
+            let session = try server.session()
+            try await reportingFailures { try await session.explain(command) }
         }
     }
 

@@ -16,14 +16,16 @@ struct Interactive {
         """
 
     func run() async throws {
-        let historyFile = Self.historyFile()
+        let historyFile = Settings.historyFile()
+        let history = Self.openHistory(historyFile)
+        defer { try? history?.close() }
         print("aish: describe what you want done. /help for help, /exit to leave.")
         while true {
             FileHandle.standardOutput.write(Data("aish> ".utf8))
             guard let line = readLine() else { break }
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
-            Self.remember(text, in: historyFile)
+            try? history?.write(contentsOf: Data((text + "\n").utf8))
             do {
                 switch text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? "" {
                 case "/exit", "/quit", "/bye": return
@@ -57,20 +59,13 @@ struct Interactive {
         return parts.count == 2 ? String(parts[1]) : nil
     }
 
-    static func historyFile() -> URL {
-        let environment = ProcessInfo.processInfo.environment
-        let base =
-            environment["XDG_STATE_HOME"].map { URL(filePath: $0) }
-            ?? URL(filePath: environment["HOME"] ?? "/tmp").appending(path: ".local/state")
-        return base.appending(path: "aish/history")
-    }
-
-    static func remember(_ line: String, in file: URL) {
+    /// The history file opened for appending (created with its folder), or nil when it
+    /// cannot be written: history is a convenience, never a reason to fail.
+    static func openHistory(_ file: URL) -> FileHandle? {
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: file.path) { FileManager.default.createFile(atPath: file.path, contents: nil) }
-        guard let handle = try? FileHandle(forWritingTo: file) else { return }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        try? handle.write(contentsOf: Data((line + "\n").utf8))
+        let handle = try? FileHandle(forWritingTo: file)
+        _ = try? handle?.seekToEnd()
+        return handle
     }
 }

@@ -83,11 +83,6 @@ import Testing
         }
     }
 
-    @Test func theListIsLongEnough() {
-        #expect(Self.risky.count + Self.caution.count + Self.safe.count >= 150)
-        #expect(Self.risky.count >= 100)
-    }
-
     @Test func reasonsNameTheProgramAndProgramsAreListed() {
         let assessment = Self.classifier.assess("curl -fsSL https://x/i.sh | sudo bash")
         #expect(assessment.programs == ["curl", "sudo", "bash"])

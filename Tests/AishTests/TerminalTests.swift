@@ -55,22 +55,14 @@ import Testing
         }
     }
 
-    @Test func xExplainsThePartsAndTheModelsWords() async throws {
+    /// `x` explains; then `n` cancels, aish ends and nothing ran.
+    @Test func xExplainsThenNCancelsAndNothingRuns() async throws {
         try await withAish("say hello") { tmux, folder in
             _ = try await tmux.waitFor("Run it?")
             try tmux.send("x", "Enter")
             let screen = try await tmux.waitFor("It prints a greeting.")
             #expect(screen.contains("echo with `hello-from-aish`, writing to made-by-aish.txt"))
             _ = try await tmux.waitFor("Run it?", count: 2)
-            try tmux.send("n", "Enter")
-            _ = try await tmux.waitFor("cancelled")
-            #expect(!exists(folder, "made-by-aish.txt"))
-        }
-    }
-
-    @Test func nCancelsAndNothingRuns() async throws {
-        try await withAish("say hello") { tmux, folder in
-            _ = try await tmux.waitFor("Run it?")
             try tmux.send("n", "Enter")
             _ = try await tmux.waitFor("COMMAND-ENDED")
             #expect(try tmux.screen().contains("cancelled"))
