@@ -60,8 +60,9 @@ public struct ModelStore: Sendable {
         return (parts[0], parts[1])
     }
 
+    /// The name's name and tag.
     /// - Throws: `HearthError.invalidRequest` when `name` is not a valid model name.
-    static func validParts(_ name: String) throws -> (String, String) {
+    public static func validParts(_ name: String) throws -> (String, String) {
         guard let parts = parts(name) else {
             throw HearthError(.invalidRequest, "\"\(name)\" is not a valid model name: use name:tag with letters, digits, '.', '_' or '-'")
         }

@@ -86,8 +86,14 @@ public actor LocalProvider: InferenceProvider {
     }
 
     private func loadedPath(_ model: String) -> String? {
-        if let path = models.first(where: { $0.value.name == Self.key(model) })?.key { return path }
+        if let path = loadedUnderName(model) { return path }
         return (try? store.resolve(model)).map(\.path).flatMap { models[$0] == nil ? nil : $0 }
+    }
+
+    /// The file of a model loaded under this name, found without reading the store (the
+    /// hot path of every request to a loaded model).
+    private func loadedUnderName(_ model: String) -> String? {
+        models.first(where: { $0.value.name == Self.key(model) })?.key
     }
 
     /// The engine for `model`, loading it first when needed, counted as in use until `release`.
@@ -96,10 +102,10 @@ public actor LocalProvider: InferenceProvider {
         guard allowingPaths || !isPath || models.values.contains(where: { $0.name == model }) else {
             throw HearthError.modelNotFound(model)
         }
-        let file = try store.resolve(model)
-        let path = file.path
+        let path = try loadedUnderName(model) ?? store.resolve(model).path
         if models[path] == nil {
-            let metadata = try ModelMetadata.read(file)  // a truncated or corrupt file: a clear error, before llama.cpp sees it
+            // A truncated or corrupt file is a clear error, before llama.cpp sees it.
+            let metadata = try ModelMetadata.read(URL(filePath: path))
             let memory = metadata.memoryEstimate(contextTokens: options.contextPerSequence * options.parallel)
             try await makeRoom(for: memory, model: model)
             if models[path] == nil {  // another request may have started loading it meanwhile
@@ -177,7 +183,8 @@ public actor LocalProvider: InferenceProvider {
     }
 
     public func serves(_ model: String) async -> Bool {
-        ModelStore.isPath(model) ? models.values.contains { $0.name == model } : (try? store.resolve(model)) != nil
+        if loadedUnderName(model) != nil { return true }
+        return !ModelStore.isPath(model) && (try? store.resolve(model)) != nil
     }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {

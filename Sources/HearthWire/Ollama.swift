@@ -187,11 +187,6 @@ extension Ollama {
         public init(_ message: String) {
             error = message
         }
-
-        /// A body saying what `error` says (its `description`, safe to show anyone).
-        public init(_ error: HearthError) {
-            self.error = error.description
-        }
     }
 
     /// `GET /api/version`.

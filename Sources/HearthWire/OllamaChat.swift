@@ -54,7 +54,7 @@ extension Ollama {
         public var format: JSONValue?
         /// Sampling settings; see `Ollama.Options`.
         public var options: Options?
-        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        /// How long the model stays loaded afterwards (`5m`, seconds, 0 = unload, negative = stay).
         public var keepAlive: KeepAlive?
         /// Whether (or how hard) a thinking model should think: accepted and ignored.
         public var think: JSONValue?
@@ -94,7 +94,7 @@ extension Ollama {
 
     /// What the last chunk of `/api/chat` and `/api/generate` adds: why it ended, token
     /// counts and durations (nanoseconds). Encoded into the chunk's own object.
-    public struct Ending: Codable, Sendable, Equatable {
+    public struct Ending: Encodable, Sendable, Equatable {
         /// `stop`, `length`, or `load` / `unload` for requests that only load or unload.
         public var doneReason: String
         public var totalDuration: Int?
@@ -129,7 +129,7 @@ extension Ollama {
 
     /// An answer of `/api/chat`: one streamed chunk, or the whole answer when not streaming.
     /// The fields after `done` are only on the last chunk (absent ones are left out).
-    public struct ChatResponse: Codable, Sendable {
+    public struct ChatResponse: Encodable, Sendable {
         /// The model that answered, `name:tag`.
         public var model: String
         /// See `Ollama.timestamp`.
@@ -153,15 +153,6 @@ extension Ollama {
             try container.encode(message, forKey: .message)
             try container.encode(done, forKey: .done)
             try ending?.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            model = try container.decode(String.self, forKey: .model)
-            createdAt = try container.decode(String.self, forKey: .createdAt)
-            message = try container.decode(Message.self, forKey: .message)
-            done = try container.decode(Bool.self, forKey: .done)
-            ending = done ? try Ending(from: decoder) : nil
         }
 
         /// A chunk carrying new text.
@@ -215,7 +206,7 @@ extension Ollama {
         public var images: [String]?
         /// Sampling settings; see `Ollama.Options`.
         public var options: Options?
-        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        /// How long the model stays loaded afterwards (`5m`, seconds, 0 = unload, negative = stay).
         public var keepAlive: KeepAlive?
         /// Accepted and ignored.
         public var think: JSONValue?
@@ -261,7 +252,7 @@ extension Ollama {
 
     /// An answer of `/api/generate`: one streamed chunk, or the whole answer when not streaming.
     /// The fields after `done` are only on the last chunk; `context` is never sent.
-    public struct GenerateResponse: Codable, Sendable {
+    public struct GenerateResponse: Encodable, Sendable {
         /// The model that answered, `name:tag`.
         public var model: String
         /// See `Ollama.timestamp`.
@@ -285,15 +276,6 @@ extension Ollama {
             try container.encode(response, forKey: .response)
             try container.encode(done, forKey: .done)
             try ending?.encode(to: encoder)
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            model = try container.decode(String.self, forKey: .model)
-            createdAt = try container.decode(String.self, forKey: .createdAt)
-            response = try container.decode(String.self, forKey: .response)
-            done = try container.decode(Bool.self, forKey: .done)
-            ending = done ? try Ending(from: decoder) : nil
         }
 
         /// A chunk carrying new text.
@@ -334,7 +316,7 @@ extension Ollama {
         public var dimensions: Int?
         /// Accepted and ignored.
         public var options: JSONValue?
-        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        /// How long the model stays loaded afterwards (`5m`, seconds, 0 = unload, negative = stay).
         public var keepAlive: KeepAlive?
 
         enum CodingKeys: String, CodingKey {
@@ -350,8 +332,6 @@ extension Ollama {
 
         /// Whether the request only loads the model: it has nothing to embed.
         public var isLoadOnly: Bool { inputs.isEmpty }
-
-        /// Whether inputs longer than the context should be cut (the default) rather than refused.
 
         /// The native request; `defaultModel` is used when the body names none.
         /// - Throws: `HearthError.invalidRequest` naming the field at fault.
@@ -410,7 +390,7 @@ extension Ollama {
         public var prompt: String?
         /// Accepted and ignored.
         public var options: JSONValue?
-        /// How long the model stays loaded afterwards: accepted; Hearth keeps models loaded.
+        /// How long the model stays loaded afterwards (`5m`, seconds, 0 = unload, negative = stay).
         public var keepAlive: KeepAlive?
 
         enum CodingKeys: String, CodingKey {
@@ -440,7 +420,6 @@ extension Ollama {
         }
     }
 
-    /// The model a request names, or `defaultModel` when it names none (absent or empty).
     /// The grammar for `format`: `"json"` (any JSON object) or a JSON schema; nil when absent or `""`.
     /// - Throws: `HearthError.invalidRequest` naming `format`.
     static func grammar(_ format: JSONValue?) throws -> String? {

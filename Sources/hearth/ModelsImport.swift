@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthCore
 import HearthModels
 
 extension Hearth.Models {
@@ -22,9 +23,8 @@ extension Hearth.Models {
 
         func validate() throws {
             guard ModelImporter.Precision(rawValue: type) != nil else { throw ValidationError("--type must be f16 or q8_0") }
-            guard ModelStore.isPath(name) == false, name.contains("/") == false else {
-                throw ValidationError("--name must be a model name such as all-minilm:l6-v2")
-            }
+            guard !ModelStore.isPath(name) else { throw ValidationError("--name must be a model name such as all-minilm:l6-v2") }
+            do { _ = try ModelStore.validParts(name) } catch let error as HearthError { throw ValidationError("--name: \(error.message)") }
         }
 
         func run() async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HearthEngine
 import HearthModels
+import HearthProviders
 
 extension Hearth.Models {
     struct Show: AsyncParsableCommand {
@@ -20,7 +21,7 @@ extension Hearth.Models {
                 let metadata = try ModelMetadata.read(file)
                 let template = metadata.chatTemplate.map { "from the model (\($0.count) characters)" }
                 let rows: [(String, String?)] = [
-                    ("name", ModelStore.isPath(model) ? model : ModelStore.canonical(model)),
+                    ("name", ChatPipeline.canonicalName(model)),
                     ("architecture", metadata.architecture),
                     ("parameters", formatCount(metadata.parameters)),
                     ("quantization", metadata.quantization),

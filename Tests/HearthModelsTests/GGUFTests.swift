@@ -34,7 +34,26 @@ func tinyGGUF(elements: Int = 4096) throws -> URL {
         #expect(metadata.parameters == 8192)
         #expect(metadata.contextLength == 128)
         #expect(metadata.embeddingOnly)
-        #expect(metadata.quantization == "F32" || metadata.quantization == "Q8_0")
+    }
+
+    /// Matrices only count (vectors are F32 in every model).
+    @Test func quantizationComesFromTheFileTypeElseTheMostCommonWeightType() throws {
+        func quantization(fileType: Int?, types: [GGMLType]) throws -> String {
+            var writer = GGUFWriter()
+            writer.set("general.architecture", .string("tiny"))
+            if let fileType { writer.set("general.file_type", .uint32(UInt32(fileType))) }
+            let values = [Float](repeating: 0.5, count: 64)
+            for (i, type) in types.enumerated() {
+                writer.tensors.append(.init(name: "t\(i)", shape: [32, 2], type: type) { TensorEncoding.encode(values, as: type) })
+            }
+            let url = FileManager.default.temporaryDirectory.appending(path: "q-\(UUID().uuidString).gguf")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try writer.write(to: url)
+            return try ModelMetadata.read(url).quantization
+        }
+        #expect(try quantization(fileType: nil, types: [.f32, .q8_0, .q8_0]) == "Q8_0")
+        #expect(try quantization(fileType: nil, types: [.f32, .f32, .q8_0]) == "F32")
+        #expect(try quantization(fileType: 1, types: [.f32, .q8_0, .q8_0]) == "F16")
     }
 
     @Test func aTruncatedFileIsRejectedNamingTheTensor() throws {

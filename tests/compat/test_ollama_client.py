@@ -267,3 +267,10 @@ def test_format_schema_constrains_the_answer(client):
     assert cats.response.lstrip().startswith("{"), cats.response
     if cats.done_reason == "stop":
         assert isinstance(json.loads(cats.response), dict)
+
+
+def test_embed_with_no_input_loads_the_embedding_model(client):
+    loaded = client.embed(model="all-minilm:l6-v2", input="", keep_alive="1m")
+    assert loaded.embeddings == [] and loaded.model == "all-minilm:l6-v2"
+    assert "all-minilm:l6-v2" in {m.model for m in client.ps().models}
+    assert client.embeddings(model="all-minilm:l6-v2", prompt="").embedding == []

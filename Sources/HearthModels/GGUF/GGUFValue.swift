@@ -25,15 +25,6 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
-    /// The value as a floating-point number, when it is a number.
-    public var double: Double? {
-        switch self {
-        case .float32(let v): Double(v)
-        case .float64(let v): v
-        default: int.map(Double.init)
-        }
-    }
-
     /// The string, when the value is one.
     public var string: String? {
         if case .string(let s) = self { s } else { nil }

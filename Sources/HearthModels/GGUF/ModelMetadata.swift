@@ -4,8 +4,6 @@ import Foundation
 public struct ModelMetadata: Sendable, Equatable {
     /// `general.architecture`, e.g. `llama`, `gemma3`, `bert`.
     public var architecture: String
-    /// `general.name`, when the file has one.
-    public var name: String?
     /// Total number of weights.
     public var parameters: Int
     /// `Q4_K_M`, `F16`, … from `general.file_type`, else the most common weight type.
@@ -30,14 +28,11 @@ public struct ModelMetadata: Sendable, Equatable {
     public var embeddingOnly: Bool
     /// Size of the file in bytes.
     public var fileSize: Int
-    /// GGUF version.
-    public var ggufVersion: Int
 
     /// Summarises a parsed header.
     public init(_ file: GGUFFile) {
         let arch = file.string("general.architecture") ?? "unknown"
         architecture = arch
-        name = file.string("general.name")
         parameters = file.tensors.reduce(0) { $0 + $1.elements }
         if let type = file.int("general.file_type"), let known = LlamaFileType.names[type] {
             quantization = known
@@ -56,7 +51,6 @@ public struct ModelMetadata: Sendable, Equatable {
         chatTemplate = file.string("tokenizer.chat_template")
         embeddingOnly = file.metadata["\(arch).attention.causal"]?.bool == false
         fileSize = file.fileSize
-        ggufVersion = Int(file.version)
     }
 
     /// Estimated memory to run the model with `tokens` of context in all: the weights plus

@@ -60,8 +60,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     }
 
     private func nativeRequest(_ request: GenerationRequest, keepAlive: Ollama.KeepAlive?) -> GenerationRequest {
-        var request = request
-        request.model = ChatPipeline.canonicalName(request.model)
+        var request = canonical(request)
         request.keepAlive = keepAlive?.seconds
         return request
     }
@@ -99,13 +98,13 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     func embed(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
         let wire = try await decode(Ollama.EmbedRequest.self, request)
-        var native = try wire.native(defaultModel: pipeline.defaultEmbeddingModel)
-        native.model = ChatPipeline.canonicalName(native.model)
-        native.keepAlive = wire.keepAlive?.seconds
         if wire.isLoadOnly {
-            try await pipeline.preload(native.model, keepAlive: native.keepAlive)
-            return try json(Ollama.EmbedResponse(model: native.model))
+            let model = ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel))
+            try await pipeline.preload(model, keepAlive: wire.keepAlive?.seconds)
+            return try json(Ollama.EmbedResponse(model: model))
         }
+        var native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
+        native.keepAlive = wire.keepAlive?.seconds
         let result = try await pipeline.embed(native)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         let elapsed = ContinuousClock.now - started
@@ -115,12 +114,13 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func legacyEmbeddings(_ request: Request) async throws -> Response {
         let wire = try await decode(Ollama.EmbeddingsRequest.self, request)
-        var native = try wire.native(defaultModel: pipeline.defaultEmbeddingModel)
-        native.model = ChatPipeline.canonicalName(native.model)
         if wire.isLoadOnly {
-            try await pipeline.preload(native.model, keepAlive: nil)
+            try await pipeline.preload(
+                ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel)), keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.EmbeddingsResponse(embedding: []))
         }
+        var native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
+        native.keepAlive = wire.keepAlive?.seconds
         let result = try await pipeline.embed(native)
         return try json(Ollama.EmbeddingsResponse(embedding: result.vectors.first ?? []))
     }

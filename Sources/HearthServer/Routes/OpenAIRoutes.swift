@@ -166,13 +166,6 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
         return try await handle(Data(buffer: buffer))
     }
 
-    /// The request with its model under the name used everywhere (`smollm2` → `smollm2:latest`).
-    private func canonical<Request: ModelRequest>(_ request: Request) -> Request {
-        var request = request
-        request.model = ChatPipeline.canonicalName(request.model)
-        return request
-    }
-
     static func randomID() -> String {
         String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
@@ -190,6 +183,13 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
 /// Native requests that name a model.
 protocol ModelRequest {
     var model: String { get set }
+}
+
+/// The request with its model under the name used everywhere (`smollm2` → `smollm2:latest`).
+func canonical<Request: ModelRequest>(_ request: Request) -> Request {
+    var request = request
+    request.model = ChatPipeline.canonicalName(request.model)
+    return request
 }
 
 extension GenerationRequest: ModelRequest {}
