@@ -43,9 +43,10 @@ public enum FileKind: Sendable, Equatable {
         }
     }
 
+    /// A man section: a digit or `n`, then letters of a sub-section (`3`, `3ssl`, `3perl`, `3readline`).
     private static func isManSection(_ ext: String) -> Bool {
         guard let first = ext.first, "123456789n".contains(first) else { return false }
-        return ext.count <= 4 && ext.dropFirst().allSatisfy { $0.isLetter || $0.isNumber }
+        return ext.count <= 12 && ext.dropFirst().allSatisfy { $0.isLetter || $0.isNumber }
     }
 }
 
