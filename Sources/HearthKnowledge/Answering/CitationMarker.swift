@@ -3,8 +3,8 @@ import Foundation
 /// Makes sure an answer's sentences carry [n] markers: a sentence the model left without
 /// one gets the number of the source that shares the most of its content words (at least
 /// two, and a third of them), so that a small model's answer is still traceable. A sentence
-/// with no such source, and text inside code fences, stay as they are. Works on a stream:
-/// text comes out a sentence at a time.
+/// with no such source, and text inside code fences, stay as they are; a marker with a
+/// number no source has is dropped. Works on a stream: text comes out a sentence at a time.
 struct CitationMarker {
     private let sources: [Set<String>]
     private var buffer = ""
@@ -32,13 +32,25 @@ struct CitationMarker {
         return mark(buffer)
     }
 
+    /// Where the first sentence of `text` ends: after `.`, `!` or `?` and a space or line
+    /// break, or at a line break that ends a paragraph or comes before a list item, heading,
+    /// table row or code fence. A line break inside a paragraph (a model wrapping its lines)
+    /// does not end a sentence; inside code, and after a fence line, every line break does.
+    /// Nil when more text is needed to tell.
     private func sentenceEnd(in text: String) -> String.Index? {
         var index = text.startIndex
+        var lineStart = index
         while index < text.endIndex {
             let character = text[index]
             let next = text.index(after: index)
-            if character == "\n" { return next }
-            if ".!?".contains(character), next < text.endIndex, text[next] == " " || text[next] == "\n" { return next }
+            if character == "\n" {
+                if inCode || text[lineStart..<index].drop(while: \.isWhitespace).hasPrefix("```") { return next }
+                guard next < text.endIndex else { return nil }
+                if "\n-*+#|`>".contains(text[next]) || text[next].isNumber { return next }
+                lineStart = next
+            } else if ".!?".contains(character), next < text.endIndex, text[next] == " " || text[next] == "\n" {
+                return next
+            }
             index = next
         }
         return nil
@@ -48,7 +60,13 @@ struct CitationMarker {
         let fences = sentence.components(separatedBy: "```").count - 1
         defer { if fences % 2 == 1 { inCode.toggle() } }
         guard !inCode, fences == 0, sentence.contains(where: \.isLetter) else { return sentence }
-        if sentence.range(of: #"\[\d+\]"#, options: .regularExpression) != nil { return sentence }
+        // A number no source has (a small model imitating the list of sources) is dropped.
+        let count = sources.count
+        let sentence = sentence.replacing(#/( ?)\[(\d+)\]( ?)/#) { match in
+            guard let number = Int(match.2), (1...count).contains(number) else { return match.1.isEmpty || match.3.isEmpty ? "" : " " }
+            return String(match.0)
+        }
+        if sentence.contains(#/\[\d+\]/#) { return sentence }
         let words = Self.contentWords(sentence)
         guard words.count >= 2 else { return sentence }
         var best = (index: -1, shared: 0)
