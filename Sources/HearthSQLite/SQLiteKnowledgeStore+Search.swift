@@ -156,6 +156,9 @@ extension SQLiteKnowledgeStore {
     }
 
     /// The collection's index, loaded or rebuilt and caught up with the database.
+    ///
+    /// When another process (a `hearth ingest` beside a running server) has saved a newer
+    /// index file, that file is read instead of inserting all its new vectors again here.
     @discardableResult
     func syncIndex(_ collectionID: Int64) throws -> HNSWIndex {
         let slot = indexes.withLock { slots in
@@ -165,19 +168,29 @@ extension SQLiteKnowledgeStore {
             return slot
         }
         return try slot.lock.withLock {
-            let current: HNSWIndex
+            var current: HNSWIndex
             var built = false
+            let file = indexFile(collectionID)
+            let fileDate = Self.modificationDate(file)
             if let index = slot.index {
                 current = index
+                if let fileDate, fileDate != slot.fileDate {
+                    slot.fileDate = fileDate
+                    if let saved = Self.readIndex(file, dimensions: index.dimensions),
+                        saved.watermark.lastInsert > index.watermark.lastInsert
+                    {
+                        current = saved
+                        slot.dirty = false
+                    }
+                }
             } else {
                 let dimensions = try pool.read { db in
                     try Int.fetchOne(db, sql: "SELECT dimensions FROM collections WHERE id = ?", arguments: [collectionID])
                 }
                 guard let dimensions else { throw HearthError(.notFound, "the collection was deleted") }
-                if let loaded = try? HNSWIndex.read(from: indexFile(collectionID)), loaded.dimensions == dimensions,
-                    loaded.tombstones <= max(1000, loaded.count)
-                {
-                    current = loaded
+                slot.fileDate = fileDate
+                if let saved = Self.readIndex(file, dimensions: dimensions) {
+                    current = saved
                 } else {
                     current = HNSWIndex(dimensions: dimensions, parameters: indexParameters)
                     built = true
@@ -216,10 +229,24 @@ extension SQLiteKnowledgeStore {
         for (collectionID, slot) in slots {
             try slot.lock.withLock {
                 guard slot.dirty, let index = slot.index else { return }
-                try index.write(to: indexFile(collectionID))
+                let file = indexFile(collectionID)
+                try index.write(to: file)
                 slot.dirty = false
+                slot.fileDate = Self.modificationDate(file)
             }
         }
+    }
+
+    /// A saved index worth using: readable, of these dimensions, not mostly tombstones.
+    static func readIndex(_ file: URL, dimensions: Int) -> HNSWIndex? {
+        guard let saved = try? HNSWIndex.read(from: file), saved.dimensions == dimensions,
+            saved.tombstones <= max(1000, saved.count)
+        else { return nil }
+        return saved
+    }
+
+    static func modificationDate(_ file: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
     }
 }
 
@@ -228,4 +255,7 @@ final class IndexSlot: @unchecked Sendable {
     let lock = NSLock()
     var index: HNSWIndex?
     var dirty = false
+    /// The index file's modification date when this process last read or wrote it; another
+    /// date means another process has saved the index since.
+    var fileDate: Date?
 }
