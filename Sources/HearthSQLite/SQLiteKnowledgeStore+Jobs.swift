@@ -124,4 +124,30 @@ extension SQLiteKnowledgeStore {
         try syncIndex(collectionID)
         return deleted
     }
+
+    public func putFileBatch(_ batch: FileBatch) async throws {
+        try await write { db in
+            let id = try Self.collectionID(db, batch.collection)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO file_batches (id, collection_id, file_ids, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    batch.id, id, String(decoding: try JSONEncoder().encode(batch.fileIDs), as: UTF8.self),
+                    batch.createdAt.timeIntervalSince1970,
+                ])
+        }
+    }
+
+    public func fileBatch(_ id: String, in collection: String) async throws -> FileBatch? {
+        try await read { db in
+            let collectionID = try Self.collectionID(db, collection)
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT file_ids, created_at FROM file_batches WHERE id = ? AND collection_id = ?",
+                    arguments: [id, collectionID])
+            else { return nil }
+            let fileIDs = try JSONDecoder().decode([String].self, from: Data((row["file_ids"] as String).utf8))
+            return FileBatch(
+                id: id, collection: collection, fileIDs: fileIDs, createdAt: Date(timeIntervalSince1970: row["created_at"]))
+        }
+    }
 }

@@ -83,6 +83,17 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("2 file batches") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE file_batches (
+                      id TEXT PRIMARY KEY,
+                      collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+                      file_ids TEXT NOT NULL,
+                      created_at REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -166,6 +166,20 @@ struct IngestionTests {
         #expect(try await restarted.vectorSearch(query, in: "docs", k: 1, filter: SearchFilter()) == after)
     }
 
+    @Test("a file batch is kept in the database and found only in its own collection")
+    func fileBatches() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ingestor = Ingestor(store: try store(), embedder: HashingEmbedder())
+        for name in ["docs", "other"] { _ = try await ingestor.collection(name, embeddingModel: "hashing") }
+        let batch = FileBatch(
+            id: "vsfb_1", collection: "docs", fileIDs: ["file-a", "file-b"], createdAt: Date(timeIntervalSince1970: 1_700_000_000))
+        try await ingestor.store.putFileBatch(batch)
+        let restarted = try store()
+        #expect(try await restarted.fileBatch("vsfb_1", in: "docs") == batch)
+        #expect(try await restarted.fileBatch("vsfb_1", in: "other") == nil)
+        #expect(try await restarted.fileBatch("vsfb_2", in: "docs") == nil)
+    }
+
     @Test("a chunk too long for the embedding model is cut and embedded in parts")
     func tooLong() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

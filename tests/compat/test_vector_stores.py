@@ -70,6 +70,9 @@ def test_batch_with_attributes_and_filters(client, tmp_path):
         store.id, files=[{"file_id": files[0].id, "attributes": {"kind": "ops"}},
                          {"file_id": files[1].id, "attributes": {"kind": "food"}}])
     assert batch.file_counts.completed == 2 and batch.file_counts.in_progress == 0
+    listed = client.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id)
+    assert {f.id for f in listed.data} == {f.id for f in files}
+    assert all(f.status == "completed" for f in listed.data)
 
     cake = client.vector_stores.search(store.id, query="how long to bake the lemon cake")
     assert cake.data[0].filename == "cake.txt"

@@ -60,6 +60,11 @@ public protocol KnowledgeStore: Sendable {
     func attachments(in collection: String) async throws -> [FileAttachment]
     /// Removes a file from a collection with the document made from it.
     func deleteAttachment(fileID: String, in collection: String) async throws -> Bool
+
+    /// Records a batch of files added to a collection together (OpenAI's file batches).
+    func putFileBatch(_ batch: FileBatch) async throws
+    /// The batch, or nil when it is unknown or belongs to another collection.
+    func fileBatch(_ id: String, in collection: String) async throws -> FileBatch?
 }
 
 extension KnowledgeStore {
@@ -177,6 +182,21 @@ public struct FileAttachment: Sendable, Equatable, Codable {
         self.error = error
         self.bytes = bytes
         self.attributes = attributes
+        self.createdAt = createdAt
+    }
+}
+
+/// Files added to a collection in one request; their attachments tell how each went.
+public struct FileBatch: Sendable, Equatable, Codable {
+    public var id: String
+    public var collection: String
+    public var fileIDs: [String]
+    public var createdAt: Date
+
+    public init(id: String, collection: String, fileIDs: [String], createdAt: Date = Date()) {
+        self.id = id
+        self.collection = collection
+        self.fileIDs = fileIDs
         self.createdAt = createdAt
     }
 }

@@ -4,7 +4,6 @@ import HearthKnowledge
 import HearthWire
 import Hummingbird
 import NIOCore
-import Synchronization
 
 /// `/v1/files` and `/v1/vector_stores`: OpenAI's Files and Vector Stores APIs over the
 /// knowledge base. A vector store is a collection (its id is the collection's name); adding
@@ -13,19 +12,6 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
     let knowledge: KnowledgeBase
     let maxBodyBytes: Int
     let maxFileBytes: Int
-    /// File batches by id: which files each holds (kept while the server runs).
-    let batches = Batches()
-
-    final class Batches: Sendable {
-        struct Batch: Sendable {
-            var collection: String
-            var fileIDs: [String]
-            var createdAt: Int
-        }
-
-        let all = Mutex<[String: Batch]>([:])
-    }
-
     func add(to router: Router<Context>) {
         router.post("/v1/files") { request, _ in try await upload(request) }
         router.get("/v1/files") { request, _ in
@@ -101,17 +87,17 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
             files += (wire.files ?? []).map { ($0.fileID, shared.merging($0.textAttributes) { $1 }) }
             guard !files.isEmpty else { throw HearthError.invalidRequest("'file_ids' or 'files' is required", field: "file_ids") }
             for (fileID, attributes) in files { try await attach(fileID, to: name, attributes: attributes) }
-            let id = "vsfb_" + OpenAIRoutes<Context>.randomID()
-            let batch = Batches.Batch(collection: name, fileIDs: files.map(\.0), createdAt: Int(Date().timeIntervalSince1970))
-            batches.all.withLock { $0[id] = batch }
-            return try json(try await fileBatch(id, batch))
+            let batch = FileBatch(id: "vsfb_" + OpenAIRoutes<Context>.randomID(), collection: name, fileIDs: files.map(\.0))
+            try await knowledge.store.putFileBatch(batch)
+            return try json(try await fileBatch(batch))
         }
         router.get("/v1/vector_stores/{store}/file_batches/{batch}") { _, context in
-            let id = try context.parameters.require("batch")
-            guard let batch = batches.all.withLock({ $0[id] }), batch.collection == (try context.parameters.require("store")) else {
-                throw HearthError(.notFound, "file batch '\(id.prefix(80))' not found")
-            }
-            return try json(try await fileBatch(id, batch))
+            try json(try await fileBatch(try await batch(context)))
+        }
+        router.get("/v1/vector_stores/{store}/file_batches/{batch}/files") { request, context in
+            var attachments = try await members(of: try await batch(context))
+            if let filter = request.uri.queryParameters.get("filter") { attachments = attachments.filter { $0.status.rawValue == filter } }
+            return try json(page(attachments.map(OpenAI.VectorStoreFile.init), id: \.id, request))
         }
 
         router.post("/v1/vector_stores/{store}/search") { request, context in
@@ -180,10 +166,24 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
         return OpenAI.VectorStore(collection, attachments: try await knowledge.store.attachments(in: name))
     }
 
-    private func fileBatch(_ id: String, _ batch: Batches.Batch) async throws -> OpenAI.FileBatch {
+    private func batch(_ context: Context) async throws -> FileBatch {
+        let id = try context.parameters.require("batch")
+        guard let batch = try await knowledge.store.fileBatch(id, in: try context.parameters.require("store")) else {
+            throw HearthError(.notFound, "file batch '\(id.prefix(80))' not found")
+        }
+        return batch
+    }
+
+    /// The batch's files as they stand in its collection (a file removed since is left out).
+    private func members(of batch: FileBatch) async throws -> [FileAttachment] {
         let members = Set(batch.fileIDs)
-        let attachments = try await knowledge.store.attachments(in: batch.collection).filter { members.contains($0.fileID) }
-        return OpenAI.FileBatch(id: id, vectorStoreID: batch.collection, createdAt: batch.createdAt, attachments: attachments)
+        return try await knowledge.store.attachments(in: batch.collection).filter { members.contains($0.fileID) }
+    }
+
+    private func fileBatch(_ batch: FileBatch) async throws -> OpenAI.FileBatch {
+        OpenAI.FileBatch(
+            id: batch.id, vectorStoreID: batch.collection, createdAt: Int(batch.createdAt.timeIntervalSince1970),
+            attachments: try await members(of: batch))
     }
 
     private func page<Item: Codable & Sendable>(_ items: [Item], id: (Item) -> String, _ request: Request) -> OpenAI.Page<Item> {
