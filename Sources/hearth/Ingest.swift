@@ -64,7 +64,7 @@ extension Hearth {
                     }
                     for job in interrupted {
                         print("resuming job \(job.id) into '\(job.collection)' (\(job.paths.joined(separator: ", ")))")
-                        try await report(try await ingestor.run(job, progress: Progress().update), since: started)
+                        try await report(try await ingestor.run(job, progress: Progress().update), since: started, chunksBefore: job.chunks)
                     }
                     return
                 }
@@ -82,10 +82,12 @@ extension Hearth {
             }
         }
 
-        private func report(_ job: IngestionJob, since started: Date) async throws {
+        /// Prints what the job did; the rate counts only the chunks made since `started`.
+        private func report(_ job: IngestionJob, since started: Date, chunksBefore: Int = 0) async throws {
             let elapsed = max(Date().timeIntervalSince(started), 0.001)
+            let rate = Double(job.chunks - chunksBefore) / elapsed
             var summary = "'\(job.collection)': \(job.filesIngested) files ingested"
-            summary += " (\(job.chunks) chunks, \(String(format: "%.1f", Double(job.chunks) / elapsed)) chunks/s)"
+            summary += " (\(job.chunks) chunks, \(String(format: "%.1f", rate)) chunks/s)"
             if job.filesUnchanged > 0 { summary += ", \(job.filesUnchanged) unchanged" }
             if job.removed > 0 { summary += ", \(job.removed) removed" }
             if job.unsupported > 0 { summary += ", \(job.unsupported) of kinds no loader reads left out" }
@@ -101,13 +103,21 @@ extension Hearth {
     }
 }
 
-/// The ingestion's progress bar: files, chunks so far, rate and time left.
+/// The ingestion's progress bar: files, chunks so far and their rate, time left.
 private final class Progress: @unchecked Sendable {
     private var bar: ProgressBar?
+    private let started = Date()
+    /// Files and chunks done before this run (a resumed job), so rates count this run only.
+    private var before: (files: Int, chunks: Int)?
 
     func update(_ job: IngestionJob) {
         if bar == nil { bar = ProgressBar("ingesting", total: Int64(job.filesTotal), unit: .items("files")) }
-        bar?.update(Int64(job.filesDone), detail: "\(job.chunks) chunks")
+        let before = self.before ?? (job.filesDone, job.chunks)
+        self.before = before
+        let rate = Double(job.chunks - before.chunks) / max(Date().timeIntervalSince(started), 0.001)
+        bar?.update(
+            Int64(job.filesDone), resumedFrom: Int64(before.files),
+            detail: "\(job.chunks) chunks (" + String(format: "%.1f", rate) + "/s)")
         if job.status == .completed { bar?.finish("done") }
     }
 }

@@ -50,18 +50,16 @@ final class ProgressBar {
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
         let rate = Double(done - resumedFrom) / elapsed
-        var text = "\(label) \(bar) \(String(format: "%3.0f%%", fraction * 100)) \(amount(done))/\(amount(total))"
+        let (amount, speed) =
+            switch unit {
+            case .bytes: ("\(formatBytes(done))/\(formatBytes(total))", "\(formatBytes(Int64(rate)))/s")
+            case .items(let name): ("\(done)/\(total) \(name)", String(format: "%.1f", rate) + " \(name)/s")
+            }
+        var text = "\(label) \(bar) \(String(format: "%3.0f%%", fraction * 100)) \(amount)"
         if let detail { text += " · \(detail)" }
-        if case .bytes = unit { text += "  \(formatBytes(Int64(rate)))/s" } else { text += String(format: "  %.1f/s", rate) }
+        text += "  \(speed)"
         if rate > 0, done < total { text += "  " + clock(Double(total - done) / rate) + " left" }
         return text
-    }
-
-    private func amount(_ value: Int64) -> String {
-        switch unit {
-        case .bytes: formatBytes(value)
-        case .items(let name): "\(value) \(name)"
-        }
     }
 
     private func clock(_ seconds: Double) -> String {

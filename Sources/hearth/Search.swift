@@ -69,7 +69,7 @@ extension Hearth {
                     if !hit.heading.isEmpty { title += " — \(hit.heading)" }
                     if !hit.location.summary.isEmpty { title += ", \(hit.location.summary)" }
                     print(title + String(format: "  (score %.2f, similarity %.2f)", hit.score, hit.similarity ?? 0))
-                    let snippet = hit.text.split(whereSeparator: \.isNewline).joined(separator: " ")
+                    let snippet = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
                     print("   " + (snippet.count > 240 ? snippet.prefix(240) + "…" : snippet))
                 }
             } catch let error as HearthError {
