@@ -125,6 +125,15 @@ extension SQLiteKnowledgeStore {
         return deleted
     }
 
+    public func cancelAttachments(fileIDs: [String], in collection: String) async throws {
+        try await write { db in
+            let id = try Self.collectionID(db, collection)
+            let update = try db.cachedStatement(
+                sql: "UPDATE attachments SET status = 'cancelled' WHERE collection_id = ? AND file_id = ? AND status = 'in_progress'")
+            for fileID in fileIDs { try update.execute(arguments: [id, fileID]) }
+        }
+    }
+
     public func putFileBatch(_ batch: FileBatch) async throws {
         try await write { db in
             let id = try Self.collectionID(db, batch.collection)

@@ -202,7 +202,13 @@ extension OpenAI {
             self.createdAt = createdAt
             fileCounts = FileCounts(attachments)
             status =
-                fileCounts.inProgress > 0 ? "in_progress" : (fileCounts.failed > 0 && fileCounts.completed == 0 ? "failed" : "completed")
+                if fileCounts.inProgress > 0 {
+                    "in_progress"
+                } else if fileCounts.cancelled > 0 {
+                    "cancelled"
+                } else {
+                    fileCounts.failed > 0 && fileCounts.completed == 0 ? "failed" : "completed"
+                }
         }
 
         enum CodingKeys: String, CodingKey {

@@ -166,7 +166,7 @@ struct IngestionTests {
         #expect(try await restarted.vectorSearch(query, in: "docs", k: 1, filter: SearchFilter()) == after)
     }
 
-    @Test("a file batch is kept in the database and found only in its own collection")
+    @Test("a file batch is kept in the database and found only in its own collection; cancelling it stops only waiting files")
     func fileBatches() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let ingestor = Ingestor(store: try store(), embedder: HashingEmbedder())
@@ -178,6 +178,12 @@ struct IngestionTests {
         #expect(try await restarted.fileBatch("vsfb_1", in: "docs") == batch)
         #expect(try await restarted.fileBatch("vsfb_1", in: "other") == nil)
         #expect(try await restarted.fileBatch("vsfb_2", in: "docs") == nil)
+
+        try await restarted.putAttachment(FileAttachment(fileID: "file-a", collection: "docs"))
+        try await restarted.putAttachment(FileAttachment(fileID: "file-b", collection: "docs", status: .completed))
+        try await restarted.cancelAttachments(fileIDs: batch.fileIDs, in: "docs")
+        let statuses = Dictionary(uniqueKeysWithValues: try await restarted.attachments(in: "docs").map { ($0.fileID, $0.status) })
+        #expect(statuses == ["file-a": .cancelled, "file-b": .completed])
     }
 
     @Test("a chunk too long for the embedding model is cut and embedded in parts")

@@ -1,8 +1,9 @@
 """Hearth's knowledge base through the official `openai` client: Files and Vector Stores."""
-import pytest
-from openai import OpenAI
+import time
 
 import openai
+import pytest
+from openai import OpenAI
 
 GUIDE = b"""# Hearth operations
 
@@ -82,6 +83,33 @@ def test_batch_with_attributes_and_filters(client, tmp_path):
     assert only_ops.data and all(r.filename == "guide.md" for r in only_ops.data)
     client.vector_stores.delete(store.id)
     assert client.files.delete(files[1].id).deleted
+
+
+def test_cancelled_batch_ingests_no_waiting_file(client, tmp_path):
+    # Files of ~40 chunks each: the queue is busy with the first when the cancel arrives.
+    files = []
+    for i in range(8):
+        path = tmp_path / f"part{i}.md"
+        path.write_text("\n\n".join(f"Paragraph {n} of part {i}: the keeper logs wind, tide and the lamp's oil at hour {n}. " * 8
+                                     for n in range(40)))
+        files.append(client.files.create(file=open(path, "rb"), purpose="assistants"))
+    store = client.vector_stores.create(name="cancel")
+    batch = client.vector_stores.file_batches.create(store.id, file_ids=[f.id for f in files])
+    cancelled = client.vector_stores.file_batches.cancel(batch.id, vector_store_id=store.id)
+    assert cancelled.status == "cancelled"
+    assert cancelled.file_counts.cancelled >= 6
+    for _ in range(120):
+        batch = client.vector_stores.file_batches.retrieve(batch.id, vector_store_id=store.id)
+        if batch.file_counts.in_progress == 0:
+            break
+        time.sleep(0.5)
+    assert batch.file_counts.in_progress == 0
+    assert batch.file_counts.cancelled + batch.file_counts.completed == 8
+    waiting = client.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id, filter="cancelled")
+    assert len(waiting.data) == batch.file_counts.cancelled
+    hits = client.vector_stores.search(store.id, query="the keeper logs wind and tide", max_num_results=50).data
+    assert {hit.file_id for hit in hits} <= {f.id for f in files} - {f.id for f in waiting.data}
+    client.vector_stores.delete(store.id)
 
 
 def test_errors_are_openai_shaped(client, tmp_path):

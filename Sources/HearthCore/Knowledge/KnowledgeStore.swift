@@ -61,6 +61,9 @@ public protocol KnowledgeStore: Sendable {
     /// Removes a file from a collection with the document made from it.
     func deleteAttachment(fileID: String, in collection: String) async throws -> Bool
 
+    /// Marks those of these files still waiting in a collection `cancelled`, so that they are
+    /// not ingested; a file already ingested, or being ingested, keeps its outcome.
+    func cancelAttachments(fileIDs: [String], in collection: String) async throws
     /// Records a batch of files added to a collection together (OpenAI's file batches).
     func putFileBatch(_ batch: FileBatch) async throws
     /// The batch, or nil when it is unknown or belongs to another collection.

@@ -94,6 +94,11 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
         router.get("/v1/vector_stores/{store}/file_batches/{batch}") { _, context in
             try json(try await fileBatch(try await batch(context)))
         }
+        router.post("/v1/vector_stores/{store}/file_batches/{batch}/cancel") { _, context in
+            let batch = try await batch(context)
+            try await knowledge.store.cancelAttachments(fileIDs: batch.fileIDs, in: batch.collection)
+            return try json(try await fileBatch(batch))
+        }
         router.get("/v1/vector_stores/{store}/file_batches/{batch}/files") { request, context in
             var attachments = try await members(of: try await batch(context))
             if let filter = request.uri.queryParameters.get("filter") { attachments = attachments.filter { $0.status.rawValue == filter } }
