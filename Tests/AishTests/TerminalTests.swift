@@ -84,7 +84,7 @@ import Testing
         }
     }
 
-    @Test func interactiveModeKeepsTheConversationAndItsHistory() async throws {
+    @Test func interactiveModeKeepsTheConversationItsHistoryAndSlashCommands() async throws {
         try await withAish("") { tmux, folder in
             _ = try await tmux.waitFor("aish>")
             try tmux.send("say hello", "Enter")
@@ -96,12 +96,20 @@ import Testing
             #expect(screen.contains("Shows the file the previous command wrote."))
             try tmux.send("Enter")
             _ = try await tmux.waitFor("hello-from-aish\nexit status 0")
+            try tmux.send("/run echo typed-by-hand", "Enter")
+            _ = try await tmux.waitFor("$ echo typed-by-hand")
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("typed-by-hand\nexit status 0")
+            try tmux.send("/history", "Enter")
+            _ = try await tmux.waitFor("  say hello\n  and then show it\n  /run echo typed-by-hand\n  /history")
+            try tmux.send("/frobnicate", "Enter")
+            _ = try await tmux.waitFor("unknown command /frobnicate; /help lists them")
             try tmux.send("/help", "Enter")
             _ = try await tmux.waitFor("/explain [command]")
             try tmux.send("/exit", "Enter")
             _ = try await tmux.waitFor("COMMAND-ENDED")
             let history = try String(contentsOf: folder.appending(path: "state/aish/history"), encoding: .utf8)
-            #expect(history == "say hello\nand then show it\n/help\n/exit\n")
+            #expect(history == "say hello\nand then show it\n/run echo typed-by-hand\n/history\n/frobnicate\n/help\n/exit\n")
         }
     }
 
