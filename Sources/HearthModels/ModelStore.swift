@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HearthCore
+import Synchronization
 
 /// The local model store: content-addressed blobs (`blobs/sha256-HEX`) and one small JSON
 /// manifest per `name:tag` (`manifests/NAME/TAG.json`) pointing at a blob. A blob shared
@@ -31,9 +32,24 @@ public struct ModelStore: Sendable {
     }
 
     public let root: URL
+    /// Headers already read, by blob digest: a blob never changes, so neither does its header.
+    private let headers = Headers()
 
     public init(root: URL) {
         self.root = root
+    }
+
+    private final class Headers: Sendable {
+        let byDigest = Mutex<[String: ModelMetadata]>([:])
+    }
+
+    /// The summary of the entry's GGUF header, read once per blob (listings ask often).
+    /// - Throws: `HearthError.modelLoadFailed` when the blob is unreadable or not GGUF.
+    public func metadata(of entry: Entry) throws -> ModelMetadata {
+        if let known = headers.byDigest.withLock({ $0[entry.digest] }) { return known }
+        let metadata = try ModelMetadata.read(entry.blob)
+        headers.byDigest.withLock { $0[entry.digest] = metadata }
+        return metadata
     }
 
     var blobs: URL { root.appending(path: "blobs", directoryHint: .isDirectory) }

@@ -140,7 +140,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         let store = try requireStore()
         let name = try await decode(Ollama.ShowRequest.self, request).modelName()
         guard let entry = try store.entry(name) else { throw HearthError.modelNotFound(name) }
-        let metadata = try ModelMetadata.read(entry.blob)
+        let metadata = try store.metadata(of: entry)
         let profile = entry.profile
         let parameters = profile.flatMap { profile -> String? in
             let lines = Self.parameterLines(profile)
@@ -259,7 +259,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     }
 
     private func details(of entry: ModelStore.Entry) -> Ollama.ModelDetails {
-        (try? ModelMetadata.read(entry.blob)).map(Self.details) ?? Ollama.ModelDetails(family: "", parameters: 0, quantization: "")
+        (try? pipeline.store?.metadata(of: entry)).map(Self.details) ?? Ollama.ModelDetails(family: "", parameters: 0, quantization: "")
     }
 
     static func details(_ metadata: ModelMetadata) -> Ollama.ModelDetails {
