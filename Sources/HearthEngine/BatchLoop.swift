@@ -432,9 +432,7 @@ final class BatchLoop: @unchecked Sendable {
                 guard status == 0, let pooled = llama_get_embeddings_seq(context, 0) else {
                     throw HearthError(.internalError, "llama.cpp failed to compute embeddings (status \(status))")
                 }
-                let vector = Array(UnsafeBufferPointer(start: pooled, count: model.embeddingLength))
-                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                vectors.append(norm > 0 ? vector.map { $0 / norm } : vector)
+                vectors.append(VectorMath.normalized(Array(UnsafeBufferPointer(start: pooled, count: model.embeddingLength))))
             }
             job.continuation.resume(returning: EmbeddingResult(vectors: vectors, promptTokens: promptTokens))
         } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import Logging
+import Synchronization
 
 /// The knowledge base as the server and the CLI use it: the store with what ingests into
 /// it, searches it and answers from it.
@@ -28,9 +29,9 @@ public struct KnowledgeBase: Sendable {
 }
 
 /// Ingests uploaded files added to collections (OpenAI vector-store files) one at a time,
-/// in the background, recording each one's status on its attachment. `run()` is the loop
-/// (a service of the application); at start it takes up attachments a previous run left
-/// in progress.
+/// in the background, recording each one's status on its attachment, and saves the vector
+/// indexes when nothing is left waiting. `run()` is the loop (a service of the application);
+/// at start it takes up attachments a previous run left in progress.
 public final class UploadQueue: Sendable {
     public struct Work: Sendable {
         public var fileID: String
@@ -46,6 +47,8 @@ public final class UploadQueue: Sendable {
     private let logger: Logger
     private let stream: AsyncStream<Work>
     private let continuation: AsyncStream<Work>.Continuation
+    /// Files submitted and not yet ingested.
+    private let waiting = Mutex(0)
 
     init(ingestor: Ingestor, logger: Logger) {
         self.ingestor = ingestor
@@ -55,6 +58,7 @@ public final class UploadQueue: Sendable {
 
     /// Queues a file whose attachment has been recorded as in progress.
     public func submit(_ work: Work) {
+        waiting.withLock { $0 += 1 }
         continuation.yield(work)
     }
 
@@ -71,13 +75,18 @@ public final class UploadQueue: Sendable {
         for await work in stream {
             if Task.isCancelled { break }
             await ingest(work)
+            // The index file is rewritten whole: once a batch, not once a file.
+            if waiting.withLock({
+                $0 -= 1; return $0
+            }) == 0 {
+                try? await store.flush()
+            }
         }
     }
 
     private func ingest(_ work: Work) async {
         let store = ingestor.store
-        guard var attachment = try? await store.attachments(in: work.collection).first(where: { $0.fileID == work.fileID }),
-            attachment.status == .inProgress
+        guard var attachment = try? await store.attachment(fileID: work.fileID, in: work.collection), attachment.status == .inProgress
         else { return }
         do {
             guard let file = try await store.file(work.fileID), let content = try await store.fileContent(work.fileID) else {
@@ -86,14 +95,13 @@ public final class UploadQueue: Sendable {
             _ = try await ingestor.ingest(file: file, content: content, into: work.collection, attributes: attachment.attributes)
             attachment.status = .completed
             attachment.bytes = file.bytes
-            try await store.flush()
         } catch {
             attachment.status = .failed
             attachment.error = (error as? HearthError)?.message ?? "\(error)"
             logger.debug("upload ingestion failed", metadata: ["hearth.file": "\(work.fileID)", "error": "\(error)"])
         }
         // The attachment may have been removed meanwhile; then there is nothing to record.
-        guard (try? await store.attachments(in: work.collection).contains { $0.fileID == work.fileID }) == true else { return }
+        guard (try? await store.attachment(fileID: work.fileID, in: work.collection)) != nil else { return }
         try? await store.putAttachment(attachment)
     }
 }

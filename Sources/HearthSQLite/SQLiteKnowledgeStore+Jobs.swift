@@ -104,13 +104,23 @@ extension SQLiteKnowledgeStore {
             let id = try Self.collectionID(db, collection)
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM attachments WHERE collection_id = ? ORDER BY created_at DESC, file_id", arguments: [id]
-            ).map { row in
-                FileAttachment(
-                    fileID: row["file_id"], collection: collection, status: FileAttachment.Status(rawValue: row["status"]) ?? .failed,
-                    error: row["error"], bytes: row["bytes"], attributes: Self.decodeMetadata(row["attributes"]),
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
-            }
+            ).map { Self.attachment($0, in: collection) }
         }
+    }
+
+    public func attachment(fileID: String, in collection: String) async throws -> FileAttachment? {
+        try await read { db in
+            let id = try Self.collectionID(db, collection)
+            return try Row.fetchOne(db, sql: "SELECT * FROM attachments WHERE collection_id = ? AND file_id = ?", arguments: [id, fileID])
+                .map { Self.attachment($0, in: collection) }
+        }
+    }
+
+    private static func attachment(_ row: Row, in collection: String) -> FileAttachment {
+        FileAttachment(
+            fileID: row["file_id"], collection: collection, status: FileAttachment.Status(rawValue: row["status"]) ?? .failed,
+            error: row["error"], bytes: row["bytes"], attributes: decodeMetadata(row["attributes"]),
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
     }
 
     public func deleteAttachment(fileID: String, in collection: String) async throws -> Bool {

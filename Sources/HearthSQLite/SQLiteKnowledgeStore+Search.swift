@@ -18,7 +18,7 @@ extension SQLiteKnowledgeStore {
                     db,
                     sql: "SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
                     arguments: [match, k]
-                ).map { RankedChunk(id: $0[0], score: -($0[1] as Double)) }
+                ).map(Self.keywordHit)
             }
             var sql = """
                 SELECT c.id, bm25(chunks_fts, 1.0, 0.5) AS rank FROM chunks_fts
@@ -30,8 +30,13 @@ extension SQLiteKnowledgeStore {
             arguments += [match, id]
             arguments += filterArguments
             arguments += [k]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { RankedChunk(id: $0[0], score: -($0[1] as Double)) }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.keywordHit)
         }
+    }
+
+    /// A row of (chunk id, bm25 rank) as a hit scored higher-is-better.
+    private static func keywordHit(_ row: Row) -> RankedChunk {
+        RankedChunk(id: row[0], score: -(row[1] as Double))
     }
 
     public func vectorSearch(_ vector: [Float], in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
@@ -58,7 +63,7 @@ extension SQLiteKnowledgeStore {
                     SELECT c.id, c.text, c.heading, c.line_start, c.line_end, c.page_start, c.page_end,
                       d.id AS document_id, d.path, d.file_id, d.metadata, k.name AS collection
                     FROM chunks c JOIN documents d ON d.id = c.document_id JOIN collections k ON k.id = c.collection_id
-                    WHERE c.id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                    WHERE c.id IN (\(databaseQuestionMarks(count: ids.count)))
                     """, arguments: StatementArguments(ids))
             return Self.orderedHits(rows, ids)
         }
@@ -86,7 +91,7 @@ extension SQLiteKnowledgeStore {
         return try await read { db in
             var result: [Int64: [Float]] = [:]
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, vector FROM chunks WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ",")))",
+                db, sql: "SELECT id, vector FROM chunks WHERE id IN (\(databaseQuestionMarks(count: ids.count)))",
                 arguments: StatementArguments(ids))
             for row in rows { result[row["id"]] = Self.vector(row["vector"]) }
             return result

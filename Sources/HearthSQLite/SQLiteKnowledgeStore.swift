@@ -110,10 +110,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
     }
 
     static func collectionID(_ db: Database, _ name: String) throws -> Int64 {
-        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM collections WHERE name = ?", arguments: [name]) else {
-            throw KnowledgeCollection.notFound(name)
-        }
-        return id
+        try collectionRow(db, name).0
     }
 
     // MARK: - Documents
@@ -169,7 +166,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         guard draft.chunks.count == draft.vectors.count else {
             throw HearthError(.internalError, "\(draft.chunks.count) chunks but \(draft.vectors.count) vectors for \(draft.path)")
         }
-        let collectionID: Int64 = try await write { db in
+        let (collectionID, stored): (Int64, StoredDocument) = try await write { db in
             let (collectionID, dimensions) = try Self.collectionRow(db, collection)
             for vector in draft.vectors { try VectorMath.check(vector, dimensions: dimensions) }
             let previous = try Int.fetchOne(
@@ -177,14 +174,16 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
             if previous != nil {
                 try db.execute(sql: "DELETE FROM documents WHERE collection_id = ? AND path = ?", arguments: [collectionID, draft.path])
             }
+            let version = (previous ?? 0) + 1
+            let updatedAt = Date().timeIntervalSince1970
             try db.execute(
                 sql: """
                     INSERT INTO documents (collection_id, path, content_hash, bytes, version, metadata, file_id, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    collectionID, draft.path, draft.contentHash, draft.bytes, (previous ?? 0) + 1, Self.encodeMetadata(draft.metadata),
-                    draft.fileID, Date().timeIntervalSince1970,
+                    collectionID, draft.path, draft.contentHash, draft.bytes, version, Self.encodeMetadata(draft.metadata), draft.fileID,
+                    updatedAt,
                 ])
             let documentID = db.lastInsertedRowID
             let insert = try db.cachedStatement(
@@ -198,12 +197,13 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
                     chunk.location.pageStart, chunk.location.pageEnd, Self.blob(vector),
                 ])
             }
-            return collectionID
+            let stored = StoredDocument(
+                id: documentID, collection: collection, path: draft.path, contentHash: draft.contentHash, bytes: draft.bytes,
+                version: version, chunks: draft.chunks.count, metadata: draft.metadata, fileID: draft.fileID,
+                updatedAt: Date(timeIntervalSince1970: updatedAt))
+            return (collectionID, stored)
         }
         try syncIndex(collectionID)
-        guard let stored = try await document(in: collection, path: draft.path) else {
-            throw HearthError(.internalError, "\(draft.path) vanished right after it was stored")
-        }
         return stored
     }
 

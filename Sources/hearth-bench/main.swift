@@ -82,7 +82,8 @@ case "stages":
     let queries = [
         "how do I copy files recursively", "show hidden files in a directory", "kill a process by its id", "find files larger than a size",
     ]
-    let probe = VectorMath.normalized((0..<384).map { Float(sin(Double($0))) })
+    guard let bench = try await store.collection("bench", counted: false) else { fatalError("no 'bench' collection: run `fill` first") }
+    let probe = VectorMath.normalized((0..<bench.dimensions).map { Float(sin(Double($0))) })
     _ = try await store.vectorSearch(probe, in: "bench", k: 40, filter: SearchFilter())
     var keyword = 0.0, vector = 0.0, fetch = 0.0
     for _ in 0..<20 {

@@ -57,7 +57,10 @@ public protocol KnowledgeStore: Sendable {
 
     /// Records that `fileID` is being added to a collection, or saves its new status.
     func putAttachment(_ attachment: FileAttachment) async throws
+    /// The collection's uploaded files, newest first.
     func attachments(in collection: String) async throws -> [FileAttachment]
+    /// One uploaded file of the collection, or nil.
+    func attachment(fileID: String, in collection: String) async throws -> FileAttachment?
     /// Removes a file from a collection with the document made from it.
     func deleteAttachment(fileID: String, in collection: String) async throws -> Bool
 

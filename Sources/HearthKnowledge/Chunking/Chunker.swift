@@ -137,14 +137,17 @@ public struct Chunker: Sendable {
                 parts.append(sentence)
                 continue
             }
+            // A space counts nothing, so a part's estimate is the sum of its words'.
             var part = ""
+            var tokens = 0
             for word in sentence.split(separator: " ") {
-                let candidate = part.isEmpty ? String(word) : part + " " + word
-                if TokenEstimate.count(candidate) > budget, !part.isEmpty {
+                let cost = TokenEstimate.count(word)
+                if tokens + cost > budget, !part.isEmpty {
                     parts.append(part)
-                    part = String(word)
+                    (part, tokens) = (String(word), cost)
                 } else {
-                    part = candidate
+                    part = part.isEmpty ? String(word) : part + " " + word
+                    tokens += cost
                 }
             }
             if !part.isEmpty { parts.append(part) }

@@ -30,10 +30,10 @@ struct Gitignore: Sendable {
     /// when no rule speaks of it.
     func verdict(_ path: String, isDirectory: Bool) -> Bool? {
         var result: Bool?
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let path = Array(path)
+        let name = path.split(separator: "/").last ?? path[...]
         for rule in rules where !(rule.directoryOnly && !isDirectory) {
-            let subject = rule.anchored ? path : name
-            if Self.matches(rule.pattern[...], Array(subject)[...]) { result = !rule.negated }
+            if Self.matches(rule.pattern[...], rule.anchored ? path[...] : name) { result = !rule.negated }
         }
         return result
     }

@@ -68,7 +68,9 @@ public struct Ingestor: Sendable {
         job.chunks = 0
         job.removed = 0
         if job.id == 0 { job = try await store.createJob(job) } else { try await store.updateJob(job) }
-        guard let collection = try await store.collection(job.collection) else { throw KnowledgeCollection.notFound(job.collection) }
+        guard let collection = try await store.collection(job.collection, counted: false) else {
+            throw KnowledgeCollection.notFound(job.collection)
+        }
         let walked = try SourceWalker(maxFileBytes: job.maxFileBytes).walk(job.paths.map { URL(filePath: $0) })
         job.filesTotal = walked.files.count
         job.unsupported = walked.unsupported
@@ -123,7 +125,7 @@ public struct Ingestor: Sendable {
         let path = file.url.path
         let data: Data
         do { data = try Data(contentsOf: file.url) } catch { return .failed(path, "cannot read it: \(error.localizedDescription)") }
-        let hash = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let hash = contentHash(data)
         if known[path] == hash { return .unchanged }
         do {
             let document = try await DocumentLoader.load(file.url, kind: file.kind, data: data)
@@ -209,8 +211,8 @@ public struct Ingestor: Sendable {
     public func ingest(file: StoredFile, content: Data, into collection: String, attributes: [String: String] = [:]) async throws
         -> StoredDocument
     {
-        guard let target = try await store.collection(collection) else { throw KnowledgeCollection.notFound(collection) }
-        let hash = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        guard let target = try await store.collection(collection, counted: false) else { throw KnowledgeCollection.notFound(collection) }
+        let hash = Self.contentHash(content)
         let document = try await DocumentLoader.load(named: file.filename, data: content)
         var metadata = document.metadata.merging(attributes) { $1 }
         metadata["file_id"] = file.id
@@ -221,5 +223,10 @@ public struct Ingestor: Sendable {
         else { throw HearthError.invalidRequest("\(file.filename): no text in it") }
         (draft.chunks, draft.vectors) = try await embed(draft.chunks, texts: texts, model: target.embeddingModel)
         return try await store.putDocument(draft, in: collection)
+    }
+
+    /// A document's content hash: sha256 of its bytes, in hex.
+    static func contentHash(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -21,8 +21,7 @@ public enum FileKind: Sendable, Equatable {
 
     /// The kind for a file name, or nil when Hearth has no loader for it.
     public static func detect(_ url: URL) -> FileKind? {
-        let name = url.lastPathComponent.lowercased()
-        var ext = url.pathExtension.lowercased()
+        let ext = url.pathExtension.lowercased()
         if ext == "gz" {
             let inner = url.deletingPathExtension()
             if isManSection(inner.pathExtension.lowercased()), url.pathComponents.contains(where: { $0.hasPrefix("man") }) {
@@ -31,14 +30,13 @@ public enum FileKind: Sendable, Equatable {
             return nil
         }
         if isManSection(ext), url.deletingLastPathComponent().lastPathComponent.hasPrefix("man") { return .manPage }
-        if ext.isEmpty, name.hasPrefix("readme") || textNames.contains(name) { ext = "txt" }
         switch ext {
         case "md", "markdown", "mdown": return .markdown
         case "html", "htm", "xhtml": return .html
         case "pdf": return .pdf
         default:
             if let language = codeExtensions[ext] { return .code(language) }
-            if textNames.contains(name) || textNames.contains(url.deletingPathExtension().lastPathComponent.lowercased()) { return .text }
+            if textNames.contains(url.deletingPathExtension().lastPathComponent.lowercased()) { return .text }
             return textExtensions.contains(ext) ? .text : nil
         }
     }

@@ -31,9 +31,11 @@ public struct Retriever: Sendable {
         var similarity: [Int64: Double] = [:]
         var keywordRank: [Int64: Int] = [:]
         var queryVectors: [String: [Float]] = [:]
+        var modelOf: [String: String] = [:]
         let width = max(candidates, query.k * 2)
         for name in query.collections {
             guard let collection = try await store.collection(name, counted: false) else { throw KnowledgeCollection.notFound(name) }
+            modelOf[name] = collection.embeddingModel
             let vector: [Float]
             if let known = queryVectors[collection.embeddingModel] {
                 vector = known
@@ -59,22 +61,23 @@ public struct Retriever: Sendable {
         let pool = query.mmr || reranker != nil ? query.k * 3 : query.k
         let ranked = fused.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(pool).map(\.key)
         var hits = try await store.hits(ranked)
-        // Cosine similarity for chunks only the keyword list found, so that every hit has one.
+        // Cosine similarity for chunks only the keyword list found, so that every hit has one
+        // (against the query as embedded by that chunk's collection's model).
         let missing = hits.filter { similarity[$0.chunkID] == nil }.map(\.chunkID)
-        let stored = try await store.vectors(missing + (query.mmr ? hits.map(\.chunkID) : []))
+        let stored = try await store.vectors(query.mmr ? hits.map(\.chunkID) : missing)
         for index in hits.indices {
             let id = hits[index].chunkID
             hits[index].score = min(1, fused[id, default: 0] / best)
             hits[index].keywordRank = keywordRank[id]
             if let value = similarity[id] {
                 hits[index].similarity = value
-            } else if let vector = stored[id], let queryVector = queryVectors.values.first, vector.count == queryVector.count {
+            } else if let vector = stored[id], let model = modelOf[hits[index].collection], let queryVector = queryVectors[model],
+                vector.count == queryVector.count
+            {
                 hits[index].similarity = Double(Self.dot(vector, queryVector))
             }
         }
-        if query.mmr, let queryVector = queryVectors.values.first {
-            hits = Self.diversify(hits, vectors: stored, query: queryVector, k: pool, lambda: query.mmrLambda)
-        }
+        if query.mmr { hits = Self.diversify(hits, vectors: stored, k: query.k, lambda: query.mmrLambda) }
         if let reranker, !hits.isEmpty {
             let scores = try await reranker.scores(query: text, passages: hits.map(\.text))
             for index in hits.indices where index < scores.count { hits[index].score = scores[index] }
@@ -84,27 +87,29 @@ public struct Retriever: Sendable {
     }
 
     /// Maximal marginal relevance: each pick is the hit most similar to the query and least
-    /// similar to the hits already picked.
-    static func diversify(_ hits: [SearchHit], vectors: [Int64: [Float]], query: [Float], k: Int, lambda: Double) -> [SearchHit] {
+    /// similar to the hits already picked. A hit's greatest similarity to the picked ones is
+    /// kept up to date against each new pick, so a pick costs one pass over the rest.
+    static func diversify(_ hits: [SearchHit], vectors: [Int64: [Float]], k: Int, lambda: Double) -> [SearchHit] {
         var remaining = hits
+        var redundancy = [Double](repeating: -Double.infinity, count: hits.count)
         var picked: [SearchHit] = []
         while !remaining.isEmpty, picked.count < k {
             var bestIndex = 0
             var bestValue = -Double.infinity
             for (index, hit) in remaining.enumerated() {
-                let relevance = hit.similarity ?? 0
-                let redundancy =
-                    picked.compactMap { other -> Double? in
-                        guard let a = vectors[hit.chunkID], let b = vectors[other.chunkID] else { return nil }
-                        return Double(dot(a, b))
-                    }.max() ?? 0
-                let value = lambda * relevance - (1 - lambda) * redundancy
+                let value = lambda * (hit.similarity ?? 0) - (1 - lambda) * (redundancy[index] == -.infinity ? 0 : redundancy[index])
                 if value > bestValue {
                     bestValue = value
                     bestIndex = index
                 }
             }
-            picked.append(remaining.remove(at: bestIndex))
+            let pick = remaining.remove(at: bestIndex)
+            redundancy.remove(at: bestIndex)
+            picked.append(pick)
+            guard let b = vectors[pick.chunkID] else { continue }
+            for (index, hit) in remaining.enumerated() {
+                if let a = vectors[hit.chunkID] { redundancy[index] = max(redundancy[index], Double(dot(a, b))) }
+            }
         }
         return picked
     }

@@ -87,11 +87,7 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
     // MARK: - Changes
 
     public func insert(_ id: Int64, vector: [Float]) throws {
-        try VectorMath.check(vector, dimensions: dimensions)
-        lock.writing {
-            if let old = slots.removeValue(forKey: id) { removed[Int(old)] = true }
-            add(id, vector)
-        }
+        try insert([(id: id, vector: vector)])
     }
 
     /// Inserts many vectors under one hold of the index.
@@ -100,16 +96,19 @@ public final class HNSWIndex: VectorIndex, @unchecked Sendable {
         for item in batch { try VectorMath.check(item.vector, dimensions: dimensions) }
         lock.writing {
             for (id, vector) in batch {
-                if let old = slots.removeValue(forKey: id) { removed[Int(old)] = true }
+                markRemoved(id)
                 add(id, vector)
             }
         }
     }
 
     public func remove(_ id: Int64) {
-        lock.writing {
-            if let slot = slots.removeValue(forKey: id) { removed[Int(slot)] = true }
-        }
+        lock.writing { markRemoved(id) }
+    }
+
+    /// Tombstones the id's node, if it has one (the write lock is held).
+    private func markRemoved(_ id: Int64) {
+        if let slot = slots.removeValue(forKey: id) { removed[Int(slot)] = true }
     }
 
     private func add(_ id: Int64, _ vector: [Float]) {
