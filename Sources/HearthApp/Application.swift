@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthEngine
+import HearthKnowledge
 import HearthModels
 import HearthProviders
 import HearthServer
@@ -35,7 +36,7 @@ public enum HearthApplication {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
-            services: [EngineService(provider: provider), KnowledgeService(runtime: runtime)],
+            services: [EngineService(provider: provider), KnowledgeService(knowledge: runtime.knowledge)],
             logger: logger)
     }
 }
@@ -58,12 +59,12 @@ struct EngineService: Service {
 
 /// Ingests uploaded files in the background; writes the vector indexes at shutdown.
 struct KnowledgeService: Service {
-    let runtime: Runtime
+    let knowledge: KnowledgeBase
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await runtime.knowledge.uploads.run()
+            await knowledge.uploads.run()
         }
-        try? runtime.store.saveIndexes()
+        try? await knowledge.store.flush()
     }
 }

@@ -12,7 +12,6 @@ import HearthSQLite
 public struct Runtime: Sendable {
     public let provider: LocalProvider
     public let pipeline: ChatPipeline
-    public let store: SQLiteKnowledgeStore
     public let knowledge: KnowledgeBase
 
     /// - Throws: `HearthError` for invalid settings or a knowledge base that cannot be opened.
@@ -27,7 +26,7 @@ public struct Runtime: Sendable {
         pipeline = ChatPipeline(
             router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
-        store = try SQLiteKnowledgeStore(paths: configuration.paths)
-        knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
+        knowledge = KnowledgeBase(
+            store: try SQLiteKnowledgeStore(paths: configuration.paths), embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
     }
 }

@@ -60,6 +60,12 @@ public struct ModelStore: Sendable {
         name.contains(":") ? name : name + ":latest"
     }
 
+    /// The name a model is known by everywhere (answers, metrics, loaded models): `name:tag`,
+    /// `:latest` added when the tag is left out, as Ollama does; file paths stay as they are.
+    public static func canonicalName(_ model: String) -> String {
+        isPath(model) ? model : canonical(model)
+    }
+
     /// Whether `name` looks like a file path rather than a store name.
     public static func isPath(_ name: String) -> Bool {
         name.hasPrefix("/") || name.hasPrefix("./") || name.hasPrefix("../") || name.hasPrefix("~")

@@ -18,8 +18,8 @@ public struct ChatPipeline: Sendable {
     public init(router: ProviderRouter, defaultModel: String, defaultEmbeddingModel: String? = nil, store: ModelStore? = nil) {
         self.router = router
         self.store = store
-        self.defaultModel = Self.canonicalName(defaultModel)
-        self.defaultEmbeddingModel = Self.canonicalName(defaultEmbeddingModel ?? defaultModel)
+        self.defaultModel = ModelStore.canonicalName(defaultModel)
+        self.defaultEmbeddingModel = ModelStore.canonicalName(defaultEmbeddingModel ?? defaultModel)
     }
 
     /// Starts a generation; see `InferenceProvider.generate`.
@@ -30,12 +30,6 @@ public struct ChatPipeline: Sendable {
         }
         try request.params.validate()
         return try await router.provider(for: request.model).generate(request)
-    }
-
-    /// The name a model is known by everywhere (answers, metrics): `name:tag`, `:latest`
-    /// added when the tag is left out, as Ollama does; file paths stay as they are.
-    public static func canonicalName(_ model: String) -> String {
-        ModelStore.isPath(model) ? model : ModelStore.canonical(model)
     }
 
     /// Embeds the inputs with the model the request names.

@@ -46,11 +46,6 @@ public actor LocalProvider: InferenceProvider {
         self.maxMemoryBytes = maxMemoryBytes
     }
 
-    /// The name a model is shown under: `name:tag` for store names, the path for files.
-    public nonisolated static func key(_ model: String) -> String {
-        ModelStore.isPath(model) ? model : ModelStore.canonical(model)
-    }
-
     /// Loads `model` (a store name or a file path) and keeps it loaded until it is unloaded
     /// explicitly. File paths are served only once loaded this way, by whoever runs the
     /// server, never by a request.
@@ -93,16 +88,15 @@ public actor LocalProvider: InferenceProvider {
     /// The file of a model loaded under this name, found without reading the store (the
     /// hot path of every request to a loaded model).
     private func loadedUnderName(_ model: String) -> String? {
-        models.first(where: { $0.value.name == Self.key(model) })?.key
+        let name = ModelStore.canonicalName(model)
+        return models.first(where: { $0.value.name == name })?.key
     }
 
     /// The engine for `model`, loading it first when needed, counted as in use until `release`.
     private func acquire(_ model: String, allowingPaths: Bool, keepAlive: TimeInterval?) async throws -> (Engine, String) {
-        let isPath = ModelStore.isPath(model)
-        guard allowingPaths || !isPath || models.values.contains(where: { $0.name == model }) else {
-            throw HearthError.modelNotFound(model)
-        }
-        let path = try loadedUnderName(model) ?? store.resolve(model).path
+        let loaded = loadedUnderName(model)
+        guard allowingPaths || !ModelStore.isPath(model) || loaded != nil else { throw HearthError.modelNotFound(model) }
+        let path = try loaded ?? store.resolve(model).path
         if models[path] == nil {
             // A truncated or corrupt file is a clear error, before llama.cpp sees it.
             let metadata = try ModelMetadata.read(URL(filePath: path))
@@ -111,7 +105,8 @@ public actor LocalProvider: InferenceProvider {
             if models[path] == nil {  // another request may have started loading it meanwhile
                 let options = options
                 models[path] = Resident(
-                    engine: Task { try await Engine.load(path: path, options: options) }, name: Self.key(model), memoryBytes: memory,
+                    engine: Task { try await Engine.load(path: path, options: options) }, name: ModelStore.canonicalName(model),
+                    memoryBytes: memory,
                     lastUsed: Date(), keepAlive: self.keepAlive)
             }
         }

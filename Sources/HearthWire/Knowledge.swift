@@ -134,6 +134,11 @@ public enum KnowledgeWire {
             public var summary: String
         }
 
+        /// The hits numbered from 1, in order.
+        public static func ranked(_ hits: [SearchHit]) -> [Hit] {
+            hits.enumerated().map { Hit(rank: $0 + 1, $1) }
+        }
+
         public init(rank: Int, _ hit: SearchHit) {
             self.rank = rank
             score = KnowledgeWire.rounded(hit.score)
@@ -163,7 +168,7 @@ public enum KnowledgeWire {
         public var hits: [Hit]
         public init(query: String, hits: [SearchHit]) {
             self.query = query
-            self.hits = hits.enumerated().map { Hit(rank: $0 + 1, $1) }
+            self.hits = Hit.ranked(hits)
         }
     }
 
@@ -202,7 +207,7 @@ public enum KnowledgeWire {
         public init(model: String, answer: String, sources: [SearchHit], usage: Usage, finishReason: FinishReason) {
             self.model = model
             self.answer = answer
-            self.sources = sources.enumerated().map { Hit(rank: $0 + 1, $1) }
+            self.sources = Hit.ranked(sources)
             self.usage = OpenAI.Usage(usage)
             self.finishReason = finishReason.rawValue
         }

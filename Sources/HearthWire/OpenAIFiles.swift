@@ -185,6 +185,12 @@ extension OpenAI {
         public var files: [VectorStoreFileRequest]?
         public var attributes: [String: JSONValue]?
         enum CodingKeys: String, CodingKey { case fileIDs = "file_ids", files, attributes }
+
+        /// Every file named, with its attributes as text: the batch's, overridden by the file's own.
+        public var members: [(fileID: String, attributes: [String: String])] {
+            let shared = (attributes ?? [:]).mapValues(\.text)
+            return (fileIDs ?? []).map { ($0, shared) } + (files ?? []).map { ($0.fileID, shared.merging($0.textAttributes) { $1 }) }
+        }
     }
 
     /// `VectorStoreFileBatch`.

@@ -20,12 +20,9 @@ extension Hearth {
                         print("no collections yet; `hearth ingest PATH -c NAME` makes one")
                         return
                     }
-                    print(pad("NAME", 24) + pad("DOCUMENTS", 11) + pad("CHUNKS", 10) + pad("SIZE", 10) + "EMBEDDING MODEL")
-                    for c in collections {
-                        print(
-                            pad(c.name, 24) + pad("\(c.documents)", 11) + pad("\(c.chunks)", 10) + pad(formatBytes(c.bytes), 10)
-                                + c.embeddingModel)
-                    }
+                    printTable(
+                        ["NAME", "DOCUMENTS", "CHUNKS", "SIZE", "EMBEDDING MODEL"],
+                        collections.map { [$0.name, "\($0.documents)", "\($0.chunks)", formatBytes($0.bytes), $0.embeddingModel] })
                 } catch let error as HearthError {
                     throw fail(error)
                 }
@@ -81,8 +78,4 @@ extension Hearth {
 /// The knowledge base in the data folder (no model is needed to list or remove).
 private func openStore() throws -> SQLiteKnowledgeStore {
     try SQLiteKnowledgeStore(paths: Configuration(environment: ProcessInfo.processInfo.environment).paths)
-}
-
-private func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HearthEngine
 import HearthModels
-import HearthProviders
 
 extension Hearth.Models {
     struct Show: AsyncParsableCommand {
@@ -21,7 +20,7 @@ extension Hearth.Models {
                 let metadata = try ModelMetadata.read(file)
                 let template = metadata.chatTemplate.map { "from the model (\($0.count) characters)" }
                 let rows: [(String, String?)] = [
-                    ("name", ChatPipeline.canonicalName(model)),
+                    ("name", ModelStore.canonicalName(model)),
                     ("architecture", metadata.architecture),
                     ("parameters", formatCount(metadata.parameters)),
                     ("quantization", metadata.quantization),

@@ -11,8 +11,6 @@ final class ProgressBar {
     private let started = Date()
     private var lastDraw = Date.distantPast
     private var lastQuarter = -1
-    /// Shown after the amount ("1,204 chunks").
-    private var detail: String?
     private let terminal = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
 
     init(_ label: String, total: Int64, unit: Unit = .bytes) {
@@ -24,17 +22,16 @@ final class ProgressBar {
     /// Shows `done` of the total; `total` may be learnt late (a download's Content-Length).
     func update(_ done: Int64, total: Int64? = nil, resumedFrom: Int64 = 0, detail: String? = nil) {
         if let total { self.total = total }
-        self.detail = detail
         let now = Date()
         if terminal {
             guard now.timeIntervalSince(lastDraw) >= 0.1 || done >= self.total else { return }
             lastDraw = now
-            write("\r\u{1B}[K" + line(done, resumedFrom: resumedFrom))
+            write("\r\u{1B}[K" + line(done, resumedFrom: resumedFrom, detail: detail))
         } else if self.total > 0 {
             let quarter = Int(done * 4 / self.total)
             guard quarter > lastQuarter else { return }
             lastQuarter = quarter
-            write(line(done, resumedFrom: resumedFrom) + "\n")
+            write(line(done, resumedFrom: resumedFrom, detail: detail) + "\n")
         }
     }
 
@@ -43,7 +40,8 @@ final class ProgressBar {
         write((terminal ? "\r\u{1B}[K" : "") + "\(label) \(message)\n")
     }
 
-    private func line(_ done: Int64, resumedFrom: Int64) -> String {
+    /// The bar, amount, `detail` (shown after the amount: "1204 chunks"), rate and time left.
+    private func line(_ done: Int64, resumedFrom: Int64, detail: String?) -> String {
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 0
         let width = 24
         let filled = Int(fraction * Double(width))

@@ -106,8 +106,11 @@ extension Hearth {
                 let runtime = try Runtime(try engine.configuration(), parallel: 1)
                 var params = sampling.params
                 if params.maxTokens == nil { params.maxTokens = Answerer.defaultMaxTokens }
-                let events = runtime.knowledge.answerer.answer(
-                    retrieval.query(question), model: model ?? runtime.pipeline.defaultModel, params: params,
+                let query = retrieval.query(question)
+                let answerer = runtime.knowledge.answerer
+                let events = answerer.answer(
+                    query, from: try await answerer.sources(for: query), model: model ?? runtime.pipeline.defaultModel, params: params,
+                    history: sampling.system.map { [ChatMessage(role: .system, content: $0)] } ?? [],
                     generate: { [pipeline = runtime.pipeline] in try await pipeline.generate($0) })
                 for try await event in events {
                     if case .text(let text) = event { FileHandle.standardOutput.write(Data(text.utf8)) }

@@ -1,17 +1,10 @@
 import Foundation
 import HearthCore
 
-/// What `Answerer` streams: the sources first, then the answer's text (ending with the
-/// list of sources), then the end.
-public enum AnswerEvent: Sendable, Equatable {
-    case sources([SearchHit])
-    case text(String)
-    case done(FinishReason, Usage)
-}
-
-/// Answers a question from a knowledge base: retrieves, keeps the hits similar enough to
-/// the question, asks the model to answer from them citing [n], and ends with the sources.
-/// When nothing relevant is found it says so instead of asking the model.
+/// Answers a question from a knowledge base in two steps: `sources(for:)` retrieves and keeps
+/// the hits similar enough to the question; `answer(_:from:…)` asks the model to answer from
+/// them citing [n], and ends with the list of sources. When there are no sources it says it
+/// found nothing instead of asking the model.
 public struct Answerer: Sendable {
     public typealias Generate = @Sendable (GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error>
 
@@ -27,22 +20,22 @@ public struct Answerer: Sendable {
         self.minSimilarity = minSimilarity
     }
 
-    /// The hits worth answering from.
+    /// The hits worth answering from (possibly none).
+    /// - Throws: the retriever's errors (`.notFound` for an unknown collection, …).
     public func sources(for query: RetrievalQuery) async throws -> [SearchHit] {
         try await retriever.search(query).filter { ($0.similarity ?? 0) >= minSimilarity }
     }
 
-    /// Streams an answer to `query.text` with `model`.
-    /// - Throws: (in the stream) retrieval and generation errors, as `HearthError`.
+    /// Streams an answer to `query.text` from `hits` (what `sources(for:)` returned), with
+    /// `model`: the model's text with [n] markers, then the list of sources, then the end.
+    /// - Throws: (in the stream) the generation's errors, as `HearthError`.
     public func answer(
-        _ query: RetrievalQuery, model: String, params: GenerationParams = GenerationParams(), history: [ChatMessage] = [],
-        generate: @escaping Generate
-    ) -> AsyncThrowingStream<AnswerEvent, any Error> {
+        _ query: RetrievalQuery, from hits: [SearchHit], model: String, params: GenerationParams = GenerationParams(),
+        history: [ChatMessage] = [], generate: @escaping Generate
+    ) -> AsyncThrowingStream<TokenEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let hits = try await sources(for: query)
-                    continuation.yield(.sources(hits))
                     guard !hits.isEmpty else {
                         continuation.yield(.text(Self.nothingFound(query.collections)))
                         continuation.yield(.done(.stop, Usage(promptTokens: 0, completionTokens: 0)))

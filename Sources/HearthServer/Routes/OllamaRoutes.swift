@@ -32,9 +32,9 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     // MARK: - Generation
 
     func chat(_ request: Request) async throws -> Response {
-        let wire = try await decode(Ollama.ChatRequest.self, request)
+        let wire = try await request.decode(Ollama.ChatRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
-            let model = ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultModel))
+            let model = ModelStore.canonicalName(Ollama.model(wire.model, pipeline.defaultModel))
             let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.ChatResponse(model: model, doneReason: reason))
         }
@@ -46,9 +46,9 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     }
 
     func generate(_ request: Request) async throws -> Response {
-        let wire = try await decode(Ollama.GenerateRequest.self, request)
+        let wire = try await request.decode(Ollama.GenerateRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
-            let model = ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultModel))
+            let model = ModelStore.canonicalName(Ollama.model(wire.model, pipeline.defaultModel))
             let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.GenerateResponse(model: model, doneReason: reason))
         }
@@ -97,9 +97,9 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func embed(_ request: Request) async throws -> Response {
         let started = ContinuousClock.now
-        let wire = try await decode(Ollama.EmbedRequest.self, request)
+        let wire = try await request.decode(Ollama.EmbedRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
-            let model = ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel))
+            let model = ModelStore.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel))
             try await pipeline.preload(model, keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.EmbedResponse(model: model))
         }
@@ -113,10 +113,10 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     }
 
     func legacyEmbeddings(_ request: Request) async throws -> Response {
-        let wire = try await decode(Ollama.EmbeddingsRequest.self, request)
+        let wire = try await request.decode(Ollama.EmbeddingsRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             try await pipeline.preload(
-                ChatPipeline.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel)), keepAlive: wire.keepAlive?.seconds)
+                ModelStore.canonicalName(Ollama.model(wire.model, pipeline.defaultEmbeddingModel)), keepAlive: wire.keepAlive?.seconds)
             return try json(Ollama.EmbeddingsResponse(embedding: []))
         }
         var native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
@@ -138,7 +138,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func show(_ request: Request) async throws -> Response {
         let store = try requireStore()
-        let name = try await decode(Ollama.ShowRequest.self, request).modelName()
+        let name = try await request.decode(Ollama.ShowRequest.self, upTo: maxBodyBytes).modelName()
         guard let entry = try store.entry(name) else { throw HearthError.modelNotFound(name) }
         let metadata = try store.metadata(of: entry)
         let profile = entry.profile
@@ -178,7 +178,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func pull(_ request: Request) async throws -> Response {
         let store = try requireStore()
-        let wire = try await decode(Ollama.PullRequest.self, request)
+        let wire = try await request.decode(Ollama.PullRequest.self, upTo: maxBodyBytes)
         let puller = ModelPuller(store: store, packageIndex: packageIndex)
         let (source, name) = try puller.resolve(try wire.modelName(), name: nil)
         guard wire.streams else {
@@ -232,7 +232,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func delete(_ request: Request) async throws -> Response {
         let store = try requireStore()
-        let name = ChatPipeline.canonicalName(try await decode(Ollama.DeleteRequest.self, request).modelName())
+        let name = ModelStore.canonicalName(try await request.decode(Ollama.DeleteRequest.self, upTo: maxBodyBytes).modelName())
         guard try store.entry(name) != nil else { throw HearthError.modelNotFound(name) }
         _ = await pipeline.unload(name)
         try store.remove(name)
@@ -241,17 +241,12 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     func copy(_ request: Request) async throws -> Response {
         let store = try requireStore()
-        let wire = try await decode(Ollama.CopyRequest.self, request)
+        let wire = try await request.decode(Ollama.CopyRequest.self, upTo: maxBodyBytes)
         try store.copy(wire.source, to: wire.destination)
         return Response(status: .ok)
     }
 
     // MARK: - Helpers
-
-    private func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: maxBodyBytes)
-        return try WireDecoder.decode(type, from: Data(buffer: buffer))
-    }
 
     private func requireStore() throws -> ModelStore {
         guard let store = pipeline.store else { throw HearthError(.notFound, "this server has no model store") }

@@ -33,7 +33,7 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
         }
 
         router.post("/v1/vector_stores") { request, _ in
-            let wire = try WireDecoder.decode(OpenAI.VectorStoreRequest.self, from: try await body(request))
+            let wire = try await request.decode(OpenAI.VectorStoreRequest.self, upTo: maxBodyBytes)
             let name = "vs_" + OpenAIRoutes<Context>.randomID()
             _ = try await knowledge.ingestor.collection(name, embeddingModel: knowledge.embeddingModel, label: wire.name ?? "")
             for fileID in wire.fileIDs ?? [] { try await attach(fileID, to: name, attributes: [:]) }
@@ -49,7 +49,7 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
         router.get("/v1/vector_stores/{store}") { _, context in try json(try await vectorStore(try context.parameters.require("store"))) }
         router.post("/v1/vector_stores/{store}") { request, context in
             let name = try context.parameters.require("store")
-            let wire = try WireDecoder.decode(OpenAI.VectorStoreRequest.self, from: try await body(request))
+            let wire = try await request.decode(OpenAI.VectorStoreRequest.self, upTo: maxBodyBytes)
             if let label = wire.name { try await knowledge.store.relabelCollection(name, label: label) }
             return try json(try await vectorStore(name))
         }
@@ -61,13 +61,11 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
 
         router.post("/v1/vector_stores/{store}/files") { request, context in
             let name = try context.parameters.require("store")
-            let wire = try WireDecoder.decode(OpenAI.VectorStoreFileRequest.self, from: try await body(request))
+            let wire = try await request.decode(OpenAI.VectorStoreFileRequest.self, upTo: maxBodyBytes)
             return try json(OpenAI.VectorStoreFile(try await attach(wire.fileID, to: name, attributes: wire.textAttributes)))
         }
         router.get("/v1/vector_stores/{store}/files") { request, context in
-            var attachments = try await knowledge.store.attachments(in: try context.parameters.require("store"))
-            if let filter = request.uri.queryParameters.get("filter") { attachments = attachments.filter { $0.status.rawValue == filter } }
-            return try json(page(attachments.map(OpenAI.VectorStoreFile.init), id: \.id, request))
+            try json(filesPage(try await knowledge.store.attachments(in: try context.parameters.require("store")), request))
         }
         router.get("/v1/vector_stores/{store}/files/{file}") { _, context in
             try json(OpenAI.VectorStoreFile(try await attachment(context)))
@@ -81,13 +79,11 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
 
         router.post("/v1/vector_stores/{store}/file_batches") { request, context in
             let name = try context.parameters.require("store")
-            let wire = try WireDecoder.decode(OpenAI.FileBatchRequest.self, from: try await body(request))
-            let shared = (wire.attributes ?? [:]).mapValues(\.text)
-            var files = (wire.fileIDs ?? []).map { ($0, shared) }
-            files += (wire.files ?? []).map { ($0.fileID, shared.merging($0.textAttributes) { $1 }) }
+            let wire = try await request.decode(OpenAI.FileBatchRequest.self, upTo: maxBodyBytes)
+            let files = wire.members
             guard !files.isEmpty else { throw HearthError.invalidRequest("'file_ids' or 'files' is required", field: "file_ids") }
             for (fileID, attributes) in files { try await attach(fileID, to: name, attributes: attributes) }
-            let batch = FileBatch(id: "vsfb_" + OpenAIRoutes<Context>.randomID(), collection: name, fileIDs: files.map(\.0))
+            let batch = FileBatch(id: "vsfb_" + OpenAIRoutes<Context>.randomID(), collection: name, fileIDs: files.map(\.fileID))
             try await knowledge.store.putFileBatch(batch)
             return try json(try await fileBatch(batch))
         }
@@ -100,14 +96,12 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
             return try json(try await fileBatch(batch))
         }
         router.get("/v1/vector_stores/{store}/file_batches/{batch}/files") { request, context in
-            var attachments = try await members(of: try await batch(context))
-            if let filter = request.uri.queryParameters.get("filter") { attachments = attachments.filter { $0.status.rawValue == filter } }
-            return try json(page(attachments.map(OpenAI.VectorStoreFile.init), id: \.id, request))
+            try json(filesPage(try await members(of: try await batch(context)), request))
         }
 
         router.post("/v1/vector_stores/{store}/search") { request, context in
             let name = try context.parameters.require("store")
-            let wire = try WireDecoder.decode(OpenAI.VectorStoreSearchRequest.self, from: try await body(request))
+            let wire = try await request.decode(OpenAI.VectorStoreSearchRequest.self, upTo: maxBodyBytes)
             let queries = wire.query.values
             guard !queries.isEmpty else { throw HearthError.invalidRequest("'query' must not be empty", field: "query") }
             let filter = SearchFilter(metadata: try wire.filters?.equalities() ?? [:])
@@ -123,10 +117,6 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
     }
 
     // MARK: - Helpers
-
-    private func body(_ request: Request) async throws -> Data {
-        Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
-    }
 
     private func upload(_ request: Request) async throws -> Response {
         let data = Data(buffer: try await request.body.collect(upTo: maxFileBytes))
@@ -148,12 +138,17 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
 
     private func attachment(_ context: Context) async throws -> FileAttachment {
         let fileID = try context.parameters.require("file")
-        guard
-            let attachment = try await knowledge.store.attachments(in: try context.parameters.require("store")).first(where: {
-                $0.fileID == fileID
-            })
-        else { throw Self.fileNotFound(fileID) }
+        guard let attachment = try await knowledge.store.attachment(fileID: fileID, in: try context.parameters.require("store")) else {
+            throw Self.fileNotFound(fileID)
+        }
         return attachment
+    }
+
+    /// A page of vector-store files, only those of the status `?filter=` names when it is given.
+    private func filesPage(_ attachments: [FileAttachment], _ request: Request) -> OpenAI.Page<OpenAI.VectorStoreFile> {
+        let filter = request.uri.queryParameters.get("filter")
+        let kept = filter.map { status in attachments.filter { $0.status.rawValue == status } } ?? attachments
+        return page(kept.map(OpenAI.VectorStoreFile.init), id: \.id, request)
     }
 
     /// Records the file as being added and queues its ingestion.

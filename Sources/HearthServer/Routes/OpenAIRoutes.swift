@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthKnowledge
+import HearthModels
 import HearthProviders
 import HearthWire
 import Hummingbird
@@ -28,132 +29,110 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
     }
 
     func chatCompletions(_ request: Request) async throws -> Response {
-        try await withBody(request) { body in
-            let wire = try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: body)
-            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
-            let id = "chatcmpl-" + Self.randomID()
-            let created = Int(Date().timeIntervalSince1970)
-            let generation: Generation
-            if let collections = wire.collections, !collections.isEmpty {
-                generation = try await Generation.start(
-                    events: try answer(native, collections: collections), model: native.model, metrics: metrics)
-            } else {
-                generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
-            }
-            guard wire.stream == true else {
-                let (text, reason, usage) = try await generation.collect()
-                return try json(
-                    OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
-            }
-            let includeUsage = wire.streamOptions?.includeUsage == true
-            return generation.sse { event in
-                switch event {
-                case .start:
-                    return [
+        let wire = try await request.decode(OpenAI.ChatCompletionRequest.self, upTo: maxBodyBytes)
+        let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+        let id = "chatcmpl-" + Self.randomID()
+        let created = Int(Date().timeIntervalSince1970)
+        let generation: Generation
+        if let collections = wire.collections, !collections.isEmpty {
+            generation = try await Generation.start(
+                events: try await answer(native, collections: collections), model: native.model, metrics: metrics)
+        } else {
+            generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+        }
+        guard wire.stream == true else {
+            let (text, reason, usage) = try await generation.collect()
+            return try json(
+                OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
+        }
+        let includeUsage = wire.streamOptions?.includeUsage == true
+        return generation.sse { event in
+            switch event {
+            case .start:
+                return [
+                    try ServerSentEvents.event(
+                        OpenAI.ChatCompletionChunk(
+                            id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))
+                ]
+            case .text(let text):
+                return [
+                    try ServerSentEvents.event(
+                        OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))
+                ]
+            case .done(let reason, let usage):
+                var events = [
+                    try ServerSentEvents.event(
+                        OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(), finishReason: reason))
+                ]
+                if includeUsage {
+                    events.append(
                         try ServerSentEvents.event(
-                            OpenAI.ChatCompletionChunk(
-                                id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))
-                    ]
-                case .text(let text):
-                    return [
-                        try ServerSentEvents.event(
-                            OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))
-                    ]
-                case .done(let reason, let usage):
-                    var events = [
-                        try ServerSentEvents.event(
-                            OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(), finishReason: reason))
-                    ]
-                    if includeUsage {
-                        events.append(
-                            try ServerSentEvents.event(
-                                OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, usage: usage)))
-                    }
-                    return events
+                            OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, usage: usage)))
                 }
+                return events
             }
         }
     }
 
     /// A chat answered from knowledge-base collections: the last message is the question,
     /// earlier turns go along; the answer cites [n] and ends with its sources.
-    private func answer(_ request: GenerationRequest, collections: [String]) throws -> AsyncThrowingStream<TokenEvent, any Error> {
+    private func answer(_ request: GenerationRequest, collections: [String]) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
         guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
             throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
         }
-        let events = knowledge.answerer.answer(
-            RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
+        let query = RetrievalQuery(text: question.content, collections: collections)
+        return knowledge.answerer.answer(
+            query, from: try await knowledge.answerer.sources(for: query), model: request.model, params: request.params,
             history: messages.dropLast().filter { $0.role != .system }, generate: { [pipeline] in try await pipeline.generate($0) })
-        return AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    for try await event in events {
-                        switch event {
-                        case .sources: break
-                        case .text(let text): continuation.yield(.text(text))
-                        case .done(let reason, let usage): continuation.yield(.done(reason, usage))
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
     }
 
     func completions(_ request: Request) async throws -> Response {
-        try await withBody(request) { body in
-            let wire = try WireDecoder.decode(OpenAI.CompletionRequest.self, from: body)
-            let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
-            let id = "cmpl-" + Self.randomID()
-            let created = Int(Date().timeIntervalSince1970)
-            let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
-            guard wire.stream == true else {
-                let (text, reason, usage) = try await generation.collect()
-                return try json(
-                    OpenAI.Completion(
-                        id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
-            }
-            let includeUsage = wire.streamOptions?.includeUsage == true
-            return generation.sse { event in
-                switch event {
-                case .start:
-                    return []
-                case .text(let text):
-                    return [
+        let wire = try await request.decode(OpenAI.CompletionRequest.self, upTo: maxBodyBytes)
+        let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+        let id = "cmpl-" + Self.randomID()
+        let created = Int(Date().timeIntervalSince1970)
+        let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+        guard wire.stream == true else {
+            let (text, reason, usage) = try await generation.collect()
+            return try json(
+                OpenAI.Completion(
+                    id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
+        }
+        let includeUsage = wire.streamOptions?.includeUsage == true
+        return generation.sse { event in
+            switch event {
+            case .start:
+                return []
+            case .text(let text):
+                return [
+                    try ServerSentEvents.event(
+                        OpenAI.Completion(
+                            id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))
+                ]
+            case .done(let reason, let usage):
+                var events = [
+                    try ServerSentEvents.event(
+                        OpenAI.Completion(
+                            id: id, created: created, model: native.model, choices: [.init(text: "", finishReason: reason)], usage: nil)
+                    )
+                ]
+                if includeUsage {
+                    events.append(
                         try ServerSentEvents.event(
-                            OpenAI.Completion(
-                                id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))
-                    ]
-                case .done(let reason, let usage):
-                    var events = [
-                        try ServerSentEvents.event(
-                            OpenAI.Completion(
-                                id: id, created: created, model: native.model, choices: [.init(text: "", finishReason: reason)], usage: nil)
-                        )
-                    ]
-                    if includeUsage {
-                        events.append(
-                            try ServerSentEvents.event(
-                                OpenAI.Completion(id: id, created: created, model: native.model, choices: [], usage: usage)))
-                    }
-                    return events
+                            OpenAI.Completion(id: id, created: created, model: native.model, choices: [], usage: usage)))
                 }
+                return events
             }
         }
     }
 
     func embeddings(_ request: Request) async throws -> Response {
-        try await withBody(request) { body in
-            let wire = try WireDecoder.decode(OpenAI.EmbeddingRequest.self, from: body)
-            let native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
-            let result = try await pipeline.embed(native)
-            metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
-            return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
-        }
+        let wire = try await request.decode(OpenAI.EmbeddingRequest.self, upTo: maxBodyBytes)
+        let native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
+        let result = try await pipeline.embed(native)
+        metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
+        return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
 
     /// Reads the body (up to the limit) and runs `handle` with it.
@@ -161,11 +140,6 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
     /// A streaming client that goes away is noticed at the next write, which ends its
     /// generation. A non-streaming one is not noticed until the answer is complete:
     /// Hummingbird's inbound-close handler blocks on keep-alive connections.
-    private func withBody(_ request: Request, _ handle: (Data) async throws -> Response) async throws -> Response {
-        let buffer = try await request.body.collect(upTo: maxBodyBytes)
-        return try await handle(Data(buffer: buffer))
-    }
-
     static func randomID() -> String {
         String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
@@ -188,7 +162,7 @@ protocol ModelRequest {
 /// The request with its model under the name used everywhere (`smollm2` → `smollm2:latest`).
 func canonical<Request: ModelRequest>(_ request: Request) -> Request {
     var request = request
-    request.model = ChatPipeline.canonicalName(request.model)
+    request.model = ModelStore.canonicalName(request.model)
     return request
 }
 

@@ -1,0 +1,12 @@
+import Foundation
+import HearthWire
+import Hummingbird
+
+extension Request {
+    /// The JSON body as `T`, read up to `limit` bytes.
+    /// - Throws: Hummingbird's 413 when the body is larger; `HearthError.invalidRequest`
+    ///   (naming the field) when it is not valid JSON of that shape.
+    func decode<T: Decodable>(_ type: T.Type, upTo limit: Int) async throws -> T {
+        try WireDecoder.decode(type, from: Data(buffer: try await body.collect(upTo: limit)))
+    }
+}
