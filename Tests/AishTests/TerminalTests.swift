@@ -55,6 +55,29 @@ import Testing
         }
     }
 
+    /// A follow-up refers to the command as edited and run, not as first proposed: the
+    /// scripted server answers "and then" with `cat made-by-aish.txt` only when an earlier
+    /// turn holds the unedited greeting command.
+    @Test func aFollowUpSeesTheCommandAsEdited() async throws {
+        try await withAish("") { tmux, _ in
+            _ = try await tmux.waitFor("aish>")
+            try tmux.send("say hello", "Enter")
+            _ = try await tmux.waitFor("Run it?")
+            try tmux.send("e", "Enter")
+            _ = try await tmux.waitFor("edit (Enter keeps it)")
+            try tmux.send("echo edited-by-hand", "Enter")
+            _ = try await tmux.waitFor("Run it?", count: 2)
+            try tmux.send("Enter")
+            _ = try await tmux.waitFor("edited-by-hand\nexit status 0")
+            try tmux.send("and then show it", "Enter")
+            let screen = try await tmux.waitFor("Does nothing.")
+            #expect(!screen.contains("$ cat made-by-aish.txt"))
+            try tmux.send("n", "Enter")
+            try tmux.send("/exit", "Enter")
+            _ = try await tmux.waitFor("COMMAND-ENDED")
+        }
+    }
+
     /// `x` explains; then `n` cancels, aish ends and nothing ran.
     @Test func xExplainsThenNCancelsAndNothingRuns() async throws {
         try await withAish("say hello") { tmux, folder in

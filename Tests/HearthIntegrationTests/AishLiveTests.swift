@@ -10,12 +10,7 @@ import Testing
 /// model's proposal parses (the server enforces the JSON schema) and runs once confirmed.
 @Suite struct AishLiveTests {
     @Test func theTinyModelProposesACommandThatRuns() async throws {
-        var configuration = Configuration()
-        configuration.port = 0
-        configuration.models = [try TestModels.smollm2]
-        configuration.parallel = 1
-        configuration.contextPerSequence = 1024
-        configuration.threads = 2
+        let configuration = try TestModels.serverConfiguration(parallel: 1, context: 1024)
         let folder = FileManager.default.temporaryDirectory.appending(path: "aish-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Data("hello\n".utf8).write(to: folder.appending(path: "greeting.txt"))

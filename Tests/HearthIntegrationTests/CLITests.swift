@@ -34,6 +34,28 @@ import Testing
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Starts `hearth` in the background with `HEARTH_HOME=home`; its output goes to `output`,
+    /// or nowhere.
+    static func start(_ arguments: [String], home: URL, output: URL? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = root.appending(path: ".build/debug/hearth")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["HEARTH_HOME"] = home.path
+        process.environment = environment
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
     @Test func serveHelpListsEveryVariableWithItsDefault() throws {
         let result = try Self.hearth("serve", "--help")
         #expect(result.status == 0)
@@ -72,12 +94,15 @@ import Testing
         let server = Process()
         server.executableURL = Self.root.appending(path: ".build/debug/hearth")
         server.arguments = ["serve", "--port", "\(socket)", "--parallel", "3", "--context", "512"]
+        let home = try TestModels.home()
+        server.environment = ProcessInfo.processInfo.environment.merging(["HEARTH_HOME": home.path]) { $1 }
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
         defer {
             server.terminate()
             server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
         }
         var table = ""
         let deadline = ContinuousClock.now + .seconds(60)

@@ -13,13 +13,10 @@ import Testing
 /// The knowledge base with the real embedding model (all-minilm:l6-v2) and smollm2:135m:
 /// the CLI's ingestion killed half-way and resumed, and the HTTP API end to end.
 @Suite(.serialized) struct KnowledgeLiveTests {
-    /// A fresh HEARTH_HOME whose models are the set-up's.
+    /// A fresh HEARTH_HOME whose models are the set-up's, the embedding model among them.
     static func home() throws -> URL {
-        let home = FileManager.default.temporaryDirectory.appending(path: "hearth-kb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: home.appending(path: "models"), withDestinationURL: TestModels.store.root)
         _ = try TestModels.allMiniLM
-        return home
+        return try TestModels.home()
     }
 
     /// `count` Markdown files of four sections each, all different.
@@ -41,26 +38,6 @@ import Testing
     /// Files in the crash test's corpus.
     static let files = 40
 
-    static func start(_ arguments: [String], home: URL, output: URL? = nil) throws -> Process {
-        let process = Process()
-        process.executableURL = CLITests.root.appending(path: ".build/debug/hearth")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["HEARTH_HOME"] = home.path
-        process.environment = environment
-        if let output {
-            FileManager.default.createFile(atPath: output.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return process
-    }
-
     @Test func anIngestionKilledHalfWayResumesWithNoDuplicateAndNoGap() async throws {
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(at: home) }
@@ -68,7 +45,7 @@ import Testing
         try Self.corpus(in: corpus, count: Self.files)
         let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
 
-        let first = try Self.start(["ingest", corpus.path, "-c", "notes"], home: home)
+        let first = try CLITests.start(["ingest", corpus.path, "-c", "notes"], home: home)
         // Watched from a thread of its own: the test runner's shared threads may be busy
         // with other tests for seconds at a time, long enough to miss the moment.
         let seen = Mutex(0)
@@ -91,7 +68,7 @@ import Testing
         #expect(partial >= 8 && partial < Self.files)
         #expect(try await store.jobs(in: "notes").first?.status == .running)
 
-        let second = try Self.start(["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"))
+        let second = try CLITests.start(["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"))
         second.waitUntilExit()
         let resumeLog = (try? String(contentsOf: home.appending(path: "resume.log"), encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 0, "\(resumeLog)")
@@ -115,17 +92,6 @@ import Testing
         #expect(try await store.vectorSearch(probe, in: "notes", k: 1000, filter: SearchFilter()).count == expected)
     }
 
-    static func configuration(home: URL) throws -> Configuration {
-        var configuration = Configuration()
-        configuration.port = 0
-        configuration.models = [try TestModels.smollm2]
-        configuration.parallel = 2
-        configuration.contextPerSequence = 2048
-        configuration.threads = 2
-        configuration.paths = Paths(config: home, data: home, cache: home)
-        return configuration
-    }
-
     @Test func searchAskAndChatWithCollectionsOverHTTP() async throws {
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(at: home) }
@@ -144,7 +110,7 @@ import Testing
         """.write(to: corpus.appending(path: "lighthouse.md"), atomically: true, encoding: .utf8)
         try "Sourdough needs flour, water and salt, and a starter fed the day before.\n".write(
             to: corpus.appending(path: "bread.txt"), atomically: true, encoding: .utf8)
-        let configuration = try Self.configuration(home: home)
+        let configuration = try TestModels.serverConfiguration(parallel: 2, context: 2048, home: home)
         let runtime = try Runtime(configuration, parallel: 1)
         _ = try await runtime.knowledge.ingestor.collection("coast", embeddingModel: configuration.embeddingModel)
         let job = try await runtime.knowledge.ingestor.run(IngestionJob(collection: "coast", paths: [corpus.path]))

@@ -60,7 +60,7 @@ import Testing
         try await Self.slowServer(file, requests: requests).test(.live) { client in
             let url = "http://127.0.0.1:\(client.port ?? 0)/slow.gguf"
             let arguments = ["models", "pull", url, "--name", "slow:1", "--sha256", String(digest.dropFirst(7))]
-            let first = try Self.start(arguments, home: home)
+            let first = try CLITests.start(arguments, home: home)
             let partial = try await Self.waitForPartial(in: home.appending(path: "models/blobs"), atLeast: 300_000)
             kill(first.processIdentifier, SIGKILL)
             first.waitUntilExit()
@@ -69,7 +69,7 @@ import Testing
             #expect(kept > 0 && kept < file.count)
             #expect(try ModelStore(root: home.appending(path: "models")).entry("slow:1") == nil)
 
-            let second = try Self.start(arguments, home: home)
+            let second = try CLITests.start(arguments, home: home)
             second.waitUntilExit()
             #expect(second.terminationStatus == 0)
             let entry = try #require(try ModelStore(root: home.appending(path: "models")).entry("slow:1"))
@@ -78,19 +78,6 @@ import Testing
             #expect(resumedAt >= kept - 65536 && resumedAt > 0)
         }
         #expect(requests.all.count == 2)
-    }
-
-    static func start(_ arguments: [String], home: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = CLITests.root.appending(path: ".build/debug/hearth")
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["HEARTH_HOME"] = home.path
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
     }
 
     /// The partial download once it holds `bytes`; fails after ten seconds.

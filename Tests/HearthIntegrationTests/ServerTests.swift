@@ -11,13 +11,7 @@ import Testing
 /// loopback port with the real smollm2:135m.
 @Suite(.serialized) struct ServerTests {
     static func configuration() throws -> Configuration {
-        var configuration = Configuration()
-        configuration.port = 0
-        configuration.models = [try TestModels.smollm2]
-        configuration.parallel = 4
-        configuration.contextPerSequence = 512
-        configuration.threads = 2
-        return configuration
+        try TestModels.serverConfiguration(parallel: 4, context: 512)
     }
 
     @Test func chatStreamsOverALiveServer() async throws {

@@ -23,4 +23,27 @@ public enum TestModels {
     public static var gemma3: String { get throws { try path("gemma3:270m") } }
     /// Imported from safetensors by the set-up (`hearth models import`).
     public static var allMiniLM: String { get throws { try path("all-minilm:l6-v2") } }
+
+    /// A fresh HEARTH_HOME in the temporary folder whose models are the set-up's, so that a
+    /// test's data (knowledge base, uploads) never reaches the user's folders.
+    public static func home() throws -> URL {
+        let home = FileManager.default.temporaryDirectory.appending(path: "hearth-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: home.appending(path: "models"), withDestinationURL: store.root)
+        return home
+    }
+
+    /// A configuration for a live test server: a free loopback port, smollm2:135m, two
+    /// threads, its data in `home` (a fresh `home()` when not given).
+    public static func serverConfiguration(parallel: Int, context: Int, home: URL? = nil) throws -> Configuration {
+        let home = try home ?? Self.home()
+        var configuration = Configuration()
+        configuration.port = 0
+        configuration.models = [try smollm2]
+        configuration.parallel = parallel
+        configuration.contextPerSequence = context
+        configuration.threads = 2
+        configuration.paths = Paths(config: home, data: home, cache: home)
+        return configuration
+    }
 }

@@ -1,6 +1,7 @@
 """Starts the real `hearth serve` (built by `swift build`) on a free loopback port with the
 real smollm2:135m, for the compatibility tests that drive it with official clients."""
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -36,7 +37,7 @@ def models_folder():
 
 def isolated_home():
     """A fresh HEARTH_HOME whose models are the set-up's, so that the knowledge base and
-    uploads of a test run start empty and go away with it."""
+    uploads of a test run start empty (the fixtures remove it afterwards)."""
     home = tempfile.mkdtemp(prefix="hearth-compat-")
     os.symlink(models_folder(), os.path.join(home, "models"))
     return home
@@ -44,7 +45,8 @@ def isolated_home():
 
 def start(extra_env=None, args=()):
     port = free_port()
-    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=isolated_home(),
+    home = isolated_home()
+    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=home,
                **(extra_env or {}))
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
@@ -58,7 +60,7 @@ def start(extra_env=None, args=()):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
                 if response.status == 200:
-                    return process, f"http://127.0.0.1:{port}", log
+                    return process, f"http://127.0.0.1:{port}", home
         except OSError:
             time.sleep(0.2)
     process.kill()
@@ -76,13 +78,15 @@ def stop(process):
 
 @pytest.fixture(scope="session")
 def server():
-    process, url, log = start()
+    process, url, home = start()
     yield url
     stop(process)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def keyed_server():
-    process, url, log = start(extra_env={"HEARTH_API_KEYS": "test-key-1"})
+    process, url, home = start(extra_env={"HEARTH_API_KEYS": "test-key-1"})
     yield url
     stop(process)
+    shutil.rmtree(home, ignore_errors=True)

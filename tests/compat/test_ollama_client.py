@@ -11,6 +11,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import ollama
 import pytest
+from conftest import models_folder
 
 MODEL = "smollm2:135m"
 GREEDY = {"temperature": 0, "num_predict": 16}
@@ -176,14 +177,6 @@ def test_copy_then_delete(client):
     assert info.value.status_code == 404
 
 
-def store_root():
-    """The store the server uses: conftest leaves HEARTH_HOME and XDG_DATA_HOME as they are."""
-    if os.environ.get("HEARTH_HOME"):
-        return os.path.join(os.environ["HEARTH_HOME"], "models")
-    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(data, "hearth", "models")
-
-
 class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -193,7 +186,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 def gguf_server():
     """Serves the installed smollm2 file over HTTP under two unique names (links, not copies),
     so that each pull installs a model of its own."""
-    root = store_root()
+    root = models_folder()
     model, tag = MODEL.split(":")
     with open(os.path.join(root, "manifests", model, tag + ".json")) as f:
         digest = json.load(f)["blob"]

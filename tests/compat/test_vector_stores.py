@@ -108,15 +108,19 @@ def test_cancelled_batch_ingests_no_waiting_file(client, tmp_path):
     waiting = client.vector_stores.file_batches.list_files(batch.id, vector_store_id=store.id, filter="cancelled")
     assert len(waiting.data) == batch.file_counts.cancelled
     hits = client.vector_stores.search(store.id, query="the keeper logs wind and tide", max_num_results=50).data
+    assert bool(hits) == (batch.file_counts.completed > 0)
     assert {hit.file_id for hit in hits} <= {f.id for f in files} - {f.id for f in waiting.data}
     client.vector_stores.delete(store.id)
 
 
 def test_errors_are_openai_shaped(client, tmp_path):
-    with pytest.raises(openai.NotFoundError):
+    with pytest.raises(openai.NotFoundError) as missing_file:
         client.vector_stores.files.create(vector_store_id=client.vector_stores.create(name="e").id, file_id="file-missing")
-    with pytest.raises(openai.NotFoundError):
+    assert "file-missing" in missing_file.value.body["message"]
+    assert missing_file.value.body["type"] == "invalid_request_error"
+    with pytest.raises(openai.NotFoundError) as missing_store:
         client.vector_stores.search("vs_missing", query="x")
+    assert "vs_missing" in missing_store.value.body["message"]
     binary = tmp_path / "data.bin"
     binary.write_bytes(b"\x00\x01\x02" * 100)
     store = client.vector_stores.create(name="bad")
