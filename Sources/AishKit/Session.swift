@@ -2,36 +2,31 @@ import Foundation
 
 /// One conversation with aish: propose, show (command, explanation, risk, missing programs),
 /// ask, and run only what the user confirmed — risky commands only after a typed "yes".
-/// Input and output are injected, so tests can drive it without a terminal.
+/// It reads standard input and writes standard output (tests drive it in tmux).
 public final class Session: @unchecked Sendable {
     public let proposer: Proposer
     public let terminal: Terminal
     public let classifier: RiskClassifier
     /// Show proposals, never run them.
     public var dryRun = false
-    let input: () -> String?
-    let output: (String) -> Void
-    /// Text as it streams in, without a line break.
-    let write: (String) -> Void
     /// Earlier requests and the commands they led to, for follow-ups.
     public private(set) var history: [(request: String, command: String)] = []
     /// The last command run and its exit status.
     public private(set) var previous: (command: String, status: Int32)?
 
-    public init(
-        proposer: Proposer, terminal: Terminal, classifier: RiskClassifier = RiskClassifier(),
-        input: @escaping () -> String? = { readLine() }, output: @escaping (String) -> Void = { print($0) },
-        write: @escaping (String) -> Void = {
-            fflush(nil)  // what print() buffered goes first
-            FileHandle.standardOutput.write(Data($0.utf8))
-        }
-    ) {
-        self.write = write
+    public init(proposer: Proposer, terminal: Terminal, classifier: RiskClassifier = RiskClassifier()) {
         self.proposer = proposer
         self.terminal = terminal
         self.classifier = classifier
-        self.input = input
-        self.output = output
+    }
+
+    private func input() -> String? { readLine() }
+    private func output(_ line: String) { print(line) }
+
+    /// Text as it streams in, without a line break.
+    private func write(_ text: String) {
+        fflush(nil)  // what print() buffered goes first
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     /// Handles one request; returns the exit status of the command it ran, or nil when none ran.
@@ -45,18 +40,26 @@ public final class Session: @unchecked Sendable {
         let proposal = try await terminal.spinning("thinking…") {
             try await proposer.propose(request, context: context, history: history)
         }
-        self.history.append((request, proposal.command))
         output(terminal.paint(proposal.explanation, .dim))
-        return try await confirmAndRun(proposal.command)
+        let (command, status) = try await confirm(proposal.command)
+        // Follow-ups see the command as the user left it (edited or not).
+        self.history.append((request, command))
+        return status
     }
 
-    /// Shows `command` with its risk, asks, and runs it once confirmed.
+    /// Shows `command` with its risk, asks, and runs it once confirmed; returns its exit
+    /// status, or nil when it did not run.
     public func confirmAndRun(_ proposed: String) async throws -> Int32? {
+        try await confirm(proposed).status
+    }
+
+    /// As `confirmAndRun`, also returning the command as last shown (the user may edit it).
+    private func confirm(_ proposed: String) async throws -> (command: String, status: Int32?) {
         var command = proposed
         var assessment = show(command)
         guard terminal.interactive && !dryRun else {
             output(dryRun ? "(dry run: nothing was run)" : "(no terminal on standard input: nothing was run)")
-            return nil
+            return (command, nil)
         }
         while true {
             let risky = assessment.level == .risky
@@ -66,17 +69,17 @@ public final class Session: @unchecked Sendable {
                     : "Run it? [Enter] run · e edit · x explain · n cancel")
             guard let answer = input()?.trimmingCharacters(in: .whitespaces) else {
                 output("cancelled")
-                return nil
+                return (command, nil)
             }
             switch answer.lowercased() {
             case "", "y":
                 if risky {
                     output("A risky command needs a typed yes.")
                 } else {
-                    return run(command)
+                    return (command, run(command))
                 }
             case "yes":
-                return run(command)
+                return (command, run(command))
             case "e", "edit":
                 output("edit (Enter keeps it): \(command)")
                 if let edited = input()?.trimmingCharacters(in: .whitespaces), !edited.isEmpty { command = edited }
@@ -85,7 +88,7 @@ public final class Session: @unchecked Sendable {
                 try await explain(command)
             case "n", "no", "q", "cancel":
                 output("cancelled")
-                return nil
+                return (command, nil)
             default:
                 output("Answer with Enter, yes, e, x or n.")
             }

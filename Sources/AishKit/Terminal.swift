@@ -76,12 +76,12 @@ public struct Terminal: Sendable {
         return tokens
     }
 
-    /// The level in its colour.
     /// A reason as Session shows it: its level, the program and why.
     func reason(_ reason: RiskAssessment.Reason) -> String {
         level(reason.level) + " \(reason.program): \(reason.message)"
     }
 
+    /// The level in its colour.
     public func level(_ level: RiskLevel) -> String {
         switch level {
         case .safe: paint("safe", .green)
