@@ -69,31 +69,41 @@ let package = Package(
             dependencies: ["HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "HearthServices",
+            dependencies: [
+                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthKnowledge",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "HearthServer",
             dependencies: [
-                "HearthCore", "HearthWire", "HearthModels", "HearthProviders", "HearthKnowledge",
+                "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .target(
+            name: "HearthClient",
+            dependencies: ["HearthCore", "HearthWire", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+        ),
+        .target(
             name: "HearthApp",
             dependencies: [
-                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthKnowledge",
-                "HearthSQLite", .product(name: "Hummingbird", package: "hummingbird"),
+                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthServices",
+                "HearthKnowledge", "HearthSQLite", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "AishKit", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .target(name: "AishKit", dependencies: ["HearthClient"]),
         .executableTarget(
             name: "aish",
-            dependencies: ["AishKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AishKit", "HearthCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "HearthTesting", dependencies: ["HearthCore", "HearthModels"], path: "Tests/HearthTesting"),
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthApp", "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthWire",
-                "HearthKnowledge", "HearthSQLite",
+                "HearthApp", "HearthClient", "HearthCore", "HearthModels", "HearthWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "HearthServerTests",
             dependencies: [
-                "HearthApp", "HearthServer", "HearthWire", "HearthTesting",
+                "HearthApp", "HearthServer", "HearthServices", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -125,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "HearthIntegrationTests",
             dependencies: [
-                "HearthApp", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
+                "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,6 +1,7 @@
-import AsyncHTTPClient
 import Foundation
-import NIOCore
+import HearthClient
+import HearthCore
+import HearthWire
 
 /// A proposed command: what the model said, and what aish checked itself.
 public struct Proposal: Sendable, Equatable, Codable {
@@ -18,9 +19,11 @@ public struct Proposal: Sendable, Equatable, Codable {
 /// grammar, so even a tiny model's answer parses.
 public struct Proposer: Sendable {
     public let settings: Settings
+    private let client: HearthClient
 
     public init(settings: Settings) {
         self.settings = settings
+        client = HearthClient(address: settings.server, apiKey: settings.apiKey)
     }
 
     /// Why a request failed, in words for the terminal.
@@ -46,39 +49,35 @@ public struct Proposer: Sendable {
         ),
     ]
 
-    static var schema: [String: Any] {
-        [
-            "type": "object",
-            "properties": [
-                "command": ["type": "string", "minLength": 1, "maxLength": 200],
-                "explanation": ["type": "string", "maxLength": 160],
-            ],
-            "required": ["command", "explanation"],
-        ]
-    }
+    static let schema: JSONValue = .object([
+        "type": .string("object"),
+        "properties": .object([
+            "command": .object(["type": .string("string"), "minLength": .int(1), "maxLength": .int(200)]),
+            "explanation": .object(["type": .string("string"), "maxLength": .int(160)]),
+        ]),
+        "required": .array([.string("command"), .string("explanation")]),
+    ])
 
     /// A command for `request` in `context`; `history` holds earlier requests and the
     /// commands proposed for them, so that follow-ups ("now only .log files") work.
     public func propose(_ request: String, context: ShellContext, history: [(request: String, command: String)] = []) async throws
         -> Proposal
     {
-        var messages: [[String: String]] = [["role": "system", "content": Self.instructions + "\n\n" + context.description]]
+        var messages = [OpenAI.Message(role: "system", content: Self.instructions + "\n\n" + context.description)]
         for (example, command, explanation) in Self.examples {
-            messages.append(["role": "user", "content": example])
-            messages.append([
-                "role": "assistant", "content": #"{"command": \#(Self.json(command)), "explanation": \#(Self.json(explanation))}"#,
-            ])
+            messages.append(OpenAI.Message(role: "user", content: example))
+            messages.append(OpenAI.Message(role: "assistant", content: Self.json(Proposal(command: command, explanation: explanation))))
         }
         for turn in history.suffix(4) {
-            messages.append(["role": "user", "content": turn.request])
-            messages.append(["role": "assistant", "content": #"{"command": \#(Self.json(turn.command)), "explanation": ""}"#])
+            messages.append(OpenAI.Message(role: "user", content: turn.request))
+            messages.append(OpenAI.Message(role: "assistant", content: Self.json(Proposal(command: turn.command, explanation: ""))))
         }
-        messages.append(["role": "user", "content": request])
-        let body: [String: Any] = [
-            "model": settings.model, "messages": messages, "temperature": 0, "max_tokens": 320,
-            "response_format": ["type": "json_schema", "json_schema": ["name": "proposal", "strict": true, "schema": Self.schema]],
-        ]
-        let content = try await complete(body)
+        messages.append(OpenAI.Message(role: "user", content: request))
+        var body = OpenAI.ChatCompletionRequest(model: settings.model, messages: messages)
+        body.temperature = 0
+        body.maxTokens = 320
+        body.responseFormat = .init(type: "json_schema", jsonSchema: .init(name: "proposal", schema: Self.schema, strict: true))
+        let content = try await asking { try await client.chat(body).choices.first?.message.content ?? "" }
         guard let proposal = Self.parse(content) else {
             throw Failure(description: "the model's answer is not a command proposal: \(content.prefix(200))")
         }
@@ -88,32 +87,32 @@ public struct Proposer: Sendable {
     /// A plain-text explanation of `command`, part by part.
     /// Streams it: `onText` gets each piece as the server sends it.
     public func explain(_ command: String, onText: (String) -> Void) async throws {
-        let body: [String: Any] = [
-            "model": settings.model, "temperature": 0, "max_tokens": 400, "stream": true,
-            "messages": [
-                [
-                    "role": "system",
-                    "content": "Explain shell commands to a user: each program, its flags, pipes and redirections, in short lines.",
-                ],
-                ["role": "user", "content": "Explain: \(command)"],
-            ],
-        ]
-        let response = try await send(body)
-        guard response.status.code == 200 else { throw try await refusal(response) }
-        // Bytes until a whole line is in: a character may be split across two buffers.
-        var pending = Data()
-        for try await buffer in response.body {
-            buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                pending.removeSubrange(...newline)
-                guard line.hasPrefix("data:"), let data = line.dropFirst(5).trimmingCharacters(in: .whitespaces).data(using: .utf8),
-                    let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                    let choice = (event["choices"] as? [[String: Any]])?.first,
-                    let text = (choice["delta"] as? [String: Any])?["content"] as? String
-                else { continue }
-                onText(text)
-            }
+        var body = OpenAI.ChatCompletionRequest(
+            model: settings.model,
+            messages: [
+                OpenAI.Message(
+                    role: "system",
+                    content: "Explain shell commands to a user: each program, its flags, pipes and redirections, in short lines."),
+                OpenAI.Message(role: "user", content: "Explain: \(command)"),
+            ])
+        body.temperature = 0
+        body.maxTokens = 400
+        try await asking {
+            for try await text in client.streamChat(body) { onText(text) }
+        }
+    }
+
+    /// Runs a request to the server; its failures become `Failure`s in words for the terminal.
+    private func asking<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as HearthError where error.code == .unavailable {
+            throw Failure(
+                description:
+                    "no server answers at \(settings.server): start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"
+            )
+        } catch let error as HearthError {
+            throw Failure(description: "the server at \(settings.server) refused the request: \(error.message)")
         }
     }
 
@@ -139,45 +138,11 @@ public struct Proposer: Sendable {
             ? nil : Proposal(command: command, explanation: proposal.explanation.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    private static func json(_ text: String) -> String {
-        (try? JSONEncoder().encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
-    }
-
-    // AsyncHTTPClient rather than URLSession: on Linux, URLSession's async calls keep a core
-    // busy while they wait, which slows down a local server answering on the same machine.
-    private func send(_ body: [String: Any]) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: settings.endpoint.appending(path: "v1/chat/completions").absoluteString)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let key = settings.apiKey { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        do {
-            return try await HTTPClient.shared.execute(request, timeout: .seconds(180))
-        } catch {
-            throw Failure(
-                description:
-                    "no server answers at \(settings.endpoint.absoluteString): start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"
-            )
+    /// The proposal as the model is asked to write it.
+    private static func json(_ proposal: Proposal) -> String {
+        func string(_ text: String) -> String {
+            (try? JSONEncoder().encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
         }
-    }
-
-    private func refusal(_ response: HTTPClientResponse) async throws -> Failure {
-        let data = try await response.body.collect(upTo: 1 << 20).withUnsafeReadableBytes { Data($0) }
-        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let message =
-            ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
-            ?? String(decoding: data.prefix(300), as: UTF8.self)
-        return Failure(description: "the server at \(settings.endpoint.absoluteString) refused the request: \(message)")
-    }
-
-    private func complete(_ body: [String: Any]) async throws -> String {
-        let response = try await send(body)
-        guard response.status.code == 200 else { throw try await refusal(response) }
-        let data = try await response.body.collect(upTo: 4 << 20).withUnsafeReadableBytes { Data($0) }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let choices = object["choices"] as? [[String: Any]], let message = choices.first?["message"] as? [String: Any],
-            let content = message["content"] as? String
-        else { throw Failure(description: "the server's answer is not a chat completion") }
-        return content
+        return #"{"command": \#(string(proposal.command)), "explanation": \#(string(proposal.explanation))}"#
     }
 }

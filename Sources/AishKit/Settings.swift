@@ -1,11 +1,12 @@
 import Foundation
+import HearthCore
 
 /// Where aish sends requests and with which model: flags, then `AISH_*` variables (and
 /// `HEARTH_HOST`), then the config file (`$XDG_CONFIG_HOME/aish/config`, `KEY=value` lines
 /// with the same names), then defaults (a Hearth server on 127.0.0.1:8420, smollm2:135m).
 public struct Settings: Sendable, Equatable {
-    /// Base URL of an OpenAI-compatible server (Hearth, llama-server, Ollama, OpenAI).
-    public var endpoint: URL
+    /// An OpenAI-compatible server (Hearth, llama-server, Ollama, OpenAI).
+    public var server: ServerAddress
     public var model: String
     /// Sent as `Authorization: Bearer …` when set.
     public var apiKey: String?
@@ -24,20 +25,11 @@ public struct Settings: Sendable, Equatable {
             for name in names { if let v = file[name], !v.isEmpty { return v } }
             return nil
         }
-        let host = value("AISH_HOST", "HEARTH_HOST") ?? "127.0.0.1:8420"
-        endpoint = Self.url(host) ?? URL(string: "http://127.0.0.1:8420")!
+        server = value("AISH_HOST", "HEARTH_HOST").flatMap { try? ServerAddress(parsing: $0, variable: "AISH_HOST") } ?? ServerAddress()
         model = value("AISH_MODEL") ?? "smollm2:135m"
         apiKey =
             value("AISH_API_KEY", "OPENAI_API_KEY")
             ?? value("HEARTH_API_KEYS")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
-    }
-
-    /// `host:port`, `host` (Hearth's port 8420, as HEARTH_HOST means it) or a URL → the
-    /// server's base URL.
-    public static func url(_ host: String) -> URL? {
-        if host.hasPrefix("http://") || host.hasPrefix("https://") { return URL(string: host) }
-        let hasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
-        return URL(string: "http://" + host + (hasPort ? "" : ":8420"))
     }
 
     static func configFile(_ environment: [String: String]) -> URL? {

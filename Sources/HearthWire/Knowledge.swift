@@ -41,10 +41,13 @@ public enum KnowledgeWire {
         public init(_ collections: [KnowledgeCollection]) { self.collections = collections.map(Collection.init) }
     }
 
-    /// `GET /hearth/collections/{name}`: the collection and its documents.
+    /// `GET /hearth/collections/{name}`: the collection, its documents and its last ingestion.
     public struct CollectionDetail: Codable, Sendable {
         public var collection: Collection
         public var documents: [Document]
+        public var lastJob: Job?
+
+        enum CodingKeys: String, CodingKey { case collection, documents, lastJob = "last_job" }
 
         public struct Document: Codable, Sendable {
             public var path: String
@@ -61,8 +64,9 @@ public enum KnowledgeWire {
             }
         }
 
-        public init(_ collection: KnowledgeCollection, documents: [StoredDocument]) {
+        public init(_ collection: KnowledgeCollection, documents: [StoredDocument], lastJob: IngestionJob? = nil) {
             self.collection = Collection(collection)
+            self.lastJob = lastJob.map(Job.init)
             self.documents = documents.map {
                 Document(
                     path: $0.path, chunks: $0.chunks, bytes: $0.bytes, version: $0.version, contentHash: $0.contentHash,
@@ -76,6 +80,92 @@ public enum KnowledgeWire {
         public var name: String
         public var embeddingModel: String?
         enum CodingKeys: String, CodingKey { case name, embeddingModel = "embedding_model" }
+
+        public init(name: String, embeddingModel: String? = nil) {
+            self.name = name
+            self.embeddingModel = embeddingModel
+        }
+    }
+
+    /// `POST /hearth/ingest`: files and folders (absolute paths on the server's machine)
+    /// into a collection, or `resume` to finish interrupted jobs. Answers NDJSON `IngestEvent`s.
+    public struct IngestRequest: Codable, Sendable {
+        public var collection: String?
+        public var paths: [String]?
+        public var sync: Bool?
+        public var maxFileBytes: Int64?
+        public var embeddingModel: String?
+        public var resume: Bool?
+
+        public init(
+            collection: String?, paths: [String], sync: Bool = false, maxFileBytes: Int64? = nil, embeddingModel: String? = nil,
+            resume: Bool = false
+        ) {
+            self.collection = collection
+            self.paths = paths
+            self.sync = sync
+            self.maxFileBytes = maxFileBytes
+            self.embeddingModel = embeddingModel
+            self.resume = resume
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case collection, paths, sync, resume
+            case maxFileBytes = "max_file_bytes", embeddingModel = "embedding_model"
+        }
+    }
+
+    /// One line of an ingestion's progress: `event` is `interrupted` (an earlier job left
+    /// unfinished), `started`, `progress`, `finished` or `error`.
+    public struct IngestEvent: Codable, Sendable {
+        public var event: String
+        public var job: Job?
+        public var error: ErrorDetail?
+
+        public init(event: String, job: Job? = nil, error: ErrorDetail? = nil) {
+            self.event = event
+            self.job = job
+            self.error = error
+        }
+    }
+
+    /// An ingestion job and how far it got.
+    public struct Job: Codable, Sendable {
+        public var id: Int64
+        public var collection: String
+        public var paths: [String]
+        /// `running`, `completed`, `failed` or `interrupted`.
+        public var status: String
+        public var filesTotal: Int
+        public var filesDone: Int
+        public var filesIngested: Int
+        public var filesUnchanged: Int
+        /// Files of kinds no loader reads, left out.
+        public var unsupported: Int
+        public var chunks: Int
+        public var removed: Int
+        public var problems: [IngestionJob.Problem]
+
+        public init(_ job: IngestionJob) {
+            id = job.id
+            collection = job.collection
+            paths = job.paths
+            status = job.status.rawValue
+            filesTotal = job.filesTotal
+            filesDone = job.filesDone
+            filesIngested = job.filesIngested
+            filesUnchanged = job.filesUnchanged
+            unsupported = job.unsupported
+            chunks = job.chunks
+            removed = job.removed
+            problems = job.problems
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, collection, paths, status, unsupported, chunks, removed, problems
+            case filesTotal = "files_total", filesDone = "files_done", filesIngested = "files_ingested"
+            case filesUnchanged = "files_unchanged"
+        }
     }
 
     public struct Deleted: Codable, Sendable {
@@ -92,6 +182,11 @@ public enum KnowledgeWire {
         public var pathPrefix: String?
         public var metadata: [String: String]?
         enum CodingKeys: String, CodingKey { case pathPrefix = "path_prefix", metadata }
+
+        public init(pathPrefix: String? = nil, metadata: [String: String]? = nil) {
+            self.pathPrefix = pathPrefix
+            self.metadata = metadata
+        }
     }
 
     /// `POST /hearth/search`.
@@ -102,6 +197,18 @@ public enum KnowledgeWire {
         public var k: Int?
         public var filter: Filter?
         public var mmr: Bool?
+
+        public init(
+            query: String, collection: String? = nil, collections: [String]? = nil, k: Int? = nil, filter: Filter? = nil,
+            mmr: Bool? = nil
+        ) {
+            self.query = query
+            self.collection = collection
+            self.collections = collections
+            self.k = k
+            self.filter = filter
+            self.mmr = mmr
+        }
 
         /// The native query.
         /// - Throws: `HearthError.invalidRequest` naming the field at fault.
@@ -183,16 +290,48 @@ public enum KnowledgeWire {
         public var stream: Bool?
         public var temperature: Double?
         public var maxTokens: Int?
+        public var seed: UInt32?
         public var filter: Filter?
+        public var mmr: Bool?
+        /// A system prompt that goes along with the sources.
+        public var system: String?
+
+        public init(
+            question: String, collections: [String], k: Int? = nil, model: String? = nil, stream: Bool? = nil,
+            temperature: Double? = nil, maxTokens: Int? = nil, seed: UInt32? = nil, filter: Filter? = nil, mmr: Bool? = nil,
+            system: String? = nil
+        ) {
+            self.question = question
+            self.collections = collections
+            self.k = k
+            self.model = model
+            self.stream = stream
+            self.temperature = temperature
+            self.maxTokens = maxTokens
+            self.seed = seed
+            self.filter = filter
+            self.mmr = mmr
+            self.system = system
+        }
 
         enum CodingKeys: String, CodingKey {
-            case question, query, collection, collections, k, model, stream, temperature, filter
+            case question, query, collection, collections, k, model, stream, temperature, filter, seed, mmr, system
             case maxTokens = "max_tokens"
         }
 
         public func native() throws -> RetrievalQuery {
             guard let text = question ?? query else { throw HearthError.invalidRequest("'question' is required", field: "question") }
-            return try SearchRequest(query: text, collection: collection, collections: collections, k: k, filter: filter, mmr: nil).native()
+            return try SearchRequest(query: text, collection: collection, collections: collections, k: k, filter: filter, mmr: mmr).native()
+        }
+
+        /// The generation's parameters.
+        public var params: GenerationParams {
+            GenerationParams(maxTokens: maxTokens, temperature: temperature, seed: seed)
+        }
+
+        /// The system prompt as the conversation that goes before the question.
+        public var history: [ChatMessage] {
+            system.map { [ChatMessage(role: .system, content: $0)] } ?? []
         }
     }
 

@@ -62,9 +62,12 @@ extension Ollama {
         public var tools: [Unsupported]?
         /// Refused when true.
         public var logprobs: Bool?
+        /// Hearth's extension, as on `/v1/chat/completions`: answer from these knowledge-base
+        /// collections, citing [n].
+        public var collections: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, format, options, think, tools, logprobs
+            case model, messages, stream, format, options, think, tools, logprobs, collections
             case keepAlive = "keep_alive"
         }
 

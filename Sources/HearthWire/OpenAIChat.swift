@@ -83,6 +83,12 @@ extension OpenAI {
         /// Hearth's extension: answer from these knowledge-base collections, citing [n].
         public var collections: [String]?
 
+        /// A request for `messages`; set the other fields as needed.
+        public init(model: String?, messages: [Message]) {
+            self.model = model
+            self.messages = messages
+        }
+
         /// `text`, `json_object` (any JSON object) or `json_schema` (JSON of that schema);
         /// the JSON ones are enforced by a grammar while sampling.
         public struct ResponseFormat: Codable, Sendable {
@@ -93,6 +99,12 @@ extension OpenAI {
                 public var name: String?
                 public var schema: JSONValue?
                 public var strict: Bool?
+
+                public init(name: String? = nil, schema: JSONValue? = nil, strict: Bool? = nil) {
+                    self.name = name
+                    self.schema = schema
+                    self.strict = strict
+                }
             }
 
             enum CodingKeys: String, CodingKey { case type, jsonSchema = "json_schema" }
@@ -262,5 +274,34 @@ extension OpenAI {
             try container.encode(choices, forKey: .choices)
             try container.encode(usage, forKey: .usage)
         }
+    }
+}
+
+// Clients read answers from any OpenAI-compatible server, some of which leave out `id`,
+// `created`, `model` or `usage`: those decode to empty values rather than failing.
+
+extension OpenAI.ChatCompletion {
+    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
+        created = try container.decodeIfPresent(Int.self, forKey: .created) ?? 0
+        model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
+        choices = try container.decode([Choice].self, forKey: .choices)
+        usage = try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage) ?? OpenAI.Usage(Usage(promptTokens: 0, completionTokens: 0))
+    }
+}
+
+extension OpenAI.ChatCompletionChunk {
+    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
+        created = try container.decodeIfPresent(Int.self, forKey: .created) ?? 0
+        model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
+        choices = try container.decodeIfPresent([Choice].self, forKey: .choices) ?? []
+        usage = try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage)
     }
 }

@@ -1,6 +1,7 @@
 import AishKit
 import ArgumentParser
 import Foundation
+import HearthCore
 
 /// `aish`: a shell assistant that is safe by construction.
 @main
@@ -34,8 +35,9 @@ struct ServerOptions: ParsableArguments {
     func settings() throws -> Settings {
         var settings = Settings()
         if let host {
-            guard let url = Settings.url(host) else { throw ValidationError("--host must be host:port or a URL") }
-            settings.endpoint = url
+            do { settings.server = try ServerAddress(parsing: host, variable: "--host") } catch let error as HearthError {
+                throw ValidationError(error.message)
+            }
         }
         if let model { settings.model = model }
         return settings

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import HearthClient
 import HearthCore
-import HearthEngine
-import HearthModels
+import HearthWire
 
 extension Hearth {
     struct Chat: AsyncParsableCommand {
@@ -26,39 +26,47 @@ extension Hearth {
         @OptionGroup var engine: EngineFlags
 
         func run() async throws {
-            let loaded: LocalModel
+            let configuration: Configuration
+            do { configuration = try engine.configuration() } catch { throw fail(error) }
+            let (model, base) = (model, sampling.request(model: model, []))
             do {
-                loaded = try await LocalModel(model, engine)
+                try await Connection.run(configuration, models: [model]) { client in
+                    try await Self.converse(client, model: model, base: base)
+                }
             } catch {
                 throw fail(error)
             }
-            var history: [ChatMessage] = sampling.system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+        }
+
+        /// Reads messages and answers them (with `base`, the request's settings and system
+        /// prompt) until /bye or the end of input.
+        static func converse(_ client: HearthClient, model: String, base: OpenAI.ChatCompletionRequest) async throws {
+            var history: [ChatMessage] = []
             print("Chatting with \(model). Type /help for help, /bye to leave.")
-            while let input = Self.readMessage() {
+            while let input = readMessage() {
                 switch input.trimmingCharacters(in: .whitespaces) {
                 case "": continue
-                case "/bye", "/exit", "/quit":
-                    await loaded.engine.shutdown()
-                    return
+                case "/bye", "/exit", "/quit": return
                 case "/clear":
-                    history.removeAll { $0.role != .system }
+                    history.removeAll()
                     print("Conversation cleared.")
                     continue
                 case "/help", "/?":
-                    print(Self.configuration.discussion)
+                    print(configuration.discussion)
                     continue
                 default: break
                 }
                 history.append(ChatMessage(role: .user, content: input))
                 do {
-                    let answer = try await stream(loaded, .chat(history), sampling.params)
+                    var request = base
+                    request.messages += history.map { OpenAI.Message(role: $0.role.rawValue, content: $0.content) }
+                    let answer = try await stream(client, request)
                     history.append(ChatMessage(role: .assistant, content: answer))
-                } catch {
+                } catch let error as HearthError where error.code != .unavailable {
                     history.removeLast()
                     _ = fail(error)
                 }
             }
-            await loaded.engine.shutdown()
         }
 
         /// One message from standard input: a line, or the lines between two `"""` markers.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import HearthCore
-import HearthSQLite
 
 extension Hearth {
     struct Collections: AsyncParsableCommand {
@@ -15,7 +14,7 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    let collections = try await openStore().collections()
+                    let collections = try await Connection.run(try environmentConfiguration()) { try await $0.collections() }
                     guard !collections.isEmpty else {
                         print("no collections yet; `hearth ingest PATH -c NAME` makes one")
                         return
@@ -23,7 +22,7 @@ extension Hearth {
                     printTable(
                         ["NAME", "DOCUMENTS", "CHUNKS", "SIZE", "EMBEDDING MODEL"],
                         collections.map { [$0.name, "\($0.documents)", "\($0.chunks)", formatBytes($0.bytes), $0.embeddingModel] })
-                } catch let error as HearthError {
+                } catch {
                     throw fail(error)
                 }
             }
@@ -38,20 +37,20 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    let store = try openStore()
-                    guard let collection = try await store.collection(name) else { throw KnowledgeCollection.notFound(name) }
+                    let detail = try await Connection.run(try environmentConfiguration()) { [name] in try await $0.collection(name) }
+                    let collection = detail.collection
                     print(
                         "\(collection.name): \(collection.documents) documents, \(collection.chunks) chunks, \(formatBytes(collection.bytes))"
                     )
                     print("embedding model: \(collection.embeddingModel) (\(collection.dimensions) dimensions)")
-                    if let job = try await store.jobs(in: name).first {
-                        print("last ingestion: job \(job.id), \(job.status.rawValue), \(job.filesDone)/\(job.filesTotal) files")
+                    if let job = detail.lastJob {
+                        print("last ingestion: job \(job.id), \(job.status), \(job.filesDone)/\(job.filesTotal) files")
                         for problem in job.problems { print("  skipped \(problem.path): \(problem.reason)") }
                     }
-                    for document in try await store.documents(in: name) {
+                    for document in detail.documents {
                         print("  \(document.path)  \(document.chunks) chunks, v\(document.version)")
                     }
-                } catch let error as HearthError {
+                } catch {
                     throw fail(error)
                 }
             }
@@ -65,17 +64,12 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    guard try await openStore().deleteCollection(name) else { throw KnowledgeCollection.notFound(name) }
+                    try await Connection.run(try environmentConfiguration()) { [name] in try await $0.deleteCollection(name) }
                     print("deleted \(name)")
-                } catch let error as HearthError {
+                } catch {
                     throw fail(error)
                 }
             }
         }
     }
-}
-
-/// The knowledge base in the data folder (no model is needed to list or remove).
-private func openStore() throws -> SQLiteKnowledgeStore {
-    try SQLiteKnowledgeStore(paths: Configuration(environment: ProcessInfo.processInfo.environment).paths)
 }

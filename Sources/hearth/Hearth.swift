@@ -9,6 +9,10 @@ struct Hearth: AsyncParsableCommand {
         commandName: "hearth",
         abstract: "Run GGUF models locally and serve them over an OpenAI-compatible API.",
         discussion: """
+            Commands talk to the server at HEARTH_HOST (host, host:port or http://host:port;
+            default 127.0.0.1:8420). When none answers, run, chat, models, ingest, search,
+            ask and collections start the same server inside the command and say so.
+
             Examples:
               hearth serve                        # serve smollm2:135m on 127.0.0.1:8420
               hearth run smollm2:135m "Why is the sky blue?"
@@ -19,7 +23,12 @@ struct Hearth: AsyncParsableCommand {
         subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self])
 }
 
-/// Settings shared by every command that loads a model in-process.
+/// The configuration the environment gives (`HEARTH_*`).
+func environmentConfiguration() throws -> Configuration {
+    try Configuration(environment: ProcessInfo.processInfo.environment)
+}
+
+/// Settings shared by every command that may load a model in-process.
 struct EngineFlags: ParsableArguments {
     @Option(name: .long, help: "Context size of each sequence, in tokens (HEARTH_CONTEXT).")
     var context: Int?
@@ -32,9 +41,10 @@ struct EngineFlags: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// The environment's configuration with these flags applied.
+    /// The environment's configuration with these flags applied (they matter when the
+    /// command runs in-process).
     func configuration() throws -> Configuration {
-        var configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
+        var configuration = try environmentConfiguration()
         if let context { configuration.contextPerSequence = context }
         if let threads { configuration.threads = threads }
         return configuration

@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import HearthApp
 import HearthCore
-import HearthKnowledge
+import HearthWire
 
 extension Hearth {
     struct Ingest: AsyncParsableCommand {
@@ -52,40 +51,42 @@ extension Hearth {
         }
 
         func run() async throws {
+            let request = KnowledgeWire.IngestRequest(
+                collection: collection, paths: paths.map { URL(filePath: $0).standardizedFileURL.path }, sync: sync,
+                maxFileBytes: try ByteSize.bytes(maxFileSize, field: "--max-file-size"), embeddingModel: embeddingModel,
+                resume: resume)
             do {
-                let runtime = try Runtime(try engine.configuration(), parallel: 1)
-                let ingestor = runtime.knowledge.ingestor
-                let interrupted = try await ingestor.interruptedJobs(in: collection)
-                let started = Date()
-                if resume {
-                    guard !interrupted.isEmpty else {
-                        print("no interrupted ingestion to resume")
-                        return
+                let resumed = try await Connection.run(try engine.configuration()) { client in
+                    var resumed = false
+                    let progress = Progress()
+                    for try await event in client.ingest(request) {
+                        guard let job = event.job else { continue }
+                        switch event.event {
+                        case "interrupted":
+                            print("note: job \(job.id) into '\(job.collection)' was interrupted; `hearth ingest --resume` finishes it")
+                        case "started":
+                            if request.resume == true {
+                                print("resuming job \(job.id) into '\(job.collection)' (\(job.paths.joined(separator: ", ")))")
+                            }
+                            resumed = true
+                            progress.start(job)
+                        case "finished":
+                            progress.update(job)
+                            Self.report(job, rate: progress.rate(job))
+                        default:
+                            progress.update(job)
+                        }
                     }
-                    for job in interrupted {
-                        print("resuming job \(job.id) into '\(job.collection)' (\(job.paths.joined(separator: ", ")))")
-                        try await report(try await ingestor.run(job, progress: Progress().update), since: started, chunksBefore: job.chunks)
-                    }
-                    return
+                    return resumed
                 }
-                for job in interrupted {
-                    print("note: job \(job.id) into '\(job.collection)' was interrupted; `hearth ingest --resume` finishes it")
-                }
-                let name = collection!
-                _ = try await ingestor.collection(name, embeddingModel: embeddingModel ?? runtime.knowledge.embeddingModel)
-                let job = IngestionJob(
-                    collection: name, paths: paths.map { URL(filePath: $0).standardizedFileURL.path }, sync: sync,
-                    maxFileBytes: try ByteSize.bytes(maxFileSize, field: "--max-file-size"))
-                try await report(try await ingestor.run(job, progress: Progress().update), since: started)
-            } catch let error as HearthError {
+                if resume && !resumed { print("no interrupted ingestion to resume") }
+            } catch {
                 throw fail(error)
             }
         }
 
-        /// Prints what the job did; the rate counts only the chunks made since `started`.
-        private func report(_ job: IngestionJob, since started: Date, chunksBefore: Int = 0) async throws {
-            let elapsed = max(Date().timeIntervalSince(started), 0.001)
-            let rate = Double(job.chunks - chunksBefore) / elapsed
+        /// Prints what the job did; `rate` counts only the chunks made by this run.
+        static func report(_ job: KnowledgeWire.Job, rate: Double) {
             var summary = "'\(job.collection)': \(job.filesIngested) files ingested"
             summary += " (\(job.chunks) chunks, \(String(format: "%.1f", rate)) chunks/s)"
             if job.filesUnchanged > 0 { summary += ", \(job.filesUnchanged) unchanged" }
@@ -103,21 +104,29 @@ extension Hearth {
     }
 }
 
-/// The ingestion's progress bar: files, chunks so far and their rate, time left.
-private final class Progress: @unchecked Sendable {
+/// The ingestion's progress bar: files, chunks so far and their rate, time left. Rates count
+/// this run only (a resumed job started with files and chunks done).
+private final class Progress {
     private var bar: ProgressBar?
-    private let started = Date()
-    /// Files and chunks done before this run (a resumed job), so rates count this run only.
-    private var before: (files: Int, chunks: Int)?
+    private var started = Date()
+    private var before = (files: 0, chunks: 0)
 
-    func update(_ job: IngestionJob) {
-        if bar == nil { bar = ProgressBar("ingesting", total: Int64(job.filesTotal), unit: .items("files")) }
-        let before = self.before ?? (job.filesDone, job.chunks)
-        self.before = before
-        let rate = Double(job.chunks - before.chunks) / max(Date().timeIntervalSince(started), 0.001)
+    func start(_ job: KnowledgeWire.Job) {
+        started = Date()
+        before = (job.filesDone, job.chunks)
+        bar = ProgressBar("ingesting", total: Int64(job.filesTotal), unit: .items("files"))
+        update(job)
+    }
+
+    /// Chunks a second since the job started.
+    func rate(_ job: KnowledgeWire.Job) -> Double {
+        Double(job.chunks - before.chunks) / max(Date().timeIntervalSince(started), 0.001)
+    }
+
+    func update(_ job: KnowledgeWire.Job) {
         bar?.update(
             Int64(job.filesDone), resumedFrom: Int64(before.files),
-            detail: "\(job.chunks) chunks (" + String(format: "%.1f", rate) + "/s)")
-        if job.status == .completed { bar?.finish("done") }
+            detail: "\(job.chunks) chunks (" + String(format: "%.1f", rate(job)) + "/s)")
+        if job.status == "completed" { bar?.finish("done") }
     }
 }

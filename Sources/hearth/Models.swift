@@ -21,9 +21,9 @@ extension Hearth {
     }
 }
 
-/// The store of the environment's configuration.
+/// The store of the environment's configuration (for `models import`, which converts files in place).
 func modelStore() throws -> ModelStore {
-    ModelStore(root: try Configuration(environment: ProcessInfo.processInfo.environment).paths.models)
+    ModelStore(root: try environmentConfiguration().paths.models)
 }
 
 func formatBytes(_ bytes: Int64) -> String {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import HearthModels
 
 extension Hearth.Models {
     struct Copy: AsyncParsableCommand {
@@ -12,8 +11,9 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                try modelStore().copy(source, to: destination)
-                print("copied \(ModelStore.canonical(source)) to \(ModelStore.canonical(destination))")
+                let (source, destination) = (source, destination)
+                let copied = try await Connection.run(try environmentConfiguration()) { try await $0.copyModel(source, to: destination) }
+                print("copied \(source) to \(copied.name)")
             } catch { throw fail(error) }
         }
     }
@@ -21,7 +21,12 @@ extension Hearth.Models {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rm", abstract: "Remove installed models (a file still used by another name is kept).",
-            discussion: "Example:\n  hearth models rm assistant:latest")
+            discussion: """
+                A running server unloads the model first.
+
+                Example:
+                  hearth models rm assistant:latest
+                """)
 
         @Argument(help: "Installed models.") var models: [String]
 
@@ -31,10 +36,13 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                let store = try modelStore()
-                for model in models {
-                    let freed = try store.remove(model)
-                    print("deleted \(ModelStore.canonical(model))" + (freed > 0 ? " (freed \(formatBytes(freed)))" : ""))
+                let models = models
+                try await Connection.run(try environmentConfiguration()) { client in
+                    for model in models {
+                        let deleted = try await client.deleteModel(model)
+                        let freed = deleted.freedBytes ?? 0
+                        print("deleted \(deleted.name)" + (freed > 0 ? " (freed \(formatBytes(freed)))" : ""))
+                    }
                 }
             } catch { throw fail(error) }
         }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import HearthEngine
-import HearthModels
+import HearthWire
 
 extension Hearth.Models {
     struct Create: AsyncParsableCommand {
@@ -44,28 +43,18 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                var profile: Profile
-                if let file {
-                    profile = try Profile.parse(try String(contentsOfFile: (file as NSString).expandingTildeInPath, encoding: .utf8))
-                } else {
-                    profile = Profile(from: from!)
-                }
-                if let from { profile.from = from }
-                if let system { profile.system = system }
-                if let template { profile.template = template }
-                profile.stop += stop
+                var modelfile = try file.map { try String(contentsOfFile: ($0 as NSString).expandingTildeInPath, encoding: .utf8) } ?? ""
+                if let from { modelfile += "\nFROM \(from)" }
+                if let system { modelfile += "\nSYSTEM \"\"\"\(system)\"\"\"" }
                 for parameter in parameters {
                     let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-                    if parts[0] == "stop" { profile.stop.append(parts[1]) } else { try profile.parameters.set(parts[0], parts[1]) }
+                    modelfile += "\nPARAMETER \(parts[0]) \(parts[1])"
                 }
-                if let template = profile.template, !Engine.templateNames.contains(template) {
-                    throw ValidationError(
-                        "unknown template '\(template)'; llama.cpp knows: \(Engine.templateNames.joined(separator: ", "))")
-                }
-                let entry = try modelStore().create(name, profile: profile)
-                print("created \(entry.name) from \(entry.profile?.from ?? "?")")
-            } catch let error as ValidationError {
-                throw error
+                for stop in stop { modelfile += "\nPARAMETER stop \"\(stop)\"" }
+                if let template { modelfile += "\nTEMPLATE \(template)" }
+                let request = ModelsWire.CreateRequest(name: name, modelfile: modelfile)
+                let created = try await Connection.run(try environmentConfiguration()) { try await $0.createModel(request) }
+                print("created \(created.name)" + (from.map { " from \($0)" } ?? ""))
             } catch { throw fail(error) }
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import HearthModels
 
 extension Hearth.Models {
     struct List: AsyncParsableCommand {
@@ -8,26 +7,21 @@ extension Hearth.Models {
             commandName: "list", abstract: "List installed models and the disk space they take.", aliases: ["ls"])
 
         func run() async throws {
-            let store: ModelStore
-            let entries: [ModelStore.Entry]
-            do {
-                store = try modelStore()
-                entries = try store.list()
-            } catch { throw fail(error) }
-            guard !entries.isEmpty else {
-                print("No models installed in \(store.root.path). `make run` installs the defaults.")
+            let list = try await Connection.run(try environmentConfiguration()) { try await $0.models() }
+            guard !list.models.isEmpty else {
+                print("No models installed. `make run` installs the defaults; `hearth models pull NAME` adds one.")
                 return
             }
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyy-MM-dd HH:mm"
-            let rows = entries.map {
+            let rows = list.models.map {
                 [
                     $0.name, String($0.digest.dropFirst("sha256:".count).prefix(12)), formatBytes($0.size),
-                    formatter.string(from: $0.modified),
+                    formatter.string(from: Date(timeIntervalSince1970: TimeInterval($0.modifiedAt))),
                 ]
             }
             printTable(["NAME", "ID", "SIZE", "MODIFIED"], rows)
-            print("\n\(entries.count) models, \(formatBytes(store.diskUsage())) on disk in \(store.root.path)")
+            print("\n\(list.models.count) models, \(formatBytes(list.diskUsage)) on disk")
         }
     }
 }

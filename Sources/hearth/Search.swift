@@ -1,8 +1,7 @@
 import ArgumentParser
 import Foundation
-import HearthApp
+import HearthClient
 import HearthCore
-import HearthKnowledge
 import HearthWire
 
 /// Flags shared by `search` and `ask`.
@@ -24,9 +23,9 @@ struct RetrievalFlags: ParsableArguments {
         guard (1...100).contains(k) else { throw ValidationError("-k must be 1 to 100") }
     }
 
-    func query(_ text: String) -> RetrievalQuery {
-        let prefix = pathPrefix.map { URL(filePath: $0).standardizedFileURL.path }
-        return RetrievalQuery(text: text, collections: collections, k: k, filter: SearchFilter(pathPrefix: prefix), mmr: mmr)
+    /// The filter, with the path prefix made absolute.
+    var filter: KnowledgeWire.Filter? {
+        pathPrefix.map { KnowledgeWire.Filter(pathPrefix: URL(filePath: $0).standardizedFileURL.path) }
     }
 }
 
@@ -51,29 +50,31 @@ extension Hearth {
         @OptionGroup var engine: EngineFlags
 
         func run() async throws {
+            let request = KnowledgeWire.SearchRequest(
+                query: query, collections: retrieval.collections, k: retrieval.k, filter: retrieval.filter, mmr: retrieval.mmr)
+            let response: KnowledgeWire.SearchResponse
             do {
-                let runtime = try Runtime(try engine.configuration(), parallel: 1)
-                let hits = try await runtime.knowledge.retriever.search(retrieval.query(query))
-                if json {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
-                    print(String(decoding: try encoder.encode(KnowledgeWire.SearchResponse(query: query, hits: hits)), as: UTF8.self))
-                    return
-                }
-                guard !hits.isEmpty else {
-                    print("no match in \(retrieval.collections.joined(separator: ", "))")
-                    return
-                }
-                for (rank, hit) in hits.enumerated() {
-                    var title = "\(rank + 1). \(hit.path)"
-                    if !hit.heading.isEmpty { title += " — \(hit.heading)" }
-                    if !hit.location.summary.isEmpty { title += ", \(hit.location.summary)" }
-                    print(title + String(format: "  (score %.2f, similarity %.2f)", hit.score, hit.similarity ?? 0))
-                    let snippet = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                    print("   " + (snippet.count > 240 ? snippet.prefix(240) + "…" : snippet))
-                }
-            } catch let error as HearthError {
+                response = try await Connection.run(try engine.configuration()) { try await $0.search(request) }
+            } catch {
                 throw fail(error)
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
+                print(String(decoding: try encoder.encode(response), as: UTF8.self))
+                return
+            }
+            guard !response.hits.isEmpty else {
+                print("no match in \(retrieval.collections.joined(separator: ", "))")
+                return
+            }
+            for hit in response.hits {
+                var title = "\(hit.rank). \(hit.path)"
+                if !hit.heading.isEmpty { title += " — \(hit.heading)" }
+                if !hit.location.summary.isEmpty { title += ", \(hit.location.summary)" }
+                print(title + String(format: "  (score %.2f, similarity %.2f)", hit.score, hit.similarity ?? 0))
+                let snippet = hit.text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                print("   " + (snippet.count > 240 ? snippet.prefix(240) + "…" : snippet))
             }
         }
     }
@@ -95,28 +96,25 @@ extension Hearth {
 
         @OptionGroup var retrieval: RetrievalFlags
 
-        @Option(name: .long, help: "Model that writes the answer (default: the first of HEARTH_MODELS).")
+        @Option(name: .long, help: "Model that writes the answer (default: the server's, the first of HEARTH_MODELS).")
         var model: String?
 
         @OptionGroup var sampling: SamplingFlags
         @OptionGroup var engine: EngineFlags
 
         func run() async throws {
+            let request = KnowledgeWire.AskRequest(
+                question: question, collections: retrieval.collections, k: retrieval.k, model: model,
+                temperature: sampling.temperature, maxTokens: sampling.maxTokens, seed: sampling.seed, filter: retrieval.filter,
+                mmr: retrieval.mmr, system: sampling.system)
             do {
-                let runtime = try Runtime(try engine.configuration(), parallel: 1)
-                var params = sampling.params
-                if params.maxTokens == nil { params.maxTokens = Answerer.defaultMaxTokens }
-                let query = retrieval.query(question)
-                let answerer = runtime.knowledge.answerer
-                let events = answerer.answer(
-                    query, from: try await answerer.sources(for: query), model: model ?? runtime.pipeline.defaultModel, params: params,
-                    history: sampling.system.map { [ChatMessage(role: .system, content: $0)] } ?? [],
-                    generate: { [pipeline = runtime.pipeline] in try await pipeline.generate($0) })
-                for try await event in events {
-                    if case .text(let text) = event { FileHandle.standardOutput.write(Data(text.utf8)) }
+                try await Connection.run(try engine.configuration()) { client in
+                    for try await event in client.ask(request) {
+                        if let text = event.delta { FileHandle.standardOutput.write(Data(text.utf8)) }
+                    }
+                    FileHandle.standardOutput.write(Data("\n".utf8))
                 }
-                FileHandle.standardOutput.write(Data("\n".utf8))
-            } catch let error as HearthError {
+            } catch {
                 throw fail(error)
             }
         }

@@ -12,24 +12,24 @@ import Testing
             to: folder.appending(path: "aish/config"), atomically: true, encoding: .utf8)
 
         let defaults = Settings(environment: [:])
-        #expect(defaults.endpoint.absoluteString == "http://127.0.0.1:8420")
+        #expect(defaults.server.url == "http://127.0.0.1:8420")
         #expect(defaults.model == "smollm2:135m" && defaults.apiKey == nil)
 
         let file = Settings(environment: ["XDG_CONFIG_HOME": folder.path])
-        #expect(file.endpoint.absoluteString == "http://box:9000" && file.model == "gemma3:270m")
+        #expect(file.server.url == "http://box:9000" && file.model == "gemma3:270m")
 
         let variables = Settings(environment: [
             "XDG_CONFIG_HOME": folder.path, "AISH_HOST": "https://api.example.com/v1", "AISH_API_KEY": "k",
         ])
-        #expect(variables.endpoint.absoluteString == "https://api.example.com/v1" && variables.apiKey == "k")
+        #expect(variables.server.url == "https://api.example.com:443/v1" && variables.apiKey == "k")
     }
 
     @Test func hearthSettingsAreUnderstoodAsHearthMeansThem() {
         // HEARTH_HOST may be a bare host: Hearth's port then, as `hearth serve` reads it.
         let bare = Settings(environment: ["HEARTH_HOST": "localhost", "HEARTH_API_KEYS": " first , second"])
-        #expect(bare.endpoint.absoluteString == "http://localhost:8420")
+        #expect(bare.server.url == "http://localhost:8420")
         #expect(bare.apiKey == "first")
-        #expect(Settings(environment: ["HEARTH_HOST": "10.0.0.2:9100"]).endpoint.absoluteString == "http://10.0.0.2:9100")
+        #expect(Settings(environment: ["HEARTH_HOST": "10.0.0.2:9100"]).server.url == "http://10.0.0.2:9100")
         #expect(Settings(environment: ["OPENAI_API_KEY": "sk"]).apiKey == "sk")
     }
 

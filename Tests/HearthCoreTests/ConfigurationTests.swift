@@ -47,6 +47,27 @@ import Testing
         try configuration.validate()
     }
 
+    @Test func hostTakesHostHostPortAndURLs() throws {
+        let cases: [(String, String)] = [
+            ("localhost", "http://localhost:8420"), ("0.0.0.0:9000", "http://0.0.0.0:9000"), (":9000", "http://127.0.0.1:9000"),
+            ("http://127.0.0.1:8420", "http://127.0.0.1:8420"), ("http://example.com", "http://example.com:80"),
+            ("https://example.com/ollama/", "https://example.com:443/ollama"), ("[::1]:9000", "http://[::1]:9000"),
+            ("::1", "http://[::1]:8420"), ("HTTP://10.0.0.2:1234", "http://10.0.0.2:1234"),
+        ]
+        for (text, url) in cases {
+            #expect(try ServerAddress(parsing: text).url == url, "\(text)")
+        }
+        for bad in ["", "ftp://host", "host:port", "a/b", "host:99999", "http://"] {
+            #expect(throws: HearthError.self, "\(bad)") { try ServerAddress(parsing: bad) }
+        }
+        let configuration = try Configuration(environment: ["HEARTH_HOST": "http://127.0.0.1:9001"])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 9001)
+        try configuration.validate()
+        let remote = try Configuration(environment: ["HEARTH_HOST": "https://hearth.example.com", "HEARTH_API_KEYS": "k"])
+        #expect(throws: HearthError.self) { try remote.validate() }
+    }
+
     @Test func everyVariableIsDocumented() {
         for variable in Configuration.variables {
             #expect(variable.name.hasPrefix("HEARTH_"))

@@ -9,6 +9,13 @@ import Testing
 
     /// Runs `hearth` with `arguments`; returns its exit status, standard output and error.
     static func hearth(_ arguments: String..., input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+        try hearth(arguments, input: input)
+    }
+
+    /// Runs `hearth` with `arguments` and `extra` variables set.
+    static func hearth(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) throws -> (
+        status: Int32, output: String, error: String
+    ) {
         let binary = root.appending(path: ".build/debug/hearth")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw HearthError(.notFound, "\(binary.path) is not built: run `swift build` first")
@@ -18,7 +25,7 @@ import Testing
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["HEARTH_HOME"] = nil
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

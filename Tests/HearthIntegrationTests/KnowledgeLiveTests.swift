@@ -111,13 +111,24 @@ import Testing
         try "Sourdough needs flour, water and salt, and a starter fed the day before.\n".write(
             to: corpus.appending(path: "bread.txt"), atomically: true, encoding: .utf8)
         let configuration = try TestModels.serverConfiguration(parallel: 2, context: 2048, home: home)
-        let runtime = try Runtime(configuration, parallel: 1)
-        _ = try await runtime.knowledge.ingestor.collection("coast", embeddingModel: configuration.embeddingModel)
-        let job = try await runtime.knowledge.ingestor.run(IngestionJob(collection: "coast", paths: [corpus.path]))
-        #expect(job.filesIngested == 2)
-
         let app = try await HearthApplication.build(configuration)
         try await app.test(.live) { client in
+            let ingest = #"{"collection":"coast","paths":["\#(corpus.path)"]}"#
+            try await client.execute(uri: "/hearth/ingest", method: .post, body: ByteBuffer(string: ingest)) { response in
+                #expect(response.status == .ok)
+                let events = try String(buffer: response.body).split(separator: "\n").map {
+                    try JSONDecoder().decode(KnowledgeWire.IngestEvent.self, from: Data($0.utf8))
+                }
+                #expect(events.first?.event == "started")
+                #expect(events.last?.event == "finished")
+                #expect(events.last?.job?.filesIngested == 2)
+                #expect(events.last?.job?.status == "completed")
+            }
+            let outside = #"{"collection":"coast","paths":["/etc"]}"#
+            try await client.execute(uri: "/hearth/ingest", method: .post, body: ByteBuffer(string: outside)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("HEARTH_INGEST_ROOTS"))
+            }
             let search = #"{"query":"Who lights the lamp?","collection":"coast","k":2}"#
             try await client.execute(uri: "/hearth/search", method: .post, body: ByteBuffer(string: search)) { response in
                 #expect(response.status == .ok)
@@ -161,6 +172,29 @@ import Testing
                     completion.choices[0].message.content.contains(
                         "Sources:\n[1] \(corpus.path)/lighthouse.md — Lighthouse keeping › Supplies"))
             }
+
+            // The three APIs answer the same question the same way: one service does the work.
+            let question = "When does kerosene arrive for the lamp?"
+            var answers: [String] = []
+            let openAI =
+                #"{"messages":[{"role":"user","content":"\#(question)"}],"collections":["coast"],"temperature":0,"seed":1,"max_tokens":30}"#
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: openAI)) { response in
+                answers.append(try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body)).choices[0].message.content)
+            }
+            let ollama =
+                #"{"model":"smollm2:135m","messages":[{"role":"user","content":"\#(question)"}],"collections":["coast"],"stream":false,"options":{"temperature":0,"seed":1,"num_predict":30}}"#
+            try await client.execute(uri: "/api/chat", method: .post, body: ByteBuffer(string: ollama)) { response in
+                #expect(response.status == .ok)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                answers.append(((object?["message"] as? [String: Any])?["content"] as? String) ?? "")
+            }
+            let native = #"{"question":"\#(question)","collection":"coast","temperature":0,"seed":1,"max_tokens":30}"#
+            try await client.execute(uri: "/hearth/ask", method: .post, body: ByteBuffer(string: native)) { response in
+                answers.append(try JSONDecoder().decode(KnowledgeWire.AskResponse.self, from: Data(buffer: response.body)).answer)
+            }
+            #expect(answers.count == 3)
+            #expect(answers[0].contains("Sources:\n[1]"))
+            #expect(Set(answers).count == 1, "\(answers)")
         }
     }
 }

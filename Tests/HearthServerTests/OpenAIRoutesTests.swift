@@ -2,6 +2,7 @@ import Foundation
 import HearthCore
 import HearthProviders
 import HearthServer
+import HearthServices
 import HearthTesting
 import HearthWire
 import Hummingbird
@@ -14,7 +15,8 @@ import Testing
         -> some ApplicationProtocol
     {
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
-        return Application(router: HTTPServer.router(pipeline: pipeline, metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody))
+        return Application(
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody))
     }
 
     /// The body as a JSON object; records an issue (and returns empty) when it is not one.

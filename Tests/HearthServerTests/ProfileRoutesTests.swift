@@ -3,6 +3,7 @@ import HearthCore
 import HearthModels
 import HearthProviders
 import HearthServer
+import HearthServices
 import HearthTesting
 import Hummingbird
 import HummingbirdTesting
@@ -20,7 +21,8 @@ import Testing
         try store.create("scripted:test", profile: Profile(from: "base:1", system: "You are a pirate.", parameters: parameters))
         let provider = ScriptedProvider(model: "scripted:test")
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: store)
-        let app = Application(router: HTTPServer.router(pipeline: pipeline, metrics: Metrics(), apiKeys: [], maxBodyBytes: 1 << 20))
+        let app = Application(
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: [], maxBodyBytes: 1 << 20))
         try await app.test(.router) { client in
             let body = #"{"model":"scripted:test","messages":[{"role":"user","content":"Hi"}],"max_tokens":9}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in

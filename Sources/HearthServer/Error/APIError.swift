@@ -15,6 +15,9 @@ struct APIError: HTTPResponseError {
     /// What went wrong, safe to show anyone.
     var message: String { body.error.message }
 
+    /// The message and code, for a failure inside a stream of Hearth's own API.
+    var detail: ErrorDetail { ErrorDetail(message: message, code: body.error.code ?? "internal_error") }
+
     init(_ error: any Error) {
         switch error {
         case let error as APIError:
@@ -46,13 +49,13 @@ struct APIError: HTTPResponseError {
             case .modelNotFound, .notFound: (.notFound, "invalid_request_error")
             case .unauthorized: (.unauthorized, "authentication_error")
             case .bodyTooLarge: (.contentTooLarge, "invalid_request_error")
-            case .queueFull: (.serviceUnavailable, "server_error")
+            case .queueFull, .unavailable: (.serviceUnavailable, "server_error")
             case .modelLoadFailed: (.internalServerError, "server_error")
             default: (.internalServerError, "server_error")
             }
         self.status = status
         body = OpenAI.ErrorBody(message: error.message, type: type, param: error.field, code: error.code.description)
-        if error.code == .queueFull { headers[.retryAfter] = "1" }
+        if error.code == .queueFull || error.code == .unavailable { headers[.retryAfter] = "1" }
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
     }
 

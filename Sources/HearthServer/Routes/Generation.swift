@@ -4,10 +4,11 @@ import HearthProviders
 import HearthWire
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// A generation whose first event has already arrived, so that failures before any text
 /// (unknown model, prompt too long) become proper HTTP errors instead of a broken stream.
-struct Generation: Sendable {
+final class Generation: Sendable {
     /// What adapters turn into wire events.
     enum Event {
         case start
@@ -15,39 +16,26 @@ struct Generation: Sendable {
         case done(FinishReason, Usage)
     }
 
-    private let first: TokenEvent?
-    private let rest: Box
+    private let events: StartedStream<TokenEvent>
     private let model: String
     private let metrics: Metrics
     private let started: ContinuousClock.Instant
+    private let firstText = Mutex<ContinuousClock.Instant?>(nil)
 
-    /// The stream's iterator, moved into the response writer once, and when text began.
-    private final class Box: @unchecked Sendable {
-        var iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator
-        var firstText: ContinuousClock.Instant?
-        init(_ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator) { self.iterator = iterator }
-    }
-
-    static func start(pipeline: ChatPipeline, request: GenerationRequest, metrics: Metrics) async throws -> Generation {
-        let started = ContinuousClock.now
-        return try await start(events: try await pipeline.generate(request), model: request.model, metrics: metrics, started: started)
-    }
-
-    /// A generation over a stream of token events made elsewhere (an answer from the
-    /// knowledge base).
+    /// Starts the generation `start` makes and waits for its first event.
+    /// - Throws: what `start` throws, or the stream's error before any event.
     static func start(
-        events: AsyncThrowingStream<TokenEvent, any Error>, model: String, metrics: Metrics, started: ContinuousClock.Instant = .now
+        model: String, metrics: Metrics, _ start: () async throws -> AsyncThrowingStream<TokenEvent, any Error>
     ) async throws -> Generation {
-        var iterator = events.makeAsyncIterator()
-        let first = try await iterator.next()
-        return Generation(first: first, rest: Box(iterator), model: model, metrics: metrics, started: started)
+        let started = ContinuousClock.now
+        return Generation(events: try await StartedStream(try await start()), model: model, metrics: metrics, started: started)
     }
 
     private func next(_ isFirst: Bool) async throws -> TokenEvent? {
-        let event = isFirst ? first : try await rest.iterator.next()
+        let event = isFirst ? events.first : try await events.next()
         switch event {
         case .text where isFirst:
-            rest.firstText = .now
+            firstText.withLock { $0 = .now }
             metrics.recordTimeToFirstToken(model: model, seconds: (ContinuousClock.now - started).seconds)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
@@ -59,7 +47,7 @@ struct Generation: Sendable {
     /// How long it took so far: in all, reading the prompt (until the first text), generating.
     var timings: Ollama.Timings {
         let now = ContinuousClock.now
-        let first = rest.firstText ?? now
+        let first = firstText.withLock { $0 } ?? now
         return Ollama.Timings(total: now - started, promptEval: first - started, eval: now - first)
     }
 
@@ -94,6 +82,13 @@ struct Generation: Sendable {
             failure: { [(try? Ollama.line(Ollama.ErrorBody(APIError($0).message))) ?? ""] }, end: [])
     }
 
+    private init(events: StartedStream<TokenEvent>, model: String, metrics: Metrics, started: ContinuousClock.Instant) {
+        self.events = events
+        self.model = model
+        self.metrics = metrics
+        self.started = started
+    }
+
     private func stream(
         contentType: String, encode: @escaping @Sendable (Event) throws -> [String],
         failure: @escaping @Sendable (any Error) -> [String], end: [String]
@@ -108,7 +103,7 @@ struct Generation: Sendable {
                 do {
                     try await send(encode(.start))
                     var isFirst = true
-                    while let event = try await next(isFirst) {
+                    while let event = try await self.next(isFirst) {
                         isFirst = false
                         switch event {
                         case .text(let text): try await send(encode(.text(text)))

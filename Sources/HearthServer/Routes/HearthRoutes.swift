@@ -1,14 +1,82 @@
-import HearthProviders
+import Foundation
+import HearthModels
+import HearthServices
 import HearthWire
 import Hummingbird
 
-/// `/hearth/*`: Hearth's own API.
+/// `/hearth/status` and `/hearth/models…`: Hearth's own API for what the server runs and
+/// which models it has.
 struct HearthRoutes<Context: RequestContext>: Sendable {
-    let pipeline: ChatPipeline
+    let system: SystemService
+    let models: ModelService
+    let maxBodyBytes: Int
 
     func add(to router: Router<Context>) {
         router.get("/hearth/status") { _, _ in
-            try json(HearthStatus(models: await pipeline.loadedModels()))
+            try json(HearthStatus(models: await system.loadedModels()))
+        }
+        router.get("/hearth/models") { _, _ in
+            let (list, diskUsage) = try models.list()
+            return try json(ModelsWire.ModelList(models: list.map(Self.model), diskUsage: diskUsage))
+        }
+        router.post("/hearth/models") { request, _ in
+            let wire = try await request.decode(ModelsWire.CreateRequest.self, upTo: maxBodyBytes)
+            let entry = try models.create(wire.name, modelfile: wire.modelfile)
+            return try json(ModelsWire.Changed(name: entry.name), status: .created)
+        }
+        router.get("/hearth/models/{name}") { _, context in
+            try json(Self.detail(try models.show(try context.parameters.require("name"))))
+        }
+        router.delete("/hearth/models/{name}") { _, context in
+            let name = try context.parameters.require("name")
+            let freed = try await models.delete(name)
+            return try json(ModelsWire.Changed(name: ModelStore.canonicalName(name), freedBytes: freed))
+        }
+        router.post("/hearth/models/copy") { request, _ in
+            let wire = try await request.decode(ModelsWire.CopyRequest.self, upTo: maxBodyBytes)
+            try models.copy(wire.source, to: wire.destination)
+            return try json(ModelsWire.Changed(name: ModelStore.canonicalName(wire.destination)))
+        }
+        router.post("/hearth/models/pull") { request, _ in
+            let wire = try await request.decode(ModelsWire.PullRequest.self, upTo: maxBodyBytes)
+            return try await StartedStream(models.pull(wire.model, as: wire.name, sha256: wire.sha256)).ndjson(
+                { try Ollama.line(Self.event($0)) },
+                failure: { (try? Ollama.line(ModelsWire.PullEvent(status: "error", error: $0.detail))) ?? "" })
+        }
+    }
+
+    static func model(_ summary: ModelService.Summary) -> ModelsWire.Model {
+        ModelsWire.Model(
+            name: summary.entry.name, digest: summary.entry.digest, size: summary.entry.size,
+            modifiedAt: Int(summary.entry.modified.timeIntervalSince1970), architecture: summary.metadata?.architecture,
+            parameters: summary.metadata?.parameters, quantization: summary.metadata?.quantization,
+            profileOf: summary.entry.profile?.from)
+    }
+
+    static func detail(_ model: ModelService.Description) -> ModelsWire.Detail {
+        let metadata = model.metadata
+        return ModelsWire.Detail(
+            name: model.name, architecture: metadata.architecture, parameters: metadata.parameters,
+            quantization: metadata.quantization, contextLength: metadata.contextLength, embeddingLength: metadata.embeddingLength,
+            layers: metadata.blockCount, attentionHeads: metadata.headCount, tokenizer: metadata.tokenizer,
+            vocabularySize: metadata.vocabularySize,
+            capabilities: metadata.embeddingOnly ? ["embedding"] : ["completion", "embedding"], template: model.template,
+            templateFromFile: model.profile?.template == nil && metadata.chatTemplate != nil, size: Int64(metadata.fileSize),
+            digest: model.entry?.digest,
+            profile: model.profile.map {
+                ModelsWire.Detail.Profile(from: $0.from, system: $0.system, parameters: model.parameterLines, template: $0.template)
+            }, modelfile: model.modelfile)
+    }
+
+    static func event(_ event: ModelService.PullEvent) -> ModelsWire.PullEvent {
+        switch event {
+        case .started(let name, let size): ModelsWire.PullEvent(status: "started", model: name, total: size)
+        case .downloading(let file, let completed, let total, let resumedFrom):
+            ModelsWire.PullEvent(status: "downloading", file: file, completed: completed, total: total, resumedFrom: resumedFrom)
+        case .converting: ModelsWire.PullEvent(status: "converting")
+        case .verifying: ModelsWire.PullEvent(status: "verifying")
+        case .installing: ModelsWire.PullEvent(status: "installing")
+        case .done(let name, let digest, let size): ModelsWire.PullEvent(status: "success", model: name, digest: digest, size: size)
         }
     }
 }

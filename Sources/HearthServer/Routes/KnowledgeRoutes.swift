@@ -1,62 +1,71 @@
 import Foundation
 import HearthCore
-import HearthKnowledge
-import HearthModels
-import HearthProviders
+import HearthServices
 import HearthWire
 import Hummingbird
 import NIOCore
 
-/// `/hearth/collections`, `/hearth/search`, `/hearth/ask`: the knowledge base.
+/// `/hearth/collections`, `/hearth/ingest`, `/hearth/search`, `/hearth/ask`: the knowledge base.
 struct KnowledgeRoutes<Context: RequestContext>: Sendable {
-    let pipeline: ChatPipeline
-    let knowledge: KnowledgeBase
+    let knowledge: KnowledgeService
     let metrics: Metrics
     let maxBodyBytes: Int
 
     func add(to router: Router<Context>) {
-        router.get("/hearth/collections") { _, _ in try json(KnowledgeWire.CollectionList(try await knowledge.store.collections())) }
+        router.get("/hearth/collections") { _, _ in try json(KnowledgeWire.CollectionList(try await knowledge.collections())) }
         router.post("/hearth/collections") { request, _ in
             let wire = try await request.decode(KnowledgeWire.CreateCollection.self, upTo: maxBodyBytes)
-            let collection = try await knowledge.ingestor.collection(
-                wire.name, embeddingModel: wire.embeddingModel ?? knowledge.embeddingModel)
+            let collection = try await knowledge.createCollection(wire.name, embeddingModel: wire.embeddingModel)
             return try json(KnowledgeWire.Collection(collection), status: .created)
         }
         router.get("/hearth/collections/{name}") { _, context in
-            let name = try context.parameters.require("name")
-            guard let collection = try await knowledge.store.collection(name) else { throw KnowledgeCollection.notFound(name) }
-            return try json(KnowledgeWire.CollectionDetail(collection, documents: try await knowledge.store.documents(in: name)))
+            let detail = try await knowledge.collection(try context.parameters.require("name"))
+            return try json(KnowledgeWire.CollectionDetail(detail.collection, documents: detail.documents, lastJob: detail.lastJob))
         }
         router.delete("/hearth/collections/{name}") { _, context in
             let name = try context.parameters.require("name")
-            guard try await knowledge.store.deleteCollection(name) else { throw KnowledgeCollection.notFound(name) }
+            try await knowledge.deleteCollection(name)
             return try json(KnowledgeWire.Deleted(name: name, deleted: true))
         }
+        router.post("/hearth/ingest") { request, _ in try await ingest(request) }
         router.post("/hearth/search") { request, _ in
             let wire = try await request.decode(KnowledgeWire.SearchRequest.self, upTo: maxBodyBytes)
-            let hits = try await knowledge.retriever.search(try wire.native())
-            return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: hits))
+            return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native())))
         }
         router.post("/hearth/ask") { request, _ in try await ask(request) }
     }
 
+    func ingest(_ request: Request) async throws -> Response {
+        let wire = try await request.decode(KnowledgeWire.IngestRequest.self, upTo: maxBodyBytes)
+        let events = knowledge.ingest(
+            KnowledgeService.IngestRequest(
+                collection: wire.collection, paths: wire.paths ?? [], sync: wire.sync ?? false,
+                maxFileBytes: wire.maxFileBytes ?? 10 << 20, embeddingModel: wire.embeddingModel, resume: wire.resume ?? false))
+        return try await StartedStream(events).ndjson(
+            { event in
+                let (name, job): (String, IngestionJob) =
+                    switch event {
+                    case .interrupted(let job): ("interrupted", job)
+                    case .started(let job): ("started", job)
+                    case .progress(let job): ("progress", job)
+                    case .finished(let job): ("finished", job)
+                    }
+                return try Ollama.line(KnowledgeWire.IngestEvent(event: name, job: KnowledgeWire.Job(job)))
+            },
+            failure: { (try? Ollama.line(KnowledgeWire.IngestEvent(event: "error", error: $0.detail))) ?? "" })
+    }
+
     func ask(_ request: Request) async throws -> Response {
         let wire = try await request.decode(KnowledgeWire.AskRequest.self, upTo: maxBodyBytes)
-        let query = try wire.native()
-        let model = ModelStore.canonicalName(wire.model ?? pipeline.defaultModel)
-        let params = GenerationParams(maxTokens: wire.maxTokens ?? Answerer.defaultMaxTokens, temperature: wire.temperature)
-        try params.validate()
+        let answer = try await knowledge.ask(try wire.native(), model: wire.model, params: wire.params, history: wire.history)
         // Retrieval and the model's start fail as HTTP errors, before any event.
-        let hits = try await knowledge.answerer.sources(for: query)
-        let generation = try await Generation.start(
-            events: knowledge.answerer.answer(
-                query, from: hits, model: model, params: params, generate: { [pipeline] in try await pipeline.generate($0) }),
-            model: model, metrics: metrics)
+        let generation = try await Generation.start(model: answer.model, metrics: metrics) { answer.events }
         guard wire.stream == true else {
-            let (answer, reason, usage) = try await generation.collect()
-            return try json(KnowledgeWire.AskResponse(model: model, answer: answer, sources: hits, usage: usage, finishReason: reason))
+            let (text, reason, usage) = try await generation.collect()
+            return try json(
+                KnowledgeWire.AskResponse(model: answer.model, answer: text, sources: answer.sources, usage: usage, finishReason: reason))
         }
-        let sources = KnowledgeWire.Hit.ranked(hits)
+        let sources = KnowledgeWire.Hit.ranked(answer.sources)
         return generation.sse { event in
             switch event {
             case .start: [try ServerSentEvents.event(KnowledgeWire.AskEvent(sources: sources))]

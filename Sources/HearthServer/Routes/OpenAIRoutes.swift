@@ -1,16 +1,14 @@
 import Foundation
 import HearthCore
-import HearthKnowledge
 import HearthModels
-import HearthProviders
+import HearthServices
 import HearthWire
 import Hummingbird
 import NIOCore
 
-/// `/v1/*`: OpenAI's API, translated into the chat pipeline and back.
+/// `/v1/*`: OpenAI's API, translated into the chat service and back.
 struct OpenAIRoutes<Context: RequestContext>: Sendable {
-    let pipeline: ChatPipeline
-    let knowledge: KnowledgeBase?
+    let chat: ChatService
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -18,10 +16,10 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
         router.post("/v1/chat/completions") { request, _ in try await chatCompletions(request) }
         router.post("/v1/completions") { request, _ in try await completions(request) }
         router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
-        router.get("/v1/models") { _, _ in try await json(OpenAI.ModelList(pipeline.models())) }
+        router.get("/v1/models") { _, _ in try await json(OpenAI.ModelList(chat.models())) }
         router.get("/v1/models/{id}") { _, context in
             let id = try context.parameters.require("id")
-            guard let model = try await pipeline.models().first(where: { $0.id == id || $0.id == id + ":latest" }) else {
+            guard let model = try await chat.models().first(where: { $0.id == id || $0.id == id + ":latest" }) else {
                 throw HearthError.modelNotFound(id)
             }
             return try json(OpenAI.ModelList.Model(model))
@@ -30,15 +28,11 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
 
     func chatCompletions(_ request: Request) async throws -> Response {
         let wire = try await request.decode(OpenAI.ChatCompletionRequest.self, upTo: maxBodyBytes)
-        let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+        let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "chatcmpl-" + Self.randomID()
         let created = Int(Date().timeIntervalSince1970)
-        let generation: Generation
-        if let collections = wire.collections, !collections.isEmpty {
-            generation = try await Generation.start(
-                events: try await answer(native, collections: collections), model: native.model, metrics: metrics)
-        } else {
-            generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+        let generation = try await Generation.start(model: native.model, metrics: metrics) {
+            try await chat.generate(native, collections: wire.collections ?? [])
         }
         guard wire.stream == true else {
             let (text, reason, usage) = try await generation.collect()
@@ -74,25 +68,12 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
         }
     }
 
-    /// A chat answered from knowledge-base collections: the last message is the question,
-    /// earlier turns go along; the answer cites [n] and ends with its sources.
-    private func answer(_ request: GenerationRequest, collections: [String]) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
-        guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
-            throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
-        }
-        let query = RetrievalQuery(text: question.content, collections: collections)
-        return knowledge.answerer.answer(
-            query, from: try await knowledge.answerer.sources(for: query), model: request.model, params: request.params,
-            history: messages.dropLast().filter { $0.role != .system }, generate: { [pipeline] in try await pipeline.generate($0) })
-    }
-
     func completions(_ request: Request) async throws -> Response {
         let wire = try await request.decode(OpenAI.CompletionRequest.self, upTo: maxBodyBytes)
-        let native = canonical(try wire.native(defaultModel: pipeline.defaultModel))
+        let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "cmpl-" + Self.randomID()
         let created = Int(Date().timeIntervalSince1970)
-        let generation = try await Generation.start(pipeline: pipeline, request: native, metrics: metrics)
+        let generation = try await Generation.start(model: native.model, metrics: metrics) { try await chat.generate(native) }
         guard wire.stream == true else {
             let (text, reason, usage) = try await generation.collect()
             return try json(
@@ -129,17 +110,12 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
 
     func embeddings(_ request: Request) async throws -> Response {
         let wire = try await request.decode(OpenAI.EmbeddingRequest.self, upTo: maxBodyBytes)
-        let native = canonical(try wire.native(defaultModel: pipeline.defaultEmbeddingModel))
-        let result = try await pipeline.embed(native)
+        let native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
+        let result = try await chat.embed(native)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
 
-    /// Reads the body (up to the limit) and runs `handle` with it.
-    ///
-    /// A streaming client that goes away is noticed at the next write, which ends its
-    /// generation. A non-streaming one is not noticed until the answer is complete:
-    /// Hummingbird's inbound-close handler blocks on keep-alive connections.
     static func randomID() -> String {
         String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }

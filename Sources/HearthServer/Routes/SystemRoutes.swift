@@ -1,10 +1,10 @@
-import HearthProviders
+import HearthServices
 import Hummingbird
 
 /// `/health` and `/metrics`, at the root as Prometheus and load balancers expect.
 struct SystemRoutes<Context: RequestContext>: Sendable {
     let metrics: Metrics
-    let pipeline: ChatPipeline
+    let system: SystemService
 
     func add(to router: Router<Context>) {
         router.get("/health") { _, _ in
@@ -13,7 +13,7 @@ struct SystemRoutes<Context: RequestContext>: Sendable {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: metrics.render(loaded: await pipeline.loadedModels()))))
+                body: .init(byteBuffer: .init(string: metrics.render(loaded: await system.loadedModels()))))
         }
     }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import HearthCore
+import HearthWire
+import NIOHTTP1
+
+// The typed calls `hearth` and `aish` make, one per endpoint.
+
+extension HearthClient {
+    // MARK: - System
+
+    /// `GET /hearth/status`: the loaded models.
+    public func status() async throws -> HearthStatus {
+        try await send("/hearth/status")
+    }
+
+    /// `GET /metrics`: the server's Prometheus metrics, as text.
+    public func metrics() async throws -> String {
+        try await text("/metrics")
+    }
+
+    // MARK: - Chat
+
+    /// `POST /v1/chat/completions` without streaming.
+    public func chat(_ request: OpenAI.ChatCompletionRequest) async throws -> OpenAI.ChatCompletion {
+        var request = request
+        request.stream = false
+        return try await send("/v1/chat/completions", method: .POST, body: request)
+    }
+
+    /// `POST /v1/chat/completions`, streamed: the answer's text as it comes.
+    public func streamChat(_ request: OpenAI.ChatCompletionRequest) -> AsyncThrowingStream<String, any Error> {
+        var request = request
+        request.stream = true
+        let chunks = stream("/v1/chat/completions", body: request, as: OpenAI.ChatCompletionChunk.self)
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await chunk in chunks {
+                        if let text = chunk.choices.first?.delta.content, !text.isEmpty { continuation.yield(text) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    // MARK: - Knowledge
+
+    /// `GET /hearth/collections`.
+    public func collections() async throws -> [KnowledgeWire.Collection] {
+        try await send("/hearth/collections", as: KnowledgeWire.CollectionList.self).collections
+    }
+
+    /// `GET /hearth/collections/{name}`.
+    public func collection(_ name: String) async throws -> KnowledgeWire.CollectionDetail {
+        try await send("/hearth/collections/" + Self.segment(name))
+    }
+
+    /// `DELETE /hearth/collections/{name}`.
+    public func deleteCollection(_ name: String) async throws {
+        _ = try await send("/hearth/collections/" + Self.segment(name), method: .DELETE, as: KnowledgeWire.Deleted.self)
+    }
+
+    /// `POST /hearth/search`.
+    public func search(_ request: KnowledgeWire.SearchRequest) async throws -> KnowledgeWire.SearchResponse {
+        try await send("/hearth/search", method: .POST, body: request)
+    }
+
+    /// `POST /hearth/ask`, streamed: the sources, then the answer's text, then the end.
+    public func ask(_ request: KnowledgeWire.AskRequest) -> AsyncThrowingStream<KnowledgeWire.AskEvent, any Error> {
+        var request = request
+        request.stream = true
+        return stream("/hearth/ask", body: request)
+    }
+
+    /// `POST /hearth/ingest`: the job's progress as it goes.
+    public func ingest(_ request: KnowledgeWire.IngestRequest) -> AsyncThrowingStream<KnowledgeWire.IngestEvent, any Error> {
+        stream("/hearth/ingest", body: request)
+    }
+
+    // MARK: - Models
+
+    /// `GET /hearth/models`.
+    public func models() async throws -> ModelsWire.ModelList {
+        try await send("/hearth/models")
+    }
+
+    /// `GET /hearth/models/{name}`.
+    public func model(_ name: String) async throws -> ModelsWire.Detail {
+        try await send("/hearth/models/" + Self.segment(name))
+    }
+
+    /// `POST /hearth/models/pull`: the download's progress as it goes.
+    public func pull(_ request: ModelsWire.PullRequest) -> AsyncThrowingStream<ModelsWire.PullEvent, any Error> {
+        stream("/hearth/models/pull", body: request)
+    }
+
+    /// `POST /hearth/models`: creates a profile.
+    public func createModel(_ request: ModelsWire.CreateRequest) async throws -> ModelsWire.Changed {
+        try await send("/hearth/models", method: .POST, body: request)
+    }
+
+    /// `POST /hearth/models/copy`.
+    public func copyModel(_ source: String, to destination: String) async throws -> ModelsWire.Changed {
+        try await send("/hearth/models/copy", method: .POST, body: ModelsWire.CopyRequest(source: source, destination: destination))
+    }
+
+    /// `DELETE /hearth/models/{name}`: unloads the model, then removes it.
+    public func deleteModel(_ name: String) async throws -> ModelsWire.Changed {
+        try await send("/hearth/models/" + Self.segment(name), method: .DELETE)
+    }
+
+    /// `name` as one path segment.
+    static func segment(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name
+    }
+}

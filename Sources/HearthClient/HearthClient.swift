@@ -1,0 +1,202 @@
+import AsyncHTTPClient
+import Foundation
+import HearthCore
+import HearthWire
+import NIOCore
+import NIOHTTP1
+
+/// A typed client of a Hearth server's APIs, used by `hearth` and `aish`. Failures are
+/// `HearthError`s: the server's own (code and message as it sent them), or `.unavailable`
+/// when no server answers.
+public struct HearthClient: Sendable {
+    public let address: ServerAddress
+    /// Sent as `Authorization: Bearer …` when set.
+    public let apiKey: String?
+    private let http: HTTPClient
+
+    public init(address: ServerAddress, apiKey: String? = nil, http: HTTPClient = .shared) {
+        self.address = address
+        self.apiKey = apiKey
+        self.http = http
+    }
+
+    /// The server the configuration points at (`HEARTH_HOST`), with its client key.
+    public init(_ configuration: Configuration) {
+        self.init(address: configuration.address, apiKey: configuration.keyToSend)
+    }
+
+    /// Whether a Hearth server answers at the address within `timeout`.
+    public func isServing(timeout: TimeAmount = .seconds(1)) async -> Bool {
+        do {
+            let response = try await http.execute(request("/health", method: .GET), timeout: timeout)
+            _ = try await response.body.collect(upTo: 1 << 16)
+            return response.status == .ok
+        } catch {
+            return false
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Sends a request and decodes a JSON answer.
+    /// - Throws: `HearthError` (the server's, or `.unavailable`).
+    public func send<Answer: Decodable>(
+        _ path: String, method: HTTPMethod = .GET, body: (some Encodable)? = String?.none, as: Answer.Type = Answer.self
+    ) async throws -> Answer {
+        let response = try await execute(path, method: method, body: body)
+        let data = try await collect(response)
+        do {
+            return try Self.decoder.decode(Answer.self, from: data)
+        } catch {
+            throw HearthError(.internalError, "the server at \(address) answered something that is not a Hearth answer")
+        }
+    }
+
+    /// Sends a GET request and returns the answer's text.
+    /// - Throws: `HearthError` (the server's, or `.unavailable`).
+    func text(_ path: String) async throws -> String {
+        String(decoding: try await collect(try await execute(path, method: .GET, body: String?.none)), as: UTF8.self)
+    }
+
+    /// Sends a request whose answer streams, one JSON value per NDJSON line or SSE `data:`
+    /// event (until `[DONE]`). A line carrying `{"error": …}` ends the stream with that error.
+    public func stream<Event: Decodable & Sendable>(
+        _ path: String, method: HTTPMethod = .POST, body: some Encodable & Sendable, as: Event.Type = Event.self
+    ) -> AsyncThrowingStream<Event, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await execute(path, method: method, body: body)
+                    let isSSE = response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true
+                    var lines = LineSplitter()
+                    var parser = ServerSentEvents.Parser()
+                    for try await buffer in response.body {
+                        for line in lines.feed(buffer) {
+                            for payload in isSSE ? parser.feed(line + "\n") : [line] where !payload.isEmpty {
+                                if payload == "[DONE]" { break }
+                                continuation.yield(try decodeEvent(Event.self, payload))
+                            }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func decodeEvent<Event: Decodable>(_ type: Event.Type, _ payload: String) throws -> Event {
+        let data = Data(payload.utf8)
+        if let failure = try? Self.decoder.decode(ErrorEnvelope.self, from: data), let error = failure.error {
+            throw error.hearthError
+        }
+        do {
+            return try Self.decoder.decode(Event.self, from: data)
+        } catch {
+            throw HearthError(.internalError, "the server at \(address) streamed something that is not a Hearth event")
+        }
+    }
+
+    private func execute(_ path: String, method: HTTPMethod, body: (some Encodable)?) async throws -> HTTPClientResponse {
+        var request = request(path, method: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try Self.encoder.encode(body)))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .distantFuture)
+        } catch {
+            throw HearthError(.unavailable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
+        }
+        guard response.status == .ok || response.status == .created else {
+            let data = (try? await collect(response)) ?? Data()
+            throw refusal(response.status, data)
+        }
+        return response
+    }
+
+    private func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: address.url + path)
+        request.method = method
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        return request
+    }
+
+    private func collect(_ response: HTTPClientResponse) async throws -> Data {
+        let buffer = try await response.body.collect(upTo: 256 << 20)
+        return Data(buffer.readableBytesView)
+    }
+
+    /// The error a refused request stands for: OpenAI's `{"error":{message,code}}`,
+    /// Ollama's `{"error":"…"}`, or the status alone.
+    private func refusal(_ status: HTTPResponseStatus, _ data: Data) -> HearthError {
+        if let envelope = try? Self.decoder.decode(ErrorEnvelope.self, from: data), let error = envelope.error {
+            return error.hearthError
+        }
+        let code: HearthError.Code =
+            switch status.code {
+            case 400: .invalidRequest
+            case 401: .unauthorized
+            case 404: .notFound
+            case 413: .bodyTooLarge
+            case 503: .unavailable
+            default: .internalError
+            }
+        return HearthError(code, "the server at \(address) answered \(status.code) \(status.reasonPhrase)")
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// `{"error": …}` in any of the shapes Hearth sends: an object with a message and a code
+/// (OpenAI's and Hearth's), or a string (Ollama's).
+private struct ErrorEnvelope: Decodable {
+    struct Detail: Decodable {
+        var message: String
+        var code: String?
+
+        var hearthError: HearthError { HearthError(HearthError.Code(named: code ?? ""), message) }
+
+        init(from decoder: any Decoder) throws {
+            if let message = try? decoder.singleValueContainer().decode(String.self) {
+                self.message = message
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            message = try container.decode(String.self, forKey: .message)
+            code = try? container.decode(String.self, forKey: .code)
+        }
+
+        enum CodingKeys: String, CodingKey { case message, code }
+    }
+
+    var error: Detail?
+}
+
+/// Splits bytes into lines; a character split across two buffers is kept whole.
+struct LineSplitter {
+    private var pending = Data()
+
+    mutating func feed(_ buffer: ByteBuffer) -> [String] {
+        buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
+        var lines: [String] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+            pending.removeSubrange(pending.startIndex...newline)
+        }
+        return lines
+    }
+}

@@ -1,0 +1,59 @@
+import HearthCore
+import HearthModels
+import HearthProviders
+
+/// Generations and embeddings, whatever API they came in through: the model's canonical
+/// name, its profile, retrieval from `collections`, then the provider's token stream.
+public struct ChatService: Sendable {
+    let pipeline: ChatPipeline
+    let knowledge: KnowledgeService?
+
+    /// Used when a generation request names no model.
+    public var defaultModel: String { pipeline.defaultModel }
+    /// Used when an embedding request names no model.
+    public var defaultEmbeddingModel: String { pipeline.defaultEmbeddingModel }
+
+    /// Starts a generation. With `collections`, the last message is a question answered from
+    /// those knowledge-base collections (earlier turns go along), citing [n], ending with its sources.
+    /// - Throws: `HearthError` (unknown model, invalid parameters, prompt too long, unknown
+    ///   collection); later failures arrive in the stream.
+    public func generate(_ request: GenerationRequest, collections: [String] = []) async throws
+        -> AsyncThrowingStream<TokenEvent, any Error>
+    {
+        var request = request
+        request.model = ModelStore.canonicalName(request.model)
+        guard !collections.isEmpty else { return try await pipeline.generate(request) }
+        guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
+        guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
+            throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
+        }
+        let answer = try await knowledge.ask(
+            RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
+            history: messages.dropLast().filter { $0.role != .system })
+        return answer.events
+    }
+
+    /// Embeds the request's inputs.
+    /// - Throws: `HearthError` for an unknown model or an input longer than its context.
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        var request = request
+        request.model = ModelStore.canonicalName(request.model)
+        return try await pipeline.embed(request)
+    }
+
+    /// Loads `model` ahead of use, kept for `keepAlive` seconds (nil: the server's default).
+    public func load(_ model: String, keepAlive: Double?) async throws {
+        try await pipeline.preload(ModelStore.canonicalName(model), keepAlive: keepAlive)
+    }
+
+    /// Unloads `model` wherever it is loaded; returns whether it was.
+    @discardableResult
+    public func unload(_ model: String) async -> Bool {
+        await pipeline.unload(ModelStore.canonicalName(model))
+    }
+
+    /// Every model the providers serve.
+    public func models() async throws -> [ModelInfo] {
+        try await pipeline.models()
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import HearthCore
+import HearthEngine
+import HearthModels
+import HearthProviders
+import Logging
+
+/// Installed models: list, show, pull, create profiles, copy and delete (unloading first).
+public struct ModelService: Sendable {
+    let pipeline: ChatPipeline
+    let packageIndex: String
+    let logger = Logger(label: "hearth.models")
+
+    /// An installed model with what its file's header says (nil when it cannot be read).
+    public struct Summary: Sendable {
+        public var entry: ModelStore.Entry
+        public var metadata: ModelMetadata?
+    }
+
+    /// Installed models, sorted by name, and the bytes their files take on disk.
+    /// - Throws: `HearthError.notFound` when the server has no model store.
+    public func list() throws -> (models: [Summary], diskUsage: Int64) {
+        let store = try requireStore()
+        let models = try store.list().map { Summary(entry: $0, metadata: metadata(of: $0, in: store)) }
+        return (models, store.diskUsage())
+    }
+
+    /// What `show` tells of a model.
+    public struct Description: Sendable {
+        /// The canonical name, or the path as given.
+        public var name: String
+        public var entry: ModelStore.Entry?
+        public var metadata: ModelMetadata
+        public var profile: Profile?
+        /// The chat template used: the profile's, the file's, or llama.cpp's fallback for the architecture.
+        public var template: String?
+        /// The profile's parameters as Modelfile lines (`temperature 0.2`, `stop "###"`).
+        public var parameterLines: [String]
+        /// The model as an Ollama Modelfile.
+        public var modelfile: String
+    }
+
+    /// - Throws: `HearthError.modelNotFound`; `.invalidRequest` for a file that is not GGUF.
+    public func show(_ name: String) throws -> Description {
+        let store = try requireStore()
+        let isPath = ModelStore.isPath(name)
+        let entry = isPath ? nil : try store.entry(name)
+        let metadata: ModelMetadata
+        if let entry {
+            metadata = try store.metadata(of: entry)
+        } else if isPath {
+            metadata = try ModelMetadata.read(try store.resolve(name))
+        } else {
+            throw HearthError.modelNotFound(name)
+        }
+        let profile = entry?.profile
+        let lines = profile.map(Self.parameterLines) ?? []
+        var modelfile = "FROM \(profile?.from ?? entry?.name ?? name)\n"
+        if let system = profile?.system { modelfile += "SYSTEM \"\"\"\(system)\"\"\"\n" }
+        modelfile += lines.map { "PARAMETER \($0)\n" }.joined()
+        if let template = profile?.template { modelfile += "TEMPLATE \(template)\n" }
+        let template =
+            metadata.embeddingOnly
+            ? nil : profile?.template ?? metadata.chatTemplate ?? Engine.fallbackTemplate(for: metadata.architecture)
+        return Description(
+            name: ModelStore.canonicalName(name), entry: entry, metadata: metadata, profile: profile, template: template,
+            parameterLines: lines, modelfile: modelfile)
+    }
+
+    /// What a pull reports as it goes.
+    public enum PullEvent: Sendable, Equatable {
+        /// The source is known; the download starts.
+        case started(name: String, size: Int64?)
+        /// Bytes of one file (`file`: its `sha256:…` digest, when known) received so far.
+        case downloading(file: String?, completed: Int64, total: Int64?, resumedFrom: Int64)
+        /// A safetensors archive is being converted to GGUF.
+        case converting
+        case verifying
+        case installing
+        /// Installed under `name`.
+        case done(name: String, digest: String, size: Int64)
+    }
+
+    /// Downloads a catalog model or a URL and installs it; progress is reported whenever a
+    /// file's percentage changes. Dropping the stream stops the download (it resumes later).
+    /// - Throws: (in the stream) `HearthError` for unknown names, failed downloads, checksum mismatches.
+    public func pull(_ nameOrURL: String, as name: String? = nil, sha256: String? = nil) -> AsyncThrowingStream<PullEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let puller = ModelPuller(store: try requireStore(), packageIndex: packageIndex)
+                    let (source, target) = try puller.resolve(nameOrURL, name: name, sha256: sha256)
+                    continuation.yield(.started(name: target, size: source.size))
+                    var last: (file: String?, percent: Int64)?
+                    let entry = try await puller.pull(source, as: target) { progress in
+                        switch progress.status {
+                        case "pulling":
+                            let percent = progress.total.map { progress.completed * 100 / max($0, 1) } ?? progress.completed >> 20
+                            guard last?.file != progress.digest || last?.percent != percent else { return }
+                            last = (progress.digest, percent)
+                            continuation.yield(
+                                .downloading(
+                                    file: progress.digest, completed: progress.completed, total: progress.total,
+                                    resumedFrom: progress.resumedFrom))
+                        case "converting": continuation.yield(.converting)
+                        case "verifying": continuation.yield(.verifying)
+                        case "installing": continuation.yield(.installing)
+                        default: break
+                        }
+                    }
+                    continuation.yield(.done(name: entry.name, digest: entry.digest, size: entry.size))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Creates (or replaces) the profile `name` from a Modelfile's text.
+    /// - Throws: `HearthError.invalidRequest` naming the line at fault, and as `create(_:profile:)`.
+    @discardableResult
+    public func create(_ name: String, modelfile: String) throws -> ModelStore.Entry {
+        try create(name, profile: try Profile.parse(modelfile))
+    }
+
+    /// Creates (or replaces) the profile `name`.
+    /// - Throws: `HearthError.invalidRequest` for an invalid name or an unknown template,
+    ///   `.modelNotFound` for an unknown base.
+    @discardableResult
+    public func create(_ name: String, profile: Profile) throws -> ModelStore.Entry {
+        if let template = profile.template, !Engine.templateNames.contains(template) {
+            throw HearthError.invalidRequest(
+                "unknown template '\(template)'; llama.cpp knows: \(Engine.templateNames.joined(separator: ", "))", field: "template")
+        }
+        return try requireStore().create(name, profile: profile)
+    }
+
+    /// Gives an installed model another name.
+    /// - Throws: `HearthError.modelNotFound` for an unknown source, `.invalidRequest` for an invalid name.
+    public func copy(_ source: String, to destination: String) throws {
+        try requireStore().copy(source, to: destination)
+    }
+
+    /// Unloads the model, then removes it; returns the bytes freed (0 when another name
+    /// still uses the file).
+    /// - Throws: `HearthError.modelNotFound` when it is not installed.
+    @discardableResult
+    public func delete(_ name: String) async throws -> Int64 {
+        let store = try requireStore()
+        let name = ModelStore.canonicalName(name)
+        guard try store.entry(name) != nil else { throw HearthError.modelNotFound(name) }
+        await pipeline.unload(name)
+        return try store.remove(name)
+    }
+
+    /// The loaded models with their store entries (nil for a model loaded from a path).
+    public func running() async -> [(model: LoadedModel, entry: ModelStore.Entry?, metadata: ModelMetadata?)] {
+        var running: [(LoadedModel, ModelStore.Entry?, ModelMetadata?)] = []
+        for loaded in await pipeline.loadedModels() {
+            guard let store = pipeline.store, !ModelStore.isPath(loaded.name) else {
+                running.append((loaded, nil, nil))
+                continue
+            }
+            do {
+                let entry = try store.entry(loaded.name)
+                running.append((loaded, entry, entry.flatMap { metadata(of: $0, in: store) }))
+            } catch {
+                logger.debug("unreadable manifest", metadata: ["hearth.model": "\(loaded.name)", "error": "\(error)"])
+                running.append((loaded, nil, nil))
+            }
+        }
+        return running
+    }
+
+    private func requireStore() throws -> ModelStore {
+        guard let store = pipeline.store else { throw HearthError(.notFound, "this server has no model store") }
+        return store
+    }
+
+    private func metadata(of entry: ModelStore.Entry, in store: ModelStore) -> ModelMetadata? {
+        do {
+            return try store.metadata(of: entry)
+        } catch {
+            logger.debug("unreadable model header", metadata: ["hearth.model": "\(entry.name)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// A profile's parameters as Modelfile lines (`temperature 0.2`).
+    static func parameterLines(_ profile: Profile) -> [String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(profile.parameters),
+            let values = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [] }
+        return values.keys.sorted().map { "\($0) \(values[$0]!)" } + profile.stop.map { "stop \"\($0)\"" }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import HearthApp
+import HearthClient
+import HearthCore
+import HearthModels
+
+/// How a command reaches Hearth: the server at `HEARTH_HOST` when one answers; otherwise,
+/// for commands that can run alone, the same server started inside this process.
+enum Connection {
+    /// Runs `body` with a client of the running server, or of an in-process one (saying so
+    /// once on standard error). `models` that are `.gguf` paths always run in-process: a
+    /// server loads only the files it was started with.
+    static func run<Result: Sendable>(
+        _ configuration: Configuration, models: [String] = [], _ body: @escaping @Sendable (HearthClient) async throws -> Result
+    ) async throws -> Result {
+        let paths = models.filter(ModelStore.isPath)
+        let client = HearthClient(configuration)
+        if paths.isEmpty, await client.isServing() { return try await body(client) }
+        let reason = paths.isEmpty ? "no Hearth server at \(configuration.address)" : "\(paths[0]) is a file"
+        FileHandle.standardError.write(Data("(\(reason): running in-process)\n".utf8))
+        return try await InProcessServer.run(configuration, loading: paths, body)
+    }
+
+    /// A client of the running server, for commands that need one (`ps`).
+    /// - Throws: `HearthError.unavailable` when none answers.
+    static func server(_ configuration: Configuration) async throws -> HearthClient {
+        let client = HearthClient(configuration)
+        guard await client.isServing() else {
+            throw HearthError(.unavailable, "no Hearth server answers at \(configuration.address) (start one with `hearth serve`)")
+        }
+        return client
+    }
+}

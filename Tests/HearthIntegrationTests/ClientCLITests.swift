@@ -1,0 +1,85 @@
+import Foundation
+import HearthClient
+import HearthCore
+import HearthTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every `hearth` command that has a server to talk to goes through it (the server's own
+/// metrics count each request), and works alone, in-process, when none answers.
+@Suite(.serialized) struct ClientCLITests {
+    @Test func commandsGoThroughARunningServerAndWorkAloneWithout() async throws {
+        let home = try TestModels.home()
+        let corpus = home.appending(path: "notes")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        try "The greenhouse is watered every morning at six by Tomas.\n".write(
+            to: corpus.appending(path: "garden.txt"), atomically: true, encoding: .utf8)
+        let port = try FreePort.find()
+        let server = try CLITests.start(
+            ["serve", "--port", "\(port)", "--parallel", "2", "--context", "1024"], home: home,
+            output: home.appending(path: "server.log"))
+        let unique = UUID().uuidString.prefix(8).lowercased()
+        let (copy, profile, pulled) = ("cli-copy-\(unique):1", "cli-terse-\(unique):1", "cli-pull-\(unique):1")
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            for name in [copy, profile, pulled] { try? TestModels.store.remove(name) }
+            try? FileManager.default.removeItem(at: home)
+        }
+        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        // The URL form of HEARTH_HOST, as OLLAMA_HOST users write it.
+        let environment = ["HEARTH_HOME": home.path, "HEARTH_HOST": "http://127.0.0.1:\(port)"]
+        @Sendable func hearth(_ arguments: String..., input: String? = nil) throws -> String {
+            let result = try CLITests.hearth(arguments, input: input, environment: environment)
+            #expect(result.status == 0, "hearth \(arguments.joined(separator: " ")): \(result.error)")
+            #expect(!result.error.contains("running in-process"), "hearth \(arguments.joined(separator: " "))")
+            return result.output
+        }
+
+        #expect(try hearth("ingest", corpus.path, "-c", "notes").contains("'notes': 1 files ingested"))
+        #expect(try hearth("collections", "list").contains("notes"))
+        #expect(try hearth("collections", "show", "notes").contains("garden.txt"))
+        #expect(try hearth("search", "who waters the greenhouse", "-c", "notes").contains("Tomas"))
+        #expect(try hearth("ask", "Who waters the greenhouse?", "-c", "notes", "--max-tokens", "20").contains("Sources:"))
+        #expect(try hearth("run", "smollm2:135m", "Name three colors.", "--temperature", "0", "--max-tokens", "20").contains("Red"))
+        #expect(try hearth("chat", "smollm2:135m", "--max-tokens", "5", input: "Hi\n/bye\n").contains("Chatting with"))
+        #expect(try hearth("ps").contains("smollm2:135m"))
+        #expect(try hearth("models", "list").contains("smollm2:135m"))
+        #expect(try hearth("models", "show", "smollm2:135m").contains("llama"))
+        #expect(try hearth("models", "cp", "smollm2:135m", copy).contains("copied"))
+        #expect(try hearth("models", "create", profile, "--from", copy, "--system", "Be terse.").contains("created \(profile)"))
+        #expect(try hearth("models", "show", profile).contains("Be terse."))
+        #expect(try hearth("models", "rm", copy, profile).contains("deleted \(copy)"))
+        let file = try PullCLITests.model()
+        try await PullCLITests.slowServer(file, requests: PullCLITests.Requests()).test(.live) { files in
+            let url = "http://127.0.0.1:\(files.port ?? 0)/slow.gguf"
+            let output = try hearth("models", "pull", url, "--name", pulled)
+            #expect(output.contains("verified"))
+        }
+        #expect(try hearth("models", "rm", pulled).contains("deleted \(pulled)"))
+
+        let metrics = try await client.metrics()
+        for route in [
+            "/hearth/ingest", "/hearth/collections", "/hearth/collections/{name}", "/hearth/search", "/hearth/ask",
+            "/v1/chat/completions", "/hearth/status", "/hearth/models", "/hearth/models/{name}", "/hearth/models/copy",
+            "/hearth/models/pull",
+        ] {
+            #expect(metrics.contains("route=\"\(route)\""), "the server saw no request to \(route)")
+        }
+        #expect(metrics.contains(#"method="DELETE",route="/hearth/models/{name}",status="200""#))
+
+        // Without a server, the same commands run in-process and say so once.
+        server.terminate()
+        server.waitUntilExit()
+        let alone = try CLITests.hearth(["collections", "list"], environment: environment)
+        #expect(alone.status == 0)
+        #expect(alone.output.contains("notes"))
+        #expect(alone.error.components(separatedBy: "running in-process").count == 2)
+        let psAlone = try CLITests.hearth(["ps"], environment: environment)
+        #expect(psAlone.status == 1)
+        #expect(psAlone.error.contains("no Hearth server answers at http://127.0.0.1:\(port)"))
+    }
+}
