@@ -167,7 +167,8 @@ public struct Configuration: Sendable, Equatable {
                 "refusing to listen on \(host) without an API key: set HEARTH_API_KEYS, or bind 127.0.0.1")
         }
         if address.scheme != "http" || !address.basePath.isEmpty {
-            throw HearthError.invalidRequest("hearth serve listens on plain HTTP at host:port; HEARTH_HOST=\(address) is a client's address")
+            throw HearthError.invalidRequest(
+                "hearth serve listens on plain HTTP at host:port; HEARTH_HOST=\(address) is a client's address")
         }
         if !(0...65535).contains(port) { throw HearthError.invalidRequest("port must be between 0 (any free port) and 65535") }
         if models.isEmpty { throw HearthError.invalidRequest("at least one model is needed (HEARTH_MODELS or --model)") }

@@ -7,7 +7,7 @@ import Hummingbird
 public enum HTTPServer {
     public static func router(services: Services, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }

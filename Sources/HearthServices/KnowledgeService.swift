@@ -89,32 +89,6 @@ public struct KnowledgeService: Sendable {
 
     // MARK: - Ingestion
 
-    /// What to ingest: paths into a collection, or the interrupted jobs to finish.
-    public struct IngestRequest: Sendable {
-        public var collection: String?
-        /// Absolute paths of files and folders.
-        public var paths: [String]
-        /// Also remove documents whose files are gone.
-        public var sync: Bool
-        public var maxFileBytes: Int64
-        /// The embedding model of a new collection (default: the server's).
-        public var embeddingModel: String?
-        /// Finish interrupted jobs (of `collection`, or all) instead.
-        public var resume: Bool
-
-        public init(
-            collection: String?, paths: [String], sync: Bool = false, maxFileBytes: Int64 = 10 << 20, embeddingModel: String? = nil,
-            resume: Bool = false
-        ) {
-            self.collection = collection
-            self.paths = paths
-            self.sync = sync
-            self.maxFileBytes = maxFileBytes
-            self.embeddingModel = embeddingModel
-            self.resume = resume
-        }
-    }
-
     /// What an ingestion reports as it goes.
     public enum IngestEvent: Sendable, Equatable {
         /// A job left unfinished earlier, not resumed by this request.
@@ -127,15 +101,19 @@ public struct KnowledgeService: Sendable {
         case finished(IngestionJob)
     }
 
-    /// Runs an ingestion, reporting as it goes. A request that goes away (the stream is
-    /// dropped) stops the job where it is; it is marked interrupted and resumes later.
+    /// Ingests `job`'s paths (absolute) into its collection, created when new with
+    /// `embeddingModel` (default: the server's); with `resume`, finishes the interrupted jobs
+    /// of the collection (or all) instead. Reports as it goes. A request that goes away (the
+    /// stream is dropped) stops the job where it is; it is marked interrupted and resumes later.
     /// - Throws: (in the stream) `HearthError.invalidRequest` for paths outside the ingest
     ///   roots or missing, an invalid collection name; the embedder's errors.
-    public func ingest(_ request: IngestRequest) -> AsyncThrowingStream<IngestEvent, any Error> {
+    public func ingest(_ job: IngestionJob, embeddingModel: String? = nil, resume: Bool = false) -> AsyncThrowingStream<
+        IngestEvent, any Error
+    > {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await runIngestion(request) { continuation.yield($0) }
+                    try await runIngestion(job, embeddingModel: embeddingModel, resume: resume) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -145,21 +123,24 @@ public struct KnowledgeService: Sendable {
         }
     }
 
-    private func runIngestion(_ request: IngestRequest, report: @escaping @Sendable (IngestEvent) -> Void) async throws {
+    private func runIngestion(
+        _ job: IngestionJob, embeddingModel: String?, resume: Bool, report: @escaping @Sendable (IngestEvent) -> Void
+    ) async throws {
         let ingestor = base.ingestor
-        if let collection = request.collection { try KnowledgeCollection.validate(name: collection) }
-        let interrupted = try await ingestor.interruptedJobs(in: request.collection)
-        guard !request.resume else {
+        let collection = job.collection.isEmpty ? nil : job.collection
+        if let collection { try KnowledgeCollection.validate(name: collection) }
+        let interrupted = try await ingestor.interruptedJobs(in: collection)
+        guard !resume else {
             for job in interrupted { try await run(job, report: report) }
             return
         }
-        guard let name = request.collection else { throw HearthError.invalidRequest("'collection' is required", field: "collection") }
-        guard !request.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
-        let paths = try request.paths.map(checkedPath)
+        guard collection != nil else { throw HearthError.invalidRequest("'collection' is required", field: "collection") }
+        guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
+        var job = job
+        job.paths = try job.paths.map(checkedPath)
         for job in interrupted { report(.interrupted(job)) }
-        _ = try await createCollection(name, embeddingModel: request.embeddingModel)
-        try await run(
-            IngestionJob(collection: name, paths: paths, sync: request.sync, maxFileBytes: request.maxFileBytes), report: report)
+        _ = try await createCollection(job.collection, embeddingModel: embeddingModel)
+        try await run(job, report: report)
     }
 
     /// Runs one job; when cancelled, marks it interrupted so that it resumes later.

@@ -289,7 +289,8 @@ extension OpenAI.ChatCompletion {
         created = try container.decodeIfPresent(Int.self, forKey: .created) ?? 0
         model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
         choices = try container.decode([Choice].self, forKey: .choices)
-        usage = try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage) ?? OpenAI.Usage(Usage(promptTokens: 0, completionTokens: 0))
+        usage =
+            try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage) ?? OpenAI.Usage(Usage(promptTokens: 0, completionTokens: 0))
     }
 }
 

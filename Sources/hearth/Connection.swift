@@ -8,17 +8,18 @@ import HearthModels
 /// for commands that can run alone, the same server started inside this process.
 enum Connection {
     /// Runs `body` with a client of the running server, or of an in-process one (saying so
-    /// once on standard error). `models` that are `.gguf` paths always run in-process: a
-    /// server loads only the files it was started with.
+    /// once on standard error). `models` that are `.gguf` paths always run in-process (a
+    /// server opens only the files it was started with), loaded at start when `load` is set.
     static func run<Result: Sendable>(
-        _ configuration: Configuration, models: [String] = [], _ body: @escaping @Sendable (HearthClient) async throws -> Result
+        _ configuration: Configuration, models: [String] = [], load: Bool = true,
+        _ body: @escaping @Sendable (HearthClient) async throws -> Result
     ) async throws -> Result {
         let paths = models.filter(ModelStore.isPath)
         let client = HearthClient(configuration)
         if paths.isEmpty, await client.isServing() { return try await body(client) }
         let reason = paths.isEmpty ? "no Hearth server at \(configuration.address)" : "\(paths[0]) is a file"
         FileHandle.standardError.write(Data("(\(reason): running in-process)\n".utf8))
-        return try await InProcessServer.run(configuration, loading: paths, body)
+        return try await InProcessServer.run(configuration, loading: load ? paths : [], body)
     }
 
     /// A client of the running server, for commands that need one (`ps`).

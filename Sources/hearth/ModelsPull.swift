@@ -54,7 +54,8 @@ extension Hearth.Models {
                             }
                             bar?.update(event.completed ?? 0, total: event.total, resumedFrom: event.resumedFrom ?? 0)
                         case "success":
-                            let summary = "→ \(event.model ?? target) \(event.digest?.prefix(19) ?? "") \(formatBytes(event.size ?? 0)), verified"
+                            let summary =
+                                "→ \(event.model ?? target) \(event.digest?.prefix(19) ?? "") \(formatBytes(event.size ?? 0)), verified"
                             if let bar { bar.finish(summary) } else { print(summary) }
                         default:
                             break

@@ -13,7 +13,9 @@ extension Hearth.Models {
         func run() async throws {
             do {
                 let model = model
-                let detail = try await Connection.run(try environmentConfiguration()) { try await $0.model(model) }
+                let detail = try await Connection.run(try environmentConfiguration(), models: [model], load: false) {
+                    try await $0.model(model)
+                }
                 let template = detail.templateFromFile ? "from the model (\(detail.template?.count ?? 0) characters)" : detail.template
                 let rows: [(String, String?)] = [
                     ("name", detail.name),

@@ -20,6 +20,7 @@ extension Hearth {
                   hearth serve
                   hearth serve --model gemma3:270m --port 9000
                   HEARTH_API_KEYS=secret hearth serve --host 0.0.0.0
+                  hearth serve --log-format json      # one JSON object per log line
                 """)
 
         @Option(name: .long, help: "Address to bind (default 127.0.0.1).")
@@ -39,6 +40,9 @@ extension Hearth {
         @Option(name: .long, help: "Log level: trace, debug, info, warning, error.")
         var logLevel: Logger.Level = .info
 
+        @Option(name: .long, help: "Log format: text (for people) or json (one object per line).")
+        var logFormat: LogFormat = .text
+
         func validate() throws {
             if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
             if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -50,6 +54,7 @@ extension Hearth {
             if let port { configuration.port = port }
             if !model.isEmpty { configuration.models = model }
             if let parallel { configuration.parallel = parallel }
+            logFormat.bootstrap(level: logLevel)
             var logger = Logger(label: "hearth")
             logger.logLevel = logLevel
             do {

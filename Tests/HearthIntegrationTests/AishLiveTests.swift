@@ -23,7 +23,12 @@ import Testing
                 "AISH_HOST=127.0.0.1:\(client.port!) AISH_MODEL=\(try TestModels.smollm2) NO_COLOR=1 \(aish) list files in this directory")
             let screen = try await tmux.waitFor("Run it?", seconds: 60)
             let proposal = try #require(screen.split(separator: "\n").first { $0.hasPrefix("  $ ") })
-            #expect(proposal.count > 4)
+            // A real program the shell can find, not an empty or invented command.
+            let program = String(proposal.dropFirst(4).split(separator: " ").first ?? "")
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            #expect(
+                path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") },
+                "\(proposal)")
             try tmux.send("Enter")
             let after = try await tmux.waitFor("exit status", seconds: 30)
             #expect(after.contains("exit status 0"))

@@ -41,6 +41,28 @@ import Testing
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 
+    /// Runs `hearth` on a thread of its own, so that waiting for it never holds one of the few
+    /// threads a server in this test process needs to answer it.
+    static func hearthOffPool(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) async throws
+        -> (status: Int32, output: String, error: String)
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try hearth(arguments, input: input, environment: extra) })
+            }
+        }
+    }
+
+    /// Waits for `process` to end without holding a thread.
+    static func exit(of process: Process) async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
     /// Starts `hearth` in the background with `HEARTH_HOME=home`; its output goes to `output`,
     /// or nowhere.
     static func start(_ arguments: [String], home: URL, output: URL? = nil) throws -> Process {

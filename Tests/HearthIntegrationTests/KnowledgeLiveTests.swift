@@ -179,7 +179,8 @@ import Testing
             let openAI =
                 #"{"messages":[{"role":"user","content":"\#(question)"}],"collections":["coast"],"temperature":0,"seed":1,"max_tokens":30}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: openAI)) { response in
-                answers.append(try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body)).choices[0].message.content)
+                answers.append(
+                    try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body)).choices[0].message.content)
             }
             let ollama =
                 #"{"model":"smollm2:135m","messages":[{"role":"user","content":"\#(question)"}],"collections":["coast"],"stream":false,"options":{"temperature":0,"seed":1,"num_predict":30}}"#

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HearthCore
 import HearthProviders
 import HearthServer
@@ -252,6 +253,38 @@ import Testing
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.headers[.retryAfter] == "1")
                 #expect(OpenAIRoutesTests.error(response.body)["code"] as? String == "queue_full")
+            }
+        }
+    }
+
+    @Test func anUnloadingModelIs503WithRetryAfter() async throws {
+        let provider = ScriptedProvider(failure: HearthError(.unavailable, "the model is unloading; try again in a moment"))
+        try await OpenAIRoutesTests.app(provider).test(.router) { client in
+            let body = ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: body) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                #expect(OpenAIRoutesTests.error(response.body)["code"] as? String == "unavailable")
+            }
+            try await client.execute(uri: "/api/chat", method: .post, body: body) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body).contains("unloading"))
+            }
+        }
+    }
+
+    @Test func everyAnswerCarriesItsRequestID() async throws {
+        try await OpenAIRoutesTests.app().test(.router) { client in
+            let name = HTTPField.Name("X-Request-Id")!
+            try await client.execute(uri: "/health", method: .get, headers: [name: "trace-42"]) { response in
+                #expect(response.headers[name] == "trace-42")
+            }
+            try await client.execute(
+                uri: "/v1/chat/completions", method: .post, headers: [name: "bad id with spaces"], body: ByteBuffer(string: "{")
+            ) { response in
+                #expect(response.status == .badRequest)
+                let id = response.headers[name] ?? ""
+                #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
             }
         }
     }

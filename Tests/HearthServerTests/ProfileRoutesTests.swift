@@ -5,6 +5,7 @@ import HearthProviders
 import HearthServer
 import HearthServices
 import HearthTesting
+import HearthWire
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -34,5 +35,57 @@ import Testing
             received.prompt == .chat([ChatMessage(role: .system, content: "You are a pirate."), ChatMessage(role: .user, content: "Hi")]))
         #expect(received.params.temperature == 0.25)
         #expect(received.params.maxTokens == 9)
+    }
+
+    /// `/hearth/models` and Ollama's `/api/tags`, `/api/show`, `/api/copy`, `/api/delete` go
+    /// through one model service: they see and change the same store.
+    @Test func nativeAndOllamaModelRoutesShareOneService() async throws {
+        let store = ModelStore(root: FileManager.default.temporaryDirectory.appending(path: "hearth-models-\(UUID().uuidString)"))
+        defer { try? FileManager.default.removeItem(at: store.root) }
+        let file = try store.scratchFile("test")
+        try Data("weights".utf8).write(to: file)
+        try store.install(file, as: "base:1")
+        let provider = ScriptedProvider(model: "base:1")
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: store)
+        let app = Application(
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: [], maxBodyBytes: 1 << 20))
+        try await app.test(.router) { client in
+            let create = #"{"name":"pirate:1","modelfile":"FROM base:1\nSYSTEM You are a pirate.\nPARAMETER temperature 0.3"}"#
+            try await client.execute(uri: "/hearth/models", method: .post, body: ByteBuffer(string: create)) { response in
+                #expect(response.status == .created)
+            }
+            try await client.execute(
+                uri: "/api/copy", method: .post, body: ByteBuffer(string: #"{"source":"base:1","destination":"copy:1"}"#)
+            ) {
+                #expect($0.status == .ok)
+            }
+            var native: [String] = []
+            try await client.execute(uri: "/hearth/models", method: .get) { response in
+                let list = try JSONDecoder().decode(ModelsWire.ModelList.self, from: Data(buffer: response.body))
+                native = list.models.map(\.name)
+                #expect(list.models.first { $0.name == "pirate:1" }?.profileOf == "base:1")
+            }
+            try await client.execute(uri: "/api/tags", method: .get) { response in
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let names = (object?["models"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+                #expect(names == native)
+            }
+            #expect(native == ["base:1", "copy:1", "pirate:1"])
+            let bad = #"{"name":"bad:1","modelfile":"FROM base:1\nPARAMETER temperature hot"}"#
+            try await client.execute(uri: "/hearth/models", method: .post, body: ByteBuffer(string: bad)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("line 2"))
+            }
+            try await client.execute(uri: "/hearth/models/copy:1", method: .delete) { response in
+                let deleted = try JSONDecoder().decode(ModelsWire.Changed.self, from: Data(buffer: response.body))
+                #expect(deleted.name == "copy:1" && deleted.freedBytes == 0)
+            }
+            try await client.execute(uri: "/api/delete", method: .delete, body: ByteBuffer(string: #"{"model":"copy:1"}"#)) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/hearth/models/nope:1", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
     }
 }

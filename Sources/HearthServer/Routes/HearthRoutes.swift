@@ -25,10 +25,10 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
             return try json(ModelsWire.Changed(name: entry.name), status: .created)
         }
         router.get("/hearth/models/{name}") { _, context in
-            try json(Self.detail(try models.show(try context.parameters.require("name"))))
+            try json(Self.detail(try models.show(try context.parameters.segment("name"))))
         }
         router.delete("/hearth/models/{name}") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.segment("name")
             let freed = try await models.delete(name)
             return try json(ModelsWire.Changed(name: ModelStore.canonicalName(name), freedBytes: freed))
         }

@@ -19,11 +19,11 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
             return try json(KnowledgeWire.Collection(collection), status: .created)
         }
         router.get("/hearth/collections/{name}") { _, context in
-            let detail = try await knowledge.collection(try context.parameters.require("name"))
+            let detail = try await knowledge.collection(try context.parameters.segment("name"))
             return try json(KnowledgeWire.CollectionDetail(detail.collection, documents: detail.documents, lastJob: detail.lastJob))
         }
         router.delete("/hearth/collections/{name}") { _, context in
-            let name = try context.parameters.require("name")
+            let name = try context.parameters.segment("name")
             try await knowledge.deleteCollection(name)
             return try json(KnowledgeWire.Deleted(name: name, deleted: true))
         }
@@ -37,10 +37,10 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
 
     func ingest(_ request: Request) async throws -> Response {
         let wire = try await request.decode(KnowledgeWire.IngestRequest.self, upTo: maxBodyBytes)
-        let events = knowledge.ingest(
-            KnowledgeService.IngestRequest(
-                collection: wire.collection, paths: wire.paths ?? [], sync: wire.sync ?? false,
-                maxFileBytes: wire.maxFileBytes ?? 10 << 20, embeddingModel: wire.embeddingModel, resume: wire.resume ?? false))
+        let job = IngestionJob(
+            collection: wire.collection ?? "", paths: wire.paths ?? [], sync: wire.sync ?? false,
+            maxFileBytes: wire.maxFileBytes ?? 10 << 20)
+        let events = knowledge.ingest(job, embeddingModel: wire.embeddingModel, resume: wire.resume ?? false)
         return try await StartedStream(events).ndjson(
             { event in
                 let (name, job): (String, IngestionJob) =

@@ -10,3 +10,12 @@ extension Request {
         try WireDecoder.decode(type, from: Data(buffer: try await body.collect(upTo: limit)))
     }
 }
+
+extension Parameters {
+    /// The path parameter `name`, percent-decoded (a model path sent as one segment).
+    /// - Throws: when the route has no such parameter.
+    func segment(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Gives every request an id (the client's `X-Request-Id` when it sent a sane one), puts it
+/// in the request's logger as `hearth.request.id` and in the response's `X-Request-Id`, and
+/// logs one info line per request: method, route, status and latency.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let id = request.headers[Self.header].flatMap(Self.acceptable) ?? Self.newID()
+        var context = context
+        context.logger[metadataKey: "hearth.request.id"] = .string(id)
+        func log(_ status: Int) {
+            let elapsed = ContinuousClock.now - started
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            context.logger.info(
+                "request",
+                metadata: [
+                    "hearth.method": .string(request.method.rawValue), "hearth.route": .string(context.endpointPath ?? request.uri.path),
+                    "hearth.status": .stringConvertible(status), "hearth.latency_ms": .string(String(format: "%.1f", milliseconds)),
+                ])
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers[Self.header] = id
+            log(response.status.code)
+            return response
+        } catch let error as any HTTPResponseError {
+            var response = try error.response(from: request, context: context)
+            response.headers[Self.header] = id
+            log(response.status.code)
+            return response
+        } catch {
+            log(500)
+            throw error
+        }
+    }
+
+    /// A client's id when it is short and printable, so that it can go into logs as it is.
+    static func acceptable(_ id: String) -> String? {
+        id.count <= 128 && !id.isEmpty && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) } ? id : nil
+    }
+
+    static func newID() -> String {
+        String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
+    }
+}
