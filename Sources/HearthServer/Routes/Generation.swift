@@ -1,6 +1,5 @@
 import Foundation
 import HearthCore
-import HearthProviders
 import HearthWire
 import Hummingbird
 import NIOCore
