@@ -40,7 +40,7 @@ public enum HearthApplication {
             embeddingModel: pipeline.defaultEmbeddingModel)
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
-            packageIndex: configuration.packageIndex)
+            allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(

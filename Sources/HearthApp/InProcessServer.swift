@@ -26,6 +26,7 @@ public enum InProcessServer {
         configuration.parallel = 1
         // The user's own command: it may read whatever the user can.
         configuration.ingestRoots = ["/"]
+        configuration.allowsModelPaths = true
         var logger = Logger(label: "hearth")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -36,6 +37,8 @@ public enum InProcessServer {
         let group = ServiceGroup(services: [app], logger: logger)
         return try await withThrowingTaskGroup(of: Result?.self) { tasks in
             tasks.addTask {
+                // A server that fails to start ends the wait for its port too.
+                defer { portContinuation.finish() }
                 try await group.run()
                 return nil
             }

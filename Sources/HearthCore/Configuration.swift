@@ -13,7 +13,7 @@ public struct Configuration: Sendable, Equatable {
     /// The address's host.
     public var host: String {
         get { address.host }
-        set { address.host = newValue }
+        set { address.host = newValue.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
     }
     /// The address's port.
     public var port: Int {
@@ -28,6 +28,8 @@ public struct Configuration: Sendable, Equatable {
     public var apiKeys: [String] = []
     /// The key the CLI sends to a server (`HEARTH_API_KEY`, else the first of `apiKeys`).
     public var clientKey: String?
+    /// Whether requests may name `.gguf` files to show (the CLI's own in-process server only).
+    public var allowsModelPaths = false
     /// Folders the server may ingest files from when a request names paths.
     public var ingestRoots: [String] = Configuration.defaultIngestRoots()
     /// Sequences one loaded model serves at the same time.

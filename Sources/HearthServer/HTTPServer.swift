@@ -1,4 +1,3 @@
-import HearthCore
 import HearthServices
 import Hummingbird
 

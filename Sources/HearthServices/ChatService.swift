@@ -29,7 +29,7 @@ public struct ChatService: Sendable {
         }
         let answer = try await knowledge.ask(
             RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
-            history: messages.dropLast().filter { $0.role != .system })
+            history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive)
         return answer.events
     }
 

@@ -58,8 +58,7 @@ public struct KnowledgeService: Sendable {
     /// Hybrid search (keywords and meaning, fused).
     /// - Throws: `HearthError.notFound` for an unknown collection, the embedder's errors.
     public func search(_ query: RetrievalQuery) async throws -> [SearchHit] {
-        guard (1...100).contains(query.k) else { throw HearthError.invalidRequest("'k' must be 1 to 100", field: "k") }
-        return try await base.retriever.search(query)
+        try await base.retriever.search(query)
     }
 
     /// An answer being written: the sources it cites, and its token stream.
@@ -70,11 +69,13 @@ public struct KnowledgeService: Sendable {
     }
 
     /// Answers `query.text` from its collections with `model` (default: the server's), citing
-    /// [n]; `history` holds earlier turns (or a system prompt). Nothing similar enough found:
+    /// [n]; `history` holds earlier turns (or a system prompt); `keepAlive` as on any
+    /// generation. Nothing similar enough found:
     /// says so without asking the model.
     /// - Throws: retrieval errors and invalid parameters; generation errors arrive in the stream.
     public func ask(
-        _ query: RetrievalQuery, model: String? = nil, params: GenerationParams = GenerationParams(), history: [ChatMessage] = []
+        _ query: RetrievalQuery, model: String? = nil, params: GenerationParams = GenerationParams(), history: [ChatMessage] = [],
+        keepAlive: Double? = nil
     ) async throws -> Answer {
         let model = ModelStore.canonicalName(model ?? pipeline.defaultModel)
         var params = params
@@ -83,7 +84,11 @@ public struct KnowledgeService: Sendable {
         let sources = try await base.answerer.sources(for: query)
         let events = base.answerer.answer(
             query, from: sources, model: model, params: params, history: history,
-            generate: { [pipeline] in try await pipeline.generate($0) })
+            generate: { [pipeline] request in
+                var request = request
+                request.keepAlive = keepAlive
+                return try await pipeline.generate(request)
+            })
         return Answer(model: model, sources: sources, events: events)
     }
 
@@ -102,18 +107,42 @@ public struct KnowledgeService: Sendable {
     }
 
     /// Ingests `job`'s paths (absolute) into its collection, created when new with
-    /// `embeddingModel` (default: the server's); with `resume`, finishes the interrupted jobs
-    /// of the collection (or all) instead. Reports as it goes. A request that goes away (the
-    /// stream is dropped) stops the job where it is; it is marked interrupted and resumes later.
-    /// - Throws: (in the stream) `HearthError.invalidRequest` for paths outside the ingest
-    ///   roots or missing, an invalid collection name; the embedder's errors.
-    public func ingest(_ job: IngestionJob, embeddingModel: String? = nil, resume: Bool = false) -> AsyncThrowingStream<
-        IngestEvent, any Error
-    > {
+    /// `embeddingModel` (default: the server's), reporting as it goes; first it reports the
+    /// jobs of the collection left interrupted earlier. A request that goes away (the stream
+    /// is dropped) stops the job where it is; it is marked interrupted and resumes later.
+    /// - Throws: (in the stream) `HearthError.invalidRequest` for an invalid collection name,
+    ///   paths missing, hidden or outside the ingest roots; the embedder's errors.
+    public func ingest(_ job: IngestionJob, embeddingModel: String? = nil) -> AsyncThrowingStream<IngestEvent, any Error> {
+        stream { report in
+            var job = job
+            try KnowledgeCollection.validate(name: job.collection)
+            guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
+            job.paths = try job.paths.map(checkedPath)
+            for interrupted in try await base.ingestor.interruptedJobs(in: job.collection) { report(.interrupted(interrupted)) }
+            _ = try await createCollection(job.collection, embeddingModel: embeddingModel)
+            try await run(job, report: report)
+        }
+    }
+
+    /// Finishes the interrupted jobs of `collection` (or of all), reporting as `ingest` does.
+    /// - Throws: (in the stream) as `ingest`; a job whose paths this server may not read.
+    public func resume(in collection: String? = nil) -> AsyncThrowingStream<IngestEvent, any Error> {
+        stream { report in
+            for var job in try await base.ingestor.interruptedJobs(in: collection) {
+                job.paths = try job.paths.map(checkedPath)
+                try await run(job, report: report)
+            }
+        }
+    }
+
+    /// The events `work` reports, ending with its error; dropping the stream cancels it.
+    private func stream(
+        _ work: @escaping @Sendable (_ report: @escaping @Sendable (IngestEvent) -> Void) async throws -> Void
+    ) -> AsyncThrowingStream<IngestEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await runIngestion(job, embeddingModel: embeddingModel, resume: resume) { continuation.yield($0) }
+                    try await work { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -123,71 +152,43 @@ public struct KnowledgeService: Sendable {
         }
     }
 
-    private func runIngestion(
-        _ job: IngestionJob, embeddingModel: String?, resume: Bool, report: @escaping @Sendable (IngestEvent) -> Void
-    ) async throws {
-        let ingestor = base.ingestor
-        let collection = job.collection.isEmpty ? nil : job.collection
-        if let collection { try KnowledgeCollection.validate(name: collection) }
-        let interrupted = try await ingestor.interruptedJobs(in: collection)
-        guard !resume else {
-            for job in interrupted { try await run(job, report: report) }
-            return
-        }
-        guard collection != nil else { throw HearthError.invalidRequest("'collection' is required", field: "collection") }
-        guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
-        var job = job
-        job.paths = try job.paths.map(checkedPath)
-        for job in interrupted { report(.interrupted(job)) }
-        _ = try await createCollection(job.collection, embeddingModel: embeddingModel)
-        try await run(job, report: report)
-    }
-
-    /// Runs one job; when cancelled, marks it interrupted so that it resumes later.
+    /// Runs one job (the ingestor marks it interrupted when it stops early).
     private func run(_ job: IngestionJob, report: @escaping @Sendable (IngestEvent) -> Void) async throws {
-        let latest = LatestJob()
-        do {
-            let done = try await base.ingestor.run(job) { job in
-                report(latest.update(job) ? .started(job) : .progress(job))
-            }
-            report(.finished(done))
-        } catch {
-            if Task.isCancelled || error is CancellationError, var job = latest.get(), job.id != 0 {
-                job.status = .interrupted
-                try? await base.store.updateJob(job)
-            }
-            throw error
-        }
+        let first = FirstReport()
+        let done = try await base.ingestor.run(job) { job in report(first.take() ? .started(job) : .progress(job)) }
+        report(.finished(done))
     }
 
-    /// `path` made absolute and checked: it exists and lies inside an ingest root.
+    /// `path` resolved and checked: absolute, existing, without hidden parts (`.ssh`,
+    /// `.config`, where keys and settings live) and inside an ingest root.
     private func checkedPath(_ path: String) throws -> String {
         guard path.hasPrefix("/") else {
             throw HearthError.invalidRequest("paths must be absolute, got '\(path)'", field: "paths")
         }
-        let resolved = URL(filePath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        guard ingestRoots.contains(where: { $0 == "/" || resolved == $0 || resolved.hasPrefix($0 + "/") }) else {
+        let resolved = URL(filePath: path).standardizedFileURL.resolvingSymlinksInPath()
+        guard !resolved.pathComponents.contains(where: { $0.hasPrefix(".") && $0 != "." && $0 != ".." }) else {
+            throw HearthError.invalidRequest("'\(path)' is hidden; hidden files and folders are not ingested", field: "paths")
+        }
+        guard ingestRoots.contains(where: { $0 == "/" || resolved.path == $0 || resolved.path.hasPrefix($0 + "/") }) else {
             throw HearthError.invalidRequest(
                 "'\(path)' is outside the folders this server may read (HEARTH_INGEST_ROOTS)", field: "paths")
         }
-        guard FileManager.default.fileExists(atPath: resolved) else {
+        guard FileManager.default.fileExists(atPath: resolved.path) else {
             throw HearthError.invalidRequest("'\(path)' does not exist", field: "paths")
         }
-        return URL(filePath: path).standardizedFileURL.path
+        return resolved.path
     }
 }
 
-/// The last state of a running job, seen from the progress callback.
-private final class LatestJob: Sendable {
-    private let job = Mutex<IngestionJob?>(nil)
+/// Whether a job's first progress report is still to come.
+private final class FirstReport: Sendable {
+    private let pending = Mutex(true)
 
-    /// Records `job`; returns whether it is the first report.
-    func update(_ job: IngestionJob) -> Bool {
-        self.job.withLock { latest in
-            defer { latest = job }
-            return latest == nil
+    /// True the first time only.
+    func take() -> Bool {
+        pending.withLock { pending in
+            defer { pending = false }
+            return pending
         }
     }
-
-    func get() -> IngestionJob? { job.withLock { $0 } }
 }

@@ -9,7 +9,9 @@ import Logging
 public struct ModelService: Sendable {
     let pipeline: ChatPipeline
     let packageIndex: String
-    let logger = Logger(label: "hearth.models")
+    /// Whether `show` may read a `.gguf` file named by its path.
+    let allowsPaths: Bool
+    let logger: Logger
 
     /// An installed model with what its file's header says (nil when it cannot be read).
     public struct Summary: Sendable {
@@ -17,12 +19,17 @@ public struct ModelService: Sendable {
         public var metadata: ModelMetadata?
     }
 
-    /// Installed models, sorted by name, and the bytes their files take on disk.
+    /// Installed models, sorted by name.
     /// - Throws: `HearthError.notFound` when the server has no model store.
-    public func list() throws -> (models: [Summary], diskUsage: Int64) {
+    public func list() throws -> [Summary] {
         let store = try requireStore()
-        let models = try store.list().map { Summary(entry: $0, metadata: metadata(of: $0, in: store)) }
-        return (models, store.diskUsage())
+        return try store.list().map { Summary(entry: $0, metadata: metadata(of: $0, in: store)) }
+    }
+
+    /// Bytes the model files take on disk, each counted once.
+    /// - Throws: `HearthError.notFound` when the server has no model store.
+    public func diskUsage() throws -> Int64 {
+        try requireStore().diskUsage()
     }
 
     /// What `show` tells of a model.
@@ -40,7 +47,8 @@ public struct ModelService: Sendable {
         public var modelfile: String
     }
 
-    /// - Throws: `HearthError.modelNotFound`; `.invalidRequest` for a file that is not GGUF.
+    /// - Throws: `HearthError.modelNotFound` (also for a path, unless paths are allowed);
+    ///   `.modelLoadFailed` for a file that is not a usable GGUF.
     public func show(_ name: String) throws -> Description {
         let store = try requireStore()
         let isPath = ModelStore.isPath(name)
@@ -48,7 +56,7 @@ public struct ModelService: Sendable {
         let metadata: ModelMetadata
         if let entry {
             metadata = try store.metadata(of: entry)
-        } else if isPath {
+        } else if isPath && allowsPaths {
             metadata = try ModelMetadata.read(try store.resolve(name))
         } else {
             throw HearthError.modelNotFound(name)
@@ -150,6 +158,7 @@ public struct ModelService: Sendable {
     public func delete(_ name: String) async throws -> Int64 {
         let store = try requireStore()
         let name = ModelStore.canonicalName(name)
+        // Checked first: a name that is not installed (a loaded file's path) unloads nothing.
         guard try store.entry(name) != nil else { throw HearthError.modelNotFound(name) }
         await pipeline.unload(name)
         return try store.remove(name)

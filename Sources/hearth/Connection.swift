@@ -21,14 +21,4 @@ enum Connection {
         FileHandle.standardError.write(Data("(\(reason): running in-process)\n".utf8))
         return try await InProcessServer.run(configuration, loading: load ? paths : [], body)
     }
-
-    /// A client of the running server, for commands that need one (`ps`).
-    /// - Throws: `HearthError.unavailable` when none answers.
-    static func server(_ configuration: Configuration) async throws -> HearthClient {
-        let client = HearthClient(configuration)
-        guard await client.isServing() else {
-            throw HearthError(.unavailable, "no Hearth server answers at \(configuration.address) (start one with `hearth serve`)")
-        }
-        return client
-    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthClient
 import HearthCore
 import HearthWire
 
@@ -23,7 +24,7 @@ extension Hearth {
             do {
                 var configuration = try environmentConfiguration()
                 if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
-                status = try await Connection.server(configuration).status()
+                status = try await HearthClient(configuration).status()
             } catch {
                 throw fail(error)
             }

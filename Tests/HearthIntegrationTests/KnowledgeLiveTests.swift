@@ -124,6 +124,12 @@ import Testing
                 #expect(events.last?.job?.filesIngested == 2)
                 #expect(events.last?.job?.status == "completed")
             }
+            try FileManager.default.createDirectory(at: corpus.appending(path: ".keys"), withIntermediateDirectories: true)
+            let hidden = #"{"collection":"coast","paths":["\#(corpus.path)/.keys"]}"#
+            try await client.execute(uri: "/hearth/ingest", method: .post, body: ByteBuffer(string: hidden)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("hidden"))
+            }
             let outside = #"{"collection":"coast","paths":["/etc"]}"#
             try await client.execute(uri: "/hearth/ingest", method: .post, body: ByteBuffer(string: outside)) { response in
                 #expect(response.status == .badRequest)

@@ -37,6 +37,18 @@ struct IngestionTests {
         return try await ingestor.run(IngestionJob(collection: "docs", paths: [corpus.path], sync: sync, maxFileBytes: 4096))
     }
 
+    @Test("a job that fails is recorded as interrupted, so that it resumes later")
+    func aFailedJobIsInterrupted() async throws {
+        let store = try store()
+        let ingestor = Ingestor(store: store, embedder: HashingEmbedder())
+        await #expect(throws: HearthError.self) {
+            try await ingestor.run(IngestionJob(collection: "missing", paths: [corpus.path]))
+        }
+        let job = try #require(try await store.jobs(in: "missing").first)
+        #expect(job.status == .interrupted)
+        #expect(try await ingestor.interruptedJobs(in: "missing").map(\.id) == [job.id])
+    }
+
     @Test("a folder: readable files stored, the rest reported; again: nothing changes")
     func folder() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -86,6 +86,14 @@ import Testing
             try await client.execute(uri: "/hearth/models/nope:1", method: .get) { response in
                 #expect(response.status == .notFound)
             }
+            // A shared server never opens a file a request names.
+            let file = store.root.appending(path: "blobs").path + "/x.gguf"
+            try Data("GGUF".utf8).write(to: URL(filePath: file))
+            let segment = file.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? file
+            try await client.execute(uri: "/hearth/models/\(segment)", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/show", method: .post, body: ByteBuffer(string: #"{"model":"\#(file)"}"#)) {
+                #expect($0.status == .notFound)
+            }
         }
     }
 }

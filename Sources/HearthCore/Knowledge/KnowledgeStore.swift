@@ -84,7 +84,8 @@ extension KnowledgeStore {
 public struct IngestionJob: Sendable, Equatable, Codable {
     public enum Status: String, Sendable, Codable {
         case running, completed, failed
-        /// Found running with its process gone: it resumes when ingested again.
+        /// Stopped before its end (cancelled, failed, or found running with its process gone):
+        /// it resumes when ingested again.
         case interrupted
     }
 

@@ -68,6 +68,22 @@ public struct Ingestor: Sendable {
         job.chunks = 0
         job.removed = 0
         if job.id == 0 { job = try await store.createJob(job) } else { try await store.updateJob(job) }
+        do {
+            return try await process(&job, progress: progress)
+        } catch {
+            // Stopped (cancelled, or failed): it resumes when ingested again.
+            job.status = .interrupted
+            do { try await store.updateJob(job) } catch let failure {
+                logger.error("could not record an ingestion job as interrupted", metadata: ["error": "\(String(reflecting: failure))"])
+            }
+            throw error
+        }
+    }
+
+    /// The job's work after it is recorded; `job` follows its progress.
+    private func process(_ job: inout IngestionJob, progress: @escaping @Sendable (IngestionJob) -> Void) async throws
+        -> IngestionJob
+    {
         guard let collection = try await store.collection(job.collection, counted: false) else {
             throw KnowledgeCollection.notFound(job.collection)
         }

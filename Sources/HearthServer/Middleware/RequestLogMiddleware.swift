@@ -15,8 +15,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var context = context
         context.logger[metadataKey: "hearth.request.id"] = .string(id)
         func log(_ status: Int) {
-            let elapsed = ContinuousClock.now - started
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let milliseconds = (ContinuousClock.now - started).seconds * 1000
             context.logger.info(
                 "request",
                 metadata: [

@@ -16,8 +16,7 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
             try json(HearthStatus(models: await system.loadedModels()))
         }
         router.get("/hearth/models") { _, _ in
-            let (list, diskUsage) = try models.list()
-            return try json(ModelsWire.ModelList(models: list.map(Self.model), diskUsage: diskUsage))
+            try json(ModelsWire.ModelList(models: try models.list().map(Self.model), diskUsage: try models.diskUsage()))
         }
         router.post("/hearth/models") { request, _ in
             let wire = try await request.decode(ModelsWire.CreateRequest.self, upTo: maxBodyBytes)
@@ -37,10 +36,10 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
             try models.copy(wire.source, to: wire.destination)
             return try json(ModelsWire.Changed(name: ModelStore.canonicalName(wire.destination)))
         }
-        router.post("/hearth/models/pull") { request, _ in
+        router.post("/hearth/models/pull") { request, context in
             let wire = try await request.decode(ModelsWire.PullRequest.self, upTo: maxBodyBytes)
             return try await StartedStream(models.pull(wire.model, as: wire.name, sha256: wire.sha256)).ndjson(
-                { try Ollama.line(Self.event($0)) },
+                logger: context.logger, { try Ollama.line(Self.event($0)) },
                 failure: { (try? Ollama.line(ModelsWire.PullEvent(status: "error", error: $0.detail))) ?? "" })
         }
     }

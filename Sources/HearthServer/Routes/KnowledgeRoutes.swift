@@ -1,9 +1,8 @@
-import Foundation
 import HearthCore
 import HearthServices
 import HearthWire
 import Hummingbird
-import NIOCore
+import Logging
 
 /// `/hearth/collections`, `/hearth/ingest`, `/hearth/search`, `/hearth/ask`: the knowledge base.
 struct KnowledgeRoutes<Context: RequestContext>: Sendable {
@@ -27,7 +26,7 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
             try await knowledge.deleteCollection(name)
             return try json(KnowledgeWire.Deleted(name: name, deleted: true))
         }
-        router.post("/hearth/ingest") { request, _ in try await ingest(request) }
+        router.post("/hearth/ingest") { request, context in try await ingest(request, logger: context.logger) }
         router.post("/hearth/search") { request, _ in
             let wire = try await request.decode(KnowledgeWire.SearchRequest.self, upTo: maxBodyBytes)
             return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native())))
@@ -35,13 +34,13 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
         router.post("/hearth/ask") { request, _ in try await ask(request) }
     }
 
-    func ingest(_ request: Request) async throws -> Response {
+    func ingest(_ request: Request, logger: Logger) async throws -> Response {
         let wire = try await request.decode(KnowledgeWire.IngestRequest.self, upTo: maxBodyBytes)
-        let job = IngestionJob(
-            collection: wire.collection ?? "", paths: wire.paths ?? [], sync: wire.sync ?? false,
-            maxFileBytes: wire.maxFileBytes ?? 10 << 20)
-        let events = knowledge.ingest(job, embeddingModel: wire.embeddingModel, resume: wire.resume ?? false)
+        let events =
+            wire.resume == true
+            ? knowledge.resume(in: wire.collection) : knowledge.ingest(try wire.native(), embeddingModel: wire.embeddingModel)
         return try await StartedStream(events).ndjson(
+            logger: logger,
             { event in
                 let (name, job): (String, IngestionJob) =
                     switch event {

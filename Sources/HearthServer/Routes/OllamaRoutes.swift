@@ -4,6 +4,7 @@ import HearthModels
 import HearthServices
 import HearthWire
 import Hummingbird
+import Logging
 import NIOCore
 
 /// `/api/*`: Ollama's API, translated into the chat and model services and back.
@@ -22,7 +23,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         router.get("/api/tags") { _, _ in try tags() }
         router.post("/api/show") { request, _ in try await show(request) }
         router.get("/api/ps") { _, _ in try await ps() }
-        router.post("/api/pull") { request, _ in try await pull(request) }
+        router.post("/api/pull") { request, context in try await pull(request, logger: context.logger) }
         router.delete("/api/delete") { request, _ in try await delete(request) }
         router.post("/api/copy") { request, _ in try await copy(request) }
         router.get("/api/version") { _, _ in try json(Ollama.VersionResponse(version: Configuration.version)) }
@@ -130,7 +131,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     // MARK: - Models
 
     func tags() throws -> Response {
-        let models = try models.list().models.map { model in
+        let models = try models.list().map { model in
             Ollama.TagsResponse.Model(
                 name: model.entry.name, modified: model.entry.modified, size: model.entry.size, digest: model.entry.digest,
                 details: Self.details(model.metadata))
@@ -164,7 +165,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         return try json(Ollama.PsResponse(models: running))
     }
 
-    func pull(_ request: Request) async throws -> Response {
+    func pull(_ request: Request, logger: Logger) async throws -> Response {
         let wire = try await request.decode(Ollama.PullRequest.self, upTo: maxBodyBytes)
         let events = models.pull(try wire.modelName())
         guard wire.streams else {
@@ -172,6 +173,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
             return try json(Ollama.PullProgress.success)
         }
         return try await StartedStream(events).ndjson(
+            logger: logger,
             { event in try Self.progress(event).map(Ollama.line) ?? "" },
             failure: { (try? Ollama.line(Ollama.ErrorBody($0.message))) ?? "" })
     }

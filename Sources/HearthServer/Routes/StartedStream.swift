@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 
 /// A stream whose first element has already arrived, so that failures before it (unknown
@@ -27,9 +28,10 @@ struct StartedStream<Element: Sendable>: Sendable {
     }
 
     /// An `application/x-ndjson` response: `line` encodes each element (with its newline);
-    /// a failure after the start is sent as the line `failure` makes, then the stream ends.
+    /// a failure after the start is logged with its detail and sent as the line `failure`
+    /// makes, then the stream ends.
     func ndjson(
-        _ line: @escaping @Sendable (Element) throws -> String, failure: @escaping @Sendable (APIError) -> String
+        logger: Logger, _ line: @escaping @Sendable (Element) throws -> String, failure: @escaping @Sendable (APIError) -> String
     ) -> Response {
         Response(
             status: .ok, headers: [.contentType: "application/x-ndjson", .cacheControl: "no-cache"],
@@ -41,6 +43,7 @@ struct StartedStream<Element: Sendable>: Sendable {
                         element = try await next()
                     }
                 } catch {
+                    logger.error("stream failed", metadata: ["error": "\(String(reflecting: error))"])
                     try? await writer.write(ByteBuffer(string: failure(APIError(error))))
                 }
                 try await writer.finish(nil)
