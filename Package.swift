@@ -131,6 +131,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HearthKnowledgeTests", dependencies: ["HearthKnowledge", "HearthSQLite", "HearthTesting"]),
+        .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",

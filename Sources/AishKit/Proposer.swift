@@ -106,7 +106,7 @@ public struct Proposer: Sendable {
     private func asking<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
-        } catch let error as HearthError where error.code == .unavailable {
+        } catch let error as HearthError where error.code == .unreachable {
             throw Failure(
                 description:
                     "no server answers at \(settings.server): start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"

@@ -14,7 +14,7 @@ public struct Settings: Sendable, Equatable {
     public static let variables: [(name: String, help: String)] = [
         ("AISH_HOST", "host:port or URL (else HEARTH_HOST, else 127.0.0.1:8420)"),
         ("AISH_MODEL", "model to ask (default smollm2:135m)"),
-        ("AISH_API_KEY", "API key (else OPENAI_API_KEY, else the first HEARTH_API_KEYS)"),
+        ("AISH_API_KEY", "API key (else HEARTH_API_KEY, else OPENAI_API_KEY, else the first HEARTH_API_KEYS)"),
     ]
 
     /// Settings from an environment and the config file it points to.
@@ -28,7 +28,7 @@ public struct Settings: Sendable, Equatable {
         server = value("AISH_HOST", "HEARTH_HOST").flatMap { try? ServerAddress(parsing: $0, variable: "AISH_HOST") } ?? ServerAddress()
         model = value("AISH_MODEL") ?? "smollm2:135m"
         apiKey =
-            value("AISH_API_KEY", "OPENAI_API_KEY")
+            value("AISH_API_KEY", "HEARTH_API_KEY", "OPENAI_API_KEY")
             ?? value("HEARTH_API_KEYS")?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import HearthCore
 import HearthWire
 import NIOHTTP1
 
@@ -10,7 +9,7 @@ extension HearthClient {
 
     /// `GET /hearth/status`: the loaded models.
     public func status() async throws -> HearthStatus {
-        try await send("/hearth/status")
+        try await send("/hearth/status", timeout: .seconds(10))
     }
 
     /// `GET /metrics`: the server's Prometheus metrics, as text.

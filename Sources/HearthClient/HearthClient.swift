@@ -38,46 +38,48 @@ public struct HearthClient: Sendable {
 
     // MARK: - Requests
 
-    /// Sends a request and decodes a JSON answer.
-    /// - Throws: `HearthError` (the server's, or `.unavailable`).
+    /// Sends a request and decodes a JSON answer; the answer must start within `timeout`.
+    /// - Throws: `HearthError` (the server's, or `.unreachable`).
     public func send<Answer: Decodable>(
-        _ path: String, method: HTTPMethod = .GET, body: (some Encodable)? = String?.none, as: Answer.Type = Answer.self
+        _ path: String, method: HTTPMethod = .GET, body: (some Encodable)? = String?.none, as: Answer.Type = Answer.self,
+        timeout: TimeAmount = .minutes(5)
     ) async throws -> Answer {
-        let response = try await execute(path, method: method, body: body)
-        let data = try await collect(response)
+        let data = try await collect(try await execute(path, method: method, body: body, deadline: .now() + timeout))
         do {
-            return try Self.decoder.decode(Answer.self, from: data)
+            return try JSONDecoder().decode(Answer.self, from: data)
         } catch {
             throw HearthError(.internalError, "the server at \(address) answered something that is not a Hearth answer")
         }
     }
 
     /// Sends a GET request and returns the answer's text.
-    /// - Throws: `HearthError` (the server's, or `.unavailable`).
-    func text(_ path: String) async throws -> String {
-        String(decoding: try await collect(try await execute(path, method: .GET, body: String?.none)), as: UTF8.self)
+    /// - Throws: `HearthError` (the server's, or `.unreachable`).
+    func text(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> String {
+        let response = try await execute(path, method: .GET, body: String?.none, deadline: .now() + timeout)
+        return String(decoding: try await collect(response), as: UTF8.self)
     }
 
     /// Sends a request whose answer streams, one JSON value per NDJSON line or SSE `data:`
-    /// event (until `[DONE]`). A line carrying `{"error": …}` ends the stream with that error.
+    /// line (until `[DONE]`). A line carrying `{"error": …}` ends the stream with that error.
     public func stream<Event: Decodable & Sendable>(
         _ path: String, method: HTTPMethod = .POST, body: some Encodable & Sendable, as: Event.Type = Event.self
     ) -> AsyncThrowingStream<Event, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await execute(path, method: method, body: body)
-                    let isSSE = response.headers.first(name: "content-type")?.hasPrefix("text/event-stream") == true
-                    var lines = LineSplitter()
-                    var parser = ServerSentEvents.Parser()
-                    for try await buffer in response.body {
-                        for line in lines.feed(buffer) {
-                            for payload in isSSE ? parser.feed(line + "\n") : [line] where !payload.isEmpty {
-                                if payload == "[DONE]" { break }
-                                continuation.yield(try decodeEvent(Event.self, payload))
-                            }
+                    let response = try await execute(path, method: method, body: body, deadline: .distantFuture)
+                    var lines = EventLines()
+                    do {
+                        for try await buffer in response.body {
+                            for payload in lines.feed(buffer) { continuation.yield(try decodeEvent(Event.self, payload)) }
+                            if lines.isDone { break }
                         }
+                    } catch let error as HearthError {
+                        throw error
+                    } catch {
+                        throw HearthError(.unreachable, "the connection to the server at \(address) broke: \(error)")
                     }
+                    for payload in lines.finish() { continuation.yield(try decodeEvent(Event.self, payload)) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -89,27 +91,29 @@ public struct HearthClient: Sendable {
 
     private func decodeEvent<Event: Decodable>(_ type: Event.Type, _ payload: String) throws -> Event {
         let data = Data(payload.utf8)
-        if let failure = try? Self.decoder.decode(ErrorEnvelope.self, from: data), let error = failure.error {
+        if let failure = try? JSONDecoder().decode(ErrorEnvelope.self, from: data), let error = failure.error {
             throw error.hearthError
         }
         do {
-            return try Self.decoder.decode(Event.self, from: data)
+            return try JSONDecoder().decode(Event.self, from: data)
         } catch {
             throw HearthError(.internalError, "the server at \(address) streamed something that is not a Hearth event")
         }
     }
 
-    private func execute(_ path: String, method: HTTPMethod, body: (some Encodable)?) async throws -> HTTPClientResponse {
+    private func execute(_ path: String, method: HTTPMethod, body: (some Encodable)?, deadline: NIODeadline) async throws
+        -> HTTPClientResponse
+    {
         var request = request(path, method: method)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try Self.encoder.encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
         }
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, deadline: .distantFuture)
+            response = try await http.execute(request, deadline: deadline)
         } catch {
-            throw HearthError(.unavailable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
+            throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
         }
         guard response.status == .ok || response.status == .created else {
             let data = (try? await collect(response)) ?? Data()
@@ -125,15 +129,19 @@ public struct HearthClient: Sendable {
         return request
     }
 
+    /// The whole body; a connection that breaks is `.unreachable`.
     private func collect(_ response: HTTPClientResponse) async throws -> Data {
-        let buffer = try await response.body.collect(upTo: 256 << 20)
-        return Data(buffer.readableBytesView)
+        do {
+            return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        } catch {
+            throw HearthError(.unreachable, "the connection to the server at \(address) broke: \(error)")
+        }
     }
 
     /// The error a refused request stands for: OpenAI's `{"error":{message,code}}`,
     /// Ollama's `{"error":"…"}`, or the status alone.
     private func refusal(_ status: HTTPResponseStatus, _ data: Data) -> HearthError {
-        if let envelope = try? Self.decoder.decode(ErrorEnvelope.self, from: data), let error = envelope.error {
+        if let envelope = try? JSONDecoder().decode(ErrorEnvelope.self, from: data), let error = envelope.error {
             return error.hearthError
         }
         let code: HearthError.Code =
@@ -147,18 +155,6 @@ public struct HearthClient: Sendable {
             }
         return HearthError(code, "the server at \(address) answered \(status.code) \(status.reasonPhrase)")
     }
-
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
 }
 
 /// `{"error": …}` in any of the shapes Hearth sends: an object with a message and a code
@@ -186,17 +182,43 @@ private struct ErrorEnvelope: Decodable {
     var error: Detail?
 }
 
-/// Splits bytes into lines; a character split across two buffers is kept whole.
-struct LineSplitter {
+/// The JSON payloads in a streamed answer, as bytes arrive: NDJSON lines, or the `data:`
+/// lines of server-sent events (other SSE fields and blank lines are skipped), until
+/// `data: [DONE]`. A character split across two buffers is kept whole.
+struct EventLines {
     private var pending = Data()
+    /// Whether `[DONE]` has been seen: nothing after it counts.
+    private(set) var isDone = false
 
+    /// Adds received bytes; returns the payloads of the lines they completed.
     mutating func feed(_ buffer: ByteBuffer) -> [String] {
         buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
-        var lines: [String] = []
-        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-            lines.append(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+        var payloads: [String] = []
+        while !isDone, let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
             pending.removeSubrange(pending.startIndex...newline)
+            payloads += payload(line)
         }
-        return lines
+        return payloads
+    }
+
+    /// The payload of a last line that had no newline.
+    mutating func finish() -> [String] {
+        defer { pending.removeAll() }
+        return isDone ? [] : payload(String(decoding: pending, as: UTF8.self))
+    }
+
+    private mutating func payload(_ line: String) -> [String] {
+        let line = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("data:") {
+            let data = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if data == "[DONE]" {
+                isDone = true
+                return []
+            }
+            return data.isEmpty ? [] : [data]
+        }
+        // Blank lines end SSE events; `event:`, `id:`, `retry:` and `:` comments carry no JSON.
+        return line.isEmpty || !line.hasPrefix("{") ? [] : [line]
     }
 }

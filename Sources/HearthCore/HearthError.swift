@@ -13,6 +13,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
             case bodyTooLarge = "request_too_large"
             case notFound = "not_found"
             case unavailable = "unavailable"
+            case unreachable = "unreachable"
             case internalError = "internal_error"
         }
         fileprivate let base: Base
@@ -30,6 +31,8 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The server or the model cannot take the request now (unloading, shutting down,
         /// no server answers); trying again later may work.
         public static let unavailable = Code(base: .unavailable)
+        /// No server answers at the address a client was given (a client's error, never a server's).
+        public static let unreachable = Code(base: .unreachable)
 
         /// The code named `name` on the wire; an unknown name is `internalError`.
         public init(named name: String) {

@@ -126,11 +126,48 @@ public struct ModelService: Sendable {
         }
     }
 
-    /// Creates (or replaces) the profile `name` from a Modelfile's text.
-    /// - Throws: `HearthError.invalidRequest` naming the line at fault, and as `create(_:profile:)`.
+    /// What a new profile says beyond (or instead of) a Modelfile; set fields win over it.
+    public struct ProfileChanges: Sendable {
+        public var from: String?
+        public var system: String?
+        /// Parameters by name, as PARAMETER lines give them (`stop` adds a stop string).
+        public var parameters: [String: String]
+        public var stop: [String]
+        public var template: String?
+
+        public init(
+            from: String? = nil, system: String? = nil, parameters: [String: String] = [:], stop: [String] = [],
+            template: String? = nil
+        ) {
+            self.from = from
+            self.system = system
+            self.parameters = parameters
+            self.stop = stop
+            self.template = template
+        }
+    }
+
+    /// Creates (or replaces) the profile `name` from a Modelfile's text and/or `changes`.
+    /// - Throws: `HearthError.invalidRequest` naming the Modelfile line or parameter at fault,
+    ///   or when no base model is given; and as `create(_:profile:)`.
     @discardableResult
-    public func create(_ name: String, modelfile: String) throws -> ModelStore.Entry {
-        try create(name, profile: try Profile.parse(modelfile))
+    public func create(_ name: String, modelfile: String?, changes: ProfileChanges) throws -> ModelStore.Entry {
+        var profile: Profile
+        if let modelfile {
+            profile = try Profile.parse(modelfile)
+        } else if let from = changes.from {
+            profile = Profile(from: from)
+        } else {
+            throw HearthError.invalidRequest("give the base model ('from') or a Modelfile with a FROM line", field: "from")
+        }
+        if let from = changes.from { profile.from = from }
+        if let system = changes.system { profile.system = system }
+        if let template = changes.template { profile.template = template }
+        profile.stop += changes.stop
+        for (name, value) in changes.parameters.sorted(by: { $0.key < $1.key }) {
+            if name == "stop" { profile.stop.append(value) } else { try profile.parameters.set(name, value) }
+        }
+        return try create(name, profile: profile)
     }
 
     /// Creates (or replaces) the profile `name`.

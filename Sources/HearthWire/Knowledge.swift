@@ -124,9 +124,9 @@ public enum KnowledgeWire {
     public struct IngestEvent: Codable, Sendable {
         public var event: String
         public var job: Job?
-        public var error: ErrorDetail?
+        public var error: OpenAI.ErrorBody.Detail?
 
-        public init(event: String, job: Job? = nil, error: ErrorDetail? = nil) {
+        public init(event: String, job: Job? = nil, error: OpenAI.ErrorBody.Detail? = nil) {
             self.event = event
             self.job = job
             self.error = error
@@ -138,8 +138,7 @@ public enum KnowledgeWire {
         public var id: Int64
         public var collection: String
         public var paths: [String]
-        /// `running`, `completed`, `failed` or `interrupted`.
-        public var status: String
+        public var status: IngestionJob.Status
         public var filesTotal: Int
         public var filesDone: Int
         public var filesIngested: Int
@@ -154,7 +153,7 @@ public enum KnowledgeWire {
             id = job.id
             collection = job.collection
             paths = job.paths
-            status = job.status.rawValue
+            status = job.status
             filesTotal = job.filesTotal
             filesDone = job.filesDone
             filesIngested = job.filesIngested

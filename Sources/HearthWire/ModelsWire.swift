@@ -136,7 +136,7 @@ public enum ModelsWire {
 
     /// One line of a pull's NDJSON progress: `status` is `started`, `downloading`,
     /// `converting`, `verifying`, `installing`, `success` or `error`.
-    public struct PullEvent: Codable, Sendable, Equatable {
+    public struct PullEvent: Codable, Sendable {
         public var status: String
         /// The model's name (`started`, `success`).
         public var model: String?
@@ -150,11 +150,11 @@ public enum ModelsWire {
         public var digest: String?
         public var size: Int64?
         /// What went wrong (`error`).
-        public var error: ErrorDetail?
+        public var error: OpenAI.ErrorBody.Detail?
 
         public init(
             status: String, model: String? = nil, file: String? = nil, completed: Int64? = nil, total: Int64? = nil,
-            resumedFrom: Int64? = nil, digest: String? = nil, size: Int64? = nil, error: ErrorDetail? = nil
+            resumedFrom: Int64? = nil, digest: String? = nil, size: Int64? = nil, error: OpenAI.ErrorBody.Detail? = nil
         ) {
             self.status = status
             self.model = model
@@ -174,14 +174,29 @@ public enum ModelsWire {
     }
 
     /// `POST /hearth/models`: create a profile from a Modelfile (FROM, SYSTEM, PARAMETER,
-    /// TEMPLATE lines; a later line wins over an earlier one).
+    /// TEMPLATE lines), from the fields, or both: the fields win over the Modelfile.
     public struct CreateRequest: Codable, Sendable {
         public var name: String
-        public var modelfile: String
+        public var modelfile: String?
+        public var from: String?
+        public var system: String?
+        /// Default parameters by name (`temperature`: `0.2`), as PARAMETER lines give them.
+        public var parameters: [String: String]?
+        /// Stop strings, added to the Modelfile's.
+        public var stop: [String]?
+        public var template: String?
 
-        public init(name: String, modelfile: String) {
+        public init(
+            name: String, modelfile: String? = nil, from: String? = nil, system: String? = nil, parameters: [String: String]? = nil,
+            stop: [String]? = nil, template: String? = nil
+        ) {
             self.name = name
             self.modelfile = modelfile
+            self.from = from
+            self.system = system
+            self.parameters = parameters
+            self.stop = stop
+            self.template = template
         }
     }
 
@@ -199,26 +214,17 @@ public enum ModelsWire {
     /// The answer of create, copy and delete.
     public struct Changed: Codable, Sendable {
         public var name: String
+        /// The base model (create).
+        public var from: String?
         /// Bytes freed on disk (delete; 0 when another name still uses the file).
         public var freedBytes: Int64?
 
-        public init(name: String, freedBytes: Int64? = nil) {
+        public init(name: String, from: String? = nil, freedBytes: Int64? = nil) {
             self.name = name
+            self.from = from
             self.freedBytes = freedBytes
         }
 
-        enum CodingKeys: String, CodingKey { case name, freedBytes = "freed_bytes" }
-    }
-}
-
-/// A failure inside a stream that had already started (NDJSON lines of pulls and ingestions).
-public struct ErrorDetail: Codable, Sendable, Equatable {
-    public var message: String
-    /// `HearthError`'s code (`model_not_found`, `invalid_request`, …).
-    public var code: String
-
-    public init(message: String, code: String) {
-        self.message = message
-        self.code = code
+        enum CodingKeys: String, CodingKey { case name, from, freedBytes = "freed_bytes" }
     }
 }

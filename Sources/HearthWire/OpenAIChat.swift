@@ -16,6 +16,11 @@ extension OpenAI {
             self.content = content
         }
 
+        /// The native message in OpenAI's shape.
+        public init(_ message: ChatMessage) {
+            self.init(role: message.role.rawValue, content: message.content)
+        }
+
         enum CodingKeys: String, CodingKey { case role, content }
 
         struct Part: Decodable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HearthClient
 import HearthCore
+import HearthModels
 import HearthWire
 
 extension Hearth {
@@ -41,7 +42,9 @@ extension Hearth {
         /// Reads messages and answers them (with `base`, the request's settings and system
         /// prompt) until /bye or the end of input.
         static func converse(_ client: HearthClient, model: String, base: OpenAI.ChatCompletionRequest) async throws {
-            var history: [ChatMessage] = []
+            // An unknown model fails now, not at the first message.
+            if !ModelStore.isPath(model) { _ = try await client.model(model) }
+            var history: [OpenAI.Message] = []
             print("Chatting with \(model). Type /help for help, /bye to leave.")
             while let input = readMessage() {
                 switch input.trimmingCharacters(in: .whitespaces) {
@@ -56,13 +59,12 @@ extension Hearth {
                     continue
                 default: break
                 }
-                history.append(ChatMessage(role: .user, content: input))
+                history.append(OpenAI.Message(role: "user", content: input))
                 do {
                     var request = base
-                    request.messages += history.map { OpenAI.Message(role: $0.role.rawValue, content: $0.content) }
-                    let answer = try await stream(client, request)
-                    history.append(ChatMessage(role: .assistant, content: answer))
-                } catch let error as HearthError where error.code != .unavailable {
+                    request.messages += history
+                    history.append(OpenAI.Message(role: "assistant", content: try await stream(client, request)))
+                } catch let error as HearthError where error.code != .unreachable {
                     history.removeLast()
                     _ = fail(error)
                 }

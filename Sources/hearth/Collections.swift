@@ -44,7 +44,7 @@ extension Hearth {
                     )
                     print("embedding model: \(collection.embeddingModel) (\(collection.dimensions) dimensions)")
                     if let job = detail.lastJob {
-                        print("last ingestion: job \(job.id), \(job.status), \(job.filesDone)/\(job.filesTotal) files")
+                        print("last ingestion: job \(job.id), \(job.status.rawValue), \(job.filesDone)/\(job.filesTotal) files")
                         for problem in job.problems { print("  skipped \(problem.path): \(problem.reason)") }
                     }
                     for document in detail.documents {

@@ -127,6 +127,6 @@ private final class Progress {
         bar?.update(
             Int64(job.filesDone), resumedFrom: Int64(before.files),
             detail: "\(job.chunks) chunks (" + String(format: "%.1f", rate(job)) + "/s)")
-        if job.status == "completed" { bar?.finish("done") }
+        if job.status == .completed { bar?.finish("done") }
     }
 }

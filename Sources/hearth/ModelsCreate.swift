@@ -43,18 +43,18 @@ extension Hearth.Models {
 
         func run() async throws {
             do {
-                var modelfile = try file.map { try String(contentsOfFile: ($0 as NSString).expandingTildeInPath, encoding: .utf8) } ?? ""
-                if let from { modelfile += "\nFROM \(from)" }
-                if let system { modelfile += "\nSYSTEM \"\"\"\(system)\"\"\"" }
+                var values: [String: String] = [:]
+                var stop = stop
                 for parameter in parameters {
                     let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-                    modelfile += "\nPARAMETER \(parts[0]) \(parts[1])"
+                    if parts[0] == "stop" { stop.append(parts[1]) } else { values[parts[0]] = parts[1] }
                 }
-                for stop in stop { modelfile += "\nPARAMETER stop \"\(stop)\"" }
-                if let template { modelfile += "\nTEMPLATE \(template)" }
-                let request = ModelsWire.CreateRequest(name: name, modelfile: modelfile)
+                let request = ModelsWire.CreateRequest(
+                    name: name,
+                    modelfile: try file.map { try String(contentsOfFile: ($0 as NSString).expandingTildeInPath, encoding: .utf8) },
+                    from: from, system: system, parameters: values, stop: stop, template: template)
                 let created = try await Connection.run(try environmentConfiguration()) { try await $0.createModel(request) }
-                print("created \(created.name)" + (from.map { " from \($0)" } ?? ""))
+                print("created \(created.name) from \(created.from ?? "?")")
             } catch { throw fail(error) }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthWire
 
 extension Hearth.Models {
     struct List: AsyncParsableCommand {
@@ -7,7 +8,10 @@ extension Hearth.Models {
             commandName: "list", abstract: "List installed models and the disk space they take.", aliases: ["ls"])
 
         func run() async throws {
-            let list = try await Connection.run(try environmentConfiguration()) { try await $0.models() }
+            let list: ModelsWire.ModelList
+            do {
+                list = try await Connection.run(try environmentConfiguration()) { try await $0.models() }
+            } catch { throw fail(error) }
             guard !list.models.isEmpty else {
                 print("No models installed. `make run` installs the defaults; `hearth models pull NAME` adds one.")
                 return

@@ -28,9 +28,8 @@ struct SamplingFlags: ParsableArguments {
 
     /// A chat request for `messages` (after the system prompt, when there is one) with these flags.
     func request(model: String, _ messages: [ChatMessage]) -> OpenAI.ChatCompletionRequest {
-        let system = self.system.map { [OpenAI.Message(role: "system", content: $0)] } ?? []
-        var request = OpenAI.ChatCompletionRequest(
-            model: model, messages: system + messages.map { OpenAI.Message(role: $0.role.rawValue, content: $0.content) })
+        let system = self.system.map { [ChatMessage(role: .system, content: $0)] } ?? []
+        var request = OpenAI.ChatCompletionRequest(model: model, messages: (system + messages).map(OpenAI.Message.init))
         request.temperature = temperature
         request.seed = seed.map(Int64.init)
         request.maxTokens = maxTokens

@@ -46,7 +46,9 @@ import Testing
         #expect(try await hearth("ask", "Who waters the greenhouse?", "-c", "notes", "--max-tokens", "20").contains("Sources:"))
         let answer = try await hearth("run", "smollm2:135m", "Name three colors.", "--temperature", "0", "--max-tokens", "20")
         #expect(answer.split(whereSeparator: \.isLetter).count > 1, "\(answer)")
-        #expect(try await hearth("chat", "smollm2:135m", "--max-tokens", "5", input: "Hi\n/bye\n").contains("Chatting with"))
+        let chat = try await hearth("chat", "smollm2:135m", "--max-tokens", "5", input: "Hi\n/bye\n")
+        #expect(chat.contains("Chatting with") && !chat.contains("Error:"), "\(chat)")
+        #expect(chat.components(separatedBy: ">>> ").count == 3)  // the message, then /bye
         #expect(try await hearth("ps").contains("smollm2:135m"))
         #expect(try await hearth("models", "list").contains("smollm2:135m"))
         #expect(try await hearth("models", "show", "smollm2:135m").contains("llama"))
@@ -79,6 +81,9 @@ import Testing
         #expect(alone.status == 0)
         #expect(alone.output.contains("notes"))
         #expect(alone.error.components(separatedBy: "running in-process").count == 2)
+        let searchAlone = try await CLITests.hearthOffPool(
+            ["search", "who waters the greenhouse", "-c", "notes"], environment: environment)
+        #expect(searchAlone.output.contains("Tomas") && searchAlone.error.contains("running in-process"))
         let psAlone = try await CLITests.hearthOffPool(["ps"], environment: environment)
         #expect(psAlone.status == 1)
         #expect(psAlone.error.contains("no Hearth server answers at http://127.0.0.1:\(port)"))

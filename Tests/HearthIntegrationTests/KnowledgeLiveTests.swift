@@ -122,7 +122,7 @@ import Testing
                 #expect(events.first?.event == "started")
                 #expect(events.last?.event == "finished")
                 #expect(events.last?.job?.filesIngested == 2)
-                #expect(events.last?.job?.status == "completed")
+                #expect(events.last?.job?.status == .completed)
             }
             try FileManager.default.createDirectory(at: corpus.appending(path: ".keys"), withIntermediateDirectories: true)
             let hidden = #"{"collection":"coast","paths":["\#(corpus.path)/.keys"]}"#

@@ -71,6 +71,17 @@ import Testing
                 #expect(names == native)
             }
             #expect(native == ["base:1", "copy:1", "pirate:1"])
+            // Fields need no Modelfile quoting: a system prompt with \"\"\" and a stop string with a newline stay whole.
+            let fields = #"{"name":"quoted:1","from":"base:1","system":"Say \"\"\"hi\"\"\".","stop":["a\nb"],"parameters":{"top_k":"5"}}"#
+            try await client.execute(uri: "/hearth/models", method: .post, body: ByteBuffer(string: fields)) { response in
+                #expect(response.status == .created)
+                let created = try JSONDecoder().decode(ModelsWire.Changed.self, from: Data(buffer: response.body))
+                #expect(created.from == "base:1")
+            }
+            let quoted = try #require(try store.entry("quoted:1")?.profile)
+            #expect(quoted.system == #"Say """hi"""."#)
+            #expect(quoted.stop == ["a\nb"])
+            #expect(quoted.parameters.topK == 5)
             let bad = #"{"name":"bad:1","modelfile":"FROM base:1\nPARAMETER temperature hot"}"#
             try await client.execute(uri: "/hearth/models", method: .post, body: ByteBuffer(string: bad)) { response in
                 #expect(response.status == .badRequest)

@@ -15,9 +15,6 @@ struct APIError: HTTPResponseError {
     /// What went wrong, safe to show anyone.
     var message: String { body.error.message }
 
-    /// The message and code, for a failure inside a stream of Hearth's own API.
-    var detail: ErrorDetail { ErrorDetail(message: message, code: body.error.code ?? "internal_error") }
-
     init(_ error: any Error) {
         switch error {
         case let error as APIError:

@@ -20,8 +20,11 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
         }
         router.post("/hearth/models") { request, _ in
             let wire = try await request.decode(ModelsWire.CreateRequest.self, upTo: maxBodyBytes)
-            let entry = try models.create(wire.name, modelfile: wire.modelfile)
-            return try json(ModelsWire.Changed(name: entry.name), status: .created)
+            let changes = ModelService.ProfileChanges(
+                from: wire.from, system: wire.system, parameters: wire.parameters ?? [:], stop: wire.stop ?? [],
+                template: wire.template)
+            let entry = try models.create(wire.name, modelfile: wire.modelfile, changes: changes)
+            return try json(ModelsWire.Changed(name: entry.name, from: entry.profile?.from), status: .created)
         }
         router.get("/hearth/models/{name}") { _, context in
             try json(Self.detail(try models.show(try context.parameters.segment("name"))))
@@ -40,7 +43,7 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
             let wire = try await request.decode(ModelsWire.PullRequest.self, upTo: maxBodyBytes)
             return try await StartedStream(models.pull(wire.model, as: wire.name, sha256: wire.sha256)).ndjson(
                 logger: context.logger, { try Ollama.line(Self.event($0)) },
-                failure: { (try? Ollama.line(ModelsWire.PullEvent(status: "error", error: $0.detail))) ?? "" })
+                failure: { (try? Ollama.line(ModelsWire.PullEvent(status: "error", error: $0.body.error))) ?? "" })
         }
     }
 

@@ -51,7 +51,7 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
                     }
                 return try Ollama.line(KnowledgeWire.IngestEvent(event: name, job: KnowledgeWire.Job(job)))
             },
-            failure: { (try? Ollama.line(KnowledgeWire.IngestEvent(event: "error", error: $0.detail))) ?? "" })
+            failure: { (try? Ollama.line(KnowledgeWire.IngestEvent(event: "error", error: $0.body.error))) ?? "" })
     }
 
     func ask(_ request: Request) async throws -> Response {
