@@ -132,6 +132,7 @@ let package = Package(
         ),
         .testTarget(name: "HearthKnowledgeTests", dependencies: ["HearthKnowledge", "HearthSQLite", "HearthTesting"]),
         .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
+        .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore"]),
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",

@@ -6,13 +6,14 @@ import Synchronization
 /// The thread that owns a llama.cpp context. Each step it admits waiting generations into
 /// free sequences, packs one token per running sequence plus prompt chunks into a single
 /// batch, decodes once and samples every sequence that produced logits. Sequences join
-/// and leave between steps (continuous batching).
+/// and leave between steps (continuous batching). Embeddings run beside it, in the
+/// model's `EmbeddingLane`.
 ///
 /// A sequence keeps its KV cache after its request ends. A new request goes to the free
-/// sequence whose cache shares the longest prefix with its prompt (the least recently used
-/// one when none does) and evaluates only the tokens after that prefix.
+/// sequence `SlotPolicy` chooses (the longest shared prefix) and evaluates only the tokens
+/// after that prefix.
 ///
-/// Everything but `pending`/`stopping` (guarded by `condition`) and `statistics` (a mutex)
+/// Everything but `queue`/`stopping` (guarded by `condition`) and `statistics` (a mutex)
 /// is touched only by the loop thread, which is why the class is `@unchecked Sendable`.
 final class BatchLoop: @unchecked Sendable {
     let contextPerSequence: Int
@@ -21,12 +22,11 @@ final class BatchLoop: @unchecked Sendable {
     private let options: EngineOptions
     private let context: OpaquePointer
     private var batch: llama_batch
-    private var embeddingContext: OpaquePointer?
     /// Sliding-window size of the model's attention (0: none).
     private let slidingWindow: Int
 
     private let condition = NSCondition()
-    private var pending: [EngineWork] = []
+    private var queue: AdmissionQueue<GenerationJob>
     private var stopping = false
     private var onStopped: (@Sendable () -> Void)?
 
@@ -83,6 +83,7 @@ final class BatchLoop: @unchecked Sendable {
         contextPerSequence = Int(llama_n_ctx_seq(context))
         batch = llama_batch_init(Int32(options.batchSize), 0, 1)
         slots = (0..<options.parallel).map { Slot(sequence: llama_seq_id($0)) }
+        queue = AdmissionQueue(capacity: options.maxQueue)
         slidingWindow = Int(llama_model_n_swa(model.pointer))
         statistics.withLock {
             $0.stats.parallel = options.parallel
@@ -104,7 +105,6 @@ final class BatchLoop: @unchecked Sendable {
     deinit {
         llama_batch_free(batch)
         llama_free(context)
-        if let embeddingContext { llama_free(embeddingContext) }
     }
 
     func start() {
@@ -114,21 +114,20 @@ final class BatchLoop: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ work: EngineWork) {
+    func submit(_ job: GenerationJob) {
         condition.lock()
         defer { condition.unlock() }
         if stopping {
-            Self.fail(work, HearthError(.unavailable, "the model is unloading; try again in a moment"))
+            job.continuation.finish(throwing: HearthError(.unavailable, "the model is unloading; try again in a moment"))
             return
         }
-        if case .generate(let job) = work, waitingGenerations >= options.maxQueue {
+        guard queue.enqueue(job) else {
             job.continuation.finish(
                 throwing: HearthError(
                     .queueFull,
                     "the model is busy: \(options.parallel) requests are running and \(options.maxQueue) are waiting; retry shortly"))
             return
         }
-        pending.append(work)
         publishQueue()
         condition.signal()
     }
@@ -147,14 +146,9 @@ final class BatchLoop: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Generations waiting for a sequence; call with `condition` locked.
-    private var waitingGenerations: Int {
-        pending.count { if case .generate = $0 { true } else { false } }
-    }
-
     /// Publishes the queue length; call with `condition` locked.
     private func publishQueue() {
-        let queued = waitingGenerations
+        let queued = queue.waiting.count
         statistics.withLock { $0.stats.queuedRequests = queued }
     }
 
@@ -163,47 +157,28 @@ final class BatchLoop: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            if !stopping && pending.isEmpty && slots.allSatisfy({ $0.run == nil }) {
-                while !stopping && pending.isEmpty { condition.wait() }
+            if !stopping && queue.waiting.isEmpty && slots.allSatisfy({ $0.run == nil }) {
+                while !stopping && queue.waiting.isEmpty { condition.wait() }
                 // Generations that arrive together (a burst of clients) share the first prefill
                 // step instead of waiting for each other's: give the others a moment to arrive.
-                // Embeddings run one input at a time, so they do not wait.
-                if waitingGenerations > 0 {
-                    let deadline = Date(timeIntervalSinceNow: Self.arrivalWindow)
-                    while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
-                }
+                let deadline = Date(timeIntervalSinceNow: Self.arrivalWindow)
+                while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
             }
             if stopping {
-                let rest = pending
-                pending = []
+                let rest = queue.removeAll()
                 let done = onStopped
                 condition.unlock()
                 let error = HearthError(.modelLoadFailed, "the model was unloaded")
-                rest.forEach { Self.fail($0, error) }
+                rest.forEach { $0.continuation.finish(throwing: error) }
                 for index in slots.indices { finish(index, error: error) }
                 done?()
                 return
             }
-            // Oldest first: embeddings run now, generations take free sequences in order.
-            var free = slots.count { $0.run == nil }
-            var embeddings: [EmbeddingJob] = []
-            var admitted: [GenerationJob] = []
-            var waiting: [EngineWork] = []
-            for work in pending {
-                switch work {
-                case .embed(let job): embeddings.append(job)
-                case .generate(let job) where job.isCancelled: job.continuation.finish(throwing: CancellationError())
-                case .generate(let job) where free > 0:
-                    admitted.append(job)
-                    free -= 1
-                case .generate: waiting.append(work)
-                }
-            }
-            pending = waiting
+            let (admitted, cancelled) = queue.admit(free: slots.count { $0.run == nil }) { $0.isCancelled }
             publishQueue()
             condition.unlock()
 
-            embeddings.forEach(embed)
+            cancelled.forEach { $0.continuation.finish(throwing: CancellationError()) }
             admitted.forEach(admit)
             for index in slots.indices where slots[index].run?.job.isCancelled == true {
                 finish(index, error: CancellationError())
@@ -221,18 +196,14 @@ final class BatchLoop: @unchecked Sendable {
 
     private func admit(_ job: GenerationJob) {
         do {
-            let tokens: [llama_token]
-            switch job.prompt {
-            case .chat(let messages):
-                let template = job.template.map(ChatTemplate.init(named:)) ?? template
-                tokens = model.tokenize(try template.render(messages), special: true)
-            case .text(let text): tokens = model.tokenize(text, special: true)
-            }
+            let tokens = try model.tokens(for: job.prompt, template: job.template.map(ChatTemplate.init(named:)) ?? template)
             guard !tokens.isEmpty else { throw HearthError.invalidRequest("the prompt is empty", field: "prompt") }
             guard tokens.count < contextPerSequence else {
                 throw HearthError.contextLengthExceeded(promptTokens: tokens.count, contextSize: contextPerSequence)
             }
-            let index = chooseSlot(for: tokens)
+            let free = slots.indices.filter { slots[$0].run == nil }
+            let candidates = free.map { SlotPolicy.Candidate(cached: slots[$0].cached, lastUsed: slots[$0].lastUsed) }
+            let index = free[SlotPolicy.choose(among: candidates, for: tokens)!]
             let reused = reuseCache(of: index, for: tokens)
             let room = contextPerSequence - tokens.count
             clock += 1
@@ -250,39 +221,20 @@ final class BatchLoop: @unchecked Sendable {
         }
     }
 
-    /// The free slot whose cache shares the longest prefix with `tokens`; among equals, the
-    /// least recently used (so that caches still in use by conversations survive longest).
-    private func chooseSlot(for tokens: [llama_token]) -> Int {
-        let free = slots.indices.filter { slots[$0].run == nil }
-        return free.max { a, b in
-            let (pa, pb) = (Self.commonPrefix(slots[a].cached, tokens), Self.commonPrefix(slots[b].cached, tokens))
-            return pa != pb ? pa < pb : slots[a].lastUsed > slots[b].lastUsed
-        }!
-    }
-
-    /// Trims slot `index`'s cache to the prefix it shares with `tokens` and returns how many
-    /// tokens need no evaluation. At least the last prompt token is evaluated again, for its logits.
+    /// Trims slot `index`'s cache to the prefix `SlotPolicy` keeps for `tokens` and returns
+    /// how many tokens need no evaluation.
     private func reuseCache(of index: Int, for tokens: [llama_token]) -> Int {
         let memory = llama_get_memory(context)
         let sequence = slots[index].sequence
-        var keep = min(Self.commonPrefix(slots[index].cached, tokens), tokens.count - 1)
-        // With sliding-window attention the cache holds only the last window: a prefix is
-        // usable only if the window before its end is still there.
-        if keep > 0, slidingWindow > 0, llama_memory_seq_pos_min(memory, sequence) > max(0, keep - slidingWindow) {
-            keep = 0
-        }
+        var keep = SlotPolicy.reusablePrefix(
+            cached: slots[index].cached, prompt: tokens, window: slidingWindow,
+            oldestPosition: slidingWindow > 0 ? Int(llama_memory_seq_pos_min(memory, sequence)) : 0)
         if keep < slots[index].cached.count, !llama_memory_seq_rm(memory, sequence, llama_pos(keep), -1) {
             keep = 0
         }
         if keep == 0 { llama_memory_seq_rm(memory, sequence, -1, -1) }
         slots[index].cached.removeSubrange(keep...)
         return keep
-    }
-
-    static func commonPrefix(_ a: [llama_token], _ b: [llama_token]) -> Int {
-        var count = 0
-        while count < a.count, count < b.count, a[count] == b[count] { count += 1 }
-        return count
     }
 
     private func step() {
@@ -392,71 +344,5 @@ final class BatchLoop: @unchecked Sendable {
     private func forget(_ index: Int) {
         llama_memory_seq_rm(llama_get_memory(context), slots[index].sequence, -1, -1)
         slots[index].cached = []
-    }
-
-    private static func fail(_ work: EngineWork, _ error: any Error) {
-        switch work {
-        case .generate(let job): job.continuation.finish(throwing: error)
-        case .embed(let job): job.continuation.resume(throwing: error)
-        }
-    }
-
-    // MARK: - Embeddings
-
-    private func embed(_ job: EmbeddingJob) {
-        do {
-            let context = try embeddingContext ?? makeEmbeddingContext()
-            let capacity = Int(llama_n_ctx(context))
-            var vectors: [[Float]] = []
-            var promptTokens = 0
-            var batch = llama_batch_init(Int32(capacity), 0, 1)
-            defer { llama_batch_free(batch) }
-            for input in job.inputs {
-                let tokens = model.tokenize(input, special: true)
-                guard !tokens.isEmpty else { throw HearthError.invalidRequest("an input to embed is empty", field: "input") }
-                guard tokens.count <= capacity else {
-                    throw HearthError.contextLengthExceeded(promptTokens: tokens.count, contextSize: capacity)
-                }
-                promptTokens += tokens.count
-                llama_memory_clear(llama_get_memory(context), true)
-                batch.n_tokens = 0
-                for (position, token) in tokens.enumerated() {
-                    batch.token[position] = token
-                    batch.pos[position] = llama_pos(position)
-                    batch.n_seq_id[position] = 1
-                    batch.seq_id[position]![0] = 0
-                    batch.logits[position] = 1
-                }
-                batch.n_tokens = Int32(tokens.count)
-                let status = model.isEncoderOnly ? llama_encode(context, batch) : llama_decode(context, batch)
-                guard status == 0, let pooled = llama_get_embeddings_seq(context, 0) else {
-                    throw HearthError(.internalError, "llama.cpp failed to compute embeddings (status \(status))")
-                }
-                vectors.append(VectorMath.normalized(Array(UnsafeBufferPointer(start: pooled, count: model.embeddingLength))))
-            }
-            job.continuation.resume(returning: EmbeddingResult(vectors: vectors, promptTokens: promptTokens))
-        } catch {
-            job.continuation.resume(throwing: error)
-        }
-    }
-
-    private func makeEmbeddingContext() throws -> OpaquePointer {
-        var params = llama_context_default_params()
-        let size = UInt32(min(options.contextPerSequence, model.contextTrain > 0 ? model.contextTrain : options.contextPerSequence))
-        params.n_ctx = size
-        params.n_batch = size
-        params.n_ubatch = size
-        params.n_seq_max = 1
-        params.n_threads = Int32(options.threads)
-        params.n_threads_batch = Int32(options.threads)
-        params.embeddings = true
-        params.no_perf = true
-        let declared = model.metadata("\(model.architecture).pooling_type") != nil
-        params.pooling_type = declared ? LLAMA_POOLING_TYPE_UNSPECIFIED : LLAMA_POOLING_TYPE_MEAN
-        guard let context = llama_init_from_model(model.pointer, params) else {
-            throw HearthError(.internalError, "llama.cpp could not create an embedding context")
-        }
-        embeddingContext = context
-        return context
     }
 }

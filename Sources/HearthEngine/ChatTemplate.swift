@@ -14,6 +14,9 @@ struct ChatTemplate: Sendable {
     let description: String
     /// A default system prompt the model's Jinja template adds when a conversation has none.
     let defaultSystemPrompt: String?
+    /// Whether the template trims the contents it is given (llama.cpp's Gemma and Llama 2
+    /// templates do).
+    let trimsContent: Bool
 
     /// Built-in template names by architecture, for models whose file carries no template.
     static let byArchitecture: [String: String] = [
@@ -34,6 +37,7 @@ struct ChatTemplate: Sendable {
             description = "\(name) (by architecture \(architecture); \(why))"
             defaultSystemPrompt = nil
         }
+        trimsContent = Self.trims(source)
     }
 
     /// A built-in template chosen by name (a profile's TEMPLATE).
@@ -41,23 +45,54 @@ struct ChatTemplate: Sendable {
         source = name
         description = "\(name) (by the profile)"
         defaultSystemPrompt = nil
+        trimsContent = Self.trims(name)
     }
 
-    /// Renders `messages` and opens the assistant's turn.
+    /// Renders `messages` and opens the assistant's turn, keeping apart what the template
+    /// wrote from what the messages say (see `RenderedChat`).
     /// - Throws: `HearthError.invalidRequest` when llama.cpp cannot apply the template.
-    func render(_ messages: [ChatMessage]) throws -> String {
+    func render(_ messages: [ChatMessage]) throws -> RenderedChat {
         var messages = messages
         if let defaultSystemPrompt, !messages.contains(where: { $0.role == .system }) {
             messages.insert(ChatMessage(role: .system, content: defaultSystemPrompt), at: 0)
         }
-        let roles = messages.map { strdup($0.role.rawValue) }
-        let contents = messages.map { strdup($0.content) }
+        // The template renders a marker in place of each content (private-use characters
+        // around a random number, which no template writes), never the content itself; the
+        // parts between markers are the template's own text.
+        let nonce = UInt64.random(in: 0...UInt64.max)
+        let markers = messages.indices.map { "\u{E000}\(nonce)-\($0)\u{E001}" }
+        let placeholders = zip(messages, markers).map { $0.content.isEmpty ? "" : $1 }
+        let rendered = try Self.apply(source, placeholders, roles: messages.map(\.role.rawValue))
+        var parts: [RenderedChat.Part] = []
+        var rest = Substring(rendered)
+        while let (range, index) = markers.indices.compactMap({ index in rest.range(of: markers[index]).map { ($0, index) } })
+            .min(by: { $0.0.lowerBound < $1.0.lowerBound })
+        {
+            if range.lowerBound > rest.startIndex { parts.append(.template(String(rest[..<range.lowerBound]))) }
+            var content = messages[index].content
+            if trimsContent { content = content.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if !content.isEmpty { parts.append(.content(content)) }
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.template(String(rest))) }
+        return RenderedChat(parts: parts)
+    }
+
+    /// Whether `source` trims contents, found by rendering a padded probe.
+    private static func trims(_ source: String) -> Bool {
+        guard let text = try? apply(source, [" \u{E000}probe\u{E001} "], roles: ["user"]) else { return false }
+        return !text.contains(" \u{E000}probe\u{E001} ")
+    }
+
+    private static func apply(_ source: String, _ contents: [String], roles: [String]) throws -> String {
+        let roles = roles.map { strdup($0) }
+        let contents = contents.map { strdup($0) }
         defer {
             roles.forEach { free($0) }
             contents.forEach { free($0) }
         }
         var chat = zip(roles, contents).map { llama_chat_message(role: $0, content: $1) }
-        var capacity = messages.reduce(1024) { $0 + 2 * $1.content.utf8.count }
+        var capacity = contents.reduce(1024) { $0 + 2 * strlen($1!) }
         var buffer = [CChar](repeating: 0, count: capacity)
         var count = llama_chat_apply_template(source, &chat, chat.count, true, &buffer, Int32(capacity))
         if count > capacity {
@@ -121,5 +156,26 @@ struct ChatTemplate: Sendable {
         let count = llama_chat_apply_template(source, &chat, 1, true, &buffer, Int32(buffer.count))
         guard count >= 0, count < buffer.count else { return nil }
         return String(decoding: buffer.prefix(Int(count)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A rendered conversation in the order the model reads it: the template's own text (turn
+/// markers, role names), where control tokens are meant, and the messages' contents, which
+/// are only ever text.
+struct RenderedChat: Equatable {
+    enum Part: Equatable {
+        case template(String)
+        case content(String)
+    }
+
+    var parts: [Part]
+
+    /// The prompt as one string, as llama.cpp's template renders it.
+    var text: String {
+        parts.map {
+            switch $0 {
+            case .template(let text), .content(let text): text
+            }
+        }.joined()
     }
 }

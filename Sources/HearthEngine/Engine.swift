@@ -45,7 +45,8 @@ public struct ModelDetails: Sendable, Equatable {
 }
 
 /// One model loaded in-process through llama.cpp, with a batch loop on its own thread that
-/// serves several generations at once (one llama.cpp sequence each) and embeddings.
+/// serves several generations at once (one llama.cpp sequence each), and an embedding lane
+/// on another so that embeddings never stall them.
 ///
 /// Call `shutdown()` when done: it stops the loop and frees the model.
 public final class Engine: Sendable {
@@ -54,14 +55,17 @@ public final class Engine: Sendable {
     public let contextPerSequence: Int
     public let options: EngineOptions
     private let loop: BatchLoop
+    private let lane: EmbeddingLane
 
     private init(model: LlamaModel, options: EngineOptions) throws {
         let template = ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture)
         loop = try BatchLoop(model: model, template: template, options: options)
+        lane = EmbeddingLane(model: model, options: options)
         details = Self.details(of: model, template: template)
         contextPerSequence = loop.contextPerSequence
         self.options = options
         loop.start()
+        lane.start()
     }
 
     /// Loads `path` and starts its batch loop. Loading runs on a dedicated thread.
@@ -104,7 +108,7 @@ public final class Engine: Sendable {
                 loop.wake()
             }
         }
-        loop.submit(.generate(job))
+        loop.submit(job)
         return stream
     }
 
@@ -112,14 +116,18 @@ public final class Engine: Sendable {
     /// - Throws: `HearthError.contextLengthExceeded` when an input is longer than the context.
     public func embed(_ inputs: [String]) async throws -> EmbeddingResult {
         try await withCheckedThrowingContinuation { continuation in
-            loop.submit(.embed(EmbeddingJob(inputs: inputs, continuation: continuation)))
+            lane.submit(EmbeddingJob(inputs: inputs, continuation: continuation))
         }
     }
 
-    /// Stops the batch loop (running generations end with an error) and frees the model.
+    /// Stops the batch loop (running generations end with an error) and the embedding lane
+    /// (after the input it is computing), then frees the model.
     public func shutdown() async {
         await withCheckedContinuation { continuation in
             loop.stop { continuation.resume() }
+        }
+        await withCheckedContinuation { continuation in
+            lane.stop { continuation.resume() }
         }
     }
 

@@ -23,14 +23,8 @@ final class GenerationJob: Sendable {
     func cancel() { cancelled.store(true, ordering: .releasing) }
 }
 
-/// Inputs to embed, answered through a continuation.
+/// Inputs to embed, answered through a continuation by the model's `EmbeddingLane`.
 struct EmbeddingJob: Sendable {
     let inputs: [String]
     let continuation: CheckedContinuation<EmbeddingResult, any Error>
-}
-
-/// Work handed to the batch loop thread.
-enum EngineWork: Sendable {
-    case generate(GenerationJob)
-    case embed(EmbeddingJob)
 }

@@ -60,15 +60,16 @@ final class LlamaModel: @unchecked Sendable {
         llama_model_chat_template(pointer, nil).map { String(cString: $0) }
     }
 
-    /// Tokens for `text`. `special` adds BOS/EOS as the model wants and parses special
-    /// tokens written as text (for rendered chat templates).
-    func tokenize(_ text: String, special: Bool) -> [llama_token] {
+    /// Tokens for `text`. `addSpecial` adds BOS/EOS as the model wants; `parseSpecial` reads
+    /// control tokens written as text (`<|im_start|>`) as themselves: only for text Hearth
+    /// wrote, such as a chat template's markers, never for what a user sent.
+    func tokenize(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [llama_token] {
         let length = Int32(text.utf8.count)
         var tokens = [llama_token](repeating: 0, count: Int(length) + 8)
-        var count = llama_tokenize(vocab, text, length, &tokens, Int32(tokens.count), special, special)
+        var count = llama_tokenize(vocab, text, length, &tokens, Int32(tokens.count), addSpecial, parseSpecial)
         if count < 0 {
             tokens = [llama_token](repeating: 0, count: Int(-count))
-            count = llama_tokenize(vocab, text, length, &tokens, Int32(tokens.count), special, special)
+            count = llama_tokenize(vocab, text, length, &tokens, Int32(tokens.count), addSpecial, parseSpecial)
         }
         return Array(tokens.prefix(Int(max(0, count))))
     }

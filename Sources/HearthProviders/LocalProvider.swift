@@ -16,34 +16,23 @@ public actor LocalProvider: InferenceProvider {
     public nonisolated let keepAlive: TimeInterval
     /// Memory all loaded models may take together.
     public nonisolated let maxMemoryBytes: Int64
-    /// Loaded (or loading) models by file path.
-    private var models: [String: Resident] = [:]
+    /// Loaded (or loading) engines by file path.
+    private var engines: [String: Task<Engine, any Error>] = [:]
+    /// What is loaded, who uses it, and what goes next.
+    private var residency: ModelResidency
+    /// The time, injected so that tests can move it.
+    private let now: @Sendable () -> Date
 
-    /// One loaded model and what the scheduler knows of it.
-    private struct Resident {
-        let engine: Task<Engine, any Error>
-        /// The name it was first loaded under.
-        let name: String
-        let memoryBytes: Int64
-        var active = 0
-        var lastUsed: Date
-        /// Seconds to stay loaded once idle; negative: forever.
-        var keepAlive: TimeInterval
-        /// Unload was asked for: it goes as soon as it is idle, whatever its requests said.
-        var unloading = false
-
-        var expiresAt: Date? {
-            if active > 0 { return nil }
-            if unloading { return .distantPast }
-            return keepAlive < 0 ? nil : lastUsed.addingTimeInterval(keepAlive)
-        }
-    }
-
-    public init(store: ModelStore, options: EngineOptions, keepAlive: TimeInterval = 300, maxMemoryBytes: Int64 = .max) {
+    public init(
+        store: ModelStore, options: EngineOptions, keepAlive: TimeInterval = 300, maxMemoryBytes: Int64 = .max,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.store = store
         self.options = options
         self.keepAlive = keepAlive
         self.maxMemoryBytes = maxMemoryBytes
+        self.now = now
+        residency = ModelResidency(budget: maxMemoryBytes)
     }
 
     /// Loads `model` (a store name or a file path) and keeps it loaded until it is unloaded
@@ -53,13 +42,13 @@ public actor LocalProvider: InferenceProvider {
     @discardableResult
     public func load(_ model: String) async throws -> Engine {
         let (engine, path) = try await acquire(model, allowingPaths: true, keepAlive: -1)
-        release(path, keepAlive: -1)
+        await release(path, keepAlive: -1)
         return engine
     }
 
     public func preload(_ model: String, keepAlive: TimeInterval?) async throws {
         let (_, path) = try await acquire(model, allowingPaths: false, keepAlive: keepAlive)
-        release(path, keepAlive: keepAlive)
+        await release(path, keepAlive: keepAlive)
     }
 
     /// Unloads `model` now if it is loaded and idle (else as soon as its requests end).
@@ -67,29 +56,27 @@ public actor LocalProvider: InferenceProvider {
     @discardableResult
     public func unload(_ model: String) async -> Bool {
         guard let path = loadedPath(model) else { return false }
-        models[path]?.unloading = true
-        await evictExpired(now: Date())
+        residency.markUnloading(path)
+        await evictExpired(now: now())
         return true
     }
 
     /// Unloads every idle model whose keep-alive has passed by `now`. The server calls it
     /// every second; tests call it with any time they like.
     public func evictExpired(now: Date) async {
-        for (path, resident) in models {
-            if let expiry = resident.expiresAt, expiry <= now { await remove(path) }
-        }
+        for path in residency.expired(at: now) { await remove(path) }
     }
 
     private func loadedPath(_ model: String) -> String? {
         if let path = loadedUnderName(model) { return path }
-        return (try? store.resolve(model)).map(\.path).flatMap { models[$0] == nil ? nil : $0 }
+        return (try? store.resolve(model)).map(\.path).flatMap { engines[$0] == nil ? nil : $0 }
     }
 
     /// The file of a model loaded under this name, found without reading the store (the
     /// hot path of every request to a loaded model).
     private func loadedUnderName(_ model: String) -> String? {
         let name = ModelStore.canonicalName(model)
-        return models.first(where: { $0.value.name == name })?.key
+        return residency.models.first(where: { $0.value.name == name })?.key
     }
 
     /// The engine for `model`, loading it first when needed, counted as in use until `release`.
@@ -97,68 +84,42 @@ public actor LocalProvider: InferenceProvider {
         let loaded = loadedUnderName(model)
         guard allowingPaths || !ModelStore.isPath(model) || loaded != nil else { throw HearthError.modelNotFound(model) }
         let path = try loaded ?? store.resolve(model).path
-        if models[path] == nil {
+        if engines[path] == nil {
             // A truncated or corrupt file is a clear error, before llama.cpp sees it.
             let metadata = try ModelMetadata.read(URL(filePath: path))
             let memory = metadata.memoryEstimate(contextTokens: options.contextPerSequence * options.parallel)
-            try await makeRoom(for: memory, model: model)
-            if models[path] == nil {  // another request may have started loading it meanwhile
+            for victim in try residency.evictions(toFit: memory, for: model) { await remove(victim) }
+            if engines[path] == nil {  // another request may have started loading it meanwhile
                 let options = options
-                models[path] = Resident(
-                    engine: Task { try await Engine.load(path: path, options: options) }, name: ModelStore.canonicalName(model),
-                    memoryBytes: memory,
-                    lastUsed: Date(), keepAlive: self.keepAlive)
+                engines[path] = Task { try await Engine.load(path: path, options: options) }
+                residency.add(path, name: ModelStore.canonicalName(model), memoryBytes: memory, keepAlive: self.keepAlive, now: now())
             }
         }
-        models[path]!.active += 1
-        if let keepAlive { models[path]!.keepAlive = keepAlive }
+        residency.begin(path, keepAlive: keepAlive)
         do {
-            return (try await models[path]!.engine.value, path)
+            return (try await engines[path]!.value, path)
         } catch {
-            models[path] = nil
+            engines[path] = nil
+            residency.remove(path)
             throw error
         }
     }
 
     /// Ends one use of the model at `path`; unloads it at once when its keep-alive is 0.
-    private func release(_ path: String, keepAlive: TimeInterval?) {
-        guard var resident = models[path] else { return }
-        resident.active -= 1
-        resident.lastUsed = Date()
-        if let keepAlive { resident.keepAlive = keepAlive }
-        models[path] = resident
-        if resident.expiresAt.map({ $0 <= Date() }) == true {
-            Task { await self.evictExpired(now: Date()) }
-        }
-    }
-
-    /// Unloads idle models, least recently used first, until `bytes` more fit the budget.
-    /// - Throws: `HearthError.modelLoadFailed` when the model is larger than the budget;
-    ///   `.queueFull` when only busy models could make room.
-    private func makeRoom(for bytes: Int64, model: String) async throws {
-        guard bytes <= maxMemoryBytes else {
-            throw HearthError(
-                .modelLoadFailed,
-                "\(model) needs about \(bytes / 1_000_000) MB with this context, more than the memory budget of \(maxMemoryBytes / 1_000_000) MB (HEARTH_MAX_MEMORY)"
-            )
-        }
-        while models.values.reduce(0, { $0 + $1.memoryBytes }) + bytes > maxMemoryBytes {
-            guard let (path, _) = models.filter({ $0.value.active == 0 }).min(by: { $0.value.lastUsed < $1.value.lastUsed }) else {
-                throw HearthError(.queueFull, "not enough memory to load \(model) while the loaded models are busy; retry shortly")
-            }
-            await remove(path)
-        }
+    private func release(_ path: String, keepAlive: TimeInterval?) async {
+        if residency.end(path, keepAlive: keepAlive, now: now()) { await evictExpired(now: now()) }
     }
 
     private func remove(_ path: String) async {
-        guard let resident = models.removeValue(forKey: path) else { return }
-        if let engine = try? await resident.engine.value { await engine.shutdown() }
+        residency.remove(path)
+        guard let engine = engines.removeValue(forKey: path) else { return }
+        if let engine = try? await engine.value { await engine.shutdown() }
     }
 
     public func loadedModels() async -> [LoadedModel] {
         var result: [LoadedModel] = []
-        for resident in models.values {
-            guard let engine = try? await resident.engine.value else { continue }
+        for (path, resident) in residency.models {
+            guard let engine = try? await engines[path]?.value else { continue }
             result.append(
                 LoadedModel(
                     name: resident.name, provider: name, activity: engine.activity, memoryBytes: resident.memoryBytes,
@@ -171,7 +132,7 @@ public actor LocalProvider: InferenceProvider {
         var infos = try store.list().map {
             ModelInfo(id: $0.name, provider: name, created: Int($0.modified.timeIntervalSince1970), size: $0.size)
         }
-        for resident in models.values where ModelStore.isPath(resident.name) {
+        for resident in residency.models.values where ModelStore.isPath(resident.name) {
             infos.append(ModelInfo(id: resident.name, provider: name, created: 0, size: nil))
         }
         return infos
@@ -210,12 +171,18 @@ public actor LocalProvider: InferenceProvider {
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
-        defer { release(path, keepAlive: request.keepAlive) }
-        return try await engine.embed(request.inputs)
+        do {
+            let result = try await engine.embed(request.inputs)
+            await release(path, keepAlive: request.keepAlive)
+            return result
+        } catch {
+            await release(path, keepAlive: request.keepAlive)
+            throw error
+        }
     }
 
     /// Stops every engine and forgets it.
     public func shutdown() async {
-        for path in models.keys { await remove(path) }
+        for path in engines.keys { await remove(path) }
     }
 }

@@ -69,6 +69,27 @@ import Testing
         #expect(tokensMeanwhile >= 3)
     }
 
+    @Test func a256InputEmbeddingBatchDoesNotStopRunningStreams() async throws {
+        let engine = try await Self.engine(parallel: 2)
+        let received = Atomic<Int>(0)
+        let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: 2_000, temperature: 0))
+        let consumer = Task {
+            for try await event in running { if case .text = event { received.add(1, ordering: .relaxed) } }
+        }
+        try await Self.waitUntil { received.load(ordering: .relaxed) > 0 }  // the running stream has started
+        let inputs = (0..<256).map { "Lighthouse \($0)." }
+        let before = received.load(ordering: .relaxed)
+        let result = try await engine.embed(inputs)
+        // Tokens the running stream received while the whole batch was embedded.
+        let tokensMeanwhile = received.load(ordering: .relaxed) - before
+        consumer.cancel()
+        await engine.shutdown()
+        #expect(result.vectors.count == 256)
+        // Inline on the batch loop the stream would get no token until the 256 inputs were done;
+        // in the embedding lane it keeps decoding beside them.
+        #expect(tokensMeanwhile >= 20)
+    }
+
     /// Polls `condition` every 10 ms for at most 30 s.
     static func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)

@@ -25,7 +25,7 @@ import Testing
         let template = ChatTemplate(embedded: nil, architecture: "gemma3")
         let text = try template.render([
             ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hi"),
-        ])
+        ]).text
         #expect(text.contains("<start_of_turn>user\n"))
         #expect(text.contains("Be brief."))
         #expect(text.hasSuffix("<start_of_turn>model\n"))
