@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

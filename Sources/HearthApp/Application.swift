@@ -53,7 +53,7 @@ public enum HearthApplication {
         let router = HTTPServer.router(
             services: services, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)
         return Application(
-            router: router,
+            router: router, server: HTTPServer.http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger)],
             onServerRunning: onServerRunning, logger: logger)

@@ -4,8 +4,8 @@ import Hummingbird
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the services do the work.
 public enum HTTPServer {
-    public static func router(services: Services, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public static func router(services: Services, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<HearthRequestContext> {
+        let router = Router(context: HearthRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())

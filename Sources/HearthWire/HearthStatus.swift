@@ -13,6 +13,8 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         public var contextPerSequence: Int
         public var promptTokens: Int
         public var promptTokensCached: Int
+        /// Tokens generated since the model was loaded, by every request (finished or not).
+        public var generatedTokens: Int
         public var generationTokensPerSecond: Double
         public var promptTokensPerSecond: Double
         /// Estimated memory (weights and KV cache), in bytes.
@@ -24,7 +26,7 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             case name, provider, parallel
             case activeSequences = "active_sequences", queuedRequests = "queued_requests"
             case contextPerSequence = "context_per_sequence", promptTokens = "prompt_tokens"
-            case promptTokensCached = "prompt_tokens_cached"
+            case promptTokensCached = "prompt_tokens_cached", generatedTokens = "generated_tokens"
             case generationTokensPerSecond = "generation_tokens_per_second", promptTokensPerSecond = "prompt_tokens_per_second"
             case memoryBytes = "memory_bytes", expiresAt = "expires_at"
         }
@@ -38,6 +40,7 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             contextPerSequence = model.activity.contextPerSequence
             promptTokens = model.activity.promptTokens
             promptTokensCached = model.activity.promptTokensCached
+            generatedTokens = model.activity.generatedTokens
             generationTokensPerSecond = model.activity.generationTokensPerSecond
             promptTokensPerSecond = model.activity.promptTokensPerSecond
             memoryBytes = model.memoryBytes

@@ -1,5 +1,6 @@
 import Foundation
 import HearthApp
+import HearthClient
 import HearthCore
 import HearthTesting
 import HearthWire
@@ -37,18 +38,18 @@ import Testing
         }
     }
 
-    @Test func fourConcurrentRequestsAreAllAnswered() async throws {
+    @Test func fourConcurrentRequestsAreAnsweredTogether() async throws {
         let app = try await HearthApplication.build(try Self.configuration())
         try await app.test(.live) { client in
+            // Four connections of their own (the test client sends one request at a time).
+            let hearth = HearthClient(address: ServerAddress(host: "127.0.0.1", port: try #require(client.port)))
             try await withThrowingTaskGroup(of: String.self) { group in
                 for question in ["Name a color.", "Name an animal.", "Name a city.", "Name a fruit."] {
                     group.addTask {
-                        let body = #"{"messages":[{"role":"user","content":"\#(question)"}],"temperature":0,"max_tokens":12}"#
-                        return try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) {
-                            response in
-                            let completion = try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(buffer: response.body))
-                            return completion.choices[0].message.content
-                        }
+                        var request = OpenAI.ChatCompletionRequest(model: nil, messages: [.init(role: "user", content: question)])
+                        request.temperature = 0
+                        request.maxTokens = 12
+                        return try await hearth.chat(request).choices[0].message.content
                     }
                 }
                 var answers: [String] = []
@@ -56,6 +57,16 @@ import Testing
                 #expect(answers.count == 4)
                 #expect(answers.allSatisfy { !$0.isEmpty })
             }
+            // They ran together: decode steps carried 2 to 4 tokens, one per running sequence.
+            // One after another, every step would carry a whole prompt or a single token.
+            let metrics = try await hearth.metrics()
+            func bucket(_ bound: String) -> Int {
+                let line = metrics.split(separator: "\n").first {
+                    $0.hasPrefix("hearth_batch_size_tokens_bucket") && $0.contains("le=\"\(bound)\"")
+                }
+                return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            #expect(bucket("4") - bucket("1") >= 5)
         }
     }
 

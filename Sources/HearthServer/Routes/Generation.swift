@@ -3,6 +3,7 @@ import HearthCore
 import HearthWire
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A generation whose first event has already arrived, so that failures before any text
@@ -20,6 +21,11 @@ final class Generation: Sendable {
     private let metrics: Metrics
     private let started: ContinuousClock.Instant
     private let firstText = Mutex<ContinuousClock.Instant?>(nil)
+    /// When the server began to shut down, if it has.
+    private let shutdownStarted = Mutex<ContinuousClock.Instant?>(nil)
+    /// How long a generation may go on once the server is shutting down (SIGTERM): long
+    /// enough for most answers to finish, short enough to stop within 5 s.
+    static let shutdownGrace = Duration.seconds(3)
 
     /// Starts the generation `start` makes and waits for its first event.
     /// - Throws: what `start` throws, or the stream's error before any event.
@@ -31,6 +37,9 @@ final class Generation: Sendable {
     }
 
     private func next(_ isFirst: Bool) async throws -> TokenEvent? {
+        if let shutdown = shutdownStarted.withLock({ $0 }), ContinuousClock.now - shutdown > Self.shutdownGrace {
+            throw HearthError(.unavailable, "the server is shutting down; the answer was cut short")
+        }
         let event = isFirst ? events.first : try await events.next()
         switch event {
         case .text where isFirst:
@@ -50,18 +59,33 @@ final class Generation: Sendable {
         return Ollama.Timings(total: now - started, promptEval: first - started, eval: now - first)
     }
 
+    /// Runs `body` noting when the server starts to shut down, after which `next` ends the
+    /// generation once the grace has passed.
+    private func untilShutdown<T>(_ body: () async throws -> T) async throws -> T {
+        try await withGracefulShutdownHandler(operation: body) { [self] in
+            shutdownStarted.withLock { $0 = $0 ?? .now }
+        }
+    }
+
+    /// Waits for the whole answer; cancelled as soon as the client of `context` goes away.
+    func collect(for context: HearthRequestContext) async throws -> (String, FinishReason, Usage) {
+        try await ClientWatcher.cancellingOnDisconnect(context.channel) { try await self.collect() }
+    }
+
     /// Waits for the whole answer.
     func collect() async throws -> (String, FinishReason, Usage) {
-        var text = ""
-        var isFirst = true
-        while let event = try await next(isFirst) {
-            isFirst = false
-            switch event {
-            case .text(let piece): text += piece
-            case .done(let reason, let usage): return (text, reason, usage)
+        try await untilShutdown {
+            var text = ""
+            var isFirst = true
+            while let event = try await next(isFirst) {
+                isFirst = false
+                switch event {
+                case .text(let piece): text += piece
+                case .done(let reason, let usage): return (text, reason, usage)
+                }
             }
+            throw HearthError(.internalError, "the generation ended without finishing")
         }
-        throw HearthError(.internalError, "the generation ended without finishing")
     }
 
     /// A `text/event-stream` response; `encode` turns each event into SSE blocks. Ends with
@@ -100,13 +124,15 @@ final class Generation: Sendable {
                     for block in blocks { try await writer.write(ByteBuffer(string: block)) }
                 }
                 do {
-                    try await send(encode(.start))
-                    var isFirst = true
-                    while let event = try await self.next(isFirst) {
-                        isFirst = false
-                        switch event {
-                        case .text(let text): try await send(encode(.text(text)))
-                        case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
+                    try await self.untilShutdown {
+                        try await send(encode(.start))
+                        var isFirst = true
+                        while let event = try await self.next(isFirst) {
+                            isFirst = false
+                            switch event {
+                            case .text(let text): try await send(encode(.text(text)))
+                            case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
+                            }
                         }
                     }
                 } catch {

@@ -5,12 +5,12 @@ import Hummingbird
 import Logging
 
 /// `/hearth/collections`, `/hearth/ingest`, `/hearth/search`, `/hearth/ask`: the knowledge base.
-struct KnowledgeRoutes<Context: RequestContext>: Sendable {
+struct KnowledgeRoutes: Sendable {
     let knowledge: KnowledgeService
     let metrics: Metrics
     let maxBodyBytes: Int
 
-    func add(to router: Router<Context>) {
+    func add(to router: Router<HearthRequestContext>) {
         router.get("/hearth/collections") { _, _ in try json(KnowledgeWire.CollectionList(try await knowledge.collections())) }
         router.post("/hearth/collections") { request, _ in
             let wire = try await request.decode(KnowledgeWire.CreateCollection.self, upTo: maxBodyBytes)
@@ -31,7 +31,7 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
             let wire = try await request.decode(KnowledgeWire.SearchRequest.self, upTo: maxBodyBytes)
             return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native())))
         }
-        router.post("/hearth/ask") { request, _ in try await ask(request) }
+        router.post("/hearth/ask") { request, context in try await ask(request, context) }
     }
 
     func ingest(_ request: Request, logger: Logger) async throws -> Response {
@@ -54,13 +54,13 @@ struct KnowledgeRoutes<Context: RequestContext>: Sendable {
             failure: { (try? Ollama.line(KnowledgeWire.IngestEvent(event: "error", error: $0.body.error))) ?? "" })
     }
 
-    func ask(_ request: Request) async throws -> Response {
+    func ask(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(KnowledgeWire.AskRequest.self, upTo: maxBodyBytes)
         let answer = try await knowledge.ask(try wire.native(), model: wire.model, params: wire.params, history: wire.history)
         // Retrieval and the model's start fail as HTTP errors, before any event.
         let generation = try await Generation.start(model: answer.model, metrics: metrics) { answer.events }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect()
+            let (text, reason, usage) = try await generation.collect(for: context)
             return try json(
                 KnowledgeWire.AskResponse(model: answer.model, answer: text, sources: answer.sources, usage: usage, finishReason: reason))
         }

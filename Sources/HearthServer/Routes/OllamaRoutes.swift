@@ -9,15 +9,15 @@ import NIOCore
 
 /// `/api/*`: Ollama's API, translated into the chat and model services and back.
 /// Errors answer in Ollama's `{"error": "…"}` shape (see `APIError`).
-struct OllamaRoutes<Context: RequestContext>: Sendable {
+struct OllamaRoutes: Sendable {
     let chat: ChatService
     let models: ModelService
     let metrics: Metrics
     let maxBodyBytes: Int
 
-    func add(to router: Router<Context>) {
-        router.post("/api/chat") { request, _ in try await chat(request) }
-        router.post("/api/generate") { request, _ in try await generate(request) }
+    func add(to router: Router<HearthRequestContext>) {
+        router.post("/api/chat") { request, context in try await chat(request, context) }
+        router.post("/api/generate") { request, context in try await generate(request, context) }
         router.post("/api/embed") { request, _ in try await embed(request) }
         router.post("/api/embeddings") { request, _ in try await legacyEmbeddings(request) }
         router.get("/api/tags") { _, _ in try tags() }
@@ -32,7 +32,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
 
     // MARK: - Generation
 
-    func chat(_ request: Request) async throws -> Response {
+    func chat(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(Ollama.ChatRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             let model = ModelStore.canonicalName(Ollama.model(wire.model, chat.defaultModel))
@@ -42,12 +42,12 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
         return try await respond(
-            native, collections: wire.collections ?? [], streams: wire.streams,
+            native, collections: wire.collections ?? [], streams: wire.streams, context: context,
             piece: { Ollama.ChatResponse(model: model, content: $0) },
             final: { Ollama.ChatResponse(model: model, content: $0, finishReason: $1, usage: $2, timings: $3) })
     }
 
-    func generate(_ request: Request) async throws -> Response {
+    func generate(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(Ollama.GenerateRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             let model = ModelStore.canonicalName(Ollama.model(wire.model, chat.defaultModel))
@@ -57,7 +57,7 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
         return try await respond(
-            native, streams: wire.streams, piece: { Ollama.GenerateResponse(model: model, response: $0) },
+            native, streams: wire.streams, context: context, piece: { Ollama.GenerateResponse(model: model, response: $0) },
             final: { Ollama.GenerateResponse(model: model, response: $0, finishReason: $1, usage: $2, timings: $3) })
     }
 
@@ -70,14 +70,15 @@ struct OllamaRoutes<Context: RequestContext>: Sendable {
     /// Runs the generation and answers whole, or as NDJSON chunks (`piece` per text piece,
     /// then `final` with empty text); `final` also builds the whole answer.
     private func respond<Chunk: Encodable & Sendable>(
-        _ native: GenerationRequest, collections: [String] = [], streams: Bool, piece: @escaping @Sendable (String) -> Chunk,
+        _ native: GenerationRequest, collections: [String] = [], streams: Bool, context: HearthRequestContext,
+        piece: @escaping @Sendable (String) -> Chunk,
         final: @escaping @Sendable (String, FinishReason, Usage, Ollama.Timings) -> Chunk
     ) async throws -> Response {
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
             try await chat.generate(native, collections: collections)
         }
         guard streams else {
-            let (text, reason, usage) = try await generation.collect()
+            let (text, reason, usage) = try await generation.collect(for: context)
             return try json(final(text, reason, usage, generation.timings))
         }
         return generation.ndjson { event in

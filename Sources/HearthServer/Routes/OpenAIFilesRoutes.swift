@@ -34,7 +34,7 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
 
         router.post("/v1/vector_stores") { request, _ in
             let wire = try await request.decode(OpenAI.VectorStoreRequest.self, upTo: maxBodyBytes)
-            let name = "vs_" + OpenAIRoutes<Context>.randomID()
+            let name = "vs_" + OpenAIRoutes.randomID()
             _ = try await knowledge.ingestor.collection(name, embeddingModel: knowledge.embeddingModel, label: wire.name ?? "")
             for fileID in wire.fileIDs ?? [] { try await attach(fileID, to: name, attributes: [:]) }
             return try json(try await vectorStore(name))
@@ -83,7 +83,7 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
             let files = wire.members
             guard !files.isEmpty else { throw HearthError.invalidRequest("'file_ids' or 'files' is required", field: "file_ids") }
             for (fileID, attributes) in files { try await attach(fileID, to: name, attributes: attributes) }
-            let batch = FileBatch(id: "vsfb_" + OpenAIRoutes<Context>.randomID(), collection: name, fileIDs: files.map(\.fileID))
+            let batch = FileBatch(id: "vsfb_" + OpenAIRoutes.randomID(), collection: name, fileIDs: files.map(\.fileID))
             try await knowledge.store.putFileBatch(batch)
             return try json(try await fileBatch(batch))
         }
@@ -125,7 +125,7 @@ struct OpenAIFilesRoutes<Context: RequestContext>: Sendable {
         let purpose = form.part("purpose").map { String(decoding: $0.data, as: UTF8.self) } ?? "assistants"
         let filename = URL(filePath: part.filename ?? "upload.txt").lastPathComponent
         let file = StoredFile(
-            id: "file-" + OpenAIRoutes<Context>.randomID(), filename: filename, purpose: purpose, bytes: Int64(part.data.count))
+            id: "file-" + OpenAIRoutes.randomID(), filename: filename, purpose: purpose, bytes: Int64(part.data.count))
         try await knowledge.store.putFile(file, content: part.data)
         return try json(OpenAI.File(file))
     }

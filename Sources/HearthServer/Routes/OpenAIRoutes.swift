@@ -7,14 +7,14 @@ import Hummingbird
 import NIOCore
 
 /// `/v1/*`: OpenAI's API, translated into the chat service and back.
-struct OpenAIRoutes<Context: RequestContext>: Sendable {
+struct OpenAIRoutes: Sendable {
     let chat: ChatService
     let metrics: Metrics
     let maxBodyBytes: Int
 
-    func add(to router: Router<Context>) {
-        router.post("/v1/chat/completions") { request, _ in try await chatCompletions(request) }
-        router.post("/v1/completions") { request, _ in try await completions(request) }
+    func add(to router: Router<HearthRequestContext>) {
+        router.post("/v1/chat/completions") { request, context in try await chatCompletions(request, context) }
+        router.post("/v1/completions") { request, context in try await completions(request, context) }
         router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
         router.get("/v1/models") { _, _ in try await json(OpenAI.ModelList(chat.models())) }
         router.get("/v1/models/{id}") { _, context in
@@ -26,7 +26,7 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
         }
     }
 
-    func chatCompletions(_ request: Request) async throws -> Response {
+    func chatCompletions(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(OpenAI.ChatCompletionRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "chatcmpl-" + Self.randomID()
@@ -35,7 +35,7 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
             try await chat.generate(native, collections: wire.collections ?? [])
         }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect()
+            let (text, reason, usage) = try await generation.collect(for: context)
             return try json(
                 OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
         }
@@ -68,14 +68,14 @@ struct OpenAIRoutes<Context: RequestContext>: Sendable {
         }
     }
 
-    func completions(_ request: Request) async throws -> Response {
+    func completions(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(OpenAI.CompletionRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "cmpl-" + Self.randomID()
         let created = Int(Date().timeIntervalSince1970)
         let generation = try await Generation.start(model: native.model, metrics: metrics) { try await chat.generate(native) }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect()
+            let (text, reason, usage) = try await generation.collect(for: context)
             return try json(
                 OpenAI.Completion(
                     id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))

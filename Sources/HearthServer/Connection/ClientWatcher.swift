@@ -1,0 +1,89 @@
+import Foundation
+import HearthCore
+import Hummingbird
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Notices when a client goes away: a channel handler on every connection that records the
+/// end of its input (the client closed or reset the connection), so that a request which
+/// answers only at the end (a non-streaming generation) is cancelled at once instead of
+/// running to completion for nobody. Streams notice by failing to write.
+final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private struct State {
+        var gone = false
+        var waiters: [UUID: CheckedContinuation<Void, any Error>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed = event as? ChannelEvent { markGone() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        markGone()
+        context.fireChannelInactive()
+    }
+
+    private func markGone() {
+        let waiters = state.withLock { state in
+            state.gone = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns when the client has gone; throws `CancellationError` when cancelled first.
+    private func waitUntilGone() async throws {
+        let id = UUID()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.gone || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Runs `body`, cancelling it when the client of `channel` goes away (the request then
+    /// ends with `CancellationError`, logged as 499). Without a watcher on the channel (router
+    /// tests), just runs it.
+    static func cancellingOnDisconnect<T: Sendable>(
+        _ channel: any Channel, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        guard let watcher = try? await channel.pipeline.handler(type: ClientWatcher.self).get() else { return try await body() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await watcher.waitUntilGone()
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let value = try await group.next(), let value else { throw CancellationError() }
+            return value
+        }
+    }
+}
+
+extension HTTPServer {
+    /// HTTP/1.1 with a `ClientWatcher` on every connection.
+    public static var http1: HTTPServerBuilder {
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]))
+    }
+}

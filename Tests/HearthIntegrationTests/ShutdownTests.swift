@@ -1,0 +1,98 @@
+import Foundation
+import HearthClient
+import HearthCore
+import HearthTesting
+import HearthWire
+import Testing
+
+/// A client that leaves, and a server that is told to stop, with the real `hearth serve`.
+@Suite(.serialized) struct ShutdownTests {
+    /// A raw completion that counts on without an end: only its token limit stops it.
+    struct Counting: Encodable, Sendable {
+        let prompt = "Count: 1, 2, 3,"
+        let temperature = 0.0
+        let maxTokens: Int
+        var stream = false
+
+        enum CodingKeys: String, CodingKey {
+            case prompt, temperature, stream
+            case maxTokens = "max_tokens"
+        }
+    }
+
+    static func serve(_ home: URL) async throws -> (Process, HearthClient) {
+        let port = try FreePort.find()
+        let server = try CLITests.start(
+            ["serve", "--port", "\(port)", "--parallel", "1", "--context", "4096"], home: home, output: home.appending(path: "server.log"))
+        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        return (server, client)
+    }
+
+    /// Polls the loaded model's status every 100 ms until `condition` holds (at most 2 minutes).
+    static func waitFor(_ client: HearthClient, _ condition: (HearthStatus.Model) -> Bool) async throws -> HearthStatus.Model {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            let model = try #require(try await client.status().models.first)
+            if condition(model) || ContinuousClock.now > deadline { return model }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    @Test func aNonStreamingRequestIsCancelledWhenItsClientGoesAway() async throws {
+        let home = try TestModels.home()
+        let (server, client) = try await Self.serve(home)
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let request = Task {
+            try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 3_000), as: OpenAI.Completion.self)
+        }
+        _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
+        request.cancel()  // the client closes its connection
+        let after = try await Self.waitFor(client) { $0.activeSequences == 0 }
+        #expect(after.activeSequences == 0)
+        // Left to run it would have generated all 3,000 tokens for nobody.
+        #expect(after.generatedTokens < 1_500)
+        // The freed sequence serves the next request.
+        let next = try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 5), as: OpenAI.Completion.self)
+        #expect(next.usage?.completionTokens == 5)
+    }
+
+    @Test func sigtermStopsTheServerWithinFiveSecondsWhileAStreamRuns() async throws {
+        let home = try TestModels.home()
+        let (server, client) = try await Self.serve(home)
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let stream = Task {
+            var pieces = 0
+            do {
+                for try await _ in client.stream(
+                    "/v1/completions", body: Counting(maxTokens: 2_000, stream: true), as: OpenAI.Completion.self)
+                {
+                    pieces += 1
+                }
+                return (pieces, nil as HearthError?)
+            } catch let error as HearthError {
+                return (pieces, error)
+            }
+        }
+        _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
+        server.terminate()  // SIGTERM
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM")
+        await CLITests.exit(of: server)
+        #expect(server.terminationStatus == 0)
+        // The stream in flight ended (cut short, with an error), instead of hanging.
+        let (pieces, error) = try await stream.value
+        #expect(pieces > 0 && pieces < 2_000)
+        #expect(error != nil)
+    }
+}
