@@ -71,7 +71,7 @@ public final class Engine: Sendable {
     /// Loads `path` and starts its batch loop. Loading runs on a dedicated thread.
     /// - Throws: `HearthError.modelLoadFailed` when the file is missing or not a usable GGUF.
     public static func load(path: String, options: EngineOptions = .init()) async throws -> Engine {
-        try await runOnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
+        try await onOwnThread("hearth-load") { try Engine(model: LlamaModel(path: path), options: options) }
     }
 
     /// The template Hearth applies to a model of `architecture` whose file carries none, as
@@ -141,15 +141,5 @@ public final class Engine: Sendable {
             contextLength: model.contextTrain, embeddingLength: model.embeddingLength, fileSize: size,
             chatTemplate: template.description,
             embeddingOnly: model.metadata("\(model.architecture).attention.causal") == "false")
-    }
-}
-
-/// Runs blocking work on a new thread, off Swift's cooperative pool.
-func runOnThread<T: Sendable>(_ name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.name = name
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }

@@ -131,7 +131,7 @@ extension SQLiteKnowledgeStore {
             try db.execute(sql: "DELETE FROM documents WHERE collection_id = ? AND file_id = ?", arguments: [id, fileID])
             return (id, deleted)
         }
-        try syncIndex(collectionID)
+        try await index(collectionID)
         return deleted
     }
 

@@ -42,7 +42,7 @@ extension SQLiteKnowledgeStore {
     public func vectorSearch(_ vector: [Float], in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
         let (collectionID, dimensions): (Int64, Int) = try await read { db in try Self.collectionRow(db, collection) }
         try VectorMath.check(vector, dimensions: dimensions)
-        let index = try syncIndex(collectionID)
+        let index = try await index(collectionID)
         if filter.isEmpty { return index.search(vector, k: k, allow: nil) }
         let allowed: [Int64] = try await read { db in
             let (join, conditions, arguments) = Self.filterSQL(filter)
@@ -160,12 +160,19 @@ extension SQLiteKnowledgeStore {
         indexFolder.appending(path: "\(collectionID).hnsw")
     }
 
-    /// The collection's index, loaded or rebuilt and caught up with the database.
+    /// The collection's index, caught up with the database on a thread of its own: reading,
+    /// rebuilding or catching up a large index blocks neither the cooperative pool nor the
+    /// searches of other collections (each collection has its own lock).
+    @discardableResult
+    func index(_ collectionID: Int64) async throws -> HNSWIndex {
+        try await onOwnThread("hearth-index") { try self.syncIndex(collectionID) }
+    }
+
+    /// The collection's index, loaded or rebuilt and caught up with the database. Blocking.
     ///
     /// When another process (a `hearth ingest` beside a running server) has saved a newer
     /// index file, that file is read instead of inserting all its new vectors again here.
-    @discardableResult
-    func syncIndex(_ collectionID: Int64) throws -> HNSWIndex {
+    private func syncIndex(_ collectionID: Int64) throws -> HNSWIndex {
         let slot = indexes.withLock { slots in
             if let slot = slots[collectionID] { return slot }
             let slot = IndexSlot()
@@ -225,7 +232,7 @@ extension SQLiteKnowledgeStore {
     /// rebuilding. Called when an ingestion ends and at shutdown.
     /// - Throws: file-system errors.
     public func flush() async throws {
-        try saveIndexes()
+        try await onOwnThread("hearth-index") { try self.saveIndexes() }
     }
 
     /// As `flush()`, synchronously.

@@ -203,7 +203,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
                 updatedAt: Date(timeIntervalSince1970: updatedAt))
             return (collectionID, stored)
         }
-        try syncIndex(collectionID)
+        try await index(collectionID)
         return stored
     }
 
@@ -213,7 +213,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
             try db.execute(sql: "DELETE FROM documents WHERE collection_id = ? AND path = ?", arguments: [id, path])
             return (id, db.changesCount > 0)
         }
-        if deleted { try syncIndex(collectionID) }
+        if deleted { try await index(collectionID) }
         return deleted
     }
 
