@@ -23,6 +23,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
 	@echo "make test          set up, build and run the whole test suite"
+	@echo "make unit-tests    only the model-free tests (no models, no servers)"
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 
@@ -77,8 +78,11 @@ build: setup
 build-release: setup
 	swift build -c release --product hearth
 
+# Every model-free test target: all but the *LiveTests targets and the integration tests,
+# which need the real models and servers.
 unit-tests: setup
-	swift test --filter 'HearthCoreTests|HearthServerTests'
+	swift build --build-tests
+	swift test --skip-build --skip 'LiveTests\.|HearthIntegrationTests\.'
 
 compat-tests: setup venv
 	swift build --product hearth

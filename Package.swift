@@ -60,10 +60,11 @@ let package = Package(
                 "HearthCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "HearthVectors", dependencies: ["HearthCore"], swiftSettings: nativeCPU),
         .target(
-            name: "HearthSQLite", dependencies: ["HearthCore", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "HearthSQLite", dependencies: ["HearthCore", "HearthVectors", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: nativeCPU),
-        .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthSQLite"]),
+        .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite"]),
         .target(
             name: "HearthProviders",
             dependencies: ["HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log")]
@@ -108,7 +109,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "HearthCoreTests", dependencies: ["HearthCore", "HearthModels", "HearthWire", "HearthTesting"]),
+        .testTarget(name: "HearthCoreTests", dependencies: ["HearthCore", "HearthTesting"]),
+        .testTarget(name: "HearthWireTests", dependencies: ["HearthCore", "HearthWire"]),
         .testTarget(
             name: "HearthServerTests",
             dependencies: [
@@ -134,11 +136,15 @@ let package = Package(
         .testTarget(name: "HearthKnowledgeTests", dependencies: ["HearthKnowledge", "HearthSQLite", "HearthTesting"]),
         .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
         .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore"]),
-        .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthTesting"]),
+        .testTarget(name: "HearthVectorsTests", dependencies: ["HearthVectors", "HearthCore"]),
+        // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
+        .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),
+        // Need the real models the set-up installs.
+        .testTarget(name: "HearthEngineLiveTests", dependencies: ["HearthEngine", "HearthTesting"]),
         .testTarget(
             name: "HearthIntegrationTests",
             dependencies: [
-                "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
+                "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

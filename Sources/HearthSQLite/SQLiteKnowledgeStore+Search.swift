@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HearthCore
+import HearthVectors
 
 extension SQLiteKnowledgeStore {
     /// Filters narrower than this many chunks are searched exactly, not through the graph.

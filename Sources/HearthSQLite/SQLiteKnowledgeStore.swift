@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HearthCore
+import HearthVectors
 import Synchronization
 
 /// The embedded knowledge store: one SQLite database in WAL mode (the store of record:

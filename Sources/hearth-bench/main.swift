@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthSQLite
+import HearthVectors
 
 // The Swift side of `make bench-knowledge` (bench/knowledge.py drives it and runs the
 // peers): prints one JSON object per measurement on standard output.

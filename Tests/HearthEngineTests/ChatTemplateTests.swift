@@ -31,4 +31,19 @@ struct ChatTemplateTests {
         let contents = chat.parts.compactMap { if case .content(let text) = $0 { text } else { nil } }
         #expect(contents == ["S", "U1", "A1", "U2"])
     }
+
+    @Test func gemmaWithoutATemplateGetsGemmaTurns() {
+        #expect(ChatTemplate(embedded: nil, architecture: "gemma3").description.hasPrefix("gemma"))
+    }
+
+    @Test func rendersGemmaTurnsWithTheSystemPromptFolded() throws {
+        let template = ChatTemplate(embedded: nil, architecture: "gemma3")
+        let text = try template.render([
+            ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hi"),
+        ]).text
+        #expect(text.contains("<start_of_turn>user\n"))
+        #expect(text.contains("Be brief."))
+        #expect(text.hasSuffix("<start_of_turn>model\n"))
+        #expect(!text.contains("<|im_start|>"))
+    }
 }

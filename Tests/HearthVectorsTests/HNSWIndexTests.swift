@@ -1,6 +1,6 @@
 import Foundation
 import HearthCore
-import HearthSQLite
+import HearthVectors
 import Testing
 
 @Suite("HNSW index")

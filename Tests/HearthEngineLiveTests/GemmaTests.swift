@@ -7,10 +7,6 @@ import Testing
 
 /// `gemma3:270m` carries no chat template: Hearth must speak Gemma turns to it, not ChatML.
 @Suite(.serialized) struct GemmaTests {
-    @Test func gemmaWithoutATemplateGetsGemmaTurns() {
-        #expect(ChatTemplate(embedded: nil, architecture: "gemma3").description.hasPrefix("gemma"))
-    }
-
     @Test func smollmUsesItsOwnTemplate() async throws {
         let engine = try await Engine.load(
             path: try TestModels.smollm2, options: EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2))
@@ -19,17 +15,6 @@ import Testing
         #expect(engine.details.quantization == "Q4_1")
         #expect(!engine.details.embeddingOnly)
         await engine.shutdown()
-    }
-
-    @Test func rendersGemmaTurnsWithTheSystemPromptFolded() throws {
-        let template = ChatTemplate(embedded: nil, architecture: "gemma3")
-        let text = try template.render([
-            ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "Hi"),
-        ]).text
-        #expect(text.contains("<start_of_turn>user\n"))
-        #expect(text.contains("Be brief."))
-        #expect(text.hasSuffix("<start_of_turn>model\n"))
-        #expect(!text.contains("<|im_start|>"))
     }
 
     @Test func smollmTemplateAddsItsDefaultSystemPrompt() async throws {
