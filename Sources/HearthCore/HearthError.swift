@@ -1,6 +1,8 @@
-/// A failure Hearth reports to users. Its `description` is safe to show anyone: it never
-/// holds prompt text or keys. HTTP statuses are decided in one place, by the server.
-public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
+/// A failure Hearth reports to users. Its `description` (the `message`) is safe to show
+/// anyone: it never holds prompt text, keys, server file paths or SQL. What only an operator
+/// should see goes in `detail`, shown by `debugDescription` and in the server's log. HTTP
+/// statuses are decided in one place, by the server.
+public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The kind of failure; new kinds may be added.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         fileprivate enum Base: String, Sendable {
@@ -48,14 +50,21 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     /// The request field at fault, when there is one (`messages[0].content`).
     public let field: String?
+    /// For operators only (logs, `debugDescription`): the file, the SQLite or llama.cpp error.
+    public let detail: String?
 
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, detail: String? = nil) {
         self.code = code
         self.message = message
         self.field = field
+        self.detail = detail
     }
 
     public var description: String { message }
+
+    public var debugDescription: String {
+        "HearthError(\(code): \(message)" + (field.map { ", field: \($0)" } ?? "") + (detail.map { ", detail: \($0)" } ?? "") + ")"
+    }
 
     public static func invalidRequest(_ message: String, field: String? = nil) -> HearthError {
         HearthError(.invalidRequest, message, field: field)

@@ -13,12 +13,13 @@ final class LlamaModel: @unchecked Sendable {
     init(path: String) throws {
         LlamaBackend.initialize()
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw HearthError(.modelLoadFailed, "cannot read model file \(path)")
+            throw HearthError(.modelLoadFailed, "cannot read the model file", detail: path)
         }
         var params = llama_model_default_params()
         params.n_gpu_layers = 0
         guard let model = llama_model_load_from_file(path, params) else {
-            throw HearthError(.modelLoadFailed, "\(path) is not a GGUF model llama.cpp can load (truncated or corrupt?)")
+            throw HearthError(
+                .modelLoadFailed, "the model file is not a GGUF model llama.cpp can load (truncated or corrupt?)", detail: path)
         }
         pointer = model
         vocab = llama_model_get_vocab(model)

@@ -141,7 +141,9 @@ public struct ModelStore: Sendable {
         } else {
             try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
             guard rename(file.path, blob.path) == 0 else {
-                throw HearthError(.internalError, "cannot move \(file.path) to \(blob.path): \(String(cString: strerror(errno)))")
+                throw HearthError(
+                    .internalError, "cannot move the model file into the store",
+                    detail: "\(file.path) to \(blob.path): \(String(cString: strerror(errno)))")
             }
         }
         return blob
@@ -275,11 +277,13 @@ public struct ModelStore: Sendable {
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: file))
         } catch {
-            throw HearthError(.modelLoadFailed, "the manifest \(file.path) is unreadable: \(error)")
+            throw HearthError(.modelLoadFailed, "a model manifest is unreadable", detail: "\(file.path): \(error)")
         }
         let blob = blobURL(manifest.blob)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: blob.path) else {
-            throw HearthError(.modelLoadFailed, "the blob of \(manifest.name) is missing from \(root.path)/blobs; reinstall it")
+            throw HearthError(
+                .modelLoadFailed, "the file of \(manifest.name) is missing from the model store; reinstall it", detail: "\(root.path)/blobs"
+            )
         }
         let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
         return Entry(

@@ -27,7 +27,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
             pool = try DatabasePool(path: path.path, configuration: configuration)
             try Schema.migrator.migrate(pool)
         } catch {
-            throw HearthError(.internalError, "cannot open the knowledge base at \(path.path): \(Self.reason(error))")
+            throw HearthError(.internalError, "cannot open the knowledge base", detail: "\(path.path): \(Self.reason(error))")
         }
     }
 
@@ -134,7 +134,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
                     arguments: [collection]) ?? 0
             }
         } catch {
-            throw HearthError(.internalError, "the knowledge base failed to read: \(Self.reason(error))")
+            throw HearthError(.internalError, "the knowledge base failed to read", detail: Self.reason(error))
         }
     }
 
@@ -229,13 +229,13 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
 
     func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await pool.read(body) } catch let error as HearthError { throw error } catch {
-            throw HearthError(.internalError, "the knowledge base failed to read: \(Self.reason(error))")
+            throw HearthError(.internalError, "the knowledge base failed to read", detail: Self.reason(error))
         }
     }
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await pool.write(body) } catch let error as HearthError { throw error } catch {
-            throw HearthError(.internalError, "the knowledge base failed to write: \(Self.reason(error))")
+            throw HearthError(.internalError, "the knowledge base failed to write", detail: Self.reason(error))
         }
     }
 

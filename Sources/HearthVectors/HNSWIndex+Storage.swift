@@ -29,7 +29,7 @@ extension HNSWIndex {
             try data.write(to: temporary)
             guard rename(temporary.path, url.path) == 0 else {
                 try? FileManager.default.removeItem(at: temporary)
-                throw HearthError(.internalError, "cannot write \(url.path): \(String(cString: strerror(errno)))")
+                throw HearthError(.internalError, "cannot write a vector index", detail: "\(url.path): \(String(cString: strerror(errno)))")
             }
         }
     }

@@ -12,12 +12,15 @@ import Testing
 
 /// The `/v1/*` handlers over a scripted provider: wire shapes, errors, auth and limits.
 @Suite struct OpenAIRoutesTests {
-    static func app(_ provider: ScriptedProvider = ScriptedProvider(), keys: [String] = [], maxBody: Int = 1 << 20)
+    static func app(
+        _ provider: ScriptedProvider = ScriptedProvider(), keys: [String] = [], maxBody: Int = 1 << 20, logs: CapturedLogs = CapturedLogs()
+    )
         -> some ApplicationProtocol
     {
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         return Application(
-            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody))
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody),
+            logger: logs.logger())
     }
 
     /// The body as a JSON object; records an issue (and returns empty) when it is not one.
@@ -287,6 +290,37 @@ import Testing
                 #expect(id.count == 16 && id.allSatisfy(\.isHexDigit))
             }
         }
+    }
+
+    @Test func oneLogLinePerRequestWithModelAndTokensAndDetailsOnlyInTheLog() async throws {
+        let logs = CapturedLogs()
+        try await OpenAIRoutesTests.app(logs: logs).test(.router) { client in
+            let body = ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}],"stream":true}"#)
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: body) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        let lines = logs.all.filter { $0.message == "request" }
+        #expect(lines.count == 1)
+        #expect(lines.first?.metadata["hearth.model"] == "scripted:test")
+        #expect(lines.first?.metadata["hearth.status"] == "200")
+        #expect(lines.first?.metadata["hearth.tokens.completion"] == "3")
+        #expect(lines.first?.metadata["hearth.request.id"]?.count == 16)
+
+        let failing = ScriptedProvider(
+            failure: HearthError(.internalError, "the store failed", detail: "/srv/hearth/secret.sqlite: disk I/O"))
+        let failures = CapturedLogs()
+        try await OpenAIRoutesTests.app(failing, logs: failures).test(.router) { client in
+            let body = ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            try await client.execute(uri: "/v1/chat/completions", method: .post, body: body) { response in
+                #expect(response.status == .internalServerError)
+                #expect(!String(buffer: response.body).contains("secret"))
+                #expect(OpenAIRoutesTests.error(response.body)["message"] as? String == "the store failed")
+            }
+        }
+        let logged = failures.all.first { $0.message == "request failed" }
+        #expect(logged?.level == .error)
+        #expect(logged?.metadata["hearth.error"]?.contains("/srv/hearth/secret.sqlite") == true)
     }
 
     @Test func statusListsLoadedModelsWithSlotsAndContext() async throws {

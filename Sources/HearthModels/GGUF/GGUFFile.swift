@@ -40,12 +40,12 @@ public struct GGUFFile: Sendable {
         do {
             data = try Data(contentsOf: url, options: .alwaysMapped)
         } catch {
-            throw HearthError(.modelLoadFailed, "cannot read \(url.path): \(error.localizedDescription)")
+            throw HearthError(.modelLoadFailed, "cannot read the model file", detail: "\(url.path): \(error.localizedDescription)")
         }
         do {
             return try data.withUnsafeBytes { try parse($0, arrayLimit: arrayLimit) }
         } catch let problem as Problem {
-            throw HearthError(.modelLoadFailed, "\(url.path) is not a usable GGUF file: \(problem.message)")
+            throw HearthError(.modelLoadFailed, "the model file is not a usable GGUF file: \(problem.message)", detail: url.path)
         }
     }
 

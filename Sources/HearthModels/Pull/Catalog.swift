@@ -45,7 +45,7 @@ public struct Catalog: Sendable {
         do {
             return Catalog(entries: try JSONDecoder().decode([String: Entry].self, from: data))
         } catch {
-            throw HearthError(.internalError, "the model catalog \(file.path) is malformed: \(error)")
+            throw HearthError(.internalError, "the model catalog is malformed", detail: "\(file.path): \(error)")
         }
     }
 

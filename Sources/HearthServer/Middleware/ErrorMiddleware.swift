@@ -2,7 +2,8 @@ import HearthCore
 import Hummingbird
 
 /// Turns every error a handler throws into `APIError`, so that all failures, including
-/// Hummingbird's own (unknown route, body too large), answer in OpenAI's shape.
+/// Hummingbird's own (unknown route, body too large), answer in OpenAI's shape. A failure
+/// of the server's own (5xx) is logged with its detail, which the client never sees.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -12,7 +13,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError(HearthError(.bodyTooLarge, "the request body is larger than the server accepts (HEARTH_MAX_BODY)"))
         } catch {
-            throw APIError(error)
+            let answer = APIError(error)
+            if answer.status.code >= 500, answer.status != .serviceUnavailable {
+                context.logger.error("request failed", metadata: ["hearth.error": .string(String(reflecting: error))])
+            }
+            throw answer
         }
     }
 }

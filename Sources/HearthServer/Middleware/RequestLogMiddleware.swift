@@ -5,7 +5,8 @@ import Logging
 
 /// Gives every request an id (the client's `X-Request-Id` when it sent a sane one), puts it
 /// in the request's logger as `hearth.request.id` and in the response's `X-Request-Id`, and
-/// logs one info line per request: method, route, status and latency.
+/// logs one info line per request when its answer is written: method, route, status,
+/// latency, and the model and tokens when it generated (`RequestRecord`).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
@@ -14,19 +15,38 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let id = request.headers[Self.header].flatMap(Self.acceptable) ?? Self.newID()
         var context = context
         context.logger[metadataKey: "hearth.request.id"] = .string(id)
-        func log(_ status: Int) {
+        let record = RequestRecord()
+        let logger = context.logger
+        let route = context.endpointPath ?? request.uri.path
+        @Sendable func log(_ status: Int) {
             let milliseconds = (ContinuousClock.now - started).seconds * 1000
-            context.logger.info(
-                "request",
-                metadata: [
-                    "hearth.method": .string(request.method.rawValue), "hearth.route": .string(context.endpointPath ?? request.uri.path),
-                    "hearth.status": .stringConvertible(status), "hearth.latency_ms": .string(String(format: "%.1f", milliseconds)),
-                ])
+            var metadata: Logger.Metadata = [
+                "hearth.method": .string(request.method.rawValue), "hearth.route": .string(route),
+                "hearth.status": .stringConvertible(status), "hearth.latency_ms": .string(String(format: "%.1f", milliseconds)),
+            ]
+            let values = record.snapshot
+            if let model = values.model { metadata["hearth.model"] = .string(model) }
+            if let usage = values.usage {
+                metadata["hearth.tokens.prompt"] = .stringConvertible(usage.promptTokens)
+                metadata["hearth.tokens.completion"] = .stringConvertible(usage.completionTokens)
+            }
+            logger.info("request", metadata: metadata)
         }
         do {
-            var response = try await next(request, context)
+            var response = try await RequestRecord.$current.withValue(record) { try await next(request, context) }
             response.headers[Self.header] = id
-            log(response.status.code)
+            // Logged once the answer is written: a stream's tokens are known only at its end.
+            let body = response.body
+            let status = response.status.code
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                do {
+                    try await body.write(writer)
+                    log(status)
+                } catch {
+                    log(499)
+                    throw error
+                }
+            }
             return response
         } catch let error as any HTTPResponseError {
             var response = try error.response(from: request, context: context)

@@ -20,6 +20,8 @@ final class Generation: Sendable {
     private let model: String
     private let metrics: Metrics
     private let started: ContinuousClock.Instant
+    /// The request's record, for its log line.
+    private let record = RequestRecord.current
     private let firstText = Mutex<ContinuousClock.Instant?>(nil)
     /// When the server began to shut down, if it has.
     private let shutdownStarted = Mutex<ContinuousClock.Instant?>(nil)
@@ -47,6 +49,7 @@ final class Generation: Sendable {
             metrics.recordTimeToFirstToken(model: model, seconds: (ContinuousClock.now - started).seconds)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
+            record?.record(usage: usage)
         default: break
         }
         return event
@@ -110,6 +113,7 @@ final class Generation: Sendable {
         self.model = model
         self.metrics = metrics
         self.started = started
+        record?.record(model: model)
     }
 
     private func stream(

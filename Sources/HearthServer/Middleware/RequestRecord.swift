@@ -1,0 +1,21 @@
+import HearthCore
+import Synchronization
+
+/// What one request did, filled in by the code that serves it (the model it used, the
+/// tokens it read and wrote) and logged by `RequestLogMiddleware` when its answer ends.
+final class RequestRecord: Sendable {
+    struct Values: Sendable {
+        var model: String?
+        var usage: Usage?
+    }
+
+    /// The record of the request the current task serves, if any.
+    @TaskLocal static var current: RequestRecord?
+
+    private let values = Mutex(Values())
+
+    var snapshot: Values { values.withLock { $0 } }
+
+    func record(model: String) { values.withLock { $0.model = model } }
+    func record(usage: Usage) { values.withLock { $0.usage = usage } }
+}
