@@ -15,8 +15,7 @@ public enum HTTPServer {
         OpenAIRoutes(chat: services.chat, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
-            OpenAIFilesRoutes(knowledge: knowledge.base, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(
-                to: router)
+            OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
         }
         OllamaRoutes(chat: services.chat, models: services.models, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         return router

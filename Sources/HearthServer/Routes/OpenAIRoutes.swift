@@ -116,6 +116,7 @@ struct OpenAIRoutes: Sendable {
         return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
 
+    /// 24 random letters and digits, for ids such as `chatcmpl-…`.
     static func randomID() -> String {
         String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
