@@ -45,23 +45,31 @@ import Testing
         #expect(together == alone)
     }
 
-    @Test func aLongPromptDoesNotStopRunningStreams() async throws {
-        let engine = try await Self.engine(parallel: 2)
+    /// Runs `work` while a greedy stream counts on in `engine`; returns what `work` returned
+    /// and how many pieces the stream received meanwhile.
+    static func whileAStreamRuns<T>(_ engine: Engine, maxTokens: Int, _ work: () async throws -> T) async throws -> (T, Int) {
         let received = Atomic<Int>(0)
-        let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: 300, temperature: 0))
+        let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: maxTokens, temperature: 0))
         let consumer = Task {
             for try await event in running { if case .text = event { received.add(1, ordering: .relaxed) } }
         }
+        defer { consumer.cancel() }
         try await Self.waitUntil { received.load(ordering: .relaxed) > 0 }  // the running stream has started
-        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)  // ~2,000 tokens
         let before = received.load(ordering: .relaxed)
-        var promptTokens = 0
-        for try await event in engine.generate(.text(long), params: GenerationParams(maxTokens: 1, temperature: 0)) {
-            if case .done(_, let usage) = event { promptTokens = usage.promptTokens }
+        let result = try await work()
+        return (result, received.load(ordering: .relaxed) - before)
+    }
+
+    @Test func aLongPromptDoesNotStopRunningStreams() async throws {
+        let engine = try await Self.engine(parallel: 2)
+        let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 200)  // ~2,000 tokens
+        let (promptTokens, tokensMeanwhile) = try await Self.whileAStreamRuns(engine, maxTokens: 300) {
+            var promptTokens = 0
+            for try await event in engine.generate(.text(long), params: GenerationParams(maxTokens: 1, temperature: 0)) {
+                if case .done(_, let usage) = event { promptTokens = usage.promptTokens }
+            }
+            return promptTokens
         }
-        // Tokens the running stream received while the long prompt was read and answered.
-        let tokensMeanwhile = received.load(ordering: .relaxed) - before
-        consumer.cancel()
         await engine.shutdown()
         #expect(promptTokens > 1_500)
         // The 2,000-token prompt is read in chunks of 512 with the running stream decoding in
@@ -71,18 +79,8 @@ import Testing
 
     @Test func a256InputEmbeddingBatchDoesNotStopRunningStreams() async throws {
         let engine = try await Self.engine(parallel: 2)
-        let received = Atomic<Int>(0)
-        let running = engine.generate(.text("Count: 1, 2, 3,"), params: GenerationParams(maxTokens: 2_000, temperature: 0))
-        let consumer = Task {
-            for try await event in running { if case .text = event { received.add(1, ordering: .relaxed) } }
-        }
-        try await Self.waitUntil { received.load(ordering: .relaxed) > 0 }  // the running stream has started
         let inputs = (0..<256).map { "Lighthouse \($0)." }
-        let before = received.load(ordering: .relaxed)
-        let result = try await engine.embed(inputs)
-        // Tokens the running stream received while the whole batch was embedded.
-        let tokensMeanwhile = received.load(ordering: .relaxed) - before
-        consumer.cancel()
+        let (result, tokensMeanwhile) = try await Self.whileAStreamRuns(engine, maxTokens: 2_000) { try await engine.embed(inputs) }
         await engine.shutdown()
         #expect(result.vectors.count == 256)
         // Inline on the batch loop the stream would get no token until the 256 inputs were done;

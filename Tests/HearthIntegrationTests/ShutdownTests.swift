@@ -20,14 +20,22 @@ import Testing
         }
     }
 
-    static func serve(_ home: URL) async throws -> (Process, HearthClient) {
+    /// Runs `body` with `hearth serve` (one sequence) started in a fresh home and a client of it;
+    /// stops the server by PID afterwards if it still runs.
+    static func withServer(_ body: (Process, HearthClient) async throws -> Void) async throws {
+        let home = try TestModels.home()
         let port = try FreePort.find()
         let server = try CLITests.start(
             ["serve", "--port", "\(port)", "--parallel", "1", "--context", "4096"], home: home, output: home.appending(path: "server.log"))
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
+        }
         let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
         let deadline = ContinuousClock.now + .seconds(120)
         while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-        return (server, client)
+        try await body(server, client)
     }
 
     /// Polls the loaded model's status every 100 ms until `condition` holds (at most 2 minutes).
@@ -41,58 +49,48 @@ import Testing
     }
 
     @Test func aNonStreamingRequestIsCancelledWhenItsClientGoesAway() async throws {
-        let home = try TestModels.home()
-        let (server, client) = try await Self.serve(home)
-        defer {
-            if server.isRunning { server.terminate() }
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(at: home)
+        try await Self.withServer { _, client in
+            let request = Task {
+                try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 3_000), as: OpenAI.Completion.self)
+            }
+            _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
+            request.cancel()  // the client closes its connection
+            let after = try await Self.waitFor(client) { $0.activeSequences == 0 }
+            #expect(after.activeSequences == 0)
+            // Left to run it would have generated all 3,000 tokens for nobody.
+            #expect(after.generatedTokens < 1_500)
+            // The freed sequence serves the next request.
+            let next = try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 5), as: OpenAI.Completion.self)
+            #expect(next.usage?.completionTokens == 5)
         }
-        let request = Task {
-            try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 3_000), as: OpenAI.Completion.self)
-        }
-        _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
-        request.cancel()  // the client closes its connection
-        let after = try await Self.waitFor(client) { $0.activeSequences == 0 }
-        #expect(after.activeSequences == 0)
-        // Left to run it would have generated all 3,000 tokens for nobody.
-        #expect(after.generatedTokens < 1_500)
-        // The freed sequence serves the next request.
-        let next = try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 5), as: OpenAI.Completion.self)
-        #expect(next.usage?.completionTokens == 5)
     }
 
     @Test func sigtermStopsTheServerWithinFiveSecondsWhileAStreamRuns() async throws {
-        let home = try TestModels.home()
-        let (server, client) = try await Self.serve(home)
-        defer {
-            if server.isRunning { server.terminate() }
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(at: home)
-        }
-        let stream = Task {
-            var pieces = 0
-            do {
-                for try await _ in client.stream(
-                    "/v1/completions", body: Counting(maxTokens: 2_000, stream: true), as: OpenAI.Completion.self)
-                {
-                    pieces += 1
+        try await Self.withServer { server, client in
+            let stream = Task {
+                var pieces = 0
+                do {
+                    for try await _ in client.stream(
+                        "/v1/completions", body: Counting(maxTokens: 2_000, stream: true), as: OpenAI.Completion.self)
+                    {
+                        pieces += 1
+                    }
+                    return (pieces, nil as HearthError?)
+                } catch let error as HearthError {
+                    return (pieces, error)
                 }
-                return (pieces, nil as HearthError?)
-            } catch let error as HearthError {
-                return (pieces, error)
             }
+            _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
+            server.terminate()  // SIGTERM
+            let deadline = ContinuousClock.now + .seconds(5)
+            while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM")
+            await CLITests.exit(of: server)
+            #expect(server.terminationStatus == 0)
+            // The stream in flight ended (cut short, with an error), instead of hanging.
+            let (pieces, error) = try await stream.value
+            #expect(pieces > 0 && pieces < 2_000)
+            #expect(error != nil)
         }
-        _ = try await Self.waitFor(client) { $0.generatedTokens > 20 }
-        server.terminate()  // SIGTERM
-        let deadline = ContinuousClock.now + .seconds(5)
-        while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM")
-        await CLITests.exit(of: server)
-        #expect(server.terminationStatus == 0)
-        // The stream in flight ended (cut short, with an error), instead of hanging.
-        let (pieces, error) = try await stream.value
-        #expect(pieces > 0 && pieces < 2_000)
-        #expect(error != nil)
     }
 }

@@ -11,9 +11,9 @@ struct IndexThreadTests {
         try SQLiteKnowledgeStore(path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
     }
 
+    /// A fixed vector per seed, spread over the sphere enough for a real graph.
     static func vector(_ seed: Int, dimensions: Int) -> [Float] {
-        var generator = SplitMix(seed: UInt64(seed))
-        return (0..<dimensions).map { _ in Float(generator.next() % 2_000) / 1_000 - 1 }
+        VectorMath.normalized((0..<dimensions).map { Float(sin(Double(seed * dimensions + $0) * 0.618)) })
     }
 
     func fill(_ store: SQLiteKnowledgeStore, _ name: String, chunks: Int) async throws {
@@ -56,18 +56,5 @@ struct IndexThreadTests {
         // On the cooperative pool (two threads here) the two rebuilds would hold every thread
         // and the small search would wait for one of them.
         #expect(finished.first == "small", "\(finished)")
-    }
-}
-
-/// A small deterministic generator, so that the vectors are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
