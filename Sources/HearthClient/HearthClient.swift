@@ -4,6 +4,7 @@ import HearthCore
 import HearthWire
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A typed client of a Hearth server's APIs, used by `hearth` and `aish`. Failures are
 /// `HearthError`s: the server's own (code and message as it sent them), or `.unavailable`
@@ -31,6 +32,20 @@ public struct HearthClient: Sendable {
             let response = try await http.execute(request("/health", method: .GET), timeout: timeout)
             _ = try await response.body.collect(upTo: 1 << 16)
             return response.status == .ok
+        } catch {
+            return false
+        }
+    }
+
+    /// Whether anything accepts a TCP connection at the address within `timeout` (a server
+    /// that is there but slow to answer, unlike a port nobody listens on).
+    public func isListening(timeout: TimeAmount = .seconds(1)) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .connect(host: address.host, port: address.port).get()
+            try? await channel.close()
+            return true
         } catch {
             return false
         }

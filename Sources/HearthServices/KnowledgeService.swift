@@ -13,6 +13,8 @@ public struct KnowledgeService: Sendable {
     let pipeline: ChatPipeline
     /// Folders (resolved, without trailing slash) ingestion may read from.
     let ingestRoots: [String]
+    /// Jobs running now, so that two resumes never run one job twice.
+    private let running = RunningJobs()
 
     init(base: KnowledgeBase, pipeline: ChatPipeline, ingestRoots: [String]) {
         self.base = base
@@ -152,8 +154,12 @@ public struct KnowledgeService: Sendable {
         }
     }
 
-    /// Runs one job (the ingestor marks it interrupted when it stops early).
+    /// Runs one job (the ingestor marks it interrupted when it stops early); nothing when it
+    /// runs already (another request resumed it).
     private func run(_ job: IngestionJob, report: @escaping @Sendable (IngestEvent) -> Void) async throws {
+        // A new job (id 0) gets its id from the store; only a resumed one can run twice.
+        guard job.id == 0 || running.claim(job.id) else { return }
+        defer { running.release(job.id) }
         let first = FirstReport()
         let done = try await base.ingestor.run(job) { job in report(first.take() ? .started(job) : .progress(job)) }
         report(.finished(done))
@@ -191,4 +197,13 @@ private final class FirstReport: Sendable {
             return pending
         }
     }
+}
+
+/// The ids of the jobs running in this process.
+private final class RunningJobs: Sendable {
+    private let ids = Mutex<Set<Int64>>([])
+
+    /// False when the job runs already.
+    func claim(_ id: Int64) -> Bool { ids.withLock { $0.insert(id).inserted } }
+    func release(_ id: Int64) { _ = ids.withLock { $0.remove(id) } }
 }

@@ -23,6 +23,13 @@ enum Connection {
             guard configuration.address.isLoopback else {
                 throw HearthError(.unreachable, "no Hearth server answers at \(configuration.address) (HEARTH_HOST)")
             }
+            // A server that is there but slow (a busy machine) gets more time, never a second
+            // copy of the models beside it.
+            if await client.isListening() {
+                if await client.isServing(timeout: .seconds(15)) { return try await body(client) }
+                throw HearthError(
+                    .unavailable, "something listens at \(configuration.address) but does not answer as a Hearth server (HEARTH_HOST)")
+            }
         }
         let reason = paths.isEmpty ? "no Hearth server at \(configuration.address)" : "\(paths[0]) is a file"
         FileHandle.standardError.write(Data("(\(reason): running in-process)\n".utf8))

@@ -88,4 +88,18 @@ import Testing
         #expect(psAlone.status == 1)
         #expect(psAlone.error.contains("no Hearth server answers at http://127.0.0.1:\(port)"))
     }
+
+    @Test func aSilentServerIsAnErrorNotASecondCopyInProcess() async throws {
+        let home = try TestModels.home()
+        let (descriptor, port) = try FreePort.silentListener()
+        defer {
+            close(descriptor)
+            try? FileManager.default.removeItem(at: home)
+        }
+        let result = try await CLITests.hearthOffPool(
+            ["collections", "list"], environment: ["HEARTH_HOME": home.path, "HEARTH_HOST": "127.0.0.1:\(port)"])
+        #expect(result.status != 0)
+        #expect(!result.error.contains("running in-process"))
+        #expect(result.error.contains("does not answer as a Hearth server"), "\(result.error)")
+    }
 }
