@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "HearthServices",
             dependencies: [
-                "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthKnowledge",
+                "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

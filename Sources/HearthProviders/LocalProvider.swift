@@ -186,3 +186,12 @@ public actor LocalProvider: InferenceProvider {
         for path in engines.keys { await remove(path) }
     }
 }
+
+extension LocalProvider {
+    /// The chat templates llama.cpp has built in (`chatml`, `llama3`, `gemma`, …), the
+    /// values a profile's TEMPLATE may take.
+    public static var templateNames: [String] { Engine.templateNames }
+
+    /// The template the engine applies to a model of `architecture` whose file carries none.
+    public static func fallbackTemplate(for architecture: String) -> String { Engine.fallbackTemplate(for: architecture) }
+}

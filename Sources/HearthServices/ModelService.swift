@@ -1,6 +1,5 @@
 import Foundation
 import HearthCore
-import HearthEngine
 import HearthModels
 import HearthProviders
 import Logging
@@ -69,7 +68,7 @@ public struct ModelService: Sendable {
         if let template = profile?.template { modelfile += "TEMPLATE \(template)\n" }
         let template =
             metadata.embeddingOnly
-            ? nil : profile?.template ?? metadata.chatTemplate ?? Engine.fallbackTemplate(for: metadata.architecture)
+            ? nil : profile?.template ?? metadata.chatTemplate ?? LocalProvider.fallbackTemplate(for: metadata.architecture)
         return Description(
             name: ModelStore.canonicalName(name), entry: entry, metadata: metadata, profile: profile, template: template,
             parameterLines: lines, modelfile: modelfile)
@@ -175,9 +174,10 @@ public struct ModelService: Sendable {
     ///   `.modelNotFound` for an unknown base.
     @discardableResult
     public func create(_ name: String, profile: Profile) throws -> ModelStore.Entry {
-        if let template = profile.template, !Engine.templateNames.contains(template) {
+        if let template = profile.template, !LocalProvider.templateNames.contains(template) {
             throw HearthError.invalidRequest(
-                "unknown template '\(template)'; llama.cpp knows: \(Engine.templateNames.joined(separator: ", "))", field: "template")
+                "unknown template '\(template)'; llama.cpp knows: \(LocalProvider.templateNames.joined(separator: ", "))", field: "template"
+            )
         }
         return try requireStore().create(name, profile: profile)
     }
