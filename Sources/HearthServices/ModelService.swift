@@ -197,7 +197,7 @@ public struct ModelService: Sendable {
         let name = ModelStore.canonicalName(name)
         // Checked first: a name that is not installed (a loaded file's path) unloads nothing.
         guard try store.entry(name) != nil else { throw HearthError.modelNotFound(name) }
-        await pipeline.unload(name)
+        _ = await pipeline.unload(name)
         return try store.remove(name)
     }
 
