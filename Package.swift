@@ -73,7 +73,7 @@ let package = Package(
             name: "HearthServices",
             dependencies: [
                 "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

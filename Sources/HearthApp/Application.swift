@@ -35,12 +35,15 @@ public enum HearthApplication {
         let pipeline = ChatPipeline(
             router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
-        let knowledge = KnowledgeBase(
-            store: try SQLiteKnowledgeStore(paths: configuration.paths), embedder: pipeline,
-            embeddingModel: pipeline.defaultEmbeddingModel)
+        let store = try SQLiteKnowledgeStore(paths: configuration.paths)
+        let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
+        let identity = IdentityService(
+            store: SQLiteIdentityStore(store), secret: try IdentityService.secret(at: configuration.paths.serverSecret),
+            staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
-            allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, logger: logger)
+            allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
+            logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -50,13 +53,25 @@ public enum HearthApplication {
                     "hearth.parallel": "\(engine.options.parallel)", "hearth.queue": "\(engine.options.maxQueue)",
                 ])
         }
-        let router = HTTPServer.router(
-            services: services, metrics: Metrics(), apiKeys: configuration.apiKeys, maxBodyBytes: configuration.maxBodyBytes)
+        let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: configuration.maxBodyBytes)
         return Application(
             router: router, server: HTTPServer.http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger)],
             onServerRunning: onServerRunning, logger: logger)
+    }
+}
+
+extension HearthApplication {
+    /// Creates the first administrator of the data folder `configuration` names, and a key
+    /// for it; returns the key's secret, shown once (`hearth admin bootstrap`). Works beside
+    /// a running server: from its next request on, that server needs keys.
+    /// - Throws: `HearthError.invalidRequest` when users exist already or the name is invalid.
+    public static func bootstrapAdmin(_ configuration: Configuration, name: String) async throws -> (User, APIKey, String) {
+        let identity = IdentityService(
+            store: SQLiteIdentityStore(try SQLiteKnowledgeStore(paths: configuration.paths)),
+            secret: try IdentityService.secret(at: configuration.paths.serverSecret))
+        return try await identity.bootstrap(admin: name)
     }
 }
 

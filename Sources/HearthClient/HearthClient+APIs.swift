@@ -112,6 +112,38 @@ extension HearthClient {
         try await send("/hearth/models/" + Self.segment(name), method: .DELETE)
     }
 
+    // MARK: - Users and keys
+
+    /// `GET /hearth/users` (administrators).
+    public func users() async throws -> [IdentityWire.User] {
+        try await send("/hearth/users", as: IdentityWire.UserList.self).users
+    }
+
+    /// `POST /hearth/users` (administrators).
+    public func createUser(_ request: IdentityWire.CreateUser) async throws -> IdentityWire.User {
+        try await send("/hearth/users", method: .POST, body: request)
+    }
+
+    /// `POST /hearth/users/{name}/disable` or `/enable` (administrators).
+    public func setDisabled(_ disabled: Bool, user name: String) async throws -> IdentityWire.User {
+        try await send("/hearth/users/" + Self.segment(name) + (disabled ? "/disable" : "/enable"), method: .POST)
+    }
+
+    /// `GET /hearth/keys`: the caller's keys (everyone's for an administrator).
+    public func keys() async throws -> [IdentityWire.Key] {
+        try await send("/hearth/keys", as: IdentityWire.KeyList.self).keys
+    }
+
+    /// `POST /hearth/keys`: a new key, its secret in `key` (shown once).
+    public func createKey(_ request: IdentityWire.CreateKey) async throws -> IdentityWire.Key {
+        try await send("/hearth/keys", method: .POST, body: request)
+    }
+
+    /// `DELETE /hearth/keys/{id}`.
+    public func revokeKey(_ id: String) async throws -> IdentityWire.Key {
+        try await send("/hearth/keys/" + Self.segment(id), method: .DELETE)
+    }
+
     /// `name` as one path segment.
     static func segment(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name

@@ -12,6 +12,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
             case modelLoadFailed = "model_load_failed"
             case queueFull = "queue_full"
             case unauthorized = "invalid_api_key"
+            case forbidden = "permission_denied"
             case bodyTooLarge = "request_too_large"
             case notFound = "not_found"
             case unavailable = "unavailable"
@@ -27,6 +28,8 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
         public static let modelLoadFailed = Code(base: .modelLoadFailed)
         public static let queueFull = Code(base: .queueFull)
         public static let unauthorized = Code(base: .unauthorized)
+        /// The principal is known but its role may not do this (a user managing users).
+        public static let forbidden = Code(base: .forbidden)
         public static let bodyTooLarge = Code(base: .bodyTooLarge)
         public static let notFound = Code(base: .notFound)
         public static let internalError = Code(base: .internalError)

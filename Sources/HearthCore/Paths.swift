@@ -12,6 +12,8 @@ public struct Paths: Sendable, Equatable {
 
     /// The knowledge base's SQLite database (WAL mode; `-wal` and `-shm` files beside it).
     public var knowledge: URL { data.appending(path: "knowledge.sqlite") }
+    /// The server's secret for hashing API keys (32 random bytes, mode 600; keep it with the database).
+    public var serverSecret: URL { data.appending(path: "server.secret") }
 
     /// Vector index files, one per collection, rebuilt from the database when missing.
     public var vectorIndexes: URL { data.appending(path: "vectors", directoryHint: .isDirectory) }

@@ -1,6 +1,7 @@
 import GRDB
 
-/// The knowledge base's tables, one migration per change; never edit a shipped one.
+/// The database's tables (knowledge base, users and keys), one migration per change; never
+/// edit a shipped one.
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -92,6 +93,32 @@ enum Schema {
                       file_ids TEXT NOT NULL,
                       created_at REAL NOT NULL
                     );
+                    """)
+        }
+        migrator.registerMigration("3 identity") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL UNIQUE,
+                      role TEXT NOT NULL,
+                      disabled INTEGER NOT NULL DEFAULT 0,
+                      created_at REAL NOT NULL
+                    );
+                    -- Only a keyed hash of each key's secret is kept, never the key.
+                    CREATE TABLE api_keys (
+                      id TEXT PRIMARY KEY,
+                      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                      hash BLOB NOT NULL UNIQUE,
+                      label TEXT NOT NULL,
+                      prefix TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      expires_at REAL,
+                      revoked_at REAL,
+                      models TEXT,
+                      collections TEXT
+                    );
+                    CREATE INDEX api_keys_by_user ON api_keys(user_id, created_at);
                     """)
         }
         return migrator

@@ -4,14 +4,15 @@ import Hummingbird
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the services do the work.
 public enum HTTPServer {
-    public static func router(services: Services, metrics: Metrics, apiKeys: [String], maxBodyBytes: Int) -> Router<HearthRequestContext> {
+    public static func router(services: Services, metrics: Metrics, maxBodyBytes: Int) -> Router<HearthRequestContext> {
         let router = Router(context: HearthRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
-        if !apiKeys.isEmpty { router.add(middleware: AuthMiddleware(keys: apiKeys)) }
+        router.add(middleware: AuthMiddleware(identity: services.identity))
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
+        IdentityRoutes(identity: services.identity, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)

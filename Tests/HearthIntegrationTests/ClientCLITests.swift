@@ -102,4 +102,44 @@ import Testing
         #expect(!result.error.contains("running in-process"))
         #expect(result.error.contains("does not answer as a Hearth server"), "\(result.error)")
     }
+
+    @Test func bootstrapThenKeysAndUsersThroughTheServer() async throws {
+        let home = try TestModels.home()
+        let port = try FreePort.find()
+        let server = try CLITests.start(["serve", "--port", "\(port)"], home: home, output: home.appending(path: "server.log"))
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        let environment = ["HEARTH_HOME": home.path, "HEARTH_HOST": "127.0.0.1:\(port)"]
+        func hearth(_ arguments: String..., key: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+            var environment = environment
+            if let key { environment["HEARTH_API_KEY"] = key }
+            return try await CLITests.hearthOffPool(arguments, environment: environment)
+        }
+
+        #expect(try await hearth("users", "list").status == 0)  // open: loopback and no users yet
+        let bootstrap = try await hearth("admin", "bootstrap", "--name", "root")
+        let admin = bootstrap.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(bootstrap.status == 0 && admin.hasPrefix("hth_"), "\(bootstrap.error)")
+        #expect(try await hearth("admin", "bootstrap").status != 0)  // once only
+
+        let refused = try await hearth("collections", "list")
+        #expect(refused.status != 0 && refused.error.contains("API key"), "\(refused.error)")
+        #expect(try await hearth("users", "add", "alice", key: admin).status == 0)
+        let created = try await hearth("keys", "create", "--user", "alice", "--label", "laptop", key: admin)
+        let alice = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(created.status == 0 && alice.hasPrefix("hth_") && created.error.contains("not shown again"))
+        let listed = try await hearth("keys", "list", key: admin)
+        #expect(listed.output.contains("alice") && listed.output.contains("laptop") && !listed.output.contains(alice))
+        #expect(try await hearth("collections", "list", key: alice).status == 0)
+        let forbidden = try await hearth("users", "list", key: alice)
+        #expect(forbidden.status != 0 && forbidden.error.contains("administrator"), "\(forbidden.error)")
+        let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
+        #expect(!log.contains(admin) && !log.contains(alice))
+    }
 }

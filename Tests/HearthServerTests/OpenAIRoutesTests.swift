@@ -19,7 +19,9 @@ import Testing
     {
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         return Application(
-            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: keys, maxBodyBytes: maxBody),
+            router: HTTPServer.router(
+                services: Services(pipeline: pipeline, identity: IdentityService(staticKeys: keys)), metrics: Metrics(),
+                maxBodyBytes: maxBody),
             logger: logs.logger())
     }
 

@@ -23,7 +23,7 @@ import Testing
         let provider = ScriptedProvider(model: "scripted:test")
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: store)
         let app = Application(
-            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: [], maxBodyBytes: 1 << 20))
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), maxBodyBytes: 1 << 20))
         try await app.test(.router) { client in
             let body = #"{"model":"scripted:test","messages":[{"role":"user","content":"Hi"}],"max_tokens":9}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
@@ -48,7 +48,7 @@ import Testing
         let provider = ScriptedProvider(model: "base:1")
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: store)
         let app = Application(
-            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), apiKeys: [], maxBodyBytes: 1 << 20))
+            router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), maxBodyBytes: 1 << 20))
         try await app.test(.router) { client in
             let create = #"{"name":"pirate:1","modelfile":"FROM base:1\nSYSTEM You are a pirate.\nPARAMETER temperature 0.3"}"#
             try await client.execute(uri: "/hearth/models", method: .post, body: ByteBuffer(string: create)) { response in

@@ -45,6 +45,7 @@ struct APIError: HTTPResponseError {
             case .invalidRequest, .contextLengthExceeded: (.badRequest, "invalid_request_error")
             case .modelNotFound, .notFound: (.notFound, "invalid_request_error")
             case .unauthorized: (.unauthorized, "authentication_error")
+            case .forbidden: (.forbidden, "permission_error")
             case .bodyTooLarge: (.contentTooLarge, "invalid_request_error")
             case .queueFull, .unavailable: (.serviceUnavailable, "server_error")
             case .modelLoadFailed: (.internalServerError, "server_error")

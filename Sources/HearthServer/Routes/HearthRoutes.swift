@@ -6,24 +6,24 @@ import Hummingbird
 
 /// `/hearth/status` and `/hearth/models…`: Hearth's own API for what the server runs and
 /// which models it has.
-struct HearthRoutes<Context: RequestContext>: Sendable {
+struct HearthRoutes: Sendable {
     let system: SystemService
     let models: ModelService
     let maxBodyBytes: Int
 
-    func add(to router: Router<Context>) {
+    func add(to router: Router<HearthRequestContext>) {
         router.get("/hearth/status") { _, _ in
             try json(HearthStatus(models: await system.loadedModels()))
         }
         router.get("/hearth/models") { _, _ in
             try json(ModelsWire.ModelList(models: try models.list().map(Self.model), diskUsage: try models.diskUsage()))
         }
-        router.post("/hearth/models") { request, _ in
+        router.post("/hearth/models") { request, context in
             let wire = try await request.decode(ModelsWire.CreateRequest.self, upTo: maxBodyBytes)
             let changes = ModelService.ProfileChanges(
                 from: wire.from, system: wire.system, parameters: wire.parameters ?? [:], stop: wire.stop ?? [],
                 template: wire.template)
-            let entry = try models.create(wire.name, modelfile: wire.modelfile, changes: changes)
+            let entry = try models.create(wire.name, modelfile: wire.modelfile, changes: changes, by: context.principal)
             return try json(ModelsWire.Changed(name: entry.name, from: entry.profile?.from), status: .created)
         }
         router.get("/hearth/models/{name}") { _, context in
@@ -31,17 +31,17 @@ struct HearthRoutes<Context: RequestContext>: Sendable {
         }
         router.delete("/hearth/models/{name}") { _, context in
             let name = try context.parameters.segment("name")
-            let freed = try await models.delete(name)
+            let freed = try await models.delete(name, by: context.principal)
             return try json(ModelsWire.Changed(name: ModelStore.canonicalName(name), freedBytes: freed))
         }
-        router.post("/hearth/models/copy") { request, _ in
+        router.post("/hearth/models/copy") { request, context in
             let wire = try await request.decode(ModelsWire.CopyRequest.self, upTo: maxBodyBytes)
-            try models.copy(wire.source, to: wire.destination)
+            try models.copy(wire.source, to: wire.destination, by: context.principal)
             return try json(ModelsWire.Changed(name: ModelStore.canonicalName(wire.destination)))
         }
         router.post("/hearth/models/pull") { request, context in
             let wire = try await request.decode(ModelsWire.PullRequest.self, upTo: maxBodyBytes)
-            return try await StartedStream(models.pull(wire.model, as: wire.name, sha256: wire.sha256)).ndjson(
+            return try await StartedStream(models.pull(wire.model, as: wire.name, sha256: wire.sha256, by: context.principal)).ndjson(
                 logger: context.logger, { try Ollama.line(Self.event($0)) },
                 failure: { (try? Ollama.line(ModelsWire.PullEvent(status: "error", error: $0.body.error))) ?? "" })
         }

@@ -23,9 +23,9 @@ struct OllamaRoutes: Sendable {
         router.get("/api/tags") { _, _ in try tags() }
         router.post("/api/show") { request, _ in try await show(request) }
         router.get("/api/ps") { _, _ in try await ps() }
-        router.post("/api/pull") { request, context in try await pull(request, logger: context.logger) }
-        router.delete("/api/delete") { request, _ in try await delete(request) }
-        router.post("/api/copy") { request, _ in try await copy(request) }
+        router.post("/api/pull") { request, context in try await pull(request, context) }
+        router.delete("/api/delete") { request, context in try await delete(request, context) }
+        router.post("/api/copy") { request, context in try await copy(request, context) }
         router.get("/api/version") { _, _ in try json(Ollama.VersionResponse(version: Configuration.version)) }
         router.head("/") { _, _ in Response(status: .ok) }
     }
@@ -166,9 +166,10 @@ struct OllamaRoutes: Sendable {
         return try json(Ollama.PsResponse(models: running))
     }
 
-    func pull(_ request: Request, logger: Logger) async throws -> Response {
+    func pull(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let logger = context.logger
         let wire = try await request.decode(Ollama.PullRequest.self, upTo: maxBodyBytes)
-        let events = models.pull(try wire.modelName())
+        let events = models.pull(try wire.modelName(), by: context.principal)
         guard wire.streams else {
             for try await _ in events {}
             return try json(Ollama.PullProgress.success)
@@ -191,14 +192,15 @@ struct OllamaRoutes: Sendable {
         }
     }
 
-    func delete(_ request: Request) async throws -> Response {
-        try await models.delete(try await request.decode(Ollama.DeleteRequest.self, upTo: maxBodyBytes).modelName())
+    func delete(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        try await models.delete(
+            try await request.decode(Ollama.DeleteRequest.self, upTo: maxBodyBytes).modelName(), by: context.principal)
         return Response(status: .ok)
     }
 
-    func copy(_ request: Request) async throws -> Response {
+    func copy(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(Ollama.CopyRequest.self, upTo: maxBodyBytes)
-        try models.copy(wire.source, to: wire.destination)
+        try models.copy(wire.source, to: wire.destination, by: context.principal)
         return Response(status: .ok)
     }
 

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import HearthCore
+
+/// Users and API keys in the same SQLite database as the knowledge base.
+public final class SQLiteIdentityStore: IdentityStore {
+    let pool: DatabasePool
+
+    /// The identity tables of `knowledge`'s database.
+    public init(_ knowledge: SQLiteKnowledgeStore) {
+        pool = knowledge.pool
+    }
+
+    public func createUser(_ user: User) async throws -> User {
+        try User.validate(name: user.name)
+        return try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [user.name]) == nil else {
+                throw HearthError.invalidRequest("a user named '\(user.name)' exists", field: "name")
+            }
+            try db.execute(
+                sql: "INSERT INTO users (name, role, disabled, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [user.name, user.role.rawValue, user.disabled, user.createdAt.timeIntervalSince1970])
+            var created = user
+            created.id = db.lastInsertedRowID
+            return created
+        }
+    }
+
+    public func users() async throws -> [User] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
+    }
+
+    public func user(named name: String) async throws -> User? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(Self.user) }
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.user) }
+    }
+
+    public func setDisabled(_ disabled: Bool, user name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET disabled = ? WHERE name = ?", arguments: [disabled, name])
+            return db.changesCount > 0
+        }
+    }
+
+    public func userCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 }
+    }
+
+    public func createKey(_ key: APIKey, hash: Data) async throws {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO api_keys (id, user_id, hash, label, prefix, created_at, expires_at, revoked_at, models, collections)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id, key.userID, hash, key.label, key.prefix, key.createdAt.timeIntervalSince1970,
+                    key.expiresAt?.timeIntervalSince1970, key.revokedAt?.timeIntervalSince1970, Self.list(key.models),
+                    Self.list(key.collections),
+                ])
+        }
+    }
+
+    public func key(hash: Data) async throws -> (APIKey, User)? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE hash = ?", arguments: [hash]),
+                let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64])
+            else { return nil }
+            return (Self.key(row), Self.user(user))
+        }
+    }
+
+    public func keys(userID: Int64?) async throws -> [APIKey] {
+        try await read { db in
+            let rows =
+                if let userID {
+                    try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE user_id = ? ORDER BY created_at DESC", arguments: [userID])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at DESC")
+                }
+            return rows.map(Self.key)
+        }
+    }
+
+    public func revokeKey(id: String, at date: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [date.timeIntervalSince1970, id])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func user(_ row: Row) -> User {
+        User(
+            id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .user, disabled: row["disabled"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+    }
+
+    private static func key(_ row: Row) -> APIKey {
+        APIKey(
+            id: row["id"], userID: row["user_id"], label: row["label"], prefix: row["prefix"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            models: list(row["models"]), collections: list(row["collections"]))
+    }
+
+    /// A list as one JSON text column (nil stays NULL: no restriction).
+    private static func list(_ values: [String]?) -> String? {
+        values.flatMap { try? String(decoding: JSONEncoder().encode($0), as: UTF8.self) }
+    }
+
+    private static func list(_ text: String?) -> [String]? {
+        text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch let error as HearthError { throw error } catch {
+            throw HearthError(.internalError, "the user store failed to read", detail: SQLiteKnowledgeStore.reason(error))
+        }
+    }
+
+    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch let error as HearthError { throw error } catch {
+            throw HearthError(.internalError, "the user store failed to write", detail: SQLiteKnowledgeStore.reason(error))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HearthCore
+import HearthServices
+import HearthWire
+import Hummingbird
+
+/// `/hearth/users` and `/hearth/keys`: administrators manage users; everyone manages their
+/// own API keys (an administrator, everyone's).
+struct IdentityRoutes: Sendable {
+    let identity: IdentityService
+    let maxBodyBytes: Int
+
+    func add(to router: Router<HearthRequestContext>) {
+        router.get("/hearth/users") { _, context in
+            try json(IdentityWire.UserList(try await identity.users(by: context.principal)))
+        }
+        router.post("/hearth/users") { request, context in
+            let wire = try await request.decode(IdentityWire.CreateUser.self, upTo: maxBodyBytes)
+            let user = try await identity.createUser(wire.name, role: try wire.nativeRole(), by: context.principal)
+            return try json(IdentityWire.User(user), status: .created)
+        }
+        router.post("/hearth/users/{name}/disable") { _, context in
+            try json(
+                IdentityWire.User(try await identity.setDisabled(true, user: try context.parameters.segment("name"), by: context.principal))
+            )
+        }
+        router.post("/hearth/users/{name}/enable") { _, context in
+            try json(
+                IdentityWire.User(
+                    try await identity.setDisabled(false, user: try context.parameters.segment("name"), by: context.principal)))
+        }
+
+        router.get("/hearth/keys") { _, context in
+            let keys = try await identity.keys(by: context.principal)
+            let names = try await userNames(context.principal)
+            return try json(IdentityWire.KeyList(keys: keys.map { IdentityWire.Key($0, user: names[$0.userID] ?? "") }))
+        }
+        router.post("/hearth/keys") { request, context in
+            let wire = try await request.decode(IdentityWire.CreateKey.self, upTo: maxBodyBytes)
+            let (key, secret) = try await identity.createKey(
+                for: wire.user, label: wire.label ?? "", expiresIn: wire.expiresInDays.map { $0 * 86_400 }, models: wire.models,
+                collections: wire.collections, by: context.principal)
+            let owner = try await userNames(context.principal)[key.userID] ?? wire.user ?? ""
+            return try json(IdentityWire.Key(key, user: owner, secret: secret), status: .created)
+        }
+        router.delete("/hearth/keys/{id}") { _, context in
+            let key = try await identity.revokeKey(try context.parameters.segment("id"), by: context.principal)
+            return try json(IdentityWire.Key(key, user: try await userNames(context.principal)[key.userID] ?? ""))
+        }
+    }
+
+    /// User names by id, as far as `principal` may see them.
+    private func userNames(_ principal: Principal) async throws -> [Int64: String] {
+        guard principal.isAdmin else { return principal.user.map { [$0.id: $0.name] } ?? [:] }
+        return Dictionary(uniqueKeysWithValues: try await identity.users(by: principal).map { ($0.id, $0.name) })
+    }
+}

@@ -1,0 +1,227 @@
+import Crypto
+import Foundation
+import HearthCore
+import Synchronization
+
+/// Who may call the server: API keys (the static operator keys of `HEARTH_API_KEYS`, and
+/// `hth_…` keys that belong to users, kept as an HMAC of their secret under a server
+/// secret), and what each principal may manage.
+///
+/// A server bound to loopback with no static key and no user is open: every request is the
+/// `local` principal. As soon as a user exists (or a key is configured, or the bind is not
+/// loopback) every request needs a key.
+public final class IdentityService: Sendable {
+    let store: (any IdentityStore)?
+    private let secret: SymmetricKey
+    private let staticKeys: [[UInt8]]
+    private let loopbackOnly: Bool
+    private let now: @Sendable () -> Date
+    /// Set once a user has been seen: from then on the server is never open again.
+    private let hasUsers = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - store: where users and keys live; nil: only the static keys (or an open server).
+    ///   - secret: the server's key for hashing API keys (`IdentityService.secret(at:)`).
+    public init(
+        store: (any IdentityStore)? = nil, secret: SymmetricKey = SymmetricKey(size: .bits256), staticKeys: [String] = [],
+        loopbackOnly: Bool = true, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.store = store
+        self.secret = secret
+        self.staticKeys = staticKeys.map { Array($0.utf8) }
+        self.loopbackOnly = loopbackOnly
+        self.now = now
+    }
+
+    /// The server secret kept in `file` (32 random bytes, mode 600), created when missing.
+    /// - Throws: `HearthError.internalError` when it cannot be read or written.
+    public static func secret(at file: URL) throws -> SymmetricKey {
+        if let data = try? Data(contentsOf: file), data.count == 32 { return SymmetricKey(data: data) }
+        let key = SymmetricKey(size: .bits256)
+        do {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let data = key.withUnsafeBytes { Data($0) }
+            guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw HearthError(.internalError, "cannot create the server secret", detail: file.path)
+            }
+        } catch let error as HearthError {
+            throw error
+        } catch {
+            throw HearthError(.internalError, "cannot create the server secret", detail: "\(file.path): \(error)")
+        }
+        return key
+    }
+
+    // MARK: - Authentication
+
+    /// The principal a request's bearer token stands for.
+    /// - Throws: `HearthError.unauthorized` for a missing, unknown, revoked or expired key, or
+    ///   a disabled user's, once the server is not open.
+    public func authenticate(bearer: String?) async throws -> Principal {
+        if let bearer {
+            let presented = Array(bearer.utf8)
+            if staticKeys.contains(where: { Self.constantTimeEqual($0, presented) }) { return .operator }
+            if bearer.hasPrefix(Self.keyPrefix), let store, let (key, user) = try await store.key(hash: hash(bearer)),
+                key.isValid(at: now()), !user.disabled
+            {
+                return Principal(user: user, role: user.role, key: key)
+            }
+        }
+        // Clients send some key whatever the server (the OpenAI SDK insists on one): an open
+        // server takes any.
+        if try await isOpen() { return .local }
+        throw HearthError(
+            .unauthorized, bearer == nil ? "missing API key: send 'Authorization: Bearer KEY'" : "invalid API key")
+    }
+
+    /// Whether requests need no key: loopback only, no static key, no user.
+    public func isOpen() async throws -> Bool {
+        guard loopbackOnly, staticKeys.isEmpty, !hasUsers.load(ordering: .relaxed) else { return false }
+        guard let store, try await store.userCount() > 0 else { return true }
+        hasUsers.store(true, ordering: .relaxed)
+        return false
+    }
+
+    // MARK: - Users
+
+    /// - Throws: `HearthError.forbidden` unless `principal` is an admin; `.invalidRequest`
+    ///   for a bad or taken name.
+    public func createUser(_ name: String, role: Role, by principal: Principal) async throws -> User {
+        try Self.requireAdmin(principal)
+        let user = try await requireStore().createUser(User(name: name, role: role, createdAt: now()))
+        hasUsers.store(true, ordering: .relaxed)
+        return user
+    }
+
+    /// - Throws: `HearthError.forbidden` unless `principal` is an admin.
+    public func users(by principal: Principal) async throws -> [User] {
+        try Self.requireAdmin(principal)
+        return try await requireStore().users()
+    }
+
+    /// Disables (or enables again) a user: a disabled user's keys are refused.
+    /// - Throws: `HearthError.forbidden` unless `principal` is an admin; `.notFound`.
+    @discardableResult
+    public func setDisabled(_ disabled: Bool, user name: String, by principal: Principal) async throws -> User {
+        try Self.requireAdmin(principal)
+        let store = try requireStore()
+        guard try await store.setDisabled(disabled, user: name), let user = try await store.user(named: name) else {
+            throw Self.userNotFound(name)
+        }
+        return user
+    }
+
+    /// Creates the first administrator and a key for it, on a store without users (the
+    /// `hearth admin bootstrap` of a fresh data folder). Returns the key's secret, shown once.
+    /// - Throws: `HearthError.invalidRequest` when users exist already.
+    public func bootstrap(admin name: String) async throws -> (User, APIKey, String) {
+        let store = try requireStore()
+        guard try await store.userCount() == 0 else {
+            throw HearthError.invalidRequest("users exist already: an admin creates the others (`hearth users add`)")
+        }
+        let user = try await store.createUser(User(name: name, role: .admin, createdAt: now()))
+        hasUsers.store(true, ordering: .relaxed)
+        let (key, secret) = try await issueKey(for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil)
+        return (user, key, secret)
+    }
+
+    // MARK: - Keys
+
+    /// Issues a key for `userName` (default: the principal's own user). Users issue keys for
+    /// themselves only. Returns the key's record and its secret, shown once.
+    /// - Throws: `HearthError.notFound` for an unknown user (or another's, asked by a user);
+    ///   `.invalidRequest` for a principal without a user and no `userName`.
+    public func createKey(
+        for userName: String?, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?,
+        by principal: Principal
+    ) async throws -> (APIKey, String) {
+        let store = try requireStore()
+        let user: User
+        if let userName {
+            guard let found = try await store.user(named: userName), principal.isAdmin || found.id == principal.user?.id else {
+                throw Self.userNotFound(userName)
+            }
+            user = found
+        } else if let own = principal.user, own.id > 0 {
+            user = own
+        } else {
+            throw HearthError.invalidRequest("name the user the key is for", field: "user")
+        }
+        if let expiresIn, expiresIn <= 0 {
+            throw HearthError.invalidRequest("a key's lifetime must be positive", field: "expires_in_days")
+        }
+        return try await issueKey(for: user, label: label, expiresIn: expiresIn, models: models, collections: collections)
+    }
+
+    /// The principal's own keys; every key for an admin.
+    public func keys(by principal: Principal) async throws -> [APIKey] {
+        try await requireStore().keys(userID: principal.isAdmin ? nil : principal.user?.id ?? -1)
+    }
+
+    /// Revokes a key at once and returns it. A user may revoke only their own; another's
+    /// answers not found.
+    /// - Throws: `HearthError.notFound`.
+    @discardableResult
+    public func revokeKey(_ id: String, by principal: Principal) async throws -> APIKey {
+        let store = try requireStore()
+        let date = now()
+        let visible = try await store.keys(userID: principal.isAdmin ? nil : principal.user?.id ?? -1)
+        guard var key = visible.first(where: { $0.id == id }), try await store.revokeKey(id: id, at: date) else {
+            throw HearthError(.notFound, "key '\(id.prefix(40))' not found")
+        }
+        key.revokedAt = date
+        return key
+    }
+
+    private func issueKey(
+        for user: User, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?
+    ) async throws -> (APIKey, String) {
+        let secret = Self.keyPrefix + Self.randomToken(bytes: 32)
+        let key = APIKey(
+            id: "key_" + Self.randomToken(bytes: 12), userID: user.id, label: String(label.prefix(200)),
+            prefix: String(secret.prefix(Self.keyPrefix.count + 6)), createdAt: now(),
+            expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections)
+        try await requireStore().createKey(key, hash: hash(secret))
+        return (key, secret)
+    }
+
+    // MARK: - Helpers
+
+    /// What every Hearth API key starts with.
+    public static let keyPrefix = "hth_"
+
+    /// HMAC-SHA256 of the key under the server secret: useless without the secret, and
+    /// deterministic, so that a key is found by its hash.
+    private func hash(_ key: String) -> Data {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: secret))
+    }
+
+    private func requireStore() throws -> any IdentityStore {
+        guard let store else { throw HearthError(.unavailable, "this server keeps no users or keys") }
+        return store
+    }
+
+    /// - Throws: `HearthError.forbidden` unless `principal` is an admin.
+    public static func requireAdmin(_ principal: Principal) throws {
+        guard principal.isAdmin else { throw HearthError(.forbidden, "only an administrator may do this") }
+    }
+
+    static func userNotFound(_ name: String) -> HearthError {
+        HearthError(.notFound, "user '\(name.prefix(64))' not found", field: "user")
+    }
+
+    /// `bytes` random bytes as URL-safe base64 without padding.
+    static func randomToken(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

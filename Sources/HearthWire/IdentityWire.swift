@@ -1,0 +1,113 @@
+import Foundation
+import HearthCore
+
+/// `/hearth/users` and `/hearth/keys`: users, and API keys shown without their secret.
+public enum IdentityWire {
+    public struct User: Codable, Sendable, Equatable {
+        public var name: String
+        public var role: String
+        public var disabled: Bool
+        public var createdAt: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, role, disabled
+            case createdAt = "created_at"
+        }
+
+        public init(_ user: HearthCore.User) {
+            name = user.name
+            role = user.role.rawValue
+            disabled = user.disabled
+            createdAt = Int(user.createdAt.timeIntervalSince1970)
+        }
+    }
+
+    public struct UserList: Codable, Sendable {
+        public var users: [User]
+        public init(_ users: [HearthCore.User]) { self.users = users.map(User.init) }
+    }
+
+    /// `POST /hearth/users`.
+    public struct CreateUser: Codable, Sendable {
+        public var name: String
+        /// `admin` or `user` (default).
+        public var role: String?
+
+        public init(name: String, role: String? = nil) {
+            self.name = name
+            self.role = role
+        }
+
+        /// - Throws: `HearthError.invalidRequest` for an unknown role.
+        public func nativeRole() throws -> Role {
+            guard let role else { return .user }
+            guard let known = Role(rawValue: role) else {
+                throw HearthError.invalidRequest("'role' must be admin or user", field: "role")
+            }
+            return known
+        }
+    }
+
+    /// An API key as listed: its id, owner, label and the first characters of its secret.
+    public struct Key: Codable, Sendable, Equatable {
+        public var id: String
+        public var user: String
+        public var label: String
+        public var prefix: String
+        public var createdAt: Int
+        public var expiresAt: Int?
+        public var revokedAt: Int?
+        public var models: [String]?
+        public var collections: [String]?
+        /// The secret, only in the answer that created the key.
+        public var key: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, user, label, prefix, models, collections, key
+            case createdAt = "created_at", expiresAt = "expires_at", revokedAt = "revoked_at"
+        }
+
+        public init(_ key: APIKey, user: String, secret: String? = nil) {
+            id = key.id
+            self.user = user
+            label = key.label
+            prefix = key.prefix
+            createdAt = Int(key.createdAt.timeIntervalSince1970)
+            expiresAt = key.expiresAt.map { Int($0.timeIntervalSince1970) }
+            revokedAt = key.revokedAt.map { Int($0.timeIntervalSince1970) }
+            models = key.models
+            collections = key.collections
+            self.key = secret
+        }
+    }
+
+    public struct KeyList: Codable, Sendable {
+        public var keys: [Key]
+        public init(keys: [Key]) { self.keys = keys }
+    }
+
+    /// `POST /hearth/keys`.
+    public struct CreateKey: Codable, Sendable {
+        /// Whose key (default: the caller's own user).
+        public var user: String?
+        public var label: String?
+        public var expiresInDays: Double?
+        public var models: [String]?
+        public var collections: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case user, label, models, collections
+            case expiresInDays = "expires_in_days"
+        }
+
+        public init(
+            user: String? = nil, label: String? = nil, expiresInDays: Double? = nil, models: [String]? = nil, collections: [String]? = nil
+        ) {
+            self.user = user
+            self.label = label
+            self.expiresInDays = expiresInDays
+            self.models = models
+            self.collections = collections
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import HTTPTypes
+import HearthCore
+import HearthProviders
+import HearthSQLite
+import HearthServer
+import HearthServices
+import HearthTesting
+import HearthWire
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
+import Testing
+
+/// Users, API keys and roles through the HTTP routes, over a real SQLite store.
+struct IdentityRoutesTests {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "identity-\(UUID().uuidString)")
+    /// The time the identity service sees; tests move it.
+    let clock = TestClock()
+    let logs = CapturedLogs()
+
+    final class TestClock: Sendable {
+        private let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+        var now: Date { date.withLock { $0 } }
+        func advance(days: Double) { date.withLock { $0 += days * 86_400 } }
+    }
+
+    func identity() throws -> IdentityService {
+        let store = try SQLiteKnowledgeStore(
+            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
+        let clock = clock
+        return IdentityService(
+            store: SQLiteIdentityStore(store), secret: try IdentityService.secret(at: folder.appending(path: "server.secret")),
+            now: { clock.now })
+    }
+
+    func app(_ identity: IdentityService) -> some ApplicationProtocol {
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        return Application(
+            router: HTTPServer.router(
+                services: Services(pipeline: pipeline, identity: identity), metrics: Metrics(), maxBodyBytes: 1 << 20),
+            logger: logs.logger())
+    }
+
+    static func bearer(_ key: String?) -> HTTPFields {
+        key.map { [.authorization: "Bearer \($0)"] } ?? [:]
+    }
+
+    /// Sends a request and returns its status and body.
+    static func call(
+        _ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, key: String?, body: String? = nil
+    ) async throws -> (HTTPResponse.Status, String) {
+        try await client.execute(uri: uri, method: method, headers: bearer(key), body: body.map { ByteBuffer(string: $0) }) {
+            ($0.status, String(buffer: $0.body))
+        }
+    }
+
+    static func created<T: Decodable>(_ type: T.Type, _ answer: (HTTPResponse.Status, String)) throws -> T {
+        #expect(answer.0 == .created, "\(answer.1)")
+        return try JSONDecoder().decode(T.self, from: Data(answer.1.utf8))
+    }
+
+    @Test func aLoopbackServerIsOpenUntilItsFirstUser() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        try await app(identity).test(.router) { client in
+            #expect(try await Self.call(client, .get, "/v1/models", key: nil).0 == .ok)
+            #expect(try await Self.call(client, .get, "/v1/models", key: "sk-anything").0 == .ok)  // SDKs always send one
+            let (_, _, admin) = try await identity.bootstrap(admin: "root")
+            #expect(admin.hasPrefix("hth_") && admin.count >= 40)
+            #expect(try await Self.call(client, .get, "/v1/models", key: nil).0 == .unauthorized)
+            #expect(try await Self.call(client, .get, "/v1/models", key: "sk-anything").0 == .unauthorized)
+            #expect(try await Self.call(client, .get, "/v1/models", key: admin).0 == .ok)
+            #expect(try await Self.call(client, .get, "/health", key: nil).0 == .ok)
+            await #expect(throws: HearthError.self) { _ = try await identity.bootstrap(admin: "again") }
+        }
+    }
+
+    @Test func usersManageOnlyTheirOwnKeysAndNothingElse() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, adminKey, admin) = try await identity.bootstrap(admin: "root")
+        try await app(identity).test(.router) { client in
+            _ = try Self.created(
+                IdentityWire.User.self, try await Self.call(client, .post, "/hearth/users", key: admin, body: #"{"name":"bob"}"#))
+            _ = try Self.created(
+                IdentityWire.User.self, try await Self.call(client, .post, "/hearth/users", key: admin, body: #"{"name":"eve"}"#))
+            let bob = try Self.created(
+                IdentityWire.Key.self,
+                try await Self.call(client, .post, "/hearth/keys", key: admin, body: #"{"user":"bob","label":"laptop"}"#))
+            let bobKey = try #require(bob.key)
+            #expect(bob.user == "bob" && bob.prefix == String(bobKey.prefix(bob.prefix.count)))
+
+            // Bob chats, but manages no users and no models.
+            let chat = #"{"messages":[{"role":"user","content":"Hi"}]}"#
+            #expect(try await Self.call(client, .post, "/v1/chat/completions", key: bobKey, body: chat).0 == .ok)
+            #expect(try await Self.call(client, .get, "/hearth/users", key: bobKey).0 == .forbidden)
+            #expect(try await Self.call(client, .post, "/hearth/users", key: bobKey, body: #"{"name":"mallory"}"#).0 == .forbidden)
+            let copy = #"{"source":"scripted:test","destination":"mine:1"}"#
+            #expect(try await Self.call(client, .post, "/hearth/models/copy", key: bobKey, body: copy).0 == .forbidden)
+            #expect(try await Self.call(client, .delete, "/api/delete", key: bobKey, body: #"{"model":"scripted:test"}"#).0 == .forbidden)
+
+            // His keys are his: another user's key or user is not found, never forbidden.
+            let own = try Self.created(
+                IdentityWire.Key.self, try await Self.call(client, .post, "/hearth/keys", key: bobKey, body: #"{"label":"ci"}"#))
+            #expect(own.user == "bob")
+            #expect(try await Self.call(client, .post, "/hearth/keys", key: bobKey, body: #"{"user":"eve"}"#).0 == .notFound)
+            #expect(try await Self.call(client, .delete, "/hearth/keys/\(adminKey.id)", key: bobKey).0 == .notFound)
+            let listed = try JSONDecoder().decode(
+                IdentityWire.KeyList.self, from: Data(try await Self.call(client, .get, "/hearth/keys", key: bobKey).1.utf8))
+            #expect(Set(listed.keys.map(\.id)) == [bob.id, own.id])
+            #expect(listed.keys.allSatisfy { $0.key == nil })  // secrets are shown once, at creation
+            let all = try JSONDecoder().decode(
+                IdentityWire.KeyList.self, from: Data(try await Self.call(client, .get, "/hearth/keys", key: admin).1.utf8))
+            #expect(all.keys.count == 3)
+        }
+    }
+
+    @Test func revokedExpiredDisabledAlteredAndForgedKeysAreRefused() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let (revoked, revokedSecret) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, by: .operator)
+        let (_, expiring) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: 86_400, models: nil, collections: nil, by: .operator)
+        let (_, bobs) = try await identity.createKey(for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, by: .operator)
+        try await app(identity).test(.router) { client in
+            for key in [revokedSecret, expiring, bobs] { #expect(try await Self.call(client, .get, "/v1/models", key: key).0 == .ok) }
+            #expect(try await Self.call(client, .delete, "/hearth/keys/\(revoked.id)", key: admin).0 == .ok)
+            #expect(try await Self.call(client, .get, "/v1/models", key: revokedSecret).0 == .unauthorized)
+            clock.advance(days: 2)
+            #expect(try await Self.call(client, .get, "/v1/models", key: expiring).0 == .unauthorized)
+            #expect(try await Self.call(client, .post, "/hearth/users/bob/disable", key: admin).0 == .ok)
+            #expect(try await Self.call(client, .get, "/v1/models", key: bobs).0 == .unauthorized)
+            #expect(try await Self.call(client, .post, "/hearth/users/bob/enable", key: admin).0 == .ok)
+            #expect(try await Self.call(client, .get, "/v1/models", key: bobs).0 == .ok)
+            let altered = String(bobs.dropLast()) + (bobs.last == "A" ? "B" : "A")
+            let forged = [
+                altered, "hth_" + String(repeating: "A", count: 43), "hth_", "Bearer hth_x",
+                "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJyb290Iiwicm9sZSI6ImFkbWluIn0.",
+                String(repeating: "x", count: 10_000),
+            ]
+            for key in forged {
+                let (status, body) = try await Self.call(client, .get, "/hearth/users", key: key)
+                #expect(status == .unauthorized, "\(key.prefix(30))")
+                #expect(body.contains("invalid_api_key"))
+            }
+        }
+        // Neither the database nor any log line holds a key's secret.
+        let database =
+            try Data(contentsOf: folder.appending(path: "knowledge.sqlite"))
+            + ((try? Data(contentsOf: folder.appending(path: "knowledge.sqlite-wal"))) ?? Data())
+        for secret in [admin, revokedSecret, expiring, bobs] {
+            #expect(database.range(of: Data(secret.utf8)) == nil)
+            #expect(
+                !logs.all.contains { record in record.message.contains(secret) || record.metadata.values.contains { $0.contains(secret) } })
+        }
+    }
+}
