@@ -90,3 +90,21 @@ def keyed_server():
     yield url
     stop(process)
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def user_keys():
+    """A server whose data folder has users: the first admin from `hearth admin bootstrap`
+    and a user with a key an admin created; yields (url, admin key, user key)."""
+    process, url, home = start()
+    env = dict(os.environ, HEARTH_HOME=home, HEARTH_HOST=url)
+    admin = subprocess.run([hearth_binary(), "admin", "bootstrap"], env=env, capture_output=True, text=True, check=True)
+    admin_key = admin.stdout.strip()
+    env["HEARTH_API_KEY"] = admin_key
+    subprocess.run([hearth_binary(), "users", "add", "alice"], env=env, capture_output=True, text=True, check=True)
+    alice = subprocess.run([hearth_binary(), "keys", "create", "--user", "alice"], env=env, capture_output=True, text=True,
+                           check=True)
+    yield url, admin_key, alice.stdout.strip()
+    stop(process)
+    shutil.rmtree(home, ignore_errors=True)
+

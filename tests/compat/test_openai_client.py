@@ -4,6 +4,8 @@ import math
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import openai
 import pytest
@@ -180,3 +182,28 @@ def test_json_object_mode_answers_json(client):
     content = reply.choices[0].message.content
     assert reply.choices[0].finish_reason == "stop", content
     assert isinstance(json.loads(content), dict)
+
+
+def test_a_users_key_works_and_a_revoked_one_does_not(user_keys):
+    url, admin_key, alice_key = user_keys
+    assert alice_key.startswith("hth_")
+    anonymous = OpenAI(base_url=url + "/v1", api_key="sk-not-a-key", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        anonymous.models.list()
+    alice = OpenAI(base_url=url + "/v1", api_key=alice_key, max_retries=0, timeout=120)
+    reply = alice.chat.completions.create(
+        model="smollm2:135m", messages=[{"role": "user", "content": "Say hi."}], max_tokens=5, temperature=0)
+    assert reply.choices[0].message.content
+    # Alice may not manage users: the admin may, and revokes her key.
+    request = urllib.request.Request(url + "/hearth/users", headers={"Authorization": "Bearer " + alice_key})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 403
+    keys = json.load(urllib.request.urlopen(
+        urllib.request.Request(url + "/hearth/keys", headers={"Authorization": "Bearer " + admin_key})))["keys"]
+    alices = next(key for key in keys if key["user"] == "alice")
+    urllib.request.urlopen(urllib.request.Request(
+        url + "/hearth/keys/" + alices["id"], method="DELETE", headers={"Authorization": "Bearer " + admin_key}))
+    with pytest.raises(openai.AuthenticationError):
+        alice.models.list()
+
