@@ -95,7 +95,9 @@ import Testing
 
     @Test func everyCommandHasHelp() throws {
         let top = try Self.hearth("--help")
-        for command in ["serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections"] {
+        for command in [
+            "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "admin",
+        ] {
             #expect(top.output.contains(command))
             #expect(try Self.hearth(command, "--help").status == 0)
         }
