@@ -13,6 +13,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
             case queueFull = "queue_full"
             case unauthorized = "invalid_api_key"
             case forbidden = "permission_denied"
+            case rateLimited = "rate_limit_exceeded"
             case bodyTooLarge = "request_too_large"
             case notFound = "not_found"
             case unavailable = "unavailable"
@@ -30,6 +31,8 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
         public static let unauthorized = Code(base: .unauthorized)
         /// The principal is known but its role may not do this (a user managing users).
         public static let forbidden = Code(base: .forbidden)
+        /// The key or user sent more requests than its limit allows; retry after `retryAfter`.
+        public static let rateLimited = Code(base: .rateLimited)
         public static let bodyTooLarge = Code(base: .bodyTooLarge)
         public static let notFound = Code(base: .notFound)
         public static let internalError = Code(base: .internalError)
@@ -55,12 +58,15 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
     public let field: String?
     /// For operators only (logs, `debugDescription`): the file, the SQLite or llama.cpp error.
     public let detail: String?
+    /// Seconds after which the same request may succeed (a rate limit), when known.
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ message: String, field: String? = nil, detail: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, detail: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }

@@ -53,13 +53,15 @@ public final class SQLiteIdentityStore: IdentityStore {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO api_keys (id, user_id, hash, label, prefix, created_at, expires_at, revoked_at, models, collections)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO api_keys (
+                      id, user_id, hash, label, prefix, created_at, expires_at, revoked_at, models, collections,
+                      requests_per_minute, concurrent
+                    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     key.id, key.userID, hash, key.label, key.prefix, key.createdAt.timeIntervalSince1970,
                     key.expiresAt?.timeIntervalSince1970, key.revokedAt?.timeIntervalSince1970, Self.list(key.models),
-                    Self.list(key.collections),
+                    Self.list(key.collections), key.requestsPerMinute, key.concurrent,
                 ])
         }
     }
@@ -108,7 +110,8 @@ public final class SQLiteIdentityStore: IdentityStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            models: list(row["models"]), collections: list(row["collections"]))
+            models: list(row["models"]), collections: list(row["collections"]), requestsPerMinute: row["requests_per_minute"],
+            concurrent: row["concurrent"])
     }
 
     /// A list as one JSON text column (nil stays NULL: no restriction).

@@ -121,6 +121,13 @@ enum Schema {
                     CREATE INDEX api_keys_by_user ON api_keys(user_id, created_at);
                     """)
         }
+        migrator.registerMigration("4 key limits") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN requests_per_minute INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN concurrent INTEGER;
+                    """)
+        }
         return migrator
     }
 }

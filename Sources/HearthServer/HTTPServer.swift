@@ -9,7 +9,7 @@ public enum HTTPServer {
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthMiddleware(identity: services.identity))
+        router.add(middleware: AuthMiddleware(identity: services.identity, limits: services.limits))
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
         IdentityRoutes(identity: services.identity, maxBodyBytes: maxBodyBytes).add(to: router)

@@ -121,7 +121,8 @@ public final class IdentityService: Sendable {
         }
         let user = try await store.createUser(User(name: name, role: .admin, createdAt: now()))
         hasUsers.store(true, ordering: .relaxed)
-        let (key, secret) = try await issueKey(for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil)
+        let (key, secret) = try await issueKey(
+            for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil, limit: .init())
         return (user, key, secret)
     }
 
@@ -133,7 +134,7 @@ public final class IdentityService: Sendable {
     ///   `.invalidRequest` for a principal without a user and no `userName`.
     public func createKey(
         for userName: String?, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?,
-        by principal: Principal
+        limit: RequestLimits.Limit = .init(), by principal: Principal
     ) async throws -> (APIKey, String) {
         let store = try requireStore()
         let user: User
@@ -150,7 +151,13 @@ public final class IdentityService: Sendable {
         if let expiresIn, expiresIn <= 0 {
             throw HearthError.invalidRequest("a key's lifetime must be positive", field: "expires_in_days")
         }
-        return try await issueKey(for: user, label: label, expiresIn: expiresIn, models: models, collections: collections)
+        if let perMinute = limit.requestsPerMinute, perMinute < 1 {
+            throw HearthError.invalidRequest("'requests_per_minute' must be at least 1", field: "requests_per_minute")
+        }
+        if let concurrent = limit.concurrent, concurrent < 1 {
+            throw HearthError.invalidRequest("'concurrent' must be at least 1", field: "concurrent")
+        }
+        return try await issueKey(for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limit: limit)
     }
 
     /// The principal's own keys; every key for an admin.
@@ -174,13 +181,14 @@ public final class IdentityService: Sendable {
     }
 
     private func issueKey(
-        for user: User, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?
+        for user: User, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?, limit: RequestLimits.Limit
     ) async throws -> (APIKey, String) {
         let secret = Self.keyPrefix + Self.randomToken(bytes: 32)
         let key = APIKey(
             id: "key_" + Self.randomToken(bytes: 12), userID: user.id, label: String(label.prefix(200)),
             prefix: String(secret.prefix(Self.keyPrefix.count + 6)), createdAt: now(),
-            expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections)
+            expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections,
+            requestsPerMinute: limit.requestsPerMinute, concurrent: limit.concurrent)
         try await requireStore().createKey(key, hash: hash(secret))
         return (key, secret)
     }

@@ -15,6 +15,8 @@ public struct Services: Sendable {
     public let system: SystemService
     /// Users, API keys and who may do what.
     public let identity: IdentityService
+    /// The keys' request limits.
+    public let limits: LimitService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -26,9 +28,10 @@ public struct Services: Sendable {
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
-        logger: Logger = Logger(label: "hearth")
+        limits: LimitService = LimitService(), logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
+        self.limits = limits
         let knowledgeService = knowledge.map { KnowledgeService(base: $0, pipeline: pipeline, ingestRoots: ingestRoots) }
         self.knowledge = knowledgeService
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService)

@@ -59,12 +59,15 @@ public enum IdentityWire {
         public var revokedAt: Int?
         public var models: [String]?
         public var collections: [String]?
+        public var requestsPerMinute: Int?
+        public var concurrent: Int?
         /// The secret, only in the answer that created the key.
         public var key: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, user, label, prefix, models, collections, key
+            case id, user, label, prefix, models, collections, key, concurrent
             case createdAt = "created_at", expiresAt = "expires_at", revokedAt = "revoked_at"
+            case requestsPerMinute = "requests_per_minute"
         }
 
         public init(_ key: APIKey, user: String, secret: String? = nil) {
@@ -77,6 +80,8 @@ public enum IdentityWire {
             revokedAt = key.revokedAt.map { Int($0.timeIntervalSince1970) }
             models = key.models
             collections = key.collections
+            requestsPerMinute = key.requestsPerMinute
+            concurrent = key.concurrent
             self.key = secret
         }
     }
@@ -94,15 +99,22 @@ public enum IdentityWire {
         public var expiresInDays: Double?
         public var models: [String]?
         public var collections: [String]?
+        /// Requests per minute the key may send (default: no limit).
+        public var requestsPerMinute: Int?
+        /// Requests of the key that may run at once (default: no limit).
+        public var concurrent: Int?
 
         enum CodingKeys: String, CodingKey {
-            case user, label, models, collections
-            case expiresInDays = "expires_in_days"
+            case user, label, models, collections, concurrent
+            case expiresInDays = "expires_in_days", requestsPerMinute = "requests_per_minute"
         }
 
         public init(
-            user: String? = nil, label: String? = nil, expiresInDays: Double? = nil, models: [String]? = nil, collections: [String]? = nil
+            user: String? = nil, label: String? = nil, expiresInDays: Double? = nil, models: [String]? = nil, collections: [String]? = nil,
+            requestsPerMinute: Int? = nil, concurrent: Int? = nil
         ) {
+            self.requestsPerMinute = requestsPerMinute
+            self.concurrent = concurrent
             self.user = user
             self.label = label
             self.expiresInDays = expiresInDays

@@ -12,6 +12,10 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// Users, API keys and roles through the HTTP routes, over a real SQLite store.
 struct IdentityRoutesTests {
     let folder = FileManager.default.temporaryDirectory.appending(path: "identity-\(UUID().uuidString)")
@@ -158,5 +162,36 @@ struct IdentityRoutesTests {
             #expect(
                 !logs.all.contains { record in record.message.contains(secret) || record.metadata.values.contains { $0.contains(secret) } })
         }
+    }
+
+    @Test func fiftyParallelRequestsOnAKeyLimitedToTenPerMinuteAdmitExactlyTen() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let (_, limited) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limit: .init(requestsPerMinute: 10), by: .operator)
+        try await app(identity).test(.live) { client in
+            let port = try #require(client.port)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<50 { group.addTask { try await Self.status(port: port, key: limited) } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count { $0 == 200 } == 10)
+            #expect(statuses.count { $0 == 429 } == 40)
+            try await client.execute(uri: "/v1/models", method: .get, headers: Self.bearer(limited)) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+                #expect(String(buffer: response.body).contains("rate_limit_exceeded"))
+            }
+        }
+    }
+
+    /// One GET /v1/models on a connection of its own; its status.
+    static func status(port: Int, key: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/models")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 }

@@ -49,11 +49,18 @@ public struct APIKey: Sendable, Equatable, Codable {
     public var models: [String]?
     /// Collections this key may use; nil: all its user's.
     public var collections: [String]?
+    /// Requests this key may send per minute; nil: no limit.
+    public var requestsPerMinute: Int?
+    /// Requests of this key that may run at once (streams included); nil: no limit.
+    public var concurrent: Int?
 
     public init(
         id: String, userID: Int64, label: String, prefix: String, createdAt: Date = Date(), expiresAt: Date? = nil,
-        revokedAt: Date? = nil, models: [String]? = nil, collections: [String]? = nil
+        revokedAt: Date? = nil, models: [String]? = nil, collections: [String]? = nil, requestsPerMinute: Int? = nil,
+        concurrent: Int? = nil
     ) {
+        self.requestsPerMinute = requestsPerMinute
+        self.concurrent = concurrent
         self.id = id
         self.userID = userID
         self.label = label

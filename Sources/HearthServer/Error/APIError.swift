@@ -46,6 +46,7 @@ struct APIError: HTTPResponseError {
             case .modelNotFound, .notFound: (.notFound, "invalid_request_error")
             case .unauthorized: (.unauthorized, "authentication_error")
             case .forbidden: (.forbidden, "permission_error")
+            case .rateLimited: (.tooManyRequests, "requests")
             case .bodyTooLarge: (.contentTooLarge, "invalid_request_error")
             case .queueFull, .unavailable: (.serviceUnavailable, "server_error")
             case .modelLoadFailed: (.internalServerError, "server_error")
@@ -53,7 +54,9 @@ struct APIError: HTTPResponseError {
             }
         self.status = status
         body = OpenAI.ErrorBody(message: error.message, type: type, param: error.field, code: error.code.description)
-        if error.code == .queueFull || error.code == .unavailable { headers[.retryAfter] = "1" }
+        if error.code == .queueFull || error.code == .unavailable || error.code == .rateLimited {
+            headers[.retryAfter] = "\(max(1, error.retryAfter ?? 1))"
+        }
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
     }
 

@@ -39,7 +39,8 @@ struct IdentityRoutes: Sendable {
             let wire = try await request.decode(IdentityWire.CreateKey.self, upTo: maxBodyBytes)
             let (key, secret) = try await identity.createKey(
                 for: wire.user, label: wire.label ?? "", expiresIn: wire.expiresInDays.map { $0 * 86_400 }, models: wire.models,
-                collections: wire.collections, by: context.principal)
+                collections: wire.collections,
+                limit: RequestLimits.Limit(requestsPerMinute: wire.requestsPerMinute, concurrent: wire.concurrent), by: context.principal)
             let owner = try await userNames(context.principal)[key.userID] ?? wire.user ?? ""
             return try json(IdentityWire.Key(key, user: owner, secret: secret), status: .created)
         }
