@@ -37,13 +37,15 @@ public enum HearthApplication {
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let store = try SQLiteKnowledgeStore(paths: configuration.paths)
         let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
+        let identityStore = SQLiteIdentityStore(store)
         let identity = IdentityService(
-            store: SQLiteIdentityStore(store), secret: try IdentityService.secret(at: configuration.paths.serverSecret),
+            store: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
+        let usage = UsageService(store: identityStore, logger: logger)
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
-            logger: logger)
+            usage: usage, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -57,7 +59,9 @@ public enum HearthApplication {
         return Application(
             router: router, server: HTTPServer.http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
-            services: [ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger)],
+            services: [
+                ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
+            ],
             onServerRunning: onServerRunning, logger: logger)
     }
 }
@@ -88,6 +92,16 @@ struct ModelKeepAlive: Service {
             }
         }
         await provider.shutdown()
+    }
+}
+
+/// Writes usage records in batches, every second and at shutdown.
+struct UsageWriter: Service {
+    let usage: UsageService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await usage.run() }
+        await usage.save()
     }
 }
 

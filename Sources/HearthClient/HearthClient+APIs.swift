@@ -144,6 +144,14 @@ extension HearthClient {
         try await send("/hearth/keys/" + Self.segment(id), method: .DELETE)
     }
 
+    /// `GET /hearth/usage`: totals over the last `days` days by `by` (day, model, key, user);
+    /// one user's when `user` is named (administrators).
+    public func usage(by: String, days: Double, user: String? = nil) async throws -> IdentityWire.UsageReport {
+        var path = "/hearth/usage?by=\(Self.segment(by))&days=\(days)"
+        if let user { path += "&user=" + Self.segment(user) }
+        return try await send(path)
+    }
+
     /// `name` as one path segment.
     static func segment(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name

@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import HearthCore
 
-/// Users and API keys in the same SQLite database as the knowledge base.
-public final class SQLiteIdentityStore: IdentityStore {
+/// Users, API keys and usage in the same SQLite database as the knowledge base.
+public final class SQLiteIdentityStore: IdentityStore, UsageStore {
     let pool: DatabasePool
 
     /// The identity tables of `knowledge`'s database.
@@ -93,6 +93,49 @@ public final class SQLiteIdentityStore: IdentityStore {
                 sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 arguments: [date.timeIntervalSince1970, id])
             return db.changesCount > 0
+        }
+    }
+
+    // MARK: - Usage
+
+    public func record(_ records: [UsageRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await write { db in
+            let insert = try db.makeStatement(
+                sql: """
+                    INSERT INTO usage (time, user_id, key_id, model, prompt_tokens, completion_tokens, milliseconds, status)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for record in records {
+                try insert.execute(arguments: [
+                    record.time.timeIntervalSince1970, record.userID, record.keyID, record.model, record.promptTokens,
+                    record.completionTokens, record.milliseconds, record.status,
+                ])
+            }
+        }
+    }
+
+    public func totals(userID: Int64?, since: Date, by grouping: UsageGrouping) async throws -> [UsageTotal] {
+        let group =
+            switch grouping {
+            case .day: "strftime('%Y-%m-%d', u.time, 'unixepoch')"
+            case .model: "u.model"
+            case .key: "coalesce(u.key_id, '-')"
+            case .user: "coalesce(users.name, '-')"
+            }
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(group) AS grp, count(*) AS requests, sum(u.prompt_tokens) AS prompt, sum(u.completion_tokens) AS completion
+                    FROM usage u LEFT JOIN users ON users.id = u.user_id
+                    WHERE u.time >= ? AND (? IS NULL OR u.user_id = ?)
+                    GROUP BY grp ORDER BY prompt + completion DESC, grp
+                    """,
+                arguments: [since.timeIntervalSince1970, userID, userID])
+            return rows.map {
+                UsageTotal(group: $0["grp"], requests: $0["requests"], promptTokens: $0["prompt"], completionTokens: $0["completion"])
+            }
         }
     }
 

@@ -128,6 +128,24 @@ enum Schema {
                     ALTER TABLE api_keys ADD COLUMN concurrent INTEGER;
                     """)
         }
+        migrator.registerMigration("5 usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage (
+                      id INTEGER PRIMARY KEY,
+                      time REAL NOT NULL,
+                      user_id INTEGER,
+                      key_id TEXT,
+                      model TEXT NOT NULL,
+                      prompt_tokens INTEGER NOT NULL,
+                      completion_tokens INTEGER NOT NULL,
+                      milliseconds REAL NOT NULL,
+                      status INTEGER NOT NULL
+                    );
+                    CREATE INDEX usage_by_time ON usage(time);
+                    CREATE INDEX usage_by_user ON usage(user_id, time);
+                    """)
+        }
         return migrator
     }
 }

@@ -6,13 +6,13 @@ import Hummingbird
 public enum HTTPServer {
     public static func router(services: Services, metrics: Metrics, maxBodyBytes: Int) -> Router<HearthRequestContext> {
         let router = Router(context: HearthRequestContext.self)
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestLogMiddleware(usage: services.usage))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(identity: services.identity, limits: services.limits))
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
-        IdentityRoutes(identity: services.identity, maxBodyBytes: maxBodyBytes).add(to: router)
+        IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)

@@ -17,6 +17,8 @@ public struct Services: Sendable {
     public let identity: IdentityService
     /// The keys' request limits.
     public let limits: LimitService
+    /// Who used which model for how many tokens.
+    public let usage: UsageService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -28,10 +30,11 @@ public struct Services: Sendable {
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
-        limits: LimitService = LimitService(), logger: Logger = Logger(label: "hearth")
+        limits: LimitService = LimitService(), usage: UsageService = UsageService(), logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
+        self.usage = usage
         let knowledgeService = knowledge.map { KnowledgeService(base: $0, pipeline: pipeline, ingestRoots: ingestRoots) }
         self.knowledge = knowledgeService
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService)

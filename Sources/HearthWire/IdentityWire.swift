@@ -86,6 +86,33 @@ public enum IdentityWire {
         }
     }
 
+    /// `GET /hearth/usage`: totals by day, model, key or user.
+    public struct UsageReport: Codable, Sendable {
+        public struct Total: Codable, Sendable, Equatable {
+            public var group: String
+            public var requests: Int
+            public var promptTokens: Int
+            public var completionTokens: Int
+
+            enum CodingKeys: String, CodingKey {
+                case group, requests
+                case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+            }
+        }
+
+        public var by: String
+        public var days: Double
+        public var totals: [Total]
+
+        public init(by: String, days: Double, totals: [UsageTotal]) {
+            self.by = by
+            self.days = days
+            self.totals = totals.map {
+                Total(group: $0.group, requests: $0.requests, promptTokens: $0.promptTokens, completionTokens: $0.completionTokens)
+            }
+        }
+    }
+
     public struct KeyList: Codable, Sendable {
         public var keys: [Key]
         public init(keys: [Key]) { self.keys = keys }

@@ -139,6 +139,11 @@ import Testing
         #expect(try await hearth("collections", "list", key: alice).status == 0)
         let forbidden = try await hearth("users", "list", key: alice)
         #expect(forbidden.status != 0 && forbidden.error.contains("administrator"), "\(forbidden.error)")
+        #expect(try await hearth("run", "smollm2:135m", "Hi", "--max-tokens", "3", key: alice).status == 0)
+        let usage = try await hearth("usage", "--by", "user", key: admin)
+        #expect(usage.status == 0 && usage.output.contains("alice"), "\(usage.output) \(usage.error)")
+        let own = try await hearth("usage", "--by", "user", key: alice)
+        #expect(own.output.contains("alice") && !own.output.contains("root"))
         let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
         #expect(!log.contains(admin) && !log.contains(alice))
     }

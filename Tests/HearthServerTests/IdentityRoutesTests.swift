@@ -38,12 +38,19 @@ struct IdentityRoutesTests {
             now: { clock.now })
     }
 
-    func app(_ identity: IdentityService) -> some ApplicationProtocol {
+    /// Usage kept in the same database as `identity()`'s users.
+    func usage() throws -> UsageService {
+        let store = try SQLiteKnowledgeStore(
+            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
+        return UsageService(store: SQLiteIdentityStore(store))
+    }
+
+    func app(_ identity: IdentityService, usage: UsageService = UsageService()) -> some ApplicationProtocol {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         return Application(
             router: HTTPServer.router(
-                services: Services(pipeline: pipeline, identity: identity), metrics: Metrics(), maxBodyBytes: 1 << 20),
+                services: Services(pipeline: pipeline, identity: identity, usage: usage), metrics: Metrics(), maxBodyBytes: 1 << 20),
             logger: logs.logger())
     }
 
@@ -193,5 +200,49 @@ struct IdentityRoutesTests {
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    @Test func usageTotalsAreTheSumOfTheAnswersUsageAndEachSeesTheirOwn() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        var created: [String: String] = [:]
+        for name in ["bob", "eve"] {
+            _ = try await identity.createUser(name, role: .user, by: .operator)
+            created[name] = try await identity.createKey(for: name, label: "", expiresIn: nil, models: nil, collections: nil, by: .operator)
+                .1
+        }
+        let keys = created
+        try await app(identity, usage: try usage()).test(.router) { client in
+            var sums: [String: (prompt: Int, completion: Int, requests: Int)] = [:]
+            for (name, count) in [("bob", 3), ("eve", 2)] {
+                for index in 0..<count {
+                    let body = #"{"messages":[{"role":"user","content":"Question \#(index) from \#(name)"}],"max_tokens":9}"#
+                    let (status, text) = try await Self.call(client, .post, "/v1/chat/completions", key: keys[name], body: body)
+                    #expect(status == .ok)
+                    let usage = try #require(try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: Data(text.utf8)).usage)
+                    let sum = sums[name] ?? (0, 0, 0)
+                    sums[name] = (sum.prompt + usage.promptTokens, sum.completion + usage.completionTokens, sum.requests + 1)
+                }
+            }
+            func report(_ query: String, key: String?) async throws -> [IdentityWire.UsageReport.Total] {
+                let (status, text) = try await Self.call(client, .get, "/hearth/usage" + query, key: key)
+                #expect(status == .ok, "\(text)")
+                return try JSONDecoder().decode(IdentityWire.UsageReport.self, from: Data(text.utf8)).totals
+            }
+            for name in ["bob", "eve"] {
+                let own = try await report("?by=user", key: keys[name])
+                let sum = try #require(sums[name])
+                #expect(own.map(\.group) == [name])
+                #expect(own.first?.requests == sum.requests)
+                #expect(own.first?.promptTokens == sum.prompt && own.first?.completionTokens == sum.completion)
+            }
+            let everyone = try await report("?by=user", key: admin)
+            #expect(Set(everyone.map(\.group)) == ["bob", "eve"])
+            #expect(everyone.reduce(0) { $0 + $1.completionTokens } == sums.values.reduce(0) { $0 + $1.completion })
+            #expect(try await report("?by=model&days=1", key: admin).map(\.requests) == [5])
+            #expect(try await Self.call(client, .get, "/hearth/usage?user=eve", key: keys["bob"]).0 == .notFound)
+            #expect(try await Self.call(client, .get, "/hearth/usage?by=colour", key: admin).0 == .badRequest)
+        }
     }
 }

@@ -18,6 +18,7 @@ struct AuthMiddleware: RouterMiddleware {
         let bearer = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
         var context = context
         context.principal = try await identity.authenticate(bearer: bearer)
+        RequestRecord.current?.record(principal: context.principal)
         guard let permit = try limits.admit(context.principal) else { return try await next(request, context) }
         var response = try await next(request, context)
         // A stream runs until its body is written: its place is given back then.

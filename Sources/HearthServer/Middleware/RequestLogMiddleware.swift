@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HearthServices
 import Hummingbird
 import Logging
 
@@ -8,6 +9,9 @@ import Logging
 /// logs one info line per request when its answer is written: method, route, status,
 /// latency, and the model and tokens when it generated (`RequestRecord`).
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where a request that used a model is accounted.
+    let usage: UsageService
+
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -30,7 +34,13 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 metadata["hearth.tokens.prompt"] = .stringConvertible(usage.promptTokens)
                 metadata["hearth.tokens.completion"] = .stringConvertible(usage.completionTokens)
             }
+            if let principal = values.principal { metadata["hearth.principal"] = .string(principal.name) }
             logger.info("request", metadata: metadata)
+            if let model = values.model, let principal = values.principal {
+                self.usage.record(
+                    principal, model: model, promptTokens: values.usage?.promptTokens ?? 0,
+                    completionTokens: values.usage?.completionTokens ?? 0, milliseconds: milliseconds, status: status)
+            }
         }
         do {
             var response = try await RequestRecord.$current.withValue(record) { try await next(request, context) }

@@ -1,12 +1,14 @@
 import HearthCore
 import Synchronization
 
-/// What one request did, filled in by the code that serves it (the model it used, the
-/// tokens it read and wrote) and logged by `RequestLogMiddleware` when its answer ends.
+/// What one request did, filled in by the code that serves it (who asked, the model it used,
+/// the tokens it read and wrote), logged and accounted by `RequestLogMiddleware` when its
+/// answer ends.
 final class RequestRecord: Sendable {
     struct Values: Sendable {
         var model: String?
         var usage: Usage?
+        var principal: Principal?
     }
 
     /// The record of the request the current task serves, if any.
@@ -18,4 +20,5 @@ final class RequestRecord: Sendable {
 
     func record(model: String) { values.withLock { $0.model = model } }
     func record(usage: Usage) { values.withLock { $0.usage = usage } }
+    func record(principal: Principal) { values.withLock { $0.principal = principal } }
 }

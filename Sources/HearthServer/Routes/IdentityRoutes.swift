@@ -4,10 +4,11 @@ import HearthServices
 import HearthWire
 import Hummingbird
 
-/// `/hearth/users` and `/hearth/keys`: administrators manage users; everyone manages their
-/// own API keys (an administrator, everyone's).
+/// `/hearth/users`, `/hearth/keys` and `/hearth/usage`: administrators manage users;
+/// everyone manages their own API keys and sees their own usage (an administrator, everyone's).
 struct IdentityRoutes: Sendable {
     let identity: IdentityService
+    let usage: UsageService
     let maxBodyBytes: Int
 
     func add(to router: Router<HearthRequestContext>) {
@@ -30,6 +31,26 @@ struct IdentityRoutes: Sendable {
                     try await identity.setDisabled(false, user: try context.parameters.segment("name"), by: context.principal)))
         }
 
+        router.get("/hearth/usage") { request, context in
+            let query = request.uri.queryParameters
+            let grouping =
+                try query.get("by").map { name in
+                    guard let grouping = UsageGrouping(rawValue: String(name)) else {
+                        throw HearthError.invalidRequest("'by' is day, model, key or user", field: "by")
+                    }
+                    return grouping
+                } ?? .day
+            let days =
+                try query.get("days").map { text in
+                    guard let days = Double(String(text)) else {
+                        throw HearthError.invalidRequest("'days' must be a number", field: "days")
+                    }
+                    return days
+                } ?? 30
+            let totals = try await usage.totals(
+                days: days, by: grouping, user: query.get("user").map { String($0) }, identity: identity, principal: context.principal)
+            return try json(IdentityWire.UsageReport(by: grouping.rawValue, days: days, totals: totals))
+        }
         router.get("/hearth/keys") { _, context in
             let keys = try await identity.keys(by: context.principal)
             let names = try await userNames(context.principal)
