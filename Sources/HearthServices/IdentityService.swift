@@ -18,6 +18,11 @@ public final class IdentityService: Sendable {
     private let now: @Sendable () -> Date
     /// Set once a user has been seen: from then on the server is never open again.
     private let hasUsers = Atomic<Bool>(false)
+    /// Keys found recently, by hash, so that a request costs no database read: emptied by
+    /// every change made here, and never older than `cacheLifetime` (a change made by another
+    /// process on the same database).
+    private let recent = Mutex<[Data: (key: APIKey, user: User, until: Date)]>([:])
+    static let cacheLifetime: TimeInterval = 2
 
     /// - Parameters:
     ///   - store: where users and keys live; nil: only the static keys (or an open server).
@@ -61,9 +66,7 @@ public final class IdentityService: Sendable {
         if let bearer {
             let presented = Array(bearer.utf8)
             if staticKeys.contains(where: { Self.constantTimeEqual($0, presented) }) { return .operator }
-            if bearer.hasPrefix(Self.keyPrefix), let store, let (key, user) = try await store.key(hash: hash(bearer)),
-                key.isValid(at: now()), !user.disabled
-            {
+            if bearer.hasPrefix(Self.keyPrefix), let (key, user) = try await find(hash(bearer)), key.isValid(at: now()), !user.disabled {
                 return Principal(user: user, role: user.role, key: key)
             }
         }
@@ -73,6 +76,21 @@ public final class IdentityService: Sendable {
         throw HearthError(
             .unauthorized, bearer == nil ? "missing API key: send 'Authorization: Bearer KEY'" : "invalid API key")
     }
+
+    /// The key with this hash and its user, from the recent ones or the store.
+    private func find(_ hash: Data) async throws -> (APIKey, User)? {
+        let time = now()
+        if let hit = recent.withLock({ $0[hash] }), hit.until > time { return (hit.key, hit.user) }
+        guard let store, let (key, user) = try await store.key(hash: hash) else { return nil }
+        recent.withLock { recent in
+            if recent.count >= 10_000 { recent = [:] }
+            recent[hash] = (key, user, time.addingTimeInterval(Self.cacheLifetime))
+        }
+        return (key, user)
+    }
+
+    /// Forgets the recent keys, after a change to users or keys.
+    private func forgetRecent() { recent.withLock { $0 = [:] } }
 
     /// Whether requests need no key: loopback only, no static key, no user.
     public func isOpen() async throws -> Bool {
@@ -108,6 +126,7 @@ public final class IdentityService: Sendable {
         guard try await store.setDisabled(disabled, user: name), let user = try await store.user(named: name) else {
             throw Self.userNotFound(name)
         }
+        forgetRecent()
         return user
     }
 
@@ -177,6 +196,7 @@ public final class IdentityService: Sendable {
             throw HearthError(.notFound, "key '\(id.prefix(40))' not found")
         }
         key.revokedAt = date
+        forgetRecent()
         return key
     }
 
