@@ -23,6 +23,9 @@ public final class IdentityService: Sendable {
     /// process on the same database).
     private let recent = Mutex<[Data: (key: APIKey, user: User, until: Date)]>([:])
     static let cacheLifetime: TimeInterval = 2
+    /// When the store last said it has no user: trusted for a second, so that an open server
+    /// reads no database per request (a bootstrap by another process closes it within that).
+    private let openSince = Mutex<Date?>(nil)
 
     /// - Parameters:
     ///   - store: where users and keys live; nil: only the static keys (or an open server).
@@ -95,7 +98,13 @@ public final class IdentityService: Sendable {
     /// Whether requests need no key: loopback only, no static key, no user.
     public func isOpen() async throws -> Bool {
         guard loopbackOnly, staticKeys.isEmpty, !hasUsers.load(ordering: .relaxed) else { return false }
-        guard let store, try await store.userCount() > 0 else { return true }
+        guard let store else { return true }
+        let time = now()
+        if let checked = openSince.withLock({ $0 }), time.timeIntervalSince(checked) < 1 { return true }
+        guard try await store.userCount() > 0 else {
+            openSince.withLock { $0 = time }
+            return true
+        }
         hasUsers.store(true, ordering: .relaxed)
         return false
     }
