@@ -39,7 +39,7 @@ public enum HearthApplication {
         let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
         let identityStore = SQLiteIdentityStore(store)
         let identity = IdentityService(
-            store: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
+            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
         let usage = UsageService(store: identityStore, logger: logger)
         let services = Services(
@@ -72,9 +72,9 @@ extension HearthApplication {
     /// a running server: from its next request on, that server needs keys.
     /// - Throws: `HearthError.invalidRequest` when users exist already or the name is invalid.
     public static func bootstrapAdmin(_ configuration: Configuration, name: String) async throws -> (User, APIKey, String) {
+        let store = SQLiteIdentityStore(try SQLiteKnowledgeStore(paths: configuration.paths))
         let identity = IdentityService(
-            store: SQLiteIdentityStore(try SQLiteKnowledgeStore(paths: configuration.paths)),
-            secret: try IdentityService.secret(at: configuration.paths.serverSecret))
+            store: store, audit: store, secret: try IdentityService.secret(at: configuration.paths.serverSecret))
         return try await identity.bootstrap(admin: name)
     }
 }

@@ -152,6 +152,11 @@ extension HearthClient {
         return try await send(path)
     }
 
+    /// `GET /hearth/audit` (administrators): the newest events of the last `days` days.
+    public func audit(days: Double, limit: Int) async throws -> IdentityWire.AuditLog {
+        try await send("/hearth/audit?days=\(days)&limit=\(limit)")
+    }
+
     /// `name` as one path segment.
     static func segment(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name

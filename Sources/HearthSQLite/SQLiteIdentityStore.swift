@@ -2,8 +2,8 @@ import Foundation
 import GRDB
 import HearthCore
 
-/// Users, API keys and usage in the same SQLite database as the knowledge base.
-public final class SQLiteIdentityStore: IdentityStore, UsageStore {
+/// Users, API keys, usage and the audit log in the same SQLite database as the knowledge base.
+public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
     let pool: DatabasePool
 
     /// The identity tables of `knowledge`'s database.
@@ -135,6 +135,29 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore {
                 arguments: [since.timeIntervalSince1970, userID, userID])
             return rows.map {
                 UsageTotal(group: $0["grp"], requests: $0["requests"], promptTokens: $0["prompt"], completionTokens: $0["completion"])
+            }
+        }
+    }
+
+    // MARK: - Audit
+
+    public func append(_ event: AuditEvent) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO audit (time, actor, action, target, address) VALUES (?, ?, ?, ?, ?)",
+                arguments: [event.time.timeIntervalSince1970, event.actor, event.action, event.target, event.address])
+        }
+    }
+
+    public func auditEvents(since: Date, limit: Int) async throws -> [AuditEvent] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit WHERE time >= ? ORDER BY time DESC, id DESC LIMIT ?",
+                arguments: [since.timeIntervalSince1970, limit]
+            ).map {
+                AuditEvent(
+                    time: Date(timeIntervalSince1970: $0["time"]), actor: $0["actor"], action: $0["action"], target: $0["target"],
+                    address: $0["address"])
             }
         }
     }

@@ -146,6 +146,20 @@ enum Schema {
                     CREATE INDEX usage_by_user ON usage(user_id, time);
                     """)
         }
+        migrator.registerMigration("6 audit") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit (
+                      id INTEGER PRIMARY KEY,
+                      time REAL NOT NULL,
+                      actor TEXT NOT NULL,
+                      action TEXT NOT NULL,
+                      target TEXT NOT NULL,
+                      address TEXT
+                    );
+                    CREATE INDEX audit_by_time ON audit(time);
+                    """)
+        }
         return migrator
     }
 }

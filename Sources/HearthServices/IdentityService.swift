@@ -12,6 +12,11 @@ import Synchronization
 /// loopback) every request needs a key.
 public final class IdentityService: Sendable {
     let store: (any IdentityStore)?
+    /// Where changes to users and keys, and refused keys, are recorded.
+    let audit: (any AuditStore)?
+    /// When each address last had a refused key recorded (one record per address per 10 s,
+    /// so that a flood of bad keys cannot flood the log).
+    private let refusals = Mutex<[String: Date]>([:])
     private let secret: SymmetricKey
     private let staticKeys: [[UInt8]]
     private let loopbackOnly: Bool
@@ -31,10 +36,11 @@ public final class IdentityService: Sendable {
     ///   - store: where users and keys live; nil: only the static keys (or an open server).
     ///   - secret: the server's key for hashing API keys (`IdentityService.secret(at:)`).
     public init(
-        store: (any IdentityStore)? = nil, secret: SymmetricKey = SymmetricKey(size: .bits256), staticKeys: [String] = [],
-        loopbackOnly: Bool = true, now: @escaping @Sendable () -> Date = Date.init
+        store: (any IdentityStore)? = nil, audit: (any AuditStore)? = nil, secret: SymmetricKey = SymmetricKey(size: .bits256),
+        staticKeys: [String] = [], loopbackOnly: Bool = true, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
+        self.audit = audit
         self.secret = secret
         self.staticKeys = staticKeys.map { Array($0.utf8) }
         self.loopbackOnly = loopbackOnly
@@ -65,7 +71,7 @@ public final class IdentityService: Sendable {
     /// The principal a request's bearer token stands for.
     /// - Throws: `HearthError.unauthorized` for a missing, unknown, revoked or expired key, or
     ///   a disabled user's, once the server is not open.
-    public func authenticate(bearer: String?) async throws -> Principal {
+    public func authenticate(bearer: String?, address: String? = nil) async throws -> Principal {
         if let bearer {
             let presented = Array(bearer.utf8)
             if staticKeys.contains(where: { Self.constantTimeEqual($0, presented) }) { return .operator }
@@ -76,8 +82,38 @@ public final class IdentityService: Sendable {
         // Clients send some key whatever the server (the OpenAI SDK insists on one): an open
         // server takes any.
         if try await isOpen() { return .local }
+        if bearer != nil { try await recordRefusal(address: address) }
         throw HearthError(
             .unauthorized, bearer == nil ? "missing API key: send 'Authorization: Bearer KEY'" : "invalid API key")
+    }
+
+    /// Records a refused key, at most once per address per 10 s.
+    private func recordRefusal(address: String?) async throws {
+        let time = now()
+        let key = address ?? "-"
+        let due = refusals.withLock { refusals in
+            if let last = refusals[key], time.timeIntervalSince(last) < 10 { return false }
+            if refusals.count >= 10_000 { refusals = [:] }
+            refusals[key] = time
+            return true
+        }
+        if due { try await record("anonymous", "auth.refused", target: "-", address: address) }
+    }
+
+    /// Appends to the audit log, when there is one.
+    private func record(_ actor: String, _ action: String, target: String, address: String? = nil) async throws {
+        try await audit?.append(AuditEvent(time: now(), actor: actor, action: action, target: target, address: address))
+    }
+
+    /// The audit log of the last `days` days, newest first (administrators).
+    /// - Throws: `HearthError.forbidden` for a user.
+    public func auditEvents(days: Double, limit: Int, by principal: Principal) async throws -> [AuditEvent] {
+        try Self.requireAdmin(principal)
+        guard let audit else { throw HearthError(.unavailable, "this server keeps no audit log") }
+        guard days > 0, (1...10_000).contains(limit) else {
+            throw HearthError.invalidRequest("'days' must be positive and 'limit' 1 to 10000", field: "limit")
+        }
+        return try await audit.auditEvents(since: now().addingTimeInterval(-days * 86_400), limit: limit)
     }
 
     /// The key with this hash and its user, from the recent ones or the store.
@@ -117,6 +153,7 @@ public final class IdentityService: Sendable {
         try Self.requireAdmin(principal)
         let user = try await requireStore().createUser(User(name: name, role: role, createdAt: now()))
         hasUsers.store(true, ordering: .relaxed)
+        try await record(principal.name, "user.create", target: "\(name) (\(role.rawValue))")
         return user
     }
 
@@ -136,6 +173,7 @@ public final class IdentityService: Sendable {
             throw Self.userNotFound(name)
         }
         forgetRecent()
+        try await record(principal.name, disabled ? "user.disable" : "user.enable", target: name)
         return user
     }
 
@@ -151,6 +189,7 @@ public final class IdentityService: Sendable {
         hasUsers.store(true, ordering: .relaxed)
         let (key, secret) = try await issueKey(
             for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil, limit: .init())
+        try await record(name, "admin.bootstrap", target: "\(name), \(key.id)")
         return (user, key, secret)
     }
 
@@ -185,7 +224,10 @@ public final class IdentityService: Sendable {
         if let concurrent = limit.concurrent, concurrent < 1 {
             throw HearthError.invalidRequest("'concurrent' must be at least 1", field: "concurrent")
         }
-        return try await issueKey(for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limit: limit)
+        let issued = try await issueKey(
+            for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limit: limit)
+        try await record(principal.name, "key.create", target: "\(issued.0.id) for \(user.name)")
+        return issued
     }
 
     /// The principal's own keys; every key for an admin.
@@ -206,6 +248,7 @@ public final class IdentityService: Sendable {
         }
         key.revokedAt = date
         forgetRecent()
+        try await record(principal.name, "key.revoke", target: id)
         return key
     }
 

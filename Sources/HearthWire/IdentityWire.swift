@@ -113,6 +113,25 @@ public enum IdentityWire {
         }
     }
 
+    /// `GET /hearth/audit`: the newest events first.
+    public struct AuditLog: Codable, Sendable {
+        public struct Event: Codable, Sendable, Equatable {
+            public var time: Double
+            public var actor: String
+            public var action: String
+            public var target: String
+            public var address: String?
+        }
+
+        public var events: [Event]
+
+        public init(_ events: [AuditEvent]) {
+            self.events = events.map {
+                Event(time: $0.time.timeIntervalSince1970, actor: $0.actor, action: $0.action, target: $0.target, address: $0.address)
+            }
+        }
+    }
+
     public struct KeyList: Codable, Sendable {
         public var keys: [Key]
         public init(keys: [Key]) { self.keys = keys }

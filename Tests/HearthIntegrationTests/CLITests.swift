@@ -96,7 +96,7 @@ import Testing
     @Test func everyCommandHasHelp() throws {
         let top = try Self.hearth("--help")
         for command in [
-            "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "usage", "admin",
+            "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "usage", "audit", "admin",
         ] {
             #expect(top.output.contains(command))
             #expect(try Self.hearth(command, "--help").status == 0)

@@ -33,8 +33,9 @@ struct IdentityRoutesTests {
         let store = try SQLiteKnowledgeStore(
             path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
         let clock = clock
+        let identity = SQLiteIdentityStore(store)
         return IdentityService(
-            store: SQLiteIdentityStore(store), secret: try IdentityService.secret(at: folder.appending(path: "server.secret")),
+            store: identity, audit: identity, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")),
             now: { clock.now })
     }
 
@@ -243,6 +244,35 @@ struct IdentityRoutesTests {
             #expect(try await report("?by=model&days=1", key: admin).map(\.requests) == [5])
             #expect(try await Self.call(client, .get, "/hearth/usage?user=eve", key: keys["bob"]).0 == .notFound)
             #expect(try await Self.call(client, .get, "/hearth/usage?by=colour", key: admin).0 == .badRequest)
+        }
+    }
+
+    @Test func theAuditLogKeepsChangesAndRefusalsWithoutSecrets() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        try await app(identity).test(.router) { client in
+            _ = try await Self.call(client, .post, "/hearth/users", key: admin, body: #"{"name":"bob"}"#)
+            let (_, created) = try await Self.call(client, .post, "/hearth/keys", key: admin, body: #"{"user":"bob"}"#)
+            let key = try JSONDecoder().decode(IdentityWire.Key.self, from: Data(created.utf8))
+            _ = try await Self.call(client, .delete, "/hearth/keys/\(key.id)", key: admin)
+            _ = try await Self.call(client, .post, "/hearth/users/bob/disable", key: admin)
+            for attempt in 0..<20 { _ = try await Self.call(client, .get, "/v1/models", key: "hth_guess\(attempt)") }
+            let (status, text) = try await Self.call(client, .get, "/hearth/audit", key: admin)
+            #expect(status == .ok)
+            let events = try JSONDecoder().decode(IdentityWire.AuditLog.self, from: Data(text.utf8)).events
+            #expect(
+                events.reversed().map(\.action) == [
+                    "admin.bootstrap", "user.create", "key.create", "key.revoke", "user.disable", "auth.refused",
+                ])
+            #expect(events.first { $0.action == "key.revoke" }?.target == key.id)
+            #expect(events.allSatisfy { $0.action == "auth.refused" || $0.actor == "root" })
+            let secret = try #require(key.key)
+            #expect(!text.contains(admin) && !text.contains(secret))
+            // Bob (enabled again) may not read it.
+            _ = try await identity.setDisabled(false, user: "bob", by: .operator)
+            let bobs = try await identity.createKey(for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, by: .operator).1
+            #expect(try await Self.call(client, .get, "/hearth/audit", key: bobs).0 == .forbidden)
         }
     }
 }

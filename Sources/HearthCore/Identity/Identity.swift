@@ -124,3 +124,32 @@ public protocol IdentityStore: Sendable {
     /// - Returns: whether a key with that id existed and was not yet revoked.
     func revokeKey(id: String, at date: Date) async throws -> Bool
 }
+
+/// Something done to users or keys, or a refused sign-in, as the audit log keeps it.
+public struct AuditEvent: Sendable, Equatable {
+    public var time: Date
+    /// Who did it: a user name, `operator`, `local`, or `anonymous` for a refused key.
+    public var actor: String
+    /// What: `admin.bootstrap`, `user.create`, `user.disable`, `user.enable`, `key.create`,
+    /// `key.revoke`, `auth.refused`.
+    public var action: String
+    /// To what: a user name or a key id (never a secret).
+    public var target: String
+    /// The client's address, when known.
+    public var address: String?
+
+    public init(time: Date, actor: String, action: String, target: String, address: String? = nil) {
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.address = address
+    }
+}
+
+/// Where the audit log is kept.
+public protocol AuditStore: Sendable {
+    func append(_ event: AuditEvent) async throws
+    /// The newest events first, at most `limit`, since `since`.
+    func auditEvents(since: Date, limit: Int) async throws -> [AuditEvent]
+}

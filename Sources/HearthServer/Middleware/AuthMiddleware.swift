@@ -17,7 +17,7 @@ struct AuthMiddleware: RouterMiddleware {
         let header = request.headers[.authorization]
         let bearer = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
         var context = context
-        context.principal = try await identity.authenticate(bearer: bearer)
+        context.principal = try await identity.authenticate(bearer: bearer, address: context.channel.remoteAddress?.ipAddress)
         RequestRecord.current?.record(principal: context.principal)
         guard let permit = try limits.admit(context.principal) else { return try await next(request, context) }
         var response = try await next(request, context)

@@ -51,6 +51,13 @@ struct IdentityRoutes: Sendable {
                 days: days, by: grouping, user: query.get("user").map { String($0) }, identity: identity, principal: context.principal)
             return try json(IdentityWire.UsageReport(by: grouping.rawValue, days: days, totals: totals))
         }
+        router.get("/hearth/audit") { request, context in
+            let query = request.uri.queryParameters
+            let days = query.get("days").flatMap { Double(String($0)) } ?? 7
+            let limit = query.get("limit").flatMap { Int(String($0)) } ?? 100
+            let events = try await identity.auditEvents(days: days, limit: limit, by: context.principal)
+            return try json(IdentityWire.AuditLog(events))
+        }
         router.get("/hearth/keys") { _, context in
             let keys = try await identity.keys(by: context.principal)
             let names = try await userNames(context.principal)
