@@ -17,11 +17,11 @@ public struct ChatService: Sendable {
     /// those knowledge-base collections (earlier turns go along), citing [n], ending with its sources.
     /// - Throws: `HearthError` (unknown model, invalid parameters, prompt too long, unknown
     ///   collection); later failures arrive in the stream.
-    public func generate(_ request: GenerationRequest, collections: [String] = []) async throws
+    public func generate(_ request: GenerationRequest, collections: [String] = [], by principal: Principal) async throws
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
         var request = request
-        request.model = ModelStore.canonicalName(request.model)
+        request.model = try Self.allowed(request.model, for: principal)
         guard !collections.isEmpty else { return try await pipeline.generate(request) }
         guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
         guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
@@ -29,21 +29,21 @@ public struct ChatService: Sendable {
         }
         let answer = try await knowledge.ask(
             RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
-            history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive)
+            history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive, by: principal)
         return answer.events
     }
 
     /// Embeds the request's inputs.
     /// - Throws: `HearthError` for an unknown model or an input longer than its context.
-    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+    public func embed(_ request: EmbeddingRequest, by principal: Principal) async throws -> EmbeddingResult {
         var request = request
-        request.model = ModelStore.canonicalName(request.model)
+        request.model = try Self.allowed(request.model, for: principal)
         return try await pipeline.embed(request)
     }
 
     /// Loads `model` ahead of use, kept for `keepAlive` seconds (nil: the server's default).
-    public func load(_ model: String, keepAlive: Double?) async throws {
-        try await pipeline.preload(ModelStore.canonicalName(model), keepAlive: keepAlive)
+    public func load(_ model: String, keepAlive: Double?, by principal: Principal) async throws {
+        try await pipeline.preload(try Self.allowed(model, for: principal), keepAlive: keepAlive)
     }
 
     /// Unloads `model` wherever it is loaded; returns whether it was.
@@ -52,8 +52,22 @@ public struct ChatService: Sendable {
         await pipeline.unload(ModelStore.canonicalName(model))
     }
 
-    /// Every model the providers serve.
-    public func models() async throws -> [ModelInfo] {
-        try await pipeline.models()
+    /// Every model the providers serve that `principal` may use.
+    public func models(by principal: Principal) async throws -> [ModelInfo] {
+        let models = try await pipeline.models()
+        guard let allowed = principal.key?.models else { return models }
+        let names = Set(allowed.map(ModelStore.canonicalName))
+        return models.filter { names.contains(ModelStore.canonicalName($0.id)) }
+    }
+
+    /// `model`'s canonical name, when `principal`'s key may use it.
+    /// - Throws: `HearthError.modelNotFound` for a model outside the key's list (as if it
+    ///   were not installed: a key does not learn what else exists).
+    static func allowed(_ model: String, for principal: Principal) throws -> String {
+        let name = ModelStore.canonicalName(model)
+        if let allowed = principal.key?.models, !allowed.contains(where: { ModelStore.canonicalName($0) == name }) {
+            throw HearthError.modelNotFound(model)
+        }
+        return name
     }
 }

@@ -77,9 +77,9 @@ public struct KnowledgeService: Sendable {
     /// - Throws: retrieval errors and invalid parameters; generation errors arrive in the stream.
     public func ask(
         _ query: RetrievalQuery, model: String? = nil, params: GenerationParams = GenerationParams(), history: [ChatMessage] = [],
-        keepAlive: Double? = nil
+        keepAlive: Double? = nil, by principal: Principal
     ) async throws -> Answer {
-        let model = ModelStore.canonicalName(model ?? pipeline.defaultModel)
+        let model = try ChatService.allowed(model ?? pipeline.defaultModel, for: principal)
         var params = params
         if params.maxTokens == nil { params.maxTokens = Answerer.defaultMaxTokens }
         try params.validate()

@@ -275,4 +275,28 @@ struct IdentityRoutesTests {
             #expect(try await Self.call(client, .get, "/hearth/audit", key: bobs).0 == .forbidden)
         }
     }
+
+    @Test func aKeyLimitedToSomeModelsSeesAndUsesOnlyThose() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let (_, narrow) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: ["other:1b"], collections: nil, by: .operator)
+        let (_, scripted) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: ["scripted:test"], collections: nil, by: .operator)
+        try await app(identity).test(.router) { client in
+            let chat = #"{"model":"scripted:test","messages":[{"role":"user","content":"Hi"}]}"#
+            let (status, body) = try await Self.call(client, .post, "/v1/chat/completions", key: narrow, body: chat)
+            #expect(status == .notFound && body.contains("model_not_found"))
+            let ollama = #"{"model":"scripted:test","messages":[{"role":"user","content":"Hi"}],"stream":false}"#
+            #expect(try await Self.call(client, .post, "/api/chat", key: narrow, body: ollama).0 == .notFound)
+            let embed = #"{"model":"scripted:test","input":"Hi"}"#
+            #expect(try await Self.call(client, .post, "/v1/embeddings", key: narrow, body: embed).0 == .notFound)
+            let listed = try await Self.call(client, .get, "/v1/models", key: narrow).1
+            #expect(!listed.contains("scripted:test"))
+            #expect(try await Self.call(client, .post, "/v1/chat/completions", key: scripted, body: chat).0 == .ok)
+            #expect(try await Self.call(client, .get, "/v1/models", key: scripted).1.contains("scripted:test"))
+        }
+    }
 }

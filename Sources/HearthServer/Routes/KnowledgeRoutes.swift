@@ -56,7 +56,8 @@ struct KnowledgeRoutes: Sendable {
 
     func ask(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(KnowledgeWire.AskRequest.self, upTo: maxBodyBytes)
-        let answer = try await knowledge.ask(try wire.native(), model: wire.model, params: wire.params, history: wire.history)
+        let answer = try await knowledge.ask(
+            try wire.native(), model: wire.model, params: wire.params, history: wire.history, by: context.principal)
         // Retrieval and the model's start fail as HTTP errors, before any event.
         let generation = try await Generation.start(model: answer.model, metrics: metrics) { answer.events }
         guard wire.stream == true else {

@@ -18,8 +18,8 @@ struct OllamaRoutes: Sendable {
     func add(to router: Router<HearthRequestContext>) {
         router.post("/api/chat") { request, context in try await chat(request, context) }
         router.post("/api/generate") { request, context in try await generate(request, context) }
-        router.post("/api/embed") { request, _ in try await embed(request) }
-        router.post("/api/embeddings") { request, _ in try await legacyEmbeddings(request) }
+        router.post("/api/embed") { request, context in try await embed(request, context) }
+        router.post("/api/embeddings") { request, context in try await legacyEmbeddings(request, context) }
         router.get("/api/tags") { _, _ in try tags() }
         router.post("/api/show") { request, _ in try await show(request) }
         router.get("/api/ps") { _, _ in try await ps() }
@@ -36,7 +36,7 @@ struct OllamaRoutes: Sendable {
         let wire = try await request.decode(Ollama.ChatRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             let model = ModelStore.canonicalName(Ollama.model(wire.model, chat.defaultModel))
-            let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
+            let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds, by: context.principal)
             return try json(Ollama.ChatResponse(model: model, doneReason: reason))
         }
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
@@ -51,7 +51,7 @@ struct OllamaRoutes: Sendable {
         let wire = try await request.decode(Ollama.GenerateRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             let model = ModelStore.canonicalName(Ollama.model(wire.model, chat.defaultModel))
-            let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds)
+            let reason = try await loadOrUnload(model, unload: wire.isUnload, keepAlive: wire.keepAlive?.seconds, by: context.principal)
             return try json(Ollama.GenerateResponse(model: model, doneReason: reason))
         }
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
@@ -75,7 +75,7 @@ struct OllamaRoutes: Sendable {
         final: @escaping @Sendable (String, FinishReason, Usage, Ollama.Timings) -> Chunk
     ) async throws -> Response {
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
-            try await chat.generate(native, collections: collections)
+            try await chat.generate(native, collections: collections, by: context.principal)
         }
         guard streams else {
             let (text, reason, usage) = try await generation.collect(for: context)
@@ -91,41 +91,42 @@ struct OllamaRoutes: Sendable {
     }
 
     /// A request without a prompt: loads the model, or unloads it when `keep_alive` is 0.
-    private func loadOrUnload(_ model: String, unload: Bool, keepAlive: TimeInterval?) async throws -> String {
+    private func loadOrUnload(_ model: String, unload: Bool, keepAlive: TimeInterval?, by principal: Principal) async throws -> String {
         if unload {
             await chat.unload(model)
             return "unload"
         }
-        try await chat.load(model, keepAlive: keepAlive)
+        try await chat.load(model, keepAlive: keepAlive, by: principal)
         return "load"
     }
 
-    func embed(_ request: Request) async throws -> Response {
+    func embed(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let wire = try await request.decode(Ollama.EmbedRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
             let model = ModelStore.canonicalName(Ollama.model(wire.model, chat.defaultEmbeddingModel))
-            try await chat.load(model, keepAlive: wire.keepAlive?.seconds)
+            try await chat.load(model, keepAlive: wire.keepAlive?.seconds, by: context.principal)
             return try json(Ollama.EmbedResponse(model: model))
         }
         var native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
         native.keepAlive = wire.keepAlive?.seconds
-        let result = try await chat.embed(native)
+        let result = try await chat.embed(native, by: context.principal)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         let elapsed = ContinuousClock.now - started
         return try json(
             Ollama.EmbedResponse(model: native.model, result: result, timings: Ollama.Timings(total: elapsed, promptEval: elapsed)))
     }
 
-    func legacyEmbeddings(_ request: Request) async throws -> Response {
+    func legacyEmbeddings(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(Ollama.EmbeddingsRequest.self, upTo: maxBodyBytes)
         if wire.isLoadOnly {
-            try await chat.load(Ollama.model(wire.model, chat.defaultEmbeddingModel), keepAlive: wire.keepAlive?.seconds)
+            try await chat.load(
+                Ollama.model(wire.model, chat.defaultEmbeddingModel), keepAlive: wire.keepAlive?.seconds, by: context.principal)
             return try json(Ollama.EmbeddingsResponse(embedding: []))
         }
         var native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
         native.keepAlive = wire.keepAlive?.seconds
-        let result = try await chat.embed(native)
+        let result = try await chat.embed(native, by: context.principal)
         return try json(Ollama.EmbeddingsResponse(embedding: result.vectors.first ?? []))
     }
 

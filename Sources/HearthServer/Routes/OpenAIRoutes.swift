@@ -15,11 +15,11 @@ struct OpenAIRoutes: Sendable {
     func add(to router: Router<HearthRequestContext>) {
         router.post("/v1/chat/completions") { request, context in try await chatCompletions(request, context) }
         router.post("/v1/completions") { request, context in try await completions(request, context) }
-        router.post("/v1/embeddings") { request, _ in try await embeddings(request) }
-        router.get("/v1/models") { _, _ in try await json(OpenAI.ModelList(chat.models())) }
+        router.post("/v1/embeddings") { request, context in try await embeddings(request, context) }
+        router.get("/v1/models") { _, context in try await json(OpenAI.ModelList(chat.models(by: context.principal))) }
         router.get("/v1/models/{id}") { _, context in
             let id = try context.parameters.require("id")
-            guard let model = try await chat.models().first(where: { $0.id == id || $0.id == id + ":latest" }) else {
+            guard let model = try await chat.models(by: context.principal).first(where: { $0.id == id || $0.id == id + ":latest" }) else {
                 throw HearthError.modelNotFound(id)
             }
             return try json(OpenAI.ModelList.Model(model))
@@ -32,7 +32,7 @@ struct OpenAIRoutes: Sendable {
         let id = "chatcmpl-" + Self.randomID()
         let created = Int(Date().timeIntervalSince1970)
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
-            try await chat.generate(native, collections: wire.collections ?? [])
+            try await chat.generate(native, collections: wire.collections ?? [], by: context.principal)
         }
         guard wire.stream == true else {
             let (text, reason, usage) = try await generation.collect(for: context)
@@ -73,7 +73,9 @@ struct OpenAIRoutes: Sendable {
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "cmpl-" + Self.randomID()
         let created = Int(Date().timeIntervalSince1970)
-        let generation = try await Generation.start(model: native.model, metrics: metrics) { try await chat.generate(native) }
+        let generation = try await Generation.start(model: native.model, metrics: metrics) {
+            try await chat.generate(native, by: context.principal)
+        }
         guard wire.stream == true else {
             let (text, reason, usage) = try await generation.collect(for: context)
             return try json(
@@ -108,10 +110,10 @@ struct OpenAIRoutes: Sendable {
         }
     }
 
-    func embeddings(_ request: Request) async throws -> Response {
+    func embeddings(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(OpenAI.EmbeddingRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
-        let result = try await chat.embed(native)
+        let result = try await chat.embed(native, by: context.principal)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
