@@ -6,7 +6,7 @@ import Hummingbird
 public enum HTTPServer {
     public static func router(services: Services, metrics: Metrics, maxBodyBytes: Int) -> Router<HearthRequestContext> {
         let router = Router(context: HearthRequestContext.self)
-        router.add(middleware: RequestLogMiddleware(usage: services.usage))
+        router.add(middleware: RequestLogMiddleware(usage: services.usage, metrics: metrics))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(identity: services.identity, limits: services.limits))

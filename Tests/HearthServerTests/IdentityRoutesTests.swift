@@ -242,6 +242,10 @@ struct IdentityRoutesTests {
             #expect(Set(everyone.map(\.group)) == ["bob", "eve"])
             #expect(everyone.reduce(0) { $0 + $1.completionTokens } == sums.values.reduce(0) { $0 + $1.completion })
             #expect(try await report("?by=model&days=1", key: admin).map(\.requests) == [5])
+            let metrics = try await Self.call(client, .get, "/metrics", key: admin).1
+            // Bob's key: three chats and one usage report.
+            #expect(metrics.contains("hearth_key_requests_total{key=\"") && metrics.contains("user=\"bob\"} 4"))
+            #expect(!keys.values.contains { metrics.contains($0) })
             #expect(try await Self.call(client, .get, "/hearth/usage?user=eve", key: keys["bob"]).0 == .notFound)
             #expect(try await Self.call(client, .get, "/hearth/usage?by=colour", key: admin).0 == .badRequest)
         }

@@ -25,7 +25,13 @@ public final class Metrics: Sendable {
         var timeToFirstToken: [String: Histogram] = [:]
         var promptTokens: [String: Int] = [:]
         var completionTokens: [String: Int] = [:]
+        var keyRequests: [String: Int] = [:]
+        var keyTokens: [String: Int] = [:]
     }
+
+    /// Most API keys with labels of their own; requests of further keys count under `other`,
+    /// so that the number of series stays bounded whatever the number of keys.
+    static let maxKeyLabels = 200
 
     private let state = Mutex(State())
 
@@ -47,6 +53,20 @@ public final class Metrics: Sendable {
         state.withLock {
             $0.promptTokens[labels, default: 0] += prompt
             $0.completionTokens[labels, default: 0] += completion
+        }
+    }
+
+    /// Counts one request made with a user's API key (`id` is the key's public id, never its
+    /// secret) and the tokens it used.
+    public func recordKey(id: String, user: String, promptTokens: Int, completionTokens: Int) {
+        state.withLock { state in
+            let known = state.keyRequests.keys.contains { $0.hasPrefix("key=\"\(id)\",") }
+            let labels =
+                known || state.keyRequests.count < Self.maxKeyLabels
+                ? "key=\"\(Self.escape(id))\",user=\"\(Self.escape(user))\"" : "key=\"other\",user=\"other\""
+            state.keyRequests[labels, default: 0] += 1
+            if promptTokens > 0 { state.keyTokens[labels + ",kind=\"prompt\"", default: 0] += promptTokens }
+            if completionTokens > 0 { state.keyTokens[labels + ",kind=\"completion\"", default: 0] += completionTokens }
         }
     }
 
@@ -79,6 +99,8 @@ public final class Metrics: Sendable {
         counter("hearth_prompt_tokens_total", "Prompt tokens processed.", snapshot.promptTokens)
         counter("hearth_completion_tokens_total", "Tokens generated.", snapshot.completionTokens)
         histogram("hearth_time_to_first_token_seconds", "Time from request to first generated text.", snapshot.timeToFirstToken)
+        counter("hearth_key_requests_total", "Requests by API key (at most 200 keys, then 'other').", snapshot.keyRequests)
+        counter("hearth_key_tokens_total", "Tokens by API key and kind (prompt, completion).", snapshot.keyTokens)
         func perModel(_ name: String, _ type: String, _ help: String, _ value: (ModelActivity) -> any Numeric) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }

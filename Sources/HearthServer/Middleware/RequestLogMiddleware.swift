@@ -11,6 +11,8 @@ import Logging
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Where a request that used a model is accounted.
     let usage: UsageService
+    /// Where requests are counted by key.
+    let metrics: Metrics
 
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
 
@@ -36,6 +38,11 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             if let principal = values.principal { metadata["hearth.principal"] = .string(principal.name) }
             logger.info("request", metadata: metadata)
+            if let principal = values.principal, let key = principal.key {
+                self.metrics.recordKey(
+                    id: key.id, user: principal.name, promptTokens: values.usage?.promptTokens ?? 0,
+                    completionTokens: values.usage?.completionTokens ?? 0)
+            }
             if let model = values.model, let principal = values.principal {
                 self.usage.record(
                     principal, model: model, promptTokens: values.usage?.promptTokens ?? 0,
