@@ -74,6 +74,7 @@ let package = Package(
             dependencies: [
                 "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(

@@ -96,6 +96,47 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         }
     }
 
+    // MARK: - Passwords and sessions
+
+    public func setPassword(_ encoded: String?, user name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET password = ? WHERE name = ?", arguments: [encoded, name])
+            return db.changesCount > 0
+        }
+    }
+
+    public func password(of name: String) async throws -> (User, String?)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map { (Self.user($0), $0["password"]) }
+        }
+    }
+
+    public func createSession(hash: Data, userID: Int64, expiresAt: Date) async throws {
+        try await write { db in
+            // Expired sessions go as new ones come.
+            try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+            try db.execute(
+                sql: "INSERT INTO sessions (hash, user_id, expires_at) VALUES (?, ?, ?)",
+                arguments: [hash, userID, expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func session(hash: Data) async throws -> (User, Date)? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE hash = ?", arguments: [hash]),
+                let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64])
+            else { return nil }
+            return (Self.user(user), Date(timeIntervalSince1970: row["expires_at"]))
+        }
+    }
+
+    public func deleteSession(hash: Data) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE hash = ?", arguments: [hash])
+            return db.changesCount > 0
+        }
+    }
+
     // MARK: - Usage
 
     public func record(_ records: [UsageRecord]) async throws {

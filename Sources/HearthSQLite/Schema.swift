@@ -160,6 +160,18 @@ enum Schema {
                     CREATE INDEX audit_by_time ON audit(time);
                     """)
         }
+        migrator.registerMigration("7 passwords and sessions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN password TEXT;
+                    -- Sign-in sessions, kept as a keyed hash of their token, like keys.
+                    CREATE TABLE sessions (
+                      hash BLOB PRIMARY KEY,
+                      user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                      expires_at REAL NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -17,10 +17,12 @@ public final class IdentityService: Sendable {
     /// When each address last had a refused key recorded (one record per address per 10 s,
     /// so that a flood of bad keys cannot flood the log).
     private let refusals = Mutex<[String: Date]>([:])
-    private let secret: SymmetricKey
+    /// Failed sign-ins by account and address.
+    let throttle = Mutex(LoginThrottle())
+    let secret: SymmetricKey
     private let staticKeys: [[UInt8]]
     private let loopbackOnly: Bool
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
     /// Set once a user has been seen: from then on the server is never open again.
     private let hasUsers = Atomic<Bool>(false)
     /// Keys found recently, by hash, so that a request costs no database read: emptied by
@@ -78,6 +80,7 @@ public final class IdentityService: Sendable {
             if bearer.hasPrefix(Self.keyPrefix), let (key, user) = try await find(hash(bearer)), key.isValid(at: now()), !user.disabled {
                 return Principal(user: user, role: user.role, key: key)
             }
+            if let principal = try await sessionPrincipal(bearer) { return principal }
         }
         // Clients send some key whatever the server (the OpenAI SDK insists on one): an open
         // server takes any.
@@ -101,7 +104,7 @@ public final class IdentityService: Sendable {
     }
 
     /// Appends to the audit log, when there is one.
-    private func record(_ actor: String, _ action: String, target: String, address: String? = nil) async throws {
+    func record(_ actor: String, _ action: String, target: String, address: String? = nil) async throws {
         try await audit?.append(AuditEvent(time: now(), actor: actor, action: action, target: target, address: address))
     }
 
@@ -129,7 +132,7 @@ public final class IdentityService: Sendable {
     }
 
     /// Forgets the recent keys, after a change to users or keys.
-    private func forgetRecent() { recent.withLock { $0 = [:] } }
+    func forgetRecent() { recent.withLock { $0 = [:] } }
 
     /// Whether requests need no key: loopback only, no static key, no user.
     public func isOpen() async throws -> Bool {
@@ -272,11 +275,11 @@ public final class IdentityService: Sendable {
 
     /// HMAC-SHA256 of the key under the server secret: useless without the secret, and
     /// deterministic, so that a key is found by its hash.
-    private func hash(_ key: String) -> Data {
+    func hash(_ key: String) -> Data {
         Data(HMAC<SHA256>.authenticationCode(for: Data(key.utf8), using: secret))
     }
 
-    private func requireStore() throws -> any IdentityStore {
+    func requireStore() throws -> any IdentityStore {
         guard let store else { throw HearthError(.unavailable, "this server keeps no users or keys") }
         return store
     }

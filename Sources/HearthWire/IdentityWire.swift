@@ -132,6 +132,43 @@ public enum IdentityWire {
         }
     }
 
+    /// `POST /hearth/auth/login`.
+    public struct Login: Codable, Sendable {
+        public var name: String
+        public var password: String
+
+        public init(name: String, password: String) {
+            self.name = name
+            self.password = password
+        }
+    }
+
+    /// The answer of a sign-in: a session token, shown once, and when it expires.
+    public struct Session: Codable, Sendable {
+        public var token: String
+        public var user: String
+        public var role: String
+        public var expiresAt: Int
+
+        enum CodingKeys: String, CodingKey {
+            case token, user, role
+            case expiresAt = "expires_at"
+        }
+
+        public init(token: String, user: HearthCore.User, expiresAt: Date) {
+            self.token = token
+            self.user = user.name
+            role = user.role.rawValue
+            self.expiresAt = Int(expiresAt.timeIntervalSince1970)
+        }
+    }
+
+    /// `POST /hearth/users/{name}/password`.
+    public struct SetPassword: Codable, Sendable {
+        public var password: String
+        public init(password: String) { self.password = password }
+    }
+
     public struct KeyList: Codable, Sendable {
         public var keys: [Key]
         public init(keys: [Key]) { self.keys = keys }

@@ -303,4 +303,59 @@ struct IdentityRoutesTests {
             #expect(try await Self.call(client, .get, "/v1/models", key: scripted).1.contains("scripted:test"))
         }
     }
+
+    @Test func peopleSignInWithAPasswordAndGuessingIsSlowedDown() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        try await app(identity).test(.router) { client in
+            let password = "correct horse battery"
+            #expect(
+                try await Self.call(client, .post, "/hearth/users/bob/password", key: admin, body: #"{"password":"short"}"#).0
+                    == .badRequest)
+            #expect(
+                try await Self.call(client, .post, "/hearth/users/bob/password", key: admin, body: #"{"password":"\#(password)"}"#).0
+                    == .noContent)
+            let login = #"{"name":"bob","password":"\#(password)"}"#
+            let (status, body) = try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login)
+            #expect(status == .ok)
+            let session = try JSONDecoder().decode(IdentityWire.Session.self, from: Data(body.utf8))
+            #expect(session.token.hasPrefix("hts_") && session.user == "bob" && session.role == "user")
+            #expect(try await Self.call(client, .get, "/v1/models", key: session.token).0 == .ok)
+            #expect(try await Self.call(client, .get, "/hearth/users", key: session.token).0 == .forbidden)
+            // Bob may not set someone else's password.
+            let other = #"{"password":"another password"}"#
+            #expect(try await Self.call(client, .post, "/hearth/users/root/password", key: session.token, body: other).0 == .notFound)
+
+            // Wrong passwords and unknown users get one answer; after five, even the right one waits.
+            for attempt in 0..<5 {
+                let wrong = #"{"name":"\#(attempt == 0 ? "nobody" : "bob")","password":"guess \#(attempt)"}"#
+                let (refused, text) = try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: wrong)
+                #expect(refused == .unauthorized && text.contains("wrong user name or password"))
+            }
+            try await client.execute(
+                uri: "/hearth/auth/login", method: .post, body: ByteBuffer(string: login)
+            ) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            }
+            clock.advance(days: 1.0 / 86_400 * 2)  // the first wait is 1 s
+            #expect(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login).0 == .ok)
+
+            // Logged out, expired or disabled: the token stops working.
+            #expect(try await Self.call(client, .post, "/hearth/auth/logout", key: session.token).0 == .noContent)
+            #expect(try await Self.call(client, .get, "/v1/models", key: session.token).0 == .unauthorized)
+            let second = try JSONDecoder().decode(
+                IdentityWire.Session.self, from: Data(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login).1.utf8))
+            #expect(try await Self.call(client, .get, "/v1/models", key: second.token).0 == .ok)
+            clock.advance(days: 13.0 / 24)
+            #expect(try await Self.call(client, .get, "/v1/models", key: second.token).0 == .unauthorized)
+        }
+        let database = try Data(contentsOf: folder.appending(path: "knowledge.sqlite"))
+            + ((try? Data(contentsOf: folder.appending(path: "knowledge.sqlite-wal"))) ?? Data())
+        #expect(database.range(of: Data("correct horse battery".utf8)) == nil)
+        #expect(!logs.all.contains { $0.metadata.values.contains { $0.contains("correct horse") } })
+    }
 }
+

@@ -95,11 +95,14 @@ public struct Principal: Sendable, Equatable {
 
     public var isAdmin: Bool { role == .admin }
 
-    /// For logs: the user's name, `operator` for a static key, `local` for an open server.
-    public var name: String { user?.name ?? (self == .local ? "local" : "operator") }
+    /// For logs: the user's name, `operator` for a static key, `local` for an open server,
+    /// `anonymous` before authentication.
+    public var name: String { user?.name ?? (role == .admin ? "local" : "anonymous") }
 
     /// A request to a server with no users and no keys, on loopback: it may do anything.
     public static let local = Principal(user: nil, role: .admin)
+    /// Who a request is before authentication (the routes that need none): no rights.
+    public static let anonymous = Principal(user: nil, role: .user)
     /// A request with one of the static keys of `HEARTH_API_KEYS`: an administrator.
     public static let `operator` = Principal(user: User(id: -1, name: "operator", role: .admin), role: .admin)
 }
@@ -119,6 +122,17 @@ public protocol IdentityStore: Sendable {
     func createKey(_ key: APIKey, hash: Data) async throws
     /// The key with this secret hash and its user.
     func key(hash: Data) async throws -> (APIKey, User)?
+    /// Sets (or clears, with nil) a user's encoded password. Returns whether the user exists.
+    func setPassword(_ encoded: String?, user name: String) async throws -> Bool
+    /// The user and their encoded password, if the user exists.
+    func password(of name: String) async throws -> (User, String?)?
+    /// Stores a sign-in session under the hash of its token.
+    func createSession(hash: Data, userID: Int64, expiresAt: Date) async throws
+    /// The session with this token hash: its user and expiry.
+    func session(hash: Data) async throws -> (User, Date)?
+    /// - Returns: whether such a session existed.
+    func deleteSession(hash: Data) async throws -> Bool
+
     /// The keys of one user, or all when nil, newest first.
     func keys(userID: Int64?) async throws -> [APIKey]
     /// - Returns: whether a key with that id existed and was not yet revoked.

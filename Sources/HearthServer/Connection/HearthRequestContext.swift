@@ -10,7 +10,7 @@ public struct HearthRequestContext: RequestContext {
     /// The connection the request came on.
     public let channel: any Channel
     /// Who is asking; set by `AuthMiddleware` before any route runs.
-    public var principal: Principal = .local
+    public var principal: Principal = .anonymous
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -51,6 +51,21 @@ struct IdentityRoutes: Sendable {
                 days: days, by: grouping, user: query.get("user").map { String($0) }, identity: identity, principal: context.principal)
             return try json(IdentityWire.UsageReport(by: grouping.rawValue, days: days, totals: totals))
         }
+        router.post("/hearth/auth/login") { request, context in
+            let wire = try await request.decode(IdentityWire.Login.self, upTo: maxBodyBytes)
+            let session = try await identity.login(wire.name, password: wire.password, address: context.channel.remoteAddress?.ipAddress)
+            return try json(IdentityWire.Session(token: session.token, user: session.user, expiresAt: session.expiresAt))
+        }
+        router.post("/hearth/auth/logout") { request, _ in
+            let header = request.headers[.authorization] ?? ""
+            try await identity.logout(header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : "")
+            return Response(status: .noContent)
+        }
+        router.post("/hearth/users/{name}/password") { request, context in
+            let wire = try await request.decode(IdentityWire.SetPassword.self, upTo: maxBodyBytes)
+            try await identity.setPassword(wire.password, user: try context.parameters.segment("name"), by: context.principal)
+            return Response(status: .noContent)
+        }
         router.get("/hearth/audit") { request, context in
             let query = request.uri.queryParameters
             let days = query.get("days").flatMap { Double(String($0)) } ?? 7
