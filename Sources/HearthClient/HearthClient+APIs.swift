@@ -129,6 +129,13 @@ extension HearthClient {
         try await send("/hearth/users/" + Self.segment(name) + (disabled ? "/disable" : "/enable"), method: .POST)
     }
 
+    /// `POST /hearth/users/{name}/password`: an administrator anyone's, a user their own.
+    public func setPassword(_ password: String, user name: String) async throws {
+        _ = try await send(
+            "/hearth/users/" + Self.segment(name) + "/password", method: .POST, body: IdentityWire.SetPassword(password: password),
+            as: IdentityWire.PasswordSet.self)
+    }
+
     /// `GET /hearth/keys`: the caller's keys (everyone's for an administrator).
     public func keys() async throws -> [IdentityWire.Key] {
         try await send("/hearth/keys", as: IdentityWire.KeyList.self).keys

@@ -48,8 +48,11 @@ public struct ChatService: Sendable {
 
     /// Unloads `model` wherever it is loaded; returns whether it was.
     @discardableResult
-    public func unload(_ model: String) async -> Bool {
-        await pipeline.unload(ModelStore.canonicalName(model))
+    /// Only administrators unload (a user would take a model from everyone using it).
+    /// - Throws: `HearthError.forbidden` for a user.
+    public func unload(_ model: String, by principal: Principal) async throws -> Bool {
+        try IdentityService.requireAdmin(principal)
+        return await pipeline.unload(ModelStore.canonicalName(model))
     }
 
     /// Every model the providers serve that `principal` may use.

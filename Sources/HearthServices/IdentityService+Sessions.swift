@@ -40,7 +40,8 @@ extension IdentityService {
         let matches = try await onOwnThread("hearth-scrypt") { PasswordHash.verify(password, against: found?.1) }
         guard matches, let user = found?.0, !user.disabled else {
             throttle.withLock { $0.failed(subjects, now: now()) }
-            try await record(name.count <= 64 ? name : "anonymous", "auth.login.failed", target: name.count <= 64 ? name : "-", address: address)
+            try await record(
+                name.count <= 64 ? name : "anonymous", "auth.login.failed", target: name.count <= 64 ? name : "-", address: address)
             throw HearthError(.unauthorized, "wrong user name or password")
         }
         throttle.withLock { $0.succeeded(subjects[0]) }

@@ -52,7 +52,13 @@ public final class IdentityService: Sendable {
     /// The server secret kept in `file` (32 random bytes, mode 600), created when missing.
     /// - Throws: `HearthError.internalError` when it cannot be read or written.
     public static func secret(at file: URL) throws -> SymmetricKey {
-        if let data = try? Data(contentsOf: file), data.count == 32 { return SymmetricKey(data: data) }
+        if FileManager.default.fileExists(atPath: file.path) {
+            // Never replaced: a new secret would silently invalidate every key.
+            guard let data = try? Data(contentsOf: file), data.count == 32 else {
+                throw HearthError(.internalError, "the server secret is unreadable or damaged; restore it from a backup", detail: file.path)
+            }
+            return SymmetricKey(data: data)
+        }
         let key = SymmetricKey(size: .bits256)
         do {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -96,7 +102,9 @@ public final class IdentityService: Sendable {
         let key = address ?? "-"
         let due = refusals.withLock { refusals in
             if let last = refusals[key], time.timeIntervalSince(last) < 10 { return false }
-            if refusals.count >= 10_000 { refusals = [:] }
+            // However many addresses guess, at most 60 records a minute.
+            refusals = refusals.filter { time.timeIntervalSince($0.value) < 60 }
+            guard refusals.count < 60 else { return false }
             refusals[key] = time
             return true
         }
@@ -218,14 +226,27 @@ public final class IdentityService: Sendable {
         } else {
             throw HearthError.invalidRequest("name the user the key is for", field: "user")
         }
-        if let expiresIn, expiresIn <= 0 {
-            throw HearthError.invalidRequest("a key's lifetime must be positive", field: "expires_in_days")
+        if let expiresIn, !(1...(36_500 * 86_400)).contains(expiresIn) {
+            throw HearthError.invalidRequest("a key's lifetime is 1 s to 100 years", field: "expires_in_days")
         }
         if let perMinute = limit.requestsPerMinute, perMinute < 1 {
             throw HearthError.invalidRequest("'requests_per_minute' must be at least 1", field: "requests_per_minute")
         }
         if let concurrent = limit.concurrent, concurrent < 1 {
             throw HearthError.invalidRequest("'concurrent' must be at least 1", field: "concurrent")
+        }
+        var (expiresIn, models, collections, limit) = (expiresIn, models, collections, limit)
+        // A key that makes a key for its own user passes its restrictions on: no key gets
+        // more than the key that made it.
+        if let parent = principal.key, parent.userID == user.id {
+            if let until = parent.expiresAt {
+                let left = until.timeIntervalSince(now())
+                expiresIn = min(expiresIn ?? left, left)
+            }
+            if let allowed = parent.models { models = (models ?? allowed).filter(allowed.contains) }
+            if let allowed = parent.collections { collections = (collections ?? allowed).filter(allowed.contains) }
+            if let most = parent.requestsPerMinute { limit.requestsPerMinute = min(limit.requestsPerMinute ?? most, most) }
+            if let most = parent.concurrent { limit.concurrent = min(limit.concurrent ?? most, most) }
         }
         let issued = try await issueKey(
             for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limit: limit)
@@ -260,7 +281,8 @@ public final class IdentityService: Sendable {
     ) async throws -> (APIKey, String) {
         let secret = Self.keyPrefix + Self.randomToken(bytes: 32)
         let key = APIKey(
-            id: "key_" + Self.randomToken(bytes: 12), userID: user.id, label: String(label.prefix(200)),
+            id: "key_" + Self.randomToken(bytes: 12), userID: user.id,
+            label: String(label.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.prefix(200)),
             prefix: String(secret.prefix(Self.keyPrefix.count + 6)), createdAt: now(),
             expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections,
             requestsPerMinute: limit.requestsPerMinute, concurrent: limit.concurrent)

@@ -114,8 +114,12 @@ public struct KnowledgeService: Sendable {
     /// is dropped) stops the job where it is; it is marked interrupted and resumes later.
     /// - Throws: (in the stream) `HearthError.invalidRequest` for an invalid collection name,
     ///   paths missing, hidden or outside the ingest roots; the embedder's errors.
-    public func ingest(_ job: IngestionJob, embeddingModel: String? = nil) -> AsyncThrowingStream<IngestEvent, any Error> {
+    public func ingest(_ job: IngestionJob, embeddingModel: String? = nil, by principal: Principal) -> AsyncThrowingStream<
+        IngestEvent, any Error
+    > {
         stream { report in
+            // Reading the server's folders is the operator's: users upload through /v1/files.
+            try IdentityService.requireAdmin(principal)
             var job = job
             try KnowledgeCollection.validate(name: job.collection)
             guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
@@ -128,8 +132,9 @@ public struct KnowledgeService: Sendable {
 
     /// Finishes the interrupted jobs of `collection` (or of all), reporting as `ingest` does.
     /// - Throws: (in the stream) as `ingest`; a job whose paths this server may not read.
-    public func resume(in collection: String? = nil) -> AsyncThrowingStream<IngestEvent, any Error> {
+    public func resume(in collection: String? = nil, by principal: Principal) -> AsyncThrowingStream<IngestEvent, any Error> {
         stream { report in
+            try IdentityService.requireAdmin(principal)
             for var job in try await base.ingestor.interruptedJobs(in: collection) {
                 job.paths = try job.paths.map(checkedPath)
                 try await run(job, report: report)

@@ -169,6 +169,19 @@ public enum IdentityWire {
         public init(password: String) { self.password = password }
     }
 
+    /// The answer of `POST /hearth/users/{name}/password`.
+    public struct PasswordSet: Codable, Sendable {
+        public var user: String
+        public var passwordSet = true
+
+        enum CodingKeys: String, CodingKey {
+            case user
+            case passwordSet = "password_set"
+        }
+
+        public init(user: String) { self.user = user }
+    }
+
     public struct KeyList: Codable, Sendable {
         public var keys: [Key]
         public init(keys: [Key]) { self.keys = keys }

@@ -14,7 +14,7 @@ extension Hearth {
                   hearth users add bob --role admin
                   hearth users disable alice      # her keys stop working at once
                 """,
-            subcommands: [List.self, Add.self, Disable.self, Enable.self], defaultSubcommand: List.self)
+            subcommands: [List.self, Add.self, Disable.self, Enable.self, Password.self], defaultSubcommand: List.self)
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
@@ -62,6 +62,31 @@ extension Hearth {
                 do {
                     _ = try await Connection.run(try environmentConfiguration()) { [name] in try await $0.setDisabled(true, user: name) }
                     print("disabled \(name)")
+                } catch {
+                    throw fail(error)
+                }
+            }
+        }
+
+        struct Password: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "passwd",
+                abstract: "Set a user's password for signing in (read from standard input, one line).",
+                discussion: """
+                    Example:
+                      read -rs PASSWORD && echo "$PASSWORD" | hearth users passwd alice
+                    """)
+
+            @Argument(help: "User name.")
+            var name: String
+
+            func run() async throws {
+                do {
+                    guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+                        throw HearthError.invalidRequest("give the password on standard input", field: "password")
+                    }
+                    try await Connection.run(try environmentConfiguration()) { [name] in try await $0.setPassword(password, user: name) }
+                    print("password set for \(name)")
                 } catch {
                     throw fail(error)
                 }

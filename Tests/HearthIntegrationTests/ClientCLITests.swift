@@ -2,6 +2,7 @@ import Foundation
 import HearthClient
 import HearthCore
 import HearthTesting
+import HearthWire
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -138,6 +139,8 @@ import Testing
         let listed = try await hearth("keys", "list", key: admin)
         #expect(listed.output.contains("alice") && listed.output.contains("laptop") && !listed.output.contains(alice))
         #expect(try await hearth("collections", "list", key: alice).status == 0)
+        let ingest = try await hearth("ingest", home.path, "-c", "hers", key: alice)
+        #expect(ingest.status != 0 && ingest.error.contains("administrator"), "\(ingest.error)")
         let forbidden = try await hearth("users", "list", key: alice)
         #expect(forbidden.status != 0 && forbidden.error.contains("administrator"), "\(forbidden.error)")
         #expect(try await hearth("run", "smollm2:135m", "Hi", "--max-tokens", "3", key: alice).status == 0)
@@ -145,7 +148,16 @@ import Testing
         #expect(usage.status == 0 && usage.output.contains("alice"), "\(usage.output) \(usage.error)")
         let own = try await hearth("usage", "--by", "user", key: alice)
         #expect(own.output.contains("alice") && !own.output.contains("root"))
+        var withKey = environment
+        withKey["HEARTH_API_KEY"] = admin
+        let passwd = try await CLITests.hearthOffPool(["users", "passwd", "alice"], input: "tulips in April\n", environment: withKey)
+        #expect(passwd.status == 0, "\(passwd.error)")
+        let session = try await client.send(
+            "/hearth/auth/login", method: .POST, body: IdentityWire.Login(name: "alice", password: "tulips in April"),
+            as: IdentityWire.Session.self)
+        #expect(session.user == "alice" && session.token.hasPrefix("hts_"))
+        #expect(try await hearth("collections", "list", key: session.token).status == 0)
         let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
-        #expect(!log.contains(admin) && !log.contains(alice))
+        #expect(!log.contains(admin) && !log.contains(alice) && !log.contains("tulips"))
     }
 }

@@ -316,7 +316,7 @@ struct IdentityRoutesTests {
                     == .badRequest)
             #expect(
                 try await Self.call(client, .post, "/hearth/users/bob/password", key: admin, body: #"{"password":"\#(password)"}"#).0
-                    == .noContent)
+                    == .ok)
             let login = #"{"name":"bob","password":"\#(password)"}"#
             let (status, body) = try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login)
             #expect(status == .ok)
@@ -347,15 +347,51 @@ struct IdentityRoutesTests {
             #expect(try await Self.call(client, .post, "/hearth/auth/logout", key: session.token).0 == .noContent)
             #expect(try await Self.call(client, .get, "/v1/models", key: session.token).0 == .unauthorized)
             let second = try JSONDecoder().decode(
-                IdentityWire.Session.self, from: Data(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login).1.utf8))
+                IdentityWire.Session.self,
+                from: Data(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: login).1.utf8))
             #expect(try await Self.call(client, .get, "/v1/models", key: second.token).0 == .ok)
             clock.advance(days: 13.0 / 24)
             #expect(try await Self.call(client, .get, "/v1/models", key: second.token).0 == .unauthorized)
         }
-        let database = try Data(contentsOf: folder.appending(path: "knowledge.sqlite"))
+        let database =
+            try Data(contentsOf: folder.appending(path: "knowledge.sqlite"))
             + ((try? Data(contentsOf: folder.appending(path: "knowledge.sqlite-wal"))) ?? Data())
         #expect(database.range(of: Data("correct horse battery".utf8)) == nil)
         #expect(!logs.all.contains { $0.metadata.values.contains { $0.contains("correct horse") } })
     }
-}
 
+    @Test func aKeyGivesNoMoreThanItHasAndUsersCannotReachTheOperatorsThings() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        try await app(identity).test(.router) { client in
+            // An open server refuses what a web page makes a browser send.
+            let page = HTTPFields([HTTPField(name: .origin, value: "http://evil.example")])
+            try await client.execute(uri: "/hearth/users", method: .post, headers: page, body: ByteBuffer(string: #"{"name":"x"}"#)) {
+                #expect($0.status == .forbidden)
+            }
+            let local = HTTPFields([HTTPField(name: .origin, value: "http://127.0.0.1:8420")])
+            try await client.execute(uri: "/v1/models", method: .get, headers: local) { #expect($0.status == .ok) }
+            #expect(try await identity.isOpen())  // nobody was created
+
+            let (_, _, admin) = try await identity.bootstrap(admin: "root")
+            _ = try await identity.createUser("bob", role: .user, by: .operator)
+            let (_, narrow) = try await identity.createKey(
+                for: "bob", label: "", expiresIn: 86_400, models: ["scripted:test"], collections: nil,
+                limit: .init(requestsPerMinute: 100), by: .operator)
+            let huge = #"{"expires_in_days":1e300}"#
+            #expect(try await Self.call(client, .post, "/hearth/keys", key: narrow, body: huge).0 == .badRequest)
+            let child = try Self.created(
+                IdentityWire.Key.self, try await Self.call(client, .post, "/hearth/keys", key: narrow, body: #"{"label":"mine\u001b[2J"}"#))
+            #expect(child.models == ["scripted:test"] && child.requestsPerMinute == 100 && child.expiresAt != nil)
+            #expect(child.label == "mine[2J")  // no control characters reach a terminal
+            // Users neither unload models nor read the operator's metrics.
+            let unload = #"{"model":"scripted:test","keep_alive":0}"#
+            #expect(try await Self.call(client, .post, "/api/generate", key: narrow, body: unload).0 == .forbidden)
+            #expect(try await Self.call(client, .get, "/metrics", key: narrow).0 == .forbidden)
+            #expect(try await Self.call(client, .get, "/metrics", key: admin).0 == .ok)
+        }
+        // A damaged secret is an error, never silently replaced (every key would stop working).
+        try Data("short".utf8).write(to: folder.appending(path: "server.secret"))
+        #expect(throws: HearthError.self) { _ = try IdentityService.secret(at: folder.appending(path: "server.secret")) }
+    }
+}

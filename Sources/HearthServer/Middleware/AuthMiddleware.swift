@@ -1,3 +1,4 @@
+import Foundation
 import HearthCore
 import HearthServices
 import Hummingbird
@@ -19,6 +20,11 @@ struct AuthMiddleware: RouterMiddleware {
         let bearer = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
         var context = context
         context.principal = try await identity.authenticate(bearer: bearer, address: context.channel.remoteAddress?.ipAddress)
+        // A web page can make a browser send requests to 127.0.0.1: an open server answers
+        // only those from a loopback page or from no page at all (curl, SDKs, the CLI).
+        if context.principal == .local, let origin = request.headers[.origin], !Self.isLoopbackOrigin(origin) {
+            throw HearthError(.forbidden, "an open server takes no requests from web pages; create a user and use a key")
+        }
         RequestRecord.current?.record(principal: context.principal)
         guard let permit = try limits.admit(context.principal) else { return try await next(request, context) }
         var response = try await next(request, context)
@@ -29,5 +35,11 @@ struct AuthMiddleware: RouterMiddleware {
             try await body.write(writer)
         }
         return response
+    }
+
+    /// Whether a browser's `Origin` is a page served from this machine.
+    static func isLoopbackOrigin(_ origin: String) -> Bool {
+        guard let host = URL(string: origin)?.host() else { return false }
+        return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1"
     }
 }

@@ -63,8 +63,9 @@ struct IdentityRoutes: Sendable {
         }
         router.post("/hearth/users/{name}/password") { request, context in
             let wire = try await request.decode(IdentityWire.SetPassword.self, upTo: maxBodyBytes)
-            try await identity.setPassword(wire.password, user: try context.parameters.segment("name"), by: context.principal)
-            return Response(status: .noContent)
+            let name = try context.parameters.segment("name")
+            try await identity.setPassword(wire.password, user: name, by: context.principal)
+            return try json(IdentityWire.PasswordSet(user: name))
         }
         router.get("/hearth/audit") { request, context in
             let query = request.uri.queryParameters

@@ -26,7 +26,7 @@ struct KnowledgeRoutes: Sendable {
             try await knowledge.deleteCollection(name)
             return try json(KnowledgeWire.Deleted(name: name, deleted: true))
         }
-        router.post("/hearth/ingest") { request, context in try await ingest(request, logger: context.logger) }
+        router.post("/hearth/ingest") { request, context in try await ingest(request, context) }
         router.post("/hearth/search") { request, _ in
             let wire = try await request.decode(KnowledgeWire.SearchRequest.self, upTo: maxBodyBytes)
             return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native())))
@@ -34,11 +34,13 @@ struct KnowledgeRoutes: Sendable {
         router.post("/hearth/ask") { request, context in try await ask(request, context) }
     }
 
-    func ingest(_ request: Request, logger: Logger) async throws -> Response {
+    func ingest(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let logger = context.logger
         let wire = try await request.decode(KnowledgeWire.IngestRequest.self, upTo: maxBodyBytes)
         let events =
             wire.resume == true
-            ? knowledge.resume(in: wire.collection) : knowledge.ingest(try wire.native(), embeddingModel: wire.embeddingModel)
+            ? knowledge.resume(in: wire.collection, by: context.principal)
+            : knowledge.ingest(try wire.native(), embeddingModel: wire.embeddingModel, by: context.principal)
         return try await StartedStream(events).ndjson(
             logger: logger,
             { event in

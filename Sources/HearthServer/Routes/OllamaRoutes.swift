@@ -93,7 +93,7 @@ struct OllamaRoutes: Sendable {
     /// A request without a prompt: loads the model, or unloads it when `keep_alive` is 0.
     private func loadOrUnload(_ model: String, unload: Bool, keepAlive: TimeInterval?, by principal: Principal) async throws -> String {
         if unload {
-            await chat.unload(model)
+            try await chat.unload(model, by: principal)
             return "unload"
         }
         try await chat.load(model, keepAlive: keepAlive, by: principal)
