@@ -70,6 +70,9 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Whether only this machine can reach the address.
     public var isLoopback: Bool {
-        ["localhost", "::1"].contains(host) || host.hasPrefix("127.")
+        if ["localhost", "::1"].contains(host) { return true }
+        // An IPv4 address in 127.0.0.0/8, not a name that merely starts with "127.".
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil } && parts[0] == "127"
     }
 }

@@ -26,6 +26,19 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         }
     }
 
+    public func createFirstUser(_ user: User) async throws -> User? {
+        try User.validate(name: user.name)
+        return try await write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM users") == 0 else { return nil }
+            try db.execute(
+                sql: "INSERT INTO users (name, role, disabled, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [user.name, user.role.rawValue, user.disabled, user.createdAt.timeIntervalSince1970])
+            var created = user
+            created.id = db.lastInsertedRowID
+            return created
+        }
+    }
+
     public func users() async throws -> [User] {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(Self.user) }
     }

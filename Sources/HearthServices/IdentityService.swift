@@ -193,10 +193,10 @@ public final class IdentityService: Sendable {
     /// - Throws: `HearthError.invalidRequest` when users exist already.
     public func bootstrap(admin name: String) async throws -> (User, APIKey, String) {
         let store = try requireStore()
-        guard try await store.userCount() == 0 else {
+        // Counted and created in one transaction: two bootstraps at once make one admin.
+        guard let user = try await store.createFirstUser(User(name: name, role: .admin, createdAt: now())) else {
             throw HearthError.invalidRequest("users exist already: an admin creates the others (`hearth users add`)")
         }
-        let user = try await store.createUser(User(name: name, role: .admin, createdAt: now()))
         hasUsers.store(true, ordering: .relaxed)
         let (key, secret) = try await issueKey(
             for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil, limit: .init())

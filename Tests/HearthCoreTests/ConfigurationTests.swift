@@ -60,6 +60,12 @@ import Testing
         for bad in ["", "ftp://host", "host:port", "a/b", "host:99999", "http://"] {
             #expect(throws: HearthError.self, "\(bad)") { try ServerAddress(parsing: bad) }
         }
+        for (host, loopback) in [
+            ("127.0.0.1", true), ("127.1.2.3", true), ("localhost", true), ("::1", true),
+            ("127.evil.example", false), ("127.0.0.1.nip.io", false), ("10.0.0.2", false), ("0.0.0.0", false),
+        ] {
+            #expect(ServerAddress(host: host, port: 1).isLoopback == loopback, "\(host)")
+        }
         let configuration = try Configuration(environment: ["HEARTH_HOST": "http://127.0.0.1:9001"])
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 9001)

@@ -394,4 +394,17 @@ struct IdentityRoutesTests {
         try Data("short".utf8).write(to: folder.appending(path: "server.secret"))
         #expect(throws: HearthError.self) { _ = try IdentityService.secret(at: folder.appending(path: "server.secret")) }
     }
+
+    @Test func twoBootstrapsAtOnceMakeOneAdministrator() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (first, second) = (try identity(), try identity())  // two processes on one database
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for (service, name) in [(first, "ann"), (second, "ben")] {
+                group.addTask { (try? await service.bootstrap(admin: name)) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.count { $0 } == 1)
+        #expect(try await first.users(by: .operator).count == 1)
+    }
 }

@@ -111,6 +111,9 @@ public struct Principal: Sendable, Equatable {
 public protocol IdentityStore: Sendable {
     /// - Throws: `HearthError.invalidRequest` when the name is taken.
     func createUser(_ user: User) async throws -> User
+    /// Creates `user` only when no user exists, in one transaction (the first administrator).
+    /// - Returns: nil when users exist already.
+    func createFirstUser(_ user: User) async throws -> User?
     func users() async throws -> [User]
     func user(named name: String) async throws -> User?
     func user(id: Int64) async throws -> User?
