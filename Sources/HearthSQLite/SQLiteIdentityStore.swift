@@ -17,25 +17,24 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [user.name]) == nil else {
                 throw HearthError.invalidRequest("a user named '\(user.name)' exists", field: "name")
             }
-            try db.execute(
-                sql: "INSERT INTO users (name, role, disabled, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [user.name, user.role.rawValue, user.disabled, user.createdAt.timeIntervalSince1970])
-            var created = user
-            created.id = db.lastInsertedRowID
-            return created
+            return try Self.insert(user, db)
         }
+    }
+
+    private static func insert(_ user: User, _ db: Database) throws -> User {
+        try db.execute(
+            sql: "INSERT INTO users (name, role, disabled, created_at) VALUES (?, ?, ?, ?)",
+            arguments: [user.name, user.role.rawValue, user.disabled, user.createdAt.timeIntervalSince1970])
+        var created = user
+        created.id = db.lastInsertedRowID
+        return created
     }
 
     public func createFirstUser(_ user: User) async throws -> User? {
         try User.validate(name: user.name)
         return try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM users") == 0 else { return nil }
-            try db.execute(
-                sql: "INSERT INTO users (name, role, disabled, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [user.name, user.role.rawValue, user.disabled, user.createdAt.timeIntervalSince1970])
-            var created = user
-            created.id = db.lastInsertedRowID
-            return created
+            return try Self.insert(user, db)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HearthClient
 import HearthCore
 import HearthTesting
 import Testing
@@ -83,6 +84,23 @@ import Testing
         }
         try process.run()
         return process
+    }
+
+    /// Runs `body` with `hearth serve EXTRA` started on a free port in a fresh home, a client
+    /// of it and the home; stops the server by PID afterwards if it still runs.
+    static func withServer(_ extra: [String] = [], _ body: (Process, HearthClient, URL) async throws -> Void) async throws {
+        let home = try TestModels.home()
+        let port = try FreePort.find()
+        let server = try start(["serve", "--port", "\(port)"] + extra, home: home, output: home.appending(path: "server.log"))
+        defer {
+            if server.isRunning { server.terminate() }
+            server.waitUntilExit()
+            try? FileManager.default.removeItem(at: home)
+        }
+        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        try await body(server, client, home)
     }
 
     @Test func serveHelpListsEveryVariableWithItsDefault() throws {

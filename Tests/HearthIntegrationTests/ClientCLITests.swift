@@ -105,17 +105,11 @@ import Testing
     }
 
     @Test func bootstrapThenKeysAndUsersThroughTheServer() async throws {
-        let home = try TestModels.home()
-        let port = try FreePort.find()
-        let server = try CLITests.start(["serve", "--port", "\(port)"], home: home, output: home.appending(path: "server.log"))
-        defer {
-            if server.isRunning { server.terminate() }
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(at: home)
-        }
-        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        try await CLITests.withServer { _, client, home in try await Self.bootstrapThenKeys(client, home) }
+    }
+
+    static func bootstrapThenKeys(_ client: HearthClient, _ home: URL) async throws {
+        let port = client.address.port
         let environment = ["HEARTH_HOME": home.path, "HEARTH_HOST": "127.0.0.1:\(port)"]
         func hearth(_ arguments: String..., key: String? = nil) async throws -> (status: Int32, output: String, error: String) {
             var environment = environment

@@ -20,24 +20,6 @@ import Testing
         }
     }
 
-    /// Runs `body` with `hearth serve` (one sequence) started in a fresh home and a client of it;
-    /// stops the server by PID afterwards if it still runs.
-    static func withServer(_ body: (Process, HearthClient) async throws -> Void) async throws {
-        let home = try TestModels.home()
-        let port = try FreePort.find()
-        let server = try CLITests.start(
-            ["serve", "--port", "\(port)", "--parallel", "1", "--context", "4096"], home: home, output: home.appending(path: "server.log"))
-        defer {
-            if server.isRunning { server.terminate() }
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(at: home)
-        }
-        let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-        try await body(server, client)
-    }
-
     /// Polls the loaded model's status every 100 ms until `condition` holds (at most 2 minutes).
     static func waitFor(_ client: HearthClient, _ condition: (HearthStatus.Model) -> Bool) async throws -> HearthStatus.Model {
         let deadline = ContinuousClock.now + .seconds(120)
@@ -49,7 +31,7 @@ import Testing
     }
 
     @Test func aNonStreamingRequestIsCancelledWhenItsClientGoesAway() async throws {
-        try await Self.withServer { _, client in
+        try await CLITests.withServer(["--parallel", "1", "--context", "4096"]) { _, client, _ in
             let request = Task {
                 try await client.send("/v1/completions", method: .POST, body: Counting(maxTokens: 3_000), as: OpenAI.Completion.self)
             }
@@ -66,7 +48,7 @@ import Testing
     }
 
     @Test func sigtermStopsTheServerWithinFiveSecondsWhileAStreamRuns() async throws {
-        try await Self.withServer { server, client in
+        try await CLITests.withServer(["--parallel", "1", "--context", "4096"]) { server, client, _ in
             let stream = Task {
                 var pieces = 0
                 do {
