@@ -57,20 +57,24 @@ public struct ChatService: Sendable {
 
     /// Every model the providers serve that `principal` may use.
     public func models(by principal: Principal) async throws -> [ModelInfo] {
-        let models = try await pipeline.models()
-        guard let allowed = principal.key?.models else { return models }
-        let names = Set(allowed.map(ModelStore.canonicalName))
-        return models.filter { names.contains(ModelStore.canonicalName($0.id)) }
+        try await pipeline.models().filter { principal.mayUse($0.id) }
     }
 
     /// `model`'s canonical name, when `principal`'s key may use it.
     /// - Throws: `HearthError.modelNotFound` for a model outside the key's list (as if it
     ///   were not installed: a key does not learn what else exists).
     static func allowed(_ model: String, for principal: Principal) throws -> String {
+        guard principal.mayUse(model) else { throw HearthError.modelNotFound(model) }
+        return ModelStore.canonicalName(model)
+    }
+}
+
+extension Principal {
+    /// Whether this principal's key lets it use (or see) `model`: any model, unless the key
+    /// names a list.
+    func mayUse(_ model: String) -> Bool {
+        guard let allowed = key?.models else { return true }
         let name = ModelStore.canonicalName(model)
-        if let allowed = principal.key?.models, !allowed.contains(where: { ModelStore.canonicalName($0) == name }) {
-            throw HearthError.modelNotFound(model)
-        }
-        return name
+        return allowed.contains { ModelStore.canonicalName($0) == name }
     }
 }

@@ -18,11 +18,11 @@ public struct ModelService: Sendable {
         public var metadata: ModelMetadata?
     }
 
-    /// Installed models, sorted by name.
+    /// Installed models `principal` may see, sorted by name.
     /// - Throws: `HearthError.notFound` when the server has no model store.
-    public func list() throws -> [Summary] {
+    public func list(by principal: Principal) throws -> [Summary] {
         let store = try requireStore()
-        return try store.list().map { Summary(entry: $0, metadata: metadata(of: $0, in: store)) }
+        return try store.list().filter { principal.mayUse($0.name) }.map { Summary(entry: $0, metadata: metadata(of: $0, in: store)) }
     }
 
     /// Bytes the model files take on disk, each counted once.
@@ -48,7 +48,8 @@ public struct ModelService: Sendable {
 
     /// - Throws: `HearthError.modelNotFound` (also for a path, unless paths are allowed);
     ///   `.modelLoadFailed` for a file that is not a usable GGUF.
-    public func show(_ name: String) throws -> Description {
+    public func show(_ name: String, by principal: Principal) throws -> Description {
+        guard principal.mayUse(name) else { throw HearthError.modelNotFound(name) }
         let store = try requireStore()
         let isPath = ModelStore.isPath(name)
         let entry = isPath ? nil : try store.entry(name)
@@ -213,9 +214,9 @@ public struct ModelService: Sendable {
     }
 
     /// The loaded models with their store entries (nil for a model loaded from a path).
-    public func running() async -> [(model: LoadedModel, entry: ModelStore.Entry?, metadata: ModelMetadata?)] {
+    public func running(by principal: Principal) async -> [(model: LoadedModel, entry: ModelStore.Entry?, metadata: ModelMetadata?)] {
         var running: [(LoadedModel, ModelStore.Entry?, ModelMetadata?)] = []
-        for loaded in await pipeline.loadedModels() {
+        for loaded in await pipeline.loadedModels() where principal.mayUse(loaded.name) {
             guard let store = pipeline.store, !ModelStore.isPath(loaded.name) else {
                 running.append((loaded, nil, nil))
                 continue

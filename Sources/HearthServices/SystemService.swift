@@ -5,8 +5,8 @@ import HearthProviders
 public struct SystemService: Sendable {
     let pipeline: ChatPipeline
 
-    /// The models loaded in every provider.
-    public func loadedModels() async -> [LoadedModel] {
-        await pipeline.loadedModels()
+    /// The models loaded in every provider that `principal` may see.
+    public func loadedModels(by principal: Principal) async -> [LoadedModel] {
+        await pipeline.loadedModels().filter { principal.mayUse($0.name) }
     }
 }

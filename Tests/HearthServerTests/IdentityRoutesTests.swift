@@ -301,6 +301,11 @@ struct IdentityRoutesTests {
             #expect(!listed.contains("scripted:test"))
             #expect(try await Self.call(client, .post, "/v1/chat/completions", key: scripted, body: chat).0 == .ok)
             #expect(try await Self.call(client, .get, "/v1/models", key: scripted).1.contains("scripted:test"))
+            // Nor do the listings of loaded models name what the key may not use.
+            for path in ["/hearth/status", "/api/ps"] {
+                #expect(!(try await Self.call(client, .get, path, key: narrow).1.contains("scripted:test")), "\(path)")
+                #expect(try await Self.call(client, .get, path, key: scripted).1.contains("scripted:test"), "\(path)")
+            }
         }
     }
 

@@ -12,11 +12,12 @@ struct HearthRoutes: Sendable {
     let maxBodyBytes: Int
 
     func add(to router: Router<HearthRequestContext>) {
-        router.get("/hearth/status") { _, _ in
-            try json(HearthStatus(models: await system.loadedModels()))
+        router.get("/hearth/status") { _, context in
+            try json(HearthStatus(models: await system.loadedModels(by: context.principal)))
         }
-        router.get("/hearth/models") { _, _ in
-            try json(ModelsWire.ModelList(models: try models.list().map(Self.model), diskUsage: try models.diskUsage()))
+        router.get("/hearth/models") { _, context in
+            try json(
+                ModelsWire.ModelList(models: try models.list(by: context.principal).map(Self.model), diskUsage: try models.diskUsage()))
         }
         router.post("/hearth/models") { request, context in
             let wire = try await request.decode(ModelsWire.CreateRequest.self, upTo: maxBodyBytes)
@@ -27,7 +28,7 @@ struct HearthRoutes: Sendable {
             return try json(ModelsWire.Changed(name: entry.name, from: entry.profile?.from), status: .created)
         }
         router.get("/hearth/models/{name}") { _, context in
-            try json(Self.detail(try models.show(try context.parameters.segment("name"))))
+            try json(Self.detail(try models.show(try context.parameters.segment("name"), by: context.principal)))
         }
         router.delete("/hearth/models/{name}") { _, context in
             let name = try context.parameters.segment("name")

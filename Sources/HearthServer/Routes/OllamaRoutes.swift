@@ -20,9 +20,9 @@ struct OllamaRoutes: Sendable {
         router.post("/api/generate") { request, context in try await generate(request, context) }
         router.post("/api/embed") { request, context in try await embed(request, context) }
         router.post("/api/embeddings") { request, context in try await legacyEmbeddings(request, context) }
-        router.get("/api/tags") { _, _ in try tags() }
-        router.post("/api/show") { request, _ in try await show(request) }
-        router.get("/api/ps") { _, _ in try await ps() }
+        router.get("/api/tags") { _, context in try tags(context) }
+        router.post("/api/show") { request, context in try await show(request, context) }
+        router.get("/api/ps") { _, context in try await ps(context) }
         router.post("/api/pull") { request, context in try await pull(request, context) }
         router.delete("/api/delete") { request, context in try await delete(request, context) }
         router.post("/api/copy") { request, context in try await copy(request, context) }
@@ -132,8 +132,8 @@ struct OllamaRoutes: Sendable {
 
     // MARK: - Models
 
-    func tags() throws -> Response {
-        let models = try models.list().map { model in
+    func tags(_ context: HearthRequestContext) throws -> Response {
+        let models = try models.list(by: context.principal).map { model in
             Ollama.TagsResponse.Model(
                 name: model.entry.name, modified: model.entry.modified, size: model.entry.size, digest: model.entry.digest,
                 details: Self.details(model.metadata))
@@ -141,8 +141,9 @@ struct OllamaRoutes: Sendable {
         return try json(Ollama.TagsResponse(models: models))
     }
 
-    func show(_ request: Request) async throws -> Response {
-        let model = try models.show(try await request.decode(Ollama.ShowRequest.self, upTo: maxBodyBytes).modelName())
+    func show(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let model = try models.show(
+            try await request.decode(Ollama.ShowRequest.self, upTo: maxBodyBytes).modelName(), by: context.principal)
         let metadata = model.metadata
         return try json(
             Ollama.ShowResponse(
@@ -157,8 +158,8 @@ struct OllamaRoutes: Sendable {
                 template: model.profile?.template ?? metadata.chatTemplate, system: model.profile?.system))
     }
 
-    func ps() async throws -> Response {
-        let running = await models.running().map { running in
+    func ps(_ context: HearthRequestContext) async throws -> Response {
+        let running = await models.running(by: context.principal).map { running in
             Ollama.PsResponse.Model(
                 name: running.model.name, size: running.model.memoryBytes, digest: running.entry?.digest ?? "",
                 details: Self.details(running.metadata), expires: running.model.expiresAt,

@@ -15,7 +15,7 @@ struct SystemRoutes: Sendable {
             try IdentityService.requireAdmin(context.principal)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: metrics.render(loaded: await system.loadedModels()))))
+                body: .init(byteBuffer: .init(string: metrics.render(loaded: await system.loadedModels(by: context.principal)))))
         }
     }
 }
