@@ -92,7 +92,7 @@ enum PasswordHash {
         guard let key = try? derive(password, salt: salt, rounds: n, blockSize: r, parallelism: p), key.count == expected.count else {
             return false
         }
-        return zip(key, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return IdentityService.constantTimeEqual(Array(key), Array(expected))
     }
 
     private static func derive(_ password: String, salt: Data, rounds: Int, blockSize: Int, parallelism: Int) throws -> Data {

@@ -11,7 +11,7 @@ extension KnowledgeService {
     /// Keeps an uploaded file (only its base name), ready to be added to collections.
     public func upload(_ data: Data, filename: String?, purpose: String?) async throws -> StoredFile {
         let file = StoredFile(
-            id: "file-" + Self.randomID(), filename: URL(filePath: filename ?? "upload.txt").lastPathComponent,
+            id: "file-" + randomID(), filename: URL(filePath: filename ?? "upload.txt").lastPathComponent,
             purpose: purpose ?? "assistants", bytes: Int64(data.count))
         try await base.store.putFile(file, content: data)
         return file
@@ -51,7 +51,7 @@ extension KnowledgeService {
     /// Creates a collection with a fresh `vs_…` name, labelled `label`, and adds `fileIDs` to it.
     /// - Throws: `HearthError.notFound` for an unknown file.
     public func createVectorStore(label: String?, fileIDs: [String]) async throws -> VectorStore {
-        let name = "vs_" + Self.randomID()
+        let name = "vs_" + randomID()
         _ = try await base.ingestor.collection(name, embeddingModel: base.embeddingModel, label: label ?? "")
         for fileID in fileIDs { try await attach(fileID, to: name, attributes: [:]) }
         return try await vectorStore(name)
@@ -122,7 +122,7 @@ extension KnowledgeService {
     public func addBatch(_ files: [(fileID: String, attributes: [String: String])], to collection: String) async throws -> Batch {
         guard !files.isEmpty else { throw HearthError.invalidRequest("'file_ids' or 'files' is required", field: "file_ids") }
         for (fileID, attributes) in files { try await attach(fileID, to: collection, attributes: attributes) }
-        let batch = FileBatch(id: "vsfb_" + Self.randomID(), collection: collection, fileIDs: files.map(\.fileID))
+        let batch = FileBatch(id: "vsfb_" + randomID(), collection: collection, fileIDs: files.map(\.fileID))
         try await base.store.putFileBatch(batch)
         return try await members(of: batch)
     }
@@ -165,10 +165,5 @@ extension KnowledgeService {
 
     static func fileNotFound(_ id: String) -> HearthError {
         HearthError(.notFound, "file '\(id.prefix(80))' not found", field: "file_id")
-    }
-
-    /// 24 random letters and digits, for ids such as `file-…` and `vs_…`.
-    static func randomID() -> String {
-        String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
 }

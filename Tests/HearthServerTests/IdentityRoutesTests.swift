@@ -412,4 +412,22 @@ struct IdentityRoutesTests {
         #expect(outcomes.count { $0 } == 1)
         #expect(try await first.users(by: .operator).count == 1)
     }
+
+    @Test func aRequestGivesItsConcurrentPlaceBackWhenItsAnswerEnds() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let (_, single) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limit: .init(concurrent: 1), by: .operator)
+        try await app(identity).test(.router) { client in
+            // One at a time, streams included: each ends before the next starts, so none is refused.
+            let stream = #"{"messages":[{"role":"user","content":"Hi"}],"stream":true}"#
+            for _ in 0..<3 {
+                let streamed = try await Self.call(client, .post, "/v1/chat/completions", key: single, body: stream).0
+                let listed = try await Self.call(client, .get, "/v1/models", key: single).0
+                #expect(streamed == .ok && listed == .ok)
+            }
+        }
+    }
 }

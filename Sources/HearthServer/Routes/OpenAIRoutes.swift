@@ -29,7 +29,7 @@ struct OpenAIRoutes: Sendable {
     func chatCompletions(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(OpenAI.ChatCompletionRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
-        let id = "chatcmpl-" + Self.randomID()
+        let id = "chatcmpl-" + randomID()
         let created = Int(Date().timeIntervalSince1970)
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
             try await chat.generate(native, collections: wire.collections ?? [], by: context.principal)
@@ -71,7 +71,7 @@ struct OpenAIRoutes: Sendable {
     func completions(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
         let wire = try await request.decode(OpenAI.CompletionRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
-        let id = "cmpl-" + Self.randomID()
+        let id = "cmpl-" + randomID()
         let created = Int(Date().timeIntervalSince1970)
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
             try await chat.generate(native, by: context.principal)
@@ -116,11 +116,6 @@ struct OpenAIRoutes: Sendable {
         let result = try await chat.embed(native, by: context.principal)
         metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
         return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
-    }
-
-    /// 24 random letters and digits, for ids such as `chatcmpl-…`.
-    static func randomID() -> String {
-        String((0..<24).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
     }
 }
 
