@@ -129,6 +129,11 @@ extension HearthClient {
         try await send("/hearth/users/" + Self.segment(name) + (disabled ? "/disable" : "/enable"), method: .POST)
     }
 
+    /// `PUT /hearth/users/{name}/limits`: what all of the user's requests together may use.
+    public func setLimits(_ limits: IdentityWire.Limits, user name: String) async throws -> IdentityWire.User {
+        try await send("/hearth/users/" + Self.segment(name) + "/limits", method: .PUT, body: limits)
+    }
+
     /// `POST /hearth/users/{name}/password`: an administrator anyone's, a user their own.
     public func setPassword(_ password: String, user name: String) async throws {
         _ = try await send(
@@ -162,6 +167,23 @@ extension HearthClient {
     /// `GET /hearth/audit` (administrators): the newest events of the last `days` days.
     public func audit(days: Double, limit: Int) async throws -> IdentityWire.AuditLog {
         try await send("/hearth/audit?days=\(days)&limit=\(limit)")
+    }
+
+    // MARK: - Sessions
+
+    /// `POST /hearth/auth/login`, sent without a key: a session token for `name` (shown once)
+    /// and when it expires.
+    /// - Throws: `HearthError.unauthorized` for a wrong name or password; `.rateLimited` while
+    ///   failed sign-ins are slowed down.
+    public func login(_ name: String, password: String) async throws -> IdentityWire.Session {
+        try await withKey(nil).send(
+            "/hearth/auth/login", method: .POST, body: IdentityWire.Login(name: name, password: password), timeout: .minutes(1))
+    }
+
+    /// `POST /hearth/auth/logout` with `token` as the key: ends that session.
+    /// - Throws: `HearthError.unauthorized` when `token` is no live session.
+    public func logout(session token: String) async throws {
+        try await withKey(token).perform("/hearth/auth/logout", method: .POST)
     }
 
     /// `name` as one path segment.

@@ -14,16 +14,41 @@ public struct HearthClient: Sendable {
     /// Sent as `Authorization: Bearer …` when set.
     public let apiKey: String?
     private let http: HTTPClient
+    /// Why the stored session may not be sent (a token file others may read): every request
+    /// but `isServing` fails with it.
+    private let keyProblem: HearthError?
 
     public init(address: ServerAddress, apiKey: String? = nil, http: HTTPClient = .shared) {
+        self.init(address: address, apiKey: apiKey, http: http, keyProblem: nil)
+    }
+
+    private init(address: ServerAddress, apiKey: String?, http: HTTPClient, keyProblem: HearthError?) {
         self.address = address
         self.apiKey = apiKey
         self.http = http
+        self.keyProblem = keyProblem
     }
 
-    /// The server the configuration points at (`HEARTH_HOST`), with its client key.
+    /// The server the configuration points at (`HEARTH_HOST`), with the key the CLI sends:
+    /// `HEARTH_API_KEY`, else the first of `HEARTH_API_KEYS`, else the session token that
+    /// `hearth login` stored (`Paths.sessionToken`). A token file that others may read is not
+    /// used: requests then fail, saying how to fix it.
     public init(_ configuration: Configuration) {
-        self.init(address: configuration.address, apiKey: configuration.keyToSend)
+        var key = configuration.keyToSend
+        var problem: HearthError?
+        if key == nil {
+            do {
+                key = try HearthClient.storedSession(at: configuration.paths.sessionToken)
+            } catch {
+                problem = (error as? HearthError) ?? HearthError(.internalError, "cannot read the session token: \(error)")
+            }
+        }
+        self.init(address: configuration.address, apiKey: key, http: .shared, keyProblem: problem)
+    }
+
+    /// This client sending `key` (nil: none) in place of its own.
+    func withKey(_ key: String?) -> HearthClient {
+        HearthClient(address: address, apiKey: key, http: http)
     }
 
     /// Whether a Hearth server answers at the address within `timeout`.
@@ -65,6 +90,12 @@ public struct HearthClient: Sendable {
         } catch {
             throw HearthError(.internalError, "the server at \(address) answered something that is not a Hearth answer")
         }
+    }
+
+    /// Sends a request whose answer has no body (`204 No Content`).
+    /// - Throws: `HearthError` (the server's, or `.unreachable`).
+    func perform(_ path: String, method: HTTPMethod, timeout: TimeAmount = .seconds(30)) async throws {
+        _ = try await collect(try await execute(path, method: method, body: String?.none, deadline: .now() + timeout))
     }
 
     /// Sends a GET request and returns the answer's text.
@@ -119,6 +150,7 @@ public struct HearthClient: Sendable {
     private func execute(_ path: String, method: HTTPMethod, body: (some Encodable)?, deadline: NIODeadline) async throws
         -> HTTPClientResponse
     {
+        if let keyProblem { throw keyProblem }
         var request = request(path, method: method)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -130,11 +162,19 @@ public struct HearthClient: Sendable {
         } catch {
             throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
         }
-        guard response.status == .ok || response.status == .created else {
+        guard (200...299).contains(response.status.code) else {
             let data = (try? await collect(response)) ?? Data()
-            throw refusal(response.status, data)
+            throw explained(refusal(response.status, data))
         }
         return response
+    }
+
+    /// `error`, with a hint when a session token was refused: sessions end (12 hours, logout).
+    private func explained(_ error: HearthError) -> HearthError {
+        guard error.code == .unauthorized, apiKey?.hasPrefix(Self.sessionPrefix) == true else { return error }
+        return HearthError(
+            error.code, error.message + " (the session of `hearth login` has ended or is unknown here: run hearth login again)",
+            field: error.field, detail: error.detail, retryAfter: error.retryAfter)
     }
 
     private func request(_ path: String, method: HTTPMethod) -> HTTPClientRequest {

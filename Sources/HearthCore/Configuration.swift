@@ -26,7 +26,7 @@ public struct Configuration: Sendable, Equatable {
     public var embeddingModel = "all-minilm:l6-v2"
     /// Bearer keys accepted; empty means no authentication (loopback only).
     public var apiKeys: [String] = []
-    /// The key the CLI sends to a server (`HEARTH_API_KEY`, else the first of `apiKeys`).
+    /// The key the CLI sends to a server (`HEARTH_API_KEY`); see `keyToSend`.
     public var clientKey: String?
     /// Whether requests may name `.gguf` files to show (the CLI's own in-process server only).
     public var allowsModelPaths = false
@@ -85,7 +85,10 @@ public struct Configuration: Sendable, Equatable {
             c, v in
             c.apiKeys = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         },
-        Variable(name: "HEARTH_API_KEY", help: "key the CLI sends to a server", defaultValue: "the first of HEARTH_API_KEYS") {
+        Variable(
+            name: "HEARTH_API_KEY", help: "key the CLI sends to a server (without one: the session of hearth login)",
+            defaultValue: "the first of HEARTH_API_KEYS"
+        ) {
             c, v in
             c.clientKey = v
         },
@@ -149,7 +152,9 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// The key a client sends: `HEARTH_API_KEY`, else the first accepted key.
+    /// The key a client sends: `HEARTH_API_KEY`, else the first accepted key. When neither is
+    /// set, the CLI's client sends the session token of `hearth login` instead
+    /// (`Paths.sessionToken`, read by `HearthClient.init(_:)`).
     public var keyToSend: String? { clientKey ?? apiKeys.first }
 
     /// The server user's home, `/tmp` and `/usr/share` (documentation and man pages).

@@ -14,6 +14,7 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
             case unauthorized = "invalid_api_key"
             case forbidden = "permission_denied"
             case rateLimited = "rate_limit_exceeded"
+            case quotaExceeded = "insufficient_quota"
             case bodyTooLarge = "request_too_large"
             case notFound = "not_found"
             case unavailable = "unavailable"
@@ -33,6 +34,8 @@ public struct HearthError: Error, Sendable, Equatable, CustomStringConvertible, 
         public static let forbidden = Code(base: .forbidden)
         /// The key or user sent more requests than its limit allows; retry after `retryAfter`.
         public static let rateLimited = Code(base: .rateLimited)
+        /// The key or user has used its token budget for the day or month; retry after `retryAfter`.
+        public static let quotaExceeded = Code(base: .quotaExceeded)
         public static let bodyTooLarge = Code(base: .bodyTooLarge)
         public static let notFound = Code(base: .notFound)
         public static let internalError = Code(base: .internalError)

@@ -21,6 +21,12 @@ public protocol InferenceProvider: Sendable {
     /// - Throws: `HearthError` when the request cannot start (unknown model, model fails to load).
     func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error>
 
+    /// How many tokens the request's prompt is, as the model reads it (to reserve them against
+    /// a limit before generating). The default is an upper bound: one per UTF-8 byte, plus
+    /// eight per message for a template's markers.
+    /// - Throws: `HearthError` (unknown model, model fails to load).
+    func promptTokens(_ request: GenerationRequest) async throws -> Int
+
     /// Embeds each input. Throws `HearthError` (unknown model, input too long).
     func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult
 
@@ -31,4 +37,13 @@ public protocol InferenceProvider: Sendable {
 
     /// Unloads `model` once its requests end; returns whether it was loaded.
     func unload(_ model: String) async -> Bool
+}
+
+extension InferenceProvider {
+    public func promptTokens(_ request: GenerationRequest) async throws -> Int {
+        switch request.prompt {
+        case .text(let text): text.utf8.count + 8
+        case .chat(let messages): messages.reduce(8) { $0 + $1.content.utf8.count + 8 }
+        }
+    }
 }

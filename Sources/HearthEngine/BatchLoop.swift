@@ -194,6 +194,13 @@ final class BatchLoop: @unchecked Sendable {
         statistics.withLock { $0.stats.activeSequences = active }
     }
 
+    /// How many tokens `prompt` is evaluated as (what `admit` will tokenise), from any thread:
+    /// tokenising reads only the model's vocabulary.
+    /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
+    func promptTokenCount(_ prompt: Prompt, template name: String?) throws -> Int {
+        try model.tokens(for: prompt, template: name.map(ChatTemplate.init(named:)) ?? template).count
+    }
+
     private func admit(_ job: GenerationJob) {
         do {
             let tokens = try model.tokens(for: job.prompt, template: job.template.map(ChatTemplate.init(named:)) ?? template)

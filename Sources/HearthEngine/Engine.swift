@@ -112,6 +112,12 @@ public final class Engine: Sendable {
         return stream
     }
 
+    /// How many tokens `prompt` is evaluated as, with `template` as in `generate`.
+    /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
+    public func promptTokens(_ prompt: Prompt, template: String? = nil) throws -> Int {
+        try loop.promptTokenCount(prompt, template: template)
+    }
+
     /// Embeds each input with the model's pooling (mean for generative models), L2-normalised.
     /// - Throws: `HearthError.contextLengthExceeded` when an input is longer than the context.
     public func embed(_ inputs: [String]) async throws -> EmbeddingResult {

@@ -24,12 +24,24 @@ public struct ChatPipeline: Sendable {
 
     /// Starts a generation; see `InferenceProvider.generate`.
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        let request = try profiled(request)
+        try request.params.validate()
+        return try await router.provider(for: request.model).generate(request)
+    }
+
+    /// The request with its model's profile (system prompt, template, defaults) applied.
+    private func profiled(_ request: GenerationRequest) throws -> GenerationRequest {
         var request = request
         if let store, !ModelStore.isPath(request.model), let profile = try store.entry(request.model)?.profile {
             profile.apply(to: &request)
         }
-        try request.params.validate()
-        return try await router.provider(for: request.model).generate(request)
+        return request
+    }
+
+    /// How many tokens the request's prompt is, with its profile applied as `generate` applies it.
+    public func promptTokens(_ request: GenerationRequest) async throws -> Int {
+        let request = try profiled(request)
+        return try await router.provider(for: request.model).promptTokens(request)
     }
 
     /// Embeds the inputs with the model the request names.

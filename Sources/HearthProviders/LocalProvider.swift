@@ -169,6 +169,13 @@ public actor LocalProvider: InferenceProvider {
         return stream
     }
 
+    public func promptTokens(_ request: GenerationRequest) async throws -> Int {
+        let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
+        let count = Result { try engine.promptTokens(request.prompt, template: request.template) }
+        await release(path, keepAlive: request.keepAlive)
+        return try count.get()
+    }
+
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
         do {

@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import HearthCore
 
-/// Users, API keys, usage and the audit log in the same SQLite database as the knowledge base.
+/// Users, API keys, usage, the audit log and conversations in the same SQLite database as the
+/// knowledge base.
 public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
     let pool: DatabasePool
 
@@ -57,6 +58,20 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         }
     }
 
+    public func setLimits(_ limits: Limits, user name: String) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE users SET requests_per_minute = ?, concurrent = ?, tokens_per_minute = ?, tokens_per_day = ?,
+                      tokens_per_month = ? WHERE name = ?
+                    """,
+                arguments: [
+                    limits.requestsPerMinute, limits.concurrent, limits.tokensPerMinute, limits.tokensPerDay, limits.tokensPerMonth, name,
+                ])
+            return db.changesCount > 0
+        }
+    }
+
     public func userCount() async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") ?? 0 }
     }
@@ -67,13 +82,14 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
                 sql: """
                     INSERT INTO api_keys (
                       id, user_id, hash, label, prefix, created_at, expires_at, revoked_at, models, collections,
-                      requests_per_minute, concurrent
-                    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      requests_per_minute, concurrent, tokens_per_minute, tokens_per_day, tokens_per_month
+                    ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     key.id, key.userID, hash, key.label, key.prefix, key.createdAt.timeIntervalSince1970,
                     key.expiresAt?.timeIntervalSince1970, key.revokedAt?.timeIntervalSince1970, Self.list(key.models),
-                    Self.list(key.collections), key.requestsPerMinute, key.concurrent,
+                    Self.list(key.collections), key.limits.requestsPerMinute, key.limits.concurrent, key.limits.tokensPerMinute,
+                    key.limits.tokensPerDay, key.limits.tokensPerMonth,
                 ])
         }
     }
@@ -192,6 +208,17 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         }
     }
 
+    public func tokens(userID: Int64?, keyID: String?, since: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) FROM usage
+                    WHERE time >= ? AND (? IS NULL OR user_id = ?) AND (? IS NULL OR key_id = ?)
+                    """, arguments: [since.timeIntervalSince1970, userID, userID, keyID, keyID]) ?? 0
+        }
+    }
+
     // MARK: - Audit
 
     public func append(_ event: AuditEvent) async throws {
@@ -220,7 +247,14 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
     private static func user(_ row: Row) -> User {
         User(
             id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .user, disabled: row["disabled"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), limits: limits(row))
+    }
+
+    /// The limit columns of a `users` or `api_keys` row.
+    private static func limits(_ row: Row) -> Limits {
+        Limits(
+            requestsPerMinute: row["requests_per_minute"], tokensPerMinute: row["tokens_per_minute"], concurrent: row["concurrent"],
+            tokensPerDay: row["tokens_per_day"], tokensPerMonth: row["tokens_per_month"])
     }
 
     private static func key(_ row: Row) -> APIKey {
@@ -229,8 +263,7 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]),
             expiresAt: (row["expires_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             revokedAt: (row["revoked_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
-            models: list(row["models"]), collections: list(row["collections"]), requestsPerMinute: row["requests_per_minute"],
-            concurrent: row["concurrent"])
+            models: list(row["models"]), collections: list(row["collections"]), limits: limits(row))
     }
 
     /// A list as one JSON text column (nil stays NULL: no restriction).
@@ -242,13 +275,13 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         text.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
     }
 
-    private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await pool.read(body) } catch let error as HearthError { throw error } catch {
             throw HearthError(.internalError, "the user store failed to read", detail: SQLiteKnowledgeStore.reason(error))
         }
     }
 
-    private func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
         do { return try await pool.write(body) } catch let error as HearthError { throw error } catch {
             throw HearthError(.internalError, "the user store failed to write", detail: SQLiteKnowledgeStore.reason(error))
         }

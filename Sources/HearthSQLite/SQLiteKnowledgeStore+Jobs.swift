@@ -46,15 +46,18 @@ extension SQLiteKnowledgeStore {
     public func putFile(_ file: StoredFile, content: Data) async throws {
         try await write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO files (id, filename, purpose, bytes, created_at, content) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [file.id, file.filename, file.purpose, file.bytes, file.createdAt.timeIntervalSince1970, content])
+                sql: """
+                    INSERT OR REPLACE INTO files (id, filename, purpose, bytes, created_at, content, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [file.id, file.filename, file.purpose, file.bytes, file.createdAt.timeIntervalSince1970, content, file.ownerID])
         }
     }
 
     public func file(_ id: String) async throws -> StoredFile? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files WHERE id = ?", arguments: [id]).map(
-                Self.file)
+            try Row.fetchOne(db, sql: "SELECT id, filename, purpose, bytes, created_at, owner_id FROM files WHERE id = ?", arguments: [id])
+                .map(
+                    Self.file)
         }
     }
 
@@ -64,8 +67,9 @@ extension SQLiteKnowledgeStore {
 
     public func files() async throws -> [StoredFile] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, filename, purpose, bytes, created_at FROM files ORDER BY created_at DESC, id").map(
-                Self.file)
+            try Row.fetchAll(db, sql: "SELECT id, filename, purpose, bytes, created_at, owner_id FROM files ORDER BY created_at DESC, id")
+                .map(
+                    Self.file)
         }
     }
 
@@ -79,7 +83,7 @@ extension SQLiteKnowledgeStore {
     private static func file(_ row: Row) -> StoredFile {
         StoredFile(
             id: row["id"], filename: row["filename"], purpose: row["purpose"], bytes: row["bytes"],
-            createdAt: Date(timeIntervalSince1970: row["created_at"]))
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), ownerID: row["owner_id"])
     }
 
     // MARK: - Attachments

@@ -46,11 +46,12 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
                 throw HearthError.invalidRequest("collection '\(collection.name)' already exists", field: "collection")
             }
             try db.execute(
-                sql: "INSERT INTO collections (name, label, embedding_model, dimensions, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql: "INSERT INTO collections (name, label, embedding_model, dimensions, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
                     collection.name, collection.label, collection.embeddingModel, collection.dimensions,
-                    collection.createdAt.timeIntervalSince1970,
+                    collection.createdAt.timeIntervalSince1970, collection.ownerID,
                 ])
+            try Self.setShares(db, collectionID: db.lastInsertedRowID, collection.sharedWith)
         }
         return try await self.collection(collection.name) ?? collection
     }
@@ -59,7 +60,10 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         try await read { db in
             guard !counted else { return try Self.fetchCollections(db, name: name).first }
             return try Row.fetchOne(
-                db, sql: "SELECT name, label, embedding_model, dimensions, created_at FROM collections WHERE name = ?", arguments: [name]
+                db,
+                sql:
+                    "SELECT name, label, embedding_model, dimensions, created_at, owner_id, \(Self.sharesColumn) FROM collections c WHERE name = ?",
+                arguments: [name]
             ).map(Self.collection)
         }
     }
@@ -74,6 +78,20 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
             try db.execute(sql: "UPDATE collections SET label = ? WHERE name = ?", arguments: [label, name])
         }
     }
+
+    public func shareCollection(_ name: String, with userIDs: [Int64]) async throws {
+        try await write { db in try Self.setShares(db, collectionID: try Self.collectionID(db, name), userIDs) }
+    }
+
+    private static func setShares(_ db: Database, collectionID: Int64, _ userIDs: [Int64]) throws {
+        try db.execute(sql: "DELETE FROM collection_shares WHERE collection_id = ?", arguments: [collectionID])
+        for userID in Set(userIDs) {
+            try db.execute(sql: "INSERT INTO collection_shares (collection_id, user_id) VALUES (?, ?)", arguments: [collectionID, userID])
+        }
+    }
+
+    /// The user ids a collection `c` is shared with, comma-separated, as a column.
+    private static let sharesColumn = "(SELECT group_concat(s.user_id) FROM collection_shares s WHERE s.collection_id = c.id) AS shares"
 
     public func deleteCollection(_ name: String) async throws -> Bool {
         let id: Int64? = try await write { db in
@@ -93,7 +111,7 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT c.name, c.label, c.embedding_model, c.dimensions, c.created_at,
+                SELECT c.name, c.label, c.embedding_model, c.dimensions, c.created_at, c.owner_id, \(sharesColumn),
                   (SELECT count(*) FROM documents d WHERE d.collection_id = c.id) AS documents,
                   (SELECT count(*) FROM chunks k WHERE k.collection_id = c.id) AS chunks,
                   (SELECT coalesce(sum(d.bytes), 0) FROM documents d WHERE d.collection_id = c.id) AS bytes
@@ -107,7 +125,8 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         KnowledgeCollection(
             name: row["name"], label: row["label"], embeddingModel: row["embedding_model"], dimensions: row["dimensions"],
             createdAt: Date(timeIntervalSince1970: row["created_at"]), documents: row["documents"] ?? 0, chunks: row["chunks"] ?? 0,
-            bytes: row["bytes"] ?? 0)
+            bytes: row["bytes"] ?? 0, ownerID: row["owner_id"],
+            sharedWith: ((row["shares"] as String?) ?? "").split(separator: ",").compactMap { Int64($0) }.sorted())
     }
 
     static func collectionID(_ db: Database, _ name: String) throws -> Int64 {

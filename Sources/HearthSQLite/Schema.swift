@@ -172,6 +172,46 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("8 owners, conversations and token limits") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN tokens_per_minute INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN tokens_per_day INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN tokens_per_month INTEGER;
+                    ALTER TABLE users ADD COLUMN requests_per_minute INTEGER;
+                    ALTER TABLE users ADD COLUMN concurrent INTEGER;
+                    ALTER TABLE users ADD COLUMN tokens_per_minute INTEGER;
+                    ALTER TABLE users ADD COLUMN tokens_per_day INTEGER;
+                    ALTER TABLE users ADD COLUMN tokens_per_month INTEGER;
+                    -- NULL: the administrators' (made by an operator key or an open server).
+                    ALTER TABLE collections ADD COLUMN owner_id INTEGER;
+                    ALTER TABLE files ADD COLUMN owner_id INTEGER;
+                    CREATE INDEX files_by_owner ON files(owner_id, created_at);
+                    -- user_id 0: every user.
+                    CREATE TABLE collection_shares (
+                      collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+                      user_id INTEGER NOT NULL,
+                      PRIMARY KEY (collection_id, user_id)
+                    );
+                    CREATE TABLE conversations (
+                      id TEXT PRIMARY KEY,
+                      owner_id INTEGER,
+                      title TEXT NOT NULL,
+                      model TEXT,
+                      created_at REAL NOT NULL,
+                      updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX conversations_by_owner ON conversations(owner_id, updated_at);
+                    CREATE TABLE conversation_messages (
+                      conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                      ordinal INTEGER NOT NULL,
+                      role TEXT NOT NULL,
+                      content TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      PRIMARY KEY (conversation_id, ordinal)
+                    );
+                    """)
+        }
         return migrator
     }
 }

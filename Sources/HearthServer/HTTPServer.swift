@@ -13,12 +13,17 @@ public enum HTTPServer {
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
         IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
-        OpenAIRoutes(chat: services.chat, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
+        OpenAIRoutes(chat: services.chat, conversations: services.conversations, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
+            to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
             OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
         }
-        OllamaRoutes(chat: services.chat, models: services.models, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
+        OllamaRoutes(
+            chat: services.chat, conversations: services.conversations, models: services.models, metrics: metrics,
+            maxBodyBytes: maxBodyBytes
+        ).add(to: router)
         return router
     }
 }

@@ -3,10 +3,14 @@ import HearthModels
 import HearthProviders
 
 /// Generations and embeddings, whatever API they came in through: the model's canonical
-/// name, its profile, retrieval from `collections`, then the provider's token stream.
+/// name, its profile, retrieval from `collections`, then the provider's token stream; tokens
+/// reserved against the caller's limits before, settled after; the exchange kept in a
+/// conversation when the request names one.
 public struct ChatService: Sendable {
     let pipeline: ChatPipeline
     let knowledge: KnowledgeService?
+    let limits: LimitService
+    let conversations: ConversationService
 
     /// Used when a generation request names no model.
     public var defaultModel: String { pipeline.defaultModel }
@@ -14,31 +18,118 @@ public struct ChatService: Sendable {
     public var defaultEmbeddingModel: String { pipeline.defaultEmbeddingModel }
 
     /// Starts a generation. With `collections`, the last message is a question answered from
-    /// those knowledge-base collections (earlier turns go along), citing [n], ending with its sources.
+    /// those knowledge-base collections (earlier turns go along), citing [n], ending with its
+    /// sources. With `conversation` (from `ConversationService.resolve`), the chat's messages
+    /// and the answer are kept in it once the answer ends.
     /// - Throws: `HearthError` (unknown model, invalid parameters, prompt too long, unknown
-    ///   collection); later failures arrive in the stream.
-    public func generate(_ request: GenerationRequest, collections: [String] = [], by principal: Principal) async throws
-        -> AsyncThrowingStream<TokenEvent, any Error>
-    {
+    ///   collection, a limit reached); later failures arrive in the stream.
+    public func generate(
+        _ request: GenerationRequest, collections: [String] = [], conversation: Conversation? = nil, by principal: Principal
+    ) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         var request = request
         request.model = try Self.allowed(request.model, for: principal)
-        guard !collections.isEmpty else { return try await pipeline.generate(request) }
-        guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
-        guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
-            throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
+        let events: AsyncThrowingStream<TokenEvent, any Error>
+        if collections.isEmpty {
+            events = try await Self.metered(request, pipeline: pipeline, limits: limits, by: principal)
+        } else {
+            guard let knowledge else { throw HearthError.invalidRequest("this server has no knowledge base", field: "collections") }
+            guard case .chat(let messages) = request.prompt, let question = messages.last, question.role == .user else {
+                throw HearthError.invalidRequest("with 'collections', the last message must be the user's question", field: "messages")
+            }
+            let answer = try await knowledge.ask(
+                RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
+                history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive, by: principal)
+            events = answer.events
         }
-        let answer = try await knowledge.ask(
-            RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
-            history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive, by: principal)
-        return answer.events
+        guard let conversation, case .chat(let messages) = request.prompt else { return events }
+        let model = request.model
+        return Self.watched(events) { [conversations] outcome in
+            // A stopped answer is kept as far as it got; one that failed before any text is not.
+            guard outcome.usage != nil || !outcome.text.isEmpty else { return }
+            try? await conversations.record(messages, reply: outcome.text, model: model, in: conversation)
+        }
     }
 
     /// Embeds the request's inputs.
-    /// - Throws: `HearthError` for an unknown model or an input longer than its context.
+    /// - Throws: `HearthError` for an unknown model, an input longer than its context, a limit reached.
     public func embed(_ request: EmbeddingRequest, by principal: Principal) async throws -> EmbeddingResult {
         var request = request
         request.model = try Self.allowed(request.model, for: principal)
-        return try await pipeline.embed(request)
+        guard limits.limitsTokens(principal) else { return try await pipeline.embed(request) }
+        // Never fewer than the inputs' tokens: one per UTF-8 byte, two more for the markers.
+        let reservation = try await limits.reserve(request.inputs.reduce(0) { $0 + $1.utf8.count + 2 }, for: principal)
+        do {
+            let result = try await pipeline.embed(request)
+            reservation.settle(used: result.promptTokens)
+            return result
+        } catch {
+            reservation.settle(used: 0)
+            throw error
+        }
+    }
+
+    /// `request`'s generation, its tokens (its prompt's and `max_tokens`, or without one all
+    /// that is left) reserved against `principal`'s limits first and settled with the
+    /// answer's usage.
+    static func metered(_ request: GenerationRequest, pipeline: ChatPipeline, limits: LimitService, by principal: Principal)
+        async throws -> AsyncThrowingStream<TokenEvent, any Error>
+    {
+        guard limits.limitsTokens(principal) else { return try await pipeline.generate(request) }
+        var request = request
+        let prompt = try await pipeline.promptTokens(request)
+        if request.params.maxTokens == nil, let room = try await limits.room(for: principal) {
+            request.params.maxTokens = max(1, room - prompt)
+        }
+        let reservation = try await limits.reserve(prompt + (request.params.maxTokens ?? 0), for: principal)
+        let events: AsyncThrowingStream<TokenEvent, any Error>
+        do {
+            events = try await pipeline.generate(request)
+        } catch {
+            reservation.settle(used: 0)
+            throw error
+        }
+        // Cut short, an answer counts its prompt and a token per piece of text.
+        return watched(events) { outcome in reservation.settle(used: outcome.usage?.totalTokens ?? prompt + outcome.pieces) }
+    }
+
+    /// What a watched generation produced.
+    struct Outcome: Sendable {
+        var text = ""
+        var pieces = 0
+        /// Set when the generation ended normally.
+        var usage: Usage?
+    }
+
+    /// `events` passed through, with `atEnd` told what they held once they end: before the
+    /// final event when they end normally (so that its effects are there when the client
+    /// sees the end), else when they fail or the client leaves.
+    static func watched(
+        _ events: AsyncThrowingStream<TokenEvent, any Error>, atEnd: @escaping @Sendable (Outcome) async -> Void
+    ) -> AsyncThrowingStream<TokenEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let task = Task {
+            var outcome = Outcome()
+            do {
+                for try await event in events {
+                    switch event {
+                    case .text(let text):
+                        outcome.text += text
+                        outcome.pieces += 1
+                    case .done(_, let usage):
+                        outcome.usage = usage
+                        await atEnd(outcome)
+                    }
+                    continuation.yield(event)
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+            // Not in this task: it may be cancelled, and the end must still be recorded.
+            if outcome.usage == nil { await Task { await atEnd(outcome) }.value }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     /// Loads `model` ahead of use, kept for `keepAlive` seconds (nil: the server's default).

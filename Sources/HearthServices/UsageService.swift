@@ -62,6 +62,15 @@ public final class UsageService: Sendable {
         }
     }
 
+    /// Tokens spent since `date` by a limit subject (`key:…`, `user:…`), buffered records included.
+    func spent(by subject: String, since date: Date) async throws -> Int {
+        guard let store else { return 0 }
+        try await flush()
+        if subject.hasPrefix("key:") { return try await store.tokens(userID: nil, keyID: String(subject.dropFirst(4)), since: date) }
+        guard let id = Int64(subject.dropFirst("user:".count)) else { return 0 }
+        return try await store.tokens(userID: id, keyID: nil, since: date)
+    }
+
     /// Totals over the last `days` days by `grouping`: the principal's own, or, for an
     /// administrator, everyone's (or one user's when `user` is named).
     /// - Throws: `HearthError.forbidden` when a user asks for another's; `.invalidRequest` for

@@ -8,9 +8,11 @@ public enum IdentityWire {
         public var role: String
         public var disabled: Bool
         public var createdAt: Int
+        /// What all of the user's requests together may use; absent: no limit.
+        public var limits: Limits?
 
         enum CodingKeys: String, CodingKey {
-            case name, role, disabled
+            case name, role, disabled, limits
             case createdAt = "created_at"
         }
 
@@ -19,6 +21,36 @@ public enum IdentityWire {
             role = user.role.rawValue
             disabled = user.disabled
             createdAt = Int(user.createdAt.timeIntervalSince1970)
+            limits = user.limits.isNone ? nil : Limits(user.limits)
+        }
+    }
+
+    /// A user's limits (`PUT /hearth/users/{name}/limits`; absent fields: no limit).
+    public struct Limits: Codable, Sendable, Equatable {
+        public var requestsPerMinute: Int?
+        public var tokensPerMinute: Int?
+        public var concurrent: Int?
+        public var tokensPerDay: Int?
+        public var tokensPerMonth: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case concurrent
+            case requestsPerMinute = "requests_per_minute", tokensPerMinute = "tokens_per_minute"
+            case tokensPerDay = "tokens_per_day", tokensPerMonth = "tokens_per_month"
+        }
+
+        public init(_ limits: HearthCore.Limits) {
+            requestsPerMinute = limits.requestsPerMinute
+            tokensPerMinute = limits.tokensPerMinute
+            concurrent = limits.concurrent
+            tokensPerDay = limits.tokensPerDay
+            tokensPerMonth = limits.tokensPerMonth
+        }
+
+        public var native: HearthCore.Limits {
+            HearthCore.Limits(
+                requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, concurrent: concurrent, tokensPerDay: tokensPerDay,
+                tokensPerMonth: tokensPerMonth)
         }
     }
 
@@ -61,13 +93,17 @@ public enum IdentityWire {
         public var collections: [String]?
         public var requestsPerMinute: Int?
         public var concurrent: Int?
+        public var tokensPerMinute: Int?
+        public var tokensPerDay: Int?
+        public var tokensPerMonth: Int?
         /// The secret, only in the answer that created the key.
         public var key: String?
 
         enum CodingKeys: String, CodingKey {
             case id, user, label, prefix, models, collections, key, concurrent
             case createdAt = "created_at", expiresAt = "expires_at", revokedAt = "revoked_at"
-            case requestsPerMinute = "requests_per_minute"
+            case requestsPerMinute = "requests_per_minute", tokensPerMinute = "tokens_per_minute"
+            case tokensPerDay = "tokens_per_day", tokensPerMonth = "tokens_per_month"
         }
 
         public init(_ key: APIKey, user: String, secret: String? = nil) {
@@ -80,8 +116,11 @@ public enum IdentityWire {
             revokedAt = key.revokedAt.map { Int($0.timeIntervalSince1970) }
             models = key.models
             collections = key.collections
-            requestsPerMinute = key.requestsPerMinute
-            concurrent = key.concurrent
+            requestsPerMinute = key.limits.requestsPerMinute
+            concurrent = key.limits.concurrent
+            tokensPerMinute = key.limits.tokensPerMinute
+            tokensPerDay = key.limits.tokensPerDay
+            tokensPerMonth = key.limits.tokensPerMonth
             self.key = secret
         }
     }
@@ -199,18 +238,33 @@ public enum IdentityWire {
         public var requestsPerMinute: Int?
         /// Requests of the key that may run at once (default: no limit).
         public var concurrent: Int?
+        /// Prompt and completion tokens per minute, day (UTC) and month (default: no limit).
+        public var tokensPerMinute: Int?
+        public var tokensPerDay: Int?
+        public var tokensPerMonth: Int?
 
         enum CodingKeys: String, CodingKey {
             case user, label, models, collections, concurrent
-            case expiresInDays = "expires_in_days", requestsPerMinute = "requests_per_minute"
+            case expiresInDays = "expires_in_days", requestsPerMinute = "requests_per_minute", tokensPerMinute = "tokens_per_minute"
+            case tokensPerDay = "tokens_per_day", tokensPerMonth = "tokens_per_month"
+        }
+
+        /// The key's limits.
+        public var limits: HearthCore.Limits {
+            HearthCore.Limits(
+                requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, concurrent: concurrent, tokensPerDay: tokensPerDay,
+                tokensPerMonth: tokensPerMonth)
         }
 
         public init(
             user: String? = nil, label: String? = nil, expiresInDays: Double? = nil, models: [String]? = nil, collections: [String]? = nil,
-            requestsPerMinute: Int? = nil, concurrent: Int? = nil
+            limits: HearthCore.Limits = HearthCore.Limits()
         ) {
-            self.requestsPerMinute = requestsPerMinute
-            self.concurrent = concurrent
+            requestsPerMinute = limits.requestsPerMinute
+            concurrent = limits.concurrent
+            tokensPerMinute = limits.tokensPerMinute
+            tokensPerDay = limits.tokensPerDay
+            tokensPerMonth = limits.tokensPerMonth
             self.user = user
             self.label = label
             self.expiresInDays = expiresInDays

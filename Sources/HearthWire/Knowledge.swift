@@ -46,8 +46,10 @@ public enum KnowledgeWire {
         public var collection: Collection
         public var documents: [Document]
         public var lastJob: Job?
+        /// Users it is shared with to read (`*`: everyone); shown to its owner and administrators.
+        public var sharedWith: [String]?
 
-        enum CodingKeys: String, CodingKey { case collection, documents, lastJob = "last_job" }
+        enum CodingKeys: String, CodingKey { case collection, documents, lastJob = "last_job", sharedWith = "shared_with" }
 
         public struct Document: Codable, Sendable {
             public var path: String
@@ -64,8 +66,10 @@ public enum KnowledgeWire {
             }
         }
 
-        public init(_ collection: KnowledgeCollection, documents: [StoredDocument], lastJob: IngestionJob? = nil) {
+        public init(_ collection: KnowledgeCollection, documents: [StoredDocument], lastJob: IngestionJob? = nil, sharedWith: [String] = [])
+        {
             self.collection = Collection(collection)
+            self.sharedWith = sharedWith.isEmpty ? nil : sharedWith
             self.lastJob = lastJob.map(Job.init)
             self.documents = documents.map {
                 Document(
@@ -73,6 +77,13 @@ public enum KnowledgeWire {
                     updatedAt: Int($0.updatedAt.timeIntervalSince1970), metadata: $0.metadata)
             }
         }
+    }
+
+    /// `PUT /hearth/collections/{name}/shares`: who besides its owner may read it (user
+    /// names, `*` for everyone; empty: nobody).
+    public struct Shares: Codable, Sendable {
+        public var users: [String]
+        public init(users: [String]) { self.users = users }
     }
 
     /// `POST /hearth/collections`.

@@ -65,9 +65,11 @@ extension Ollama {
         /// Hearth's extension, as on `/v1/chat/completions`: answer from these knowledge-base
         /// collections, citing [n].
         public var collections: [String]?
+        /// Hearth's extension, as on `/v1/chat/completions`: keep the exchange in this conversation.
+        public var conversation: String?
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, format, options, think, tools, logprobs, collections
+            case model, messages, stream, format, options, think, tools, logprobs, collections, conversation
             case keepAlive = "keep_alive"
         }
 

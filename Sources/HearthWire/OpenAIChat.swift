@@ -87,6 +87,9 @@ extension OpenAI {
         public var logprobs: Bool?
         /// Hearth's extension: answer from these knowledge-base collections, citing [n].
         public var collections: [String]?
+        /// Hearth's extension: keep the messages and the answer in this conversation (`new`
+        /// starts one; the response's `Hearth-Conversation` header names it).
+        public var conversation: String?
 
         /// A request for `messages`; set the other fields as needed.
         public init(model: String?, messages: [Message]) {
@@ -138,7 +141,7 @@ extension OpenAI {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections
+            case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections, conversation
             case responseFormat = "response_format"
             case streamOptions = "stream_options", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
             case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"

@@ -57,23 +57,18 @@ extension Hearth {
             @Option(help: "A model the key may use (repeat; default: all).")
             var model: [String] = []
 
-            @Option(help: "Requests per minute the key may send (default: no limit).")
-            var requestsPerMinute: Int?
-
-            @Option(help: "Requests of the key that may run at once, streams included (default: no limit).")
-            var concurrent: Int?
+            @OptionGroup(title: "Limits of the key (its user's apply too)")
+            var limits: LimitOptions
 
             func validate() throws {
                 if let expiresInDays, expiresInDays <= 0 { throw ValidationError("--expires-in-days must be positive") }
-                if let requestsPerMinute, requestsPerMinute < 1 { throw ValidationError("--requests-per-minute must be at least 1") }
-                if let concurrent, concurrent < 1 { throw ValidationError("--concurrent must be at least 1") }
             }
 
             func run() async throws {
                 do {
                     let request = IdentityWire.CreateKey(
                         user: user, label: label, expiresInDays: expiresInDays, models: model.isEmpty ? nil : model,
-                        requestsPerMinute: requestsPerMinute, concurrent: concurrent)
+                        limits: limits.limits)
                     let key = try await Connection.run(try environmentConfiguration()) { try await $0.createKey(request) }
                     print(key.key ?? "")
                     FileHandle.standardError.write(

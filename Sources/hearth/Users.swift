@@ -13,8 +13,9 @@ extension Hearth {
                   hearth users add alice
                   hearth users add bob --role admin
                   hearth users disable alice      # her keys stop working at once
+                  hearth users limit alice --tokens-per-day 500000
                 """,
-            subcommands: [List.self, Add.self, Disable.self, Enable.self, Password.self], defaultSubcommand: List.self)
+            subcommands: [List.self, Add.self, Disable.self, Enable.self, Password.self, Limit.self], defaultSubcommand: List.self)
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "list", abstract: "List users.")
@@ -71,9 +72,13 @@ extension Hearth {
         struct Password: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "passwd",
-                abstract: "Set a user's password for signing in (read from standard input, one line).",
+                abstract: "Set a user's password for signing in.",
                 discussion: """
-                    Example:
+                    On a terminal the password is asked for twice, without echo; otherwise it is
+                    read from standard input (one line).
+
+                    Examples:
+                      hearth users passwd alice
                       read -rs PASSWORD && echo "$PASSWORD" | hearth users passwd alice
                     """)
 
@@ -82,9 +87,7 @@ extension Hearth {
 
             func run() async throws {
                 do {
-                    guard let password = readLine(strippingNewline: true), !password.isEmpty else {
-                        throw HearthError.invalidRequest("give the password on standard input", field: "password")
-                    }
+                    let password = try readPassword(prompt: "New password for \(name): ", confirming: true)
                     try await Connection.run(try environmentConfiguration()) { [name] in try await $0.setPassword(password, user: name) }
                     print("password set for \(name)")
                 } catch {
@@ -112,6 +115,42 @@ extension Hearth {
 }
 
 extension Role: ExpressibleByArgument {}
+
+/// A password: typed at `prompt` without echo when standard input is a terminal (twice when
+/// `confirming`), else one line of standard input.
+/// - Throws: `HearthError.invalidRequest` when none is given or the two differ.
+func readPassword(prompt: String, confirming: Bool = false) throws -> String {
+    guard isatty(STDIN_FILENO) == 1 else {
+        guard let password = readLine(strippingNewline: true), !password.isEmpty else {
+            throw HearthError.invalidRequest("give the password on standard input", field: "password")
+        }
+        return password
+    }
+    let password = askWithoutEcho(prompt)
+    guard !password.isEmpty else { throw HearthError.invalidRequest("no password given", field: "password") }
+    if confirming, askWithoutEcho("Again: ") != password {
+        throw HearthError.invalidRequest("the two passwords differ", field: "password")
+    }
+    return password
+}
+
+/// One line typed at the terminal after `prompt` (on standard error), not echoed; "" at the end of input.
+private func askWithoutEcho(_ prompt: String) -> String {
+    FileHandle.standardError.write(Data(prompt.utf8))
+    var saved = termios()
+    let canSilence = tcgetattr(STDIN_FILENO, &saved) == 0
+    if canSilence {
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+    }
+    defer {
+        if canSilence { tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved) }
+        // The newline the user typed was not echoed either.
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+    return readLine(strippingNewline: true) ?? ""
+}
 
 /// A Unix time as `2026-12-01 22:55`.
 func formatDate(_ seconds: Int) -> String {

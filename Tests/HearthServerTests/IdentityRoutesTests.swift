@@ -178,7 +178,7 @@ struct IdentityRoutesTests {
         _ = try await identity.bootstrap(admin: "root")
         _ = try await identity.createUser("bob", role: .user, by: .operator)
         let (_, limited) = try await identity.createKey(
-            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limit: .init(requestsPerMinute: 10), by: .operator)
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limits: Limits(requestsPerMinute: 10), by: .operator)
         try await app(identity).test(.live) { client in
             let port = try #require(client.port)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -382,7 +382,7 @@ struct IdentityRoutesTests {
             _ = try await identity.createUser("bob", role: .user, by: .operator)
             let (_, narrow) = try await identity.createKey(
                 for: "bob", label: "", expiresIn: 86_400, models: ["scripted:test"], collections: nil,
-                limit: .init(requestsPerMinute: 100), by: .operator)
+                limits: Limits(requestsPerMinute: 100), by: .operator)
             let huge = #"{"expires_in_days":1e300}"#
             #expect(try await Self.call(client, .post, "/hearth/keys", key: narrow, body: huge).0 == .badRequest)
             let child = try Self.created(
@@ -419,7 +419,7 @@ struct IdentityRoutesTests {
         _ = try await identity.bootstrap(admin: "root")
         _ = try await identity.createUser("bob", role: .user, by: .operator)
         let (_, single) = try await identity.createKey(
-            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limit: .init(concurrent: 1), by: .operator)
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limits: Limits(concurrent: 1), by: .operator)
         try await app(identity).test(.router) { client in
             // One at a time, streams included: each ends before the next starts, so none is refused.
             let stream = #"{"messages":[{"role":"user","content":"Hi"}],"stream":true}"#

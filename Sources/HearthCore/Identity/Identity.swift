@@ -15,8 +15,11 @@ public struct User: Sendable, Equatable, Codable {
     /// A disabled user's keys are refused.
     public var disabled: Bool
     public var createdAt: Date
+    /// What all of the user's requests together may use (each key may have tighter limits).
+    public var limits: Limits
 
-    public init(id: Int64 = 0, name: String, role: Role, disabled: Bool = false, createdAt: Date = Date()) {
+    public init(id: Int64 = 0, name: String, role: Role, disabled: Bool = false, createdAt: Date = Date(), limits: Limits = Limits()) {
+        self.limits = limits
         self.id = id
         self.name = name
         self.role = role
@@ -49,18 +52,14 @@ public struct APIKey: Sendable, Equatable, Codable {
     public var models: [String]?
     /// Collections this key may use; nil: all its user's.
     public var collections: [String]?
-    /// Requests this key may send per minute; nil: no limit.
-    public var requestsPerMinute: Int?
-    /// Requests of this key that may run at once (streams included); nil: no limit.
-    public var concurrent: Int?
+    /// What this key's requests may use (its user's limits apply too).
+    public var limits: Limits
 
     public init(
         id: String, userID: Int64, label: String, prefix: String, createdAt: Date = Date(), expiresAt: Date? = nil,
-        revokedAt: Date? = nil, models: [String]? = nil, collections: [String]? = nil, requestsPerMinute: Int? = nil,
-        concurrent: Int? = nil
+        revokedAt: Date? = nil, models: [String]? = nil, collections: [String]? = nil, limits: Limits = Limits()
     ) {
-        self.requestsPerMinute = requestsPerMinute
-        self.concurrent = concurrent
+        self.limits = limits
         self.id = id
         self.userID = userID
         self.label = label
@@ -119,6 +118,8 @@ public protocol IdentityStore: Sendable {
     func user(id: Int64) async throws -> User?
     /// - Returns: whether the user exists.
     func setDisabled(_ disabled: Bool, user name: String) async throws -> Bool
+    /// - Returns: whether the user exists.
+    func setLimits(_ limits: Limits, user name: String) async throws -> Bool
     func userCount() async throws -> Int
 
     /// Stores a key under the hash of its secret.

@@ -53,4 +53,6 @@ public protocol UsageStore: Sendable {
     func record(_ records: [UsageRecord]) async throws
     /// Totals since `since`, of one user or of everyone (nil), by `grouping`, largest first.
     func totals(userID: Int64?, since: Date, by grouping: UsageGrouping) async throws -> [UsageTotal]
+    /// Prompt and completion tokens since `since` of one user, or one key (nil: any).
+    func tokens(userID: Int64?, keyID: String?, since: Date) async throws -> Int
 }

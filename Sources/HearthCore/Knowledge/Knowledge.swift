@@ -14,11 +14,21 @@ public struct KnowledgeCollection: Sendable, Equatable, Codable {
     public var chunks: Int
     /// Bytes of the source files.
     public var bytes: Int64
+    /// The user it belongs to; nil: the administrators' (made by an operator key or an open server).
+    public var ownerID: Int64?
+    /// Users who may read and search it besides its owner (an administrator shares it);
+    /// `KnowledgeCollection.everyone` for all users.
+    public var sharedWith: [Int64]
+
+    /// In `sharedWith`: every user.
+    public static let everyone: Int64 = 0
 
     public init(
         name: String, label: String? = nil, embeddingModel: String, dimensions: Int, createdAt: Date = Date(),
-        documents: Int = 0, chunks: Int = 0, bytes: Int64 = 0
+        documents: Int = 0, chunks: Int = 0, bytes: Int64 = 0, ownerID: Int64? = nil, sharedWith: [Int64] = []
     ) {
+        self.ownerID = ownerID
+        self.sharedWith = sharedWith
         self.name = name
         self.label = label
         self.embeddingModel = embeddingModel

@@ -14,6 +14,8 @@ public protocol KnowledgeStore: Sendable {
     func collections() async throws -> [KnowledgeCollection]
     /// Sets a collection's display name.
     func relabelCollection(_ name: String, label: String?) async throws
+    /// Sets the users (ids; `KnowledgeCollection.everyone` for all) who may read a collection besides its owner.
+    func shareCollection(_ name: String, with userIDs: [Int64]) async throws
     /// Deletes a collection with its documents, chunks and jobs; returns whether it existed.
     func deleteCollection(_ name: String) async throws -> Bool
 
@@ -154,8 +156,11 @@ public struct StoredFile: Sendable, Equatable, Codable {
     public var purpose: String
     public var bytes: Int64
     public var createdAt: Date
+    /// The user who uploaded it; nil: the administrators'.
+    public var ownerID: Int64?
 
-    public init(id: String, filename: String, purpose: String, bytes: Int64, createdAt: Date = Date()) {
+    public init(id: String, filename: String, purpose: String, bytes: Int64, createdAt: Date = Date(), ownerID: Int64? = nil) {
+        self.ownerID = ownerID
         self.id = id
         self.filename = filename
         self.purpose = purpose

@@ -28,14 +28,16 @@ public struct Ingestor: Sendable {
 
     /// The collection, created for `embeddingModel` when it does not exist yet.
     /// - Throws: `HearthError` (invalid name, the model fails).
-    public func collection(_ name: String, embeddingModel: String, label: String? = nil) async throws -> KnowledgeCollection {
+    public func collection(_ name: String, embeddingModel: String, label: String? = nil, ownerID: Int64? = nil) async throws
+        -> KnowledgeCollection
+    {
         if let existing = try await store.collection(name) { return existing }
         try KnowledgeCollection.validate(name: name)
         guard let probe = try await embedder.embed(["dimension probe"], model: embeddingModel).first else {
             throw HearthError(.internalError, "the embedding model returned no vector")
         }
         return try await store.createCollection(
-            KnowledgeCollection(name: name, label: label, embeddingModel: embeddingModel, dimensions: probe.count))
+            KnowledgeCollection(name: name, label: label, embeddingModel: embeddingModel, dimensions: probe.count, ownerID: ownerID))
     }
 
     /// Jobs found running whose process is gone, now marked interrupted.

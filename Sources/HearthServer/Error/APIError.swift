@@ -47,6 +47,7 @@ struct APIError: HTTPResponseError {
             case .unauthorized: (.unauthorized, "authentication_error")
             case .forbidden: (.forbidden, "permission_error")
             case .rateLimited: (.tooManyRequests, "requests")
+            case .quotaExceeded: (.tooManyRequests, "insufficient_quota")
             case .bodyTooLarge: (.contentTooLarge, "invalid_request_error")
             case .queueFull, .unavailable: (.serviceUnavailable, "server_error")
             case .modelLoadFailed: (.internalServerError, "server_error")
@@ -54,7 +55,7 @@ struct APIError: HTTPResponseError {
             }
         self.status = status
         body = OpenAI.ErrorBody(message: error.message, type: type, param: error.field, code: error.code.description)
-        if error.code == .queueFull || error.code == .unavailable || error.code == .rateLimited {
+        if [.queueFull, .unavailable, .rateLimited, .quotaExceeded].contains(error.code) {
             headers[.retryAfter] = "\(max(1, error.retryAfter ?? 1))"
         }
         if error.code == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }

@@ -1,12 +1,13 @@
 import Foundation
+import HTTPTypes
 import HearthCore
 import HearthServices
 import Hummingbird
 
-/// Finds out once per request who is asking (`Authorization: Bearer KEY`, through the
-/// identity service), holds the request to its key's limits, and puts the principal in the
-/// context for every route; `/health` needs no key. An open server (loopback, no keys, no
-/// users) lets everyone in as `local`.
+/// Finds out once per request who is asking (`Authorization: Bearer KEY`, else a browser's
+/// `hearth_session` cookie, through the identity service), holds the request to its key's
+/// limits, and puts the principal in the context for every route; `/health` needs no key. An
+/// open server (loopback, no keys, no users) lets everyone in as `local`.
 struct AuthMiddleware: RouterMiddleware {
     let identity: IdentityService
     let limits: LimitService
@@ -16,10 +17,9 @@ struct AuthMiddleware: RouterMiddleware {
     ) async throws -> Response {
         // Signing in is how a person without a key gets one.
         if request.uri.path == "/health" || request.uri.path == "/hearth/auth/login" { return try await next(request, context) }
-        let header = request.headers[.authorization]
-        let bearer = header.flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst("Bearer ".count)) : nil }
+        let credential = try Self.credential(of: request)
         var context = context
-        context.principal = try await identity.authenticate(bearer: bearer, address: context.channel.remoteAddress?.ipAddress)
+        context.principal = try await identity.authenticate(bearer: credential, address: context.channel.remoteAddress?.ipAddress)
         // A web page can make a browser send requests to 127.0.0.1: an open server answers
         // only those from a loopback page or from no page at all (curl, SDKs, the CLI).
         if context.principal == .local, let origin = request.headers[.origin], !Self.isLoopbackOrigin(origin) {
@@ -41,5 +41,69 @@ struct AuthMiddleware: RouterMiddleware {
     static func isLoopbackOrigin(_ origin: String) -> Bool {
         guard let host = URL(string: origin)?.host() else { return false }
         return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1"
+    }
+
+    /// The token a request presents: the one of `Authorization: Bearer TOKEN` (nil for another
+    /// scheme) or, only when there is no `Authorization` header, the session token of the
+    /// `hearth_session` cookie.
+    /// - Throws: `HearthError.forbidden` for a request signed in by the cookie alone that may
+    ///   change something (not GET or HEAD) and lacks `X-Hearth-CSRF: 1`.
+    static func credential(of request: Request) throws -> String? {
+        if let header = request.headers[.authorization] { return bearer(header) }
+        guard let token = SessionCookie.token(in: request.headers[.cookie]) else { return nil }
+        // A page on another site can make the browser send a form (with its cookies) but not a
+        // custom header: one signed in by cookie must show the header to change anything.
+        let safe = request.method == .get || request.method == .head
+        guard safe || request.headers[SessionCookie.csrfHeader] == "1" else {
+            throw HearthError(
+                .forbidden,
+                "a \(request.method.rawValue) signed in by the hearth_session cookie alone needs the header 'X-Hearth-CSRF: 1' "
+                    + "(scripts and other clients send 'Authorization: Bearer TOKEN' instead)")
+        }
+        return token
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header, nil for any other scheme.
+    static func bearer(_ header: String) -> String? {
+        header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : nil
+    }
+}
+
+/// The browser's session cookie, `hearth_session`: `POST /hearth/auth/login` sets it, logout
+/// clears it, and `AuthMiddleware` takes it when a request has no `Authorization` header.
+enum SessionCookie {
+    /// The cookie's name.
+    static let name = "hearth_session"
+    /// The header a request signed in by the cookie alone must carry (`1`) to use a method other
+    /// than GET or HEAD: a cross-site form cannot send custom headers.
+    static var csrfHeader: HTTPField.Name { HTTPField.Name("X-Hearth-CSRF")! }
+
+    /// A `Set-Cookie` value that gives the browser `token` for `maxAge` seconds: out of reach of
+    /// scripts (`HttpOnly`) and never sent with a request another site starts (`SameSite=Strict`).
+    static func setting(_ token: String, maxAge: Int) -> String {
+        // No `Secure`: Hearth speaks plain HTTP (on loopback, or behind a proxy that adds TLS),
+        // and a browser keeps no Secure cookie that came over plain HTTP.
+        "\(name)=\(token); HttpOnly; SameSite=Strict; Path=/; Max-Age=\(maxAge)"
+    }
+
+    /// A `Set-Cookie` value that makes the browser drop the cookie.
+    static var cleared: String {
+        "\(name)=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+    }
+
+    /// The session token of a `Cookie` header (`a=1; hearth_session=hts_…; b=2`, spaces or not,
+    /// several headers joined by `; `), nil when there is none. Only session tokens (`hts_…`)
+    /// are taken from a cookie, never API keys.
+    static func token(in header: String?) -> String? {
+        guard let header else { return nil }
+        for pair in header.split(separator: ";") {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            guard pair[..<equals].trimmingCharacters(in: .whitespaces) == name else { continue }
+            var value = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            let prefix = IdentityService.sessionPrefix
+            if value.hasPrefix(prefix), value.count > prefix.count, value.utf8.count <= 256 { return value }
+        }
+        return nil
     }
 }

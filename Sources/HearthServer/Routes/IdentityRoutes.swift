@@ -25,6 +25,11 @@ struct IdentityRoutes: Sendable {
                 IdentityWire.User(try await identity.setDisabled(true, user: try context.parameters.segment("name"), by: context.principal))
             )
         }
+        router.put("/hearth/users/{name}/limits") { request, context in
+            let wire = try await request.decode(IdentityWire.Limits.self, upTo: maxBodyBytes)
+            let user = try await identity.setLimits(wire.native, user: try context.parameters.segment("name"), by: context.principal)
+            return try json(IdentityWire.User(user))
+        }
         router.post("/hearth/users/{name}/enable") { _, context in
             try json(
                 IdentityWire.User(
@@ -54,12 +59,15 @@ struct IdentityRoutes: Sendable {
         router.post("/hearth/auth/login") { request, context in
             let wire = try await request.decode(IdentityWire.Login.self, upTo: maxBodyBytes)
             let session = try await identity.login(wire.name, password: wire.password, address: context.channel.remoteAddress?.ipAddress)
-            return try json(IdentityWire.Session(token: session.token, user: session.user, expiresAt: session.expiresAt))
+            var response = try json(IdentityWire.Session(token: session.token, user: session.user, expiresAt: session.expiresAt))
+            // The same token as a cookie, for the web UI.
+            response.headers[.setCookie] = SessionCookie.setting(session.token, maxAge: Int(IdentityService.sessionLifetime))
+            return response
         }
         router.post("/hearth/auth/logout") { request, _ in
-            let header = request.headers[.authorization] ?? ""
-            try await identity.logout(header.hasPrefix("Bearer ") ? String(header.dropFirst("Bearer ".count)) : "")
-            return Response(status: .noContent)
+            // The token the middleware let in: the bearer's, or the cookie's (with X-Hearth-CSRF).
+            try await identity.logout(try AuthMiddleware.credential(of: request) ?? "")
+            return Response(status: .noContent, headers: [.setCookie: SessionCookie.cleared])
         }
         router.post("/hearth/users/{name}/password") { request, context in
             let wire = try await request.decode(IdentityWire.SetPassword.self, upTo: maxBodyBytes)
@@ -84,7 +92,7 @@ struct IdentityRoutes: Sendable {
             let (key, secret) = try await identity.createKey(
                 for: wire.user, label: wire.label ?? "", expiresIn: wire.expiresInDays.map { $0 * 86_400 }, models: wire.models,
                 collections: wire.collections,
-                limit: RequestLimits.Limit(requestsPerMinute: wire.requestsPerMinute, concurrent: wire.concurrent), by: context.principal)
+                limits: wire.limits, by: context.principal)
             let owner = try await userNames(context.principal)[key.userID] ?? wire.user ?? ""
             return try json(IdentityWire.Key(key, user: owner, secret: secret), status: .created)
         }

@@ -11,27 +11,39 @@ struct KnowledgeRoutes: Sendable {
     let maxBodyBytes: Int
 
     func add(to router: Router<HearthRequestContext>) {
-        router.get("/hearth/collections") { _, _ in try json(KnowledgeWire.CollectionList(try await knowledge.collections())) }
-        router.post("/hearth/collections") { request, _ in
+        router.get("/hearth/collections") { _, context in
+            try json(KnowledgeWire.CollectionList(try await knowledge.collections(by: context.principal)))
+        }
+        router.post("/hearth/collections") { request, context in
             let wire = try await request.decode(KnowledgeWire.CreateCollection.self, upTo: maxBodyBytes)
-            let collection = try await knowledge.createCollection(wire.name, embeddingModel: wire.embeddingModel)
+            let collection = try await knowledge.createCollection(wire.name, embeddingModel: wire.embeddingModel, by: context.principal)
             return try json(KnowledgeWire.Collection(collection), status: .created)
         }
         router.get("/hearth/collections/{name}") { _, context in
-            let detail = try await knowledge.collection(try context.parameters.segment("name"))
-            return try json(KnowledgeWire.CollectionDetail(detail.collection, documents: detail.documents, lastJob: detail.lastJob))
+            try json(detail(try await knowledge.collection(try context.parameters.segment("name"), by: context.principal)))
+        }
+        router.put("/hearth/collections/{name}/shares") { request, context in
+            let wire = try await request.decode(KnowledgeWire.Shares.self, upTo: maxBodyBytes)
+            return try json(
+                detail(try await knowledge.share(try context.parameters.segment("name"), with: wire.users, by: context.principal)))
         }
         router.delete("/hearth/collections/{name}") { _, context in
             let name = try context.parameters.segment("name")
-            try await knowledge.deleteCollection(name)
+            try await knowledge.deleteCollection(name, by: context.principal)
             return try json(KnowledgeWire.Deleted(name: name, deleted: true))
         }
         router.post("/hearth/ingest") { request, context in try await ingest(request, context) }
-        router.post("/hearth/search") { request, _ in
+        router.post("/hearth/search") { request, context in
             let wire = try await request.decode(KnowledgeWire.SearchRequest.self, upTo: maxBodyBytes)
-            return try json(KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native())))
+            return try json(
+                KnowledgeWire.SearchResponse(query: wire.query, hits: try await knowledge.search(try wire.native(), by: context.principal)))
         }
         router.post("/hearth/ask") { request, context in try await ask(request, context) }
+    }
+
+    private func detail(_ detail: KnowledgeService.CollectionDetail) -> KnowledgeWire.CollectionDetail {
+        KnowledgeWire.CollectionDetail(
+            detail.collection, documents: detail.documents, lastJob: detail.lastJob, sharedWith: detail.sharedWith)
     }
 
     func ingest(_ request: Request, _ context: HearthRequestContext) async throws -> Response {

@@ -11,6 +11,7 @@ import NIOCore
 /// Errors answer in Ollama's `{"error": "…"}` shape (see `APIError`).
 struct OllamaRoutes: Sendable {
     let chat: ChatService
+    let conversations: ConversationService
     let models: ModelService
     let metrics: Metrics
     let maxBodyBytes: Int
@@ -41,8 +42,9 @@ struct OllamaRoutes: Sendable {
         }
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
+        let conversation = try await wire.conversation.asyncMap { try await conversations.resolve($0, by: context.principal) }
         return try await respond(
-            native, collections: wire.collections ?? [], streams: wire.streams, context: context,
+            native, collections: wire.collections ?? [], conversation: conversation, streams: wire.streams, context: context,
             piece: { Ollama.ChatResponse(model: model, content: $0) },
             final: { Ollama.ChatResponse(model: model, content: $0, finishReason: $1, usage: $2, timings: $3) })
     }
@@ -70,16 +72,17 @@ struct OllamaRoutes: Sendable {
     /// Runs the generation and answers whole, or as NDJSON chunks (`piece` per text piece,
     /// then `final` with empty text); `final` also builds the whole answer.
     private func respond<Chunk: Encodable & Sendable>(
-        _ native: GenerationRequest, collections: [String] = [], streams: Bool, context: HearthRequestContext,
+        _ native: GenerationRequest, collections: [String] = [], conversation: Conversation? = nil, streams: Bool,
+        context: HearthRequestContext,
         piece: @escaping @Sendable (String) -> Chunk,
         final: @escaping @Sendable (String, FinishReason, Usage, Ollama.Timings) -> Chunk
     ) async throws -> Response {
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
-            try await chat.generate(native, collections: collections, by: context.principal)
+            try await chat.generate(native, collections: collections, conversation: conversation, by: context.principal)
         }
         guard streams else {
             let (text, reason, usage) = try await generation.collect(for: context)
-            return try json(final(text, reason, usage, generation.timings))
+            return try json(final(text, reason, usage, generation.timings)).naming(conversation)
         }
         return generation.ndjson { event in
             switch event {
@@ -87,7 +90,7 @@ struct OllamaRoutes: Sendable {
             case .text(let text): [try Ollama.line(piece(text))]
             case .done(let reason, let usage): [try Ollama.line(final("", reason, usage, generation.timings))]
             }
-        }
+        }.naming(conversation)
     }
 
     /// A request without a prompt: loads the model, or unloads it when `keep_alive` is 0.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HearthCore
 import HearthModels
 import HearthServices
@@ -9,6 +10,7 @@ import NIOCore
 /// `/v1/*`: OpenAI's API, translated into the chat service and back.
 struct OpenAIRoutes: Sendable {
     let chat: ChatService
+    let conversations: ConversationService
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -31,13 +33,15 @@ struct OpenAIRoutes: Sendable {
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
         let id = "chatcmpl-" + randomID()
         let created = Int(Date().timeIntervalSince1970)
+        let conversation = try await wire.conversation.asyncMap { try await conversations.resolve($0, by: context.principal) }
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
-            try await chat.generate(native, collections: wire.collections ?? [], by: context.principal)
+            try await chat.generate(native, collections: wire.collections ?? [], conversation: conversation, by: context.principal)
         }
         guard wire.stream == true else {
             let (text, reason, usage) = try await generation.collect(for: context)
             return try json(
-                OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage))
+                OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage)
+            ).naming(conversation)
         }
         let includeUsage = wire.streamOptions?.includeUsage == true
         return generation.sse { event in
@@ -65,7 +69,7 @@ struct OpenAIRoutes: Sendable {
                 }
                 return events
             }
-        }
+        }.naming(conversation)
     }
 
     func completions(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
@@ -126,6 +130,24 @@ func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws ->
     return Response(
         status: status, headers: [.contentType: "application/json"],
         body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+extension Response {
+    /// The response with the `Hearth-Conversation` header naming the conversation the chat was kept in.
+    func naming(_ conversation: Conversation?) -> Response {
+        guard let conversation, let name = HTTPField.Name(ConversationWire.header) else { return self }
+        var response = self
+        response.headers[name] = conversation.id
+        return response
+    }
+}
+
+extension Optional {
+    /// The wrapped value transformed by an async function, or nil.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
 }
 
 /// Native requests that name a model.
