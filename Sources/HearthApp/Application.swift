@@ -25,7 +25,6 @@ public enum HearthApplication {
         _ configuration: Configuration, logger: Logger = Logger(label: "hearth"), preload: [String]? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        try configuration.validate()
         let provider = LocalProvider(
             store: ModelStore(root: configuration.paths.models),
             options: EngineOptions(
@@ -38,6 +37,7 @@ public enum HearthApplication {
         let store = try SQLiteKnowledgeStore(paths: configuration.paths)
         let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
         let identityStore = SQLiteIdentityStore(store)
+        try configuration.validate(hasUsers: try await identityStore.userCount() > 0)
         let identity = IdentityService(
             store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)

@@ -167,11 +167,13 @@ public struct Configuration: Sendable, Equatable {
         address.isLoopback
     }
 
-    /// Checks the combination of settings; throws `HearthError.invalidRequest` explaining what to change.
-    public func validate() throws {
-        if !bindsLoopbackOnly && apiKeys.isEmpty {
+    /// Checks the combination of settings; throws `HearthError.invalidRequest` explaining what
+    /// to change. `hasUsers`: whether the data folder has users (whose keys guard the server).
+    public func validate(hasUsers: Bool = false) throws {
+        if !bindsLoopbackOnly && apiKeys.isEmpty && !hasUsers {
             throw HearthError.invalidRequest(
-                "refusing to listen on \(host) without an API key: set HEARTH_API_KEYS, or bind 127.0.0.1")
+                "refusing to listen on \(host) with no way to sign in: create the first user (`hearth admin bootstrap`), "
+                    + "set HEARTH_API_KEYS, or bind 127.0.0.1")
         }
         if address.scheme != "http" || !address.basePath.isEmpty {
             throw HearthError.invalidRequest(

@@ -39,10 +39,11 @@ import Testing
         }
     }
 
-    @Test func nonLoopbackBindNeedsAnAPIKey() throws {
+    @Test func nonLoopbackBindNeedsAnAPIKeyOrUsers() throws {
         var configuration = Configuration()
         configuration.host = "0.0.0.0"
         #expect(throws: HearthError.self) { try configuration.validate() }
+        try configuration.validate(hasUsers: true)
         configuration.apiKeys = ["k"]
         try configuration.validate()
     }

@@ -46,12 +46,15 @@ struct IdentityRoutesTests {
         return UsageService(store: SQLiteIdentityStore(store))
     }
 
-    func app(_ identity: IdentityService, usage: UsageService = UsageService()) -> some ApplicationProtocol {
+    func app(_ identity: IdentityService, usage: UsageService = UsageService()) throws -> some ApplicationProtocol {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let conversations = SQLiteIdentityStore(
+            try SQLiteKnowledgeStore(path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors")))
         return Application(
             router: HTTPServer.router(
-                services: Services(pipeline: pipeline, identity: identity, usage: usage), metrics: Metrics(), maxBodyBytes: 1 << 20),
+                services: Services(pipeline: pipeline, identity: identity, usage: usage, conversations: conversations), metrics: Metrics(),
+                maxBodyBytes: 1 << 20),
             logger: logs.logger())
     }
 
@@ -428,6 +431,64 @@ struct IdentityRoutesTests {
                 let listed = try await Self.call(client, .get, "/v1/models", key: single).0
                 #expect(streamed == .ok && listed == .ok)
             }
+        }
+    }
+
+    @Test func aBrowserSessionIsAnHttpOnlyCookieThatChangesNothingWithoutTheCSRFHeader() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let password = "correct horse battery"
+        try await identity.setPassword(password, user: "bob", by: .operator)
+        try await app(identity).test(.router) { client in
+            let login = #"{"name":"bob","password":"\#(password)"}"#
+            let (token, cookie) = try await client.execute(uri: "/hearth/auth/login", method: .post, body: ByteBuffer(string: login)) {
+                response in
+                let session = try JSONDecoder().decode(IdentityWire.Session.self, from: Data(String(buffer: response.body).utf8))
+                return (session.token, response.headers[.setCookie] ?? "")
+            }
+            #expect(cookie.hasPrefix("hearth_session=\(token);"))
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] { #expect(cookie.contains(attribute), "\(cookie)") }
+            func send(_ method: HTTPRequest.Method, _ uri: String, cookie value: String, csrf: Bool = false, body: String? = nil)
+                async throws -> HTTPResponse.Status
+            {
+                var headers: HTTPFields = [.cookie: "theme=dark; hearth_session=\(value); other=1"]
+                if csrf { headers[HTTPField.Name("X-Hearth-CSRF")!] = "1" }
+                return try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
+                    $0.status
+                }
+            }
+            let chat = #"{"messages":[{"role":"user","content":"Hi"}]}"#
+            #expect(try await send(.get, "/v1/models", cookie: token) == .ok)
+            // A cross-site form can send the cookie, not the header: nothing changes without it.
+            #expect(try await send(.post, "/v1/chat/completions", cookie: token, body: chat) == .forbidden)
+            #expect(try await send(.post, "/v1/chat/completions", cookie: token, csrf: true, body: chat) == .ok)
+            // Only session tokens are taken from a cookie; altered and forged ones are refused.
+            #expect(try await send(.get, "/v1/models", cookie: admin) == .unauthorized)
+            let altered = String(token.dropLast()) + (token.last == "A" ? "B" : "A")
+            for forged in [altered, "hts_" + String(repeating: "A", count: 43), "hts_", "hts_../../server.secret"] {
+                #expect(try await send(.get, "/v1/models", cookie: forged) == .unauthorized, "\(forged)")
+                #expect(try await Self.call(client, .get, "/v1/models", key: forged).0 == .unauthorized)
+            }
+            // Path and id tampering finds nothing.
+            for path in ["/hearth/conversations/..%2F..%2Fserver.secret", "/v1/files/..%2Fknowledge.sqlite", "/hearth/keys/%00"] {
+                let status = try await Self.call(client, path.hasPrefix("/hearth/keys") ? .delete : .get, path, key: token).0
+                #expect(status == .notFound, "\(path)")
+            }
+            // Signing out by cookie ends the session and clears the cookie.
+            let cleared = try await client.execute(
+                uri: "/hearth/auth/logout", method: .post,
+                headers: [.cookie: "hearth_session=\(token)", HTTPField.Name("X-Hearth-CSRF")!: "1"]
+            ) { ($0.status, $0.headers[.setCookie] ?? "") }
+            #expect(cleared.0 == .noContent && cleared.1.contains("Max-Age=0"))
+            #expect(try await send(.get, "/v1/models", cookie: token) == .unauthorized)
+        }
+        // No secret in any log line of the run.
+        let secrets = [admin, password]
+        for secret in secrets {
+            #expect(
+                !logs.all.contains { record in record.message.contains(secret) || record.metadata.values.contains { $0.contains(secret) } })
         }
     }
 }
