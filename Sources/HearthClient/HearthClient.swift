@@ -31,14 +31,17 @@ public struct HearthClient: Sendable {
 
     /// The server the configuration points at (`HEARTH_HOST`), with the key the CLI sends:
     /// `HEARTH_API_KEY`, else the first of `HEARTH_API_KEYS`, else the session token that
-    /// `hearth login` stored (`Paths.sessionToken`). A token file that others may read is not
-    /// used: requests then fail, saying how to fix it.
+    /// `hearth login` stored (`Paths.sessionToken`) for this server. A token file that others may
+    /// read is not used: requests then fail, saying how to fix it.
     public init(_ configuration: Configuration) {
         var key = configuration.keyToSend
         var problem: HearthError?
         if key == nil {
             do {
-                key = try HearthClient.storedSession(at: configuration.paths.sessionToken)
+                // A session goes only to the server that issued it.
+                key = try HearthClient.storedSession(at: configuration.paths.sessionToken).flatMap {
+                    $0.server == configuration.address.url ? $0.token : nil
+                }
             } catch {
                 problem = (error as? HearthError) ?? HearthError(.internalError, "cannot read the session token: \(error)")
             }

@@ -55,9 +55,14 @@ public struct GenerationParams: Sendable, Equatable {
         self.stop = stop
     }
 
+    /// The largest `max_tokens` a request may ask for (no context is longer).
+    public static let maxTokensLimit = 1 << 24
+
     /// Checks ranges a user can get wrong; throws `HearthError.invalidRequest` naming the field.
     public func validate() throws {
-        if let maxTokens, maxTokens < 1 { throw HearthError.invalidRequest("max_tokens must be at least 1", field: "max_tokens") }
+        if let maxTokens, !(1...Self.maxTokensLimit).contains(maxTokens) {
+            throw HearthError.invalidRequest("max_tokens must be 1 to \(Self.maxTokensLimit)", field: "max_tokens")
+        }
         if let temperature, !(0...2).contains(temperature) {
             throw HearthError.invalidRequest("temperature must be between 0 and 2", field: "temperature")
         }

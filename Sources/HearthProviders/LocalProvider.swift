@@ -169,7 +169,8 @@ public actor LocalProvider: InferenceProvider {
         return stream
     }
 
-    public func promptTokens(_ request: GenerationRequest) async throws -> Int {
+    /// Tokenises off the actor, so that a long prompt holds up no other request.
+    public nonisolated func promptTokens(_ request: GenerationRequest) async throws -> Int {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
         let count = Result { try engine.promptTokens(request.prompt, template: request.template) }
         await release(path, keepAlive: request.keepAlive)

@@ -68,17 +68,25 @@ public struct ChatService: Sendable {
         }
     }
 
-    /// `request`'s generation, its tokens (its prompt's and `max_tokens`, or without one all
-    /// that is left) reserved against `principal`'s limits first and settled with the
+    /// `max_tokens` of a request without one, when its caller has token limits (or less: what
+    /// the limits have left).
+    static let impliedMaxTokens = 4_096
+
+    /// `request`'s generation, its tokens (its prompt's and `max_tokens`, or without one up to
+    /// `impliedMaxTokens`) reserved against `principal`'s limits first and settled with the
     /// answer's usage.
     static func metered(_ request: GenerationRequest, pipeline: ChatPipeline, limits: LimitService, by principal: Principal)
         async throws -> AsyncThrowingStream<TokenEvent, any Error>
     {
         guard limits.limitsTokens(principal) else { return try await pipeline.generate(request) }
         var request = request
+        try request.params.validate()
+        // Spent: refused before the model is loaded to count the prompt.
+        let room = try await limits.room(for: principal)
+        if let room, room < 1 { _ = try await limits.reserve(1, for: principal) }
         let prompt = try await pipeline.promptTokens(request)
-        if request.params.maxTokens == nil, let room = try await limits.room(for: principal) {
-            request.params.maxTokens = max(1, room - prompt)
+        if request.params.maxTokens == nil, let room {
+            request.params.maxTokens = max(1, min(impliedMaxTokens, room - prompt))
         }
         let reservation = try await limits.reserve(prompt + (request.params.maxTokens ?? 0), for: principal)
         let events: AsyncThrowingStream<TokenEvent, any Error>
@@ -117,7 +125,9 @@ public struct ChatService: Sendable {
                         outcome.pieces += 1
                     case .done(_, let usage):
                         outcome.usage = usage
-                        await atEnd(outcome)
+                        let ended = outcome
+                        // Not in this task: the client may leave now, and the end must be recorded.
+                        await Task { await atEnd(ended) }.value
                     }
                     continuation.yield(event)
                 }
@@ -125,8 +135,10 @@ public struct ChatService: Sendable {
             } catch {
                 continuation.finish(throwing: error)
             }
-            // Not in this task: it may be cancelled, and the end must still be recorded.
-            if outcome.usage == nil { await Task { await atEnd(outcome) }.value }
+            if outcome.usage == nil {
+                let ended = outcome
+                await Task { await atEnd(ended) }.value
+            }
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream

@@ -62,10 +62,13 @@ public struct ConversationService: Sendable {
         try await identity.record(principal.name, "conversation.delete", target: id)
     }
 
-    /// The conversation a chat request names: `new` starts one; another's answers 404.
+    /// The conversation a chat request names; another's answers 404. `new` gives a new one,
+    /// kept only with its first answer (a refused or failed request leaves nothing).
     /// - Throws: `HearthError.notFound` for an unknown conversation, or another's.
     public func resolve(_ id: String, by principal: Principal) async throws -> Conversation {
-        id == "new" ? try await create(title: nil, by: principal) : try await owned(id, by: principal)
+        guard id == "new" else { return try await owned(id, by: principal) }
+        _ = try requireStore()
+        return Conversation(id: "conv_" + randomID(), ownerID: principal.ownerID, title: "", createdAt: now())
     }
 
     /// Makes the conversation what a chat request sent (`messages`, the whole conversation
@@ -73,6 +76,7 @@ public struct ConversationService: Sendable {
     /// repeated are replaced (an edited or regenerated turn), the rest appended.
     func record(_ messages: [ChatMessage], reply: String, model: String, in conversation: Conversation) async throws {
         let store = try requireStore()
+        if try await store.conversation(conversation.id) == nil { try await store.createConversation(conversation) }
         let stored = try await store.messages(in: conversation.id)
         let kept = zip(stored, messages).prefix { $0.chat == $1 }.count
         let date = now()

@@ -54,6 +54,7 @@ extension KnowledgeService {
     /// Creates a collection of `principal`'s with a fresh `vs_…` name, labelled `label`, and adds `fileIDs` to it.
     /// - Throws: `HearthError.notFound` for an unknown file (or another's).
     public func createVectorStore(label: String?, fileIDs: [String], by principal: Principal) async throws -> VectorStore {
+        guard principal.key?.collections == nil else { throw Self.keyLimited }
         for fileID in fileIDs { _ = try await file(fileID, by: principal) }
         let name = "vs_" + randomID()
         _ = try await base.ingestor.collection(name, embeddingModel: base.embeddingModel, label: label ?? "", ownerID: principal.ownerID)

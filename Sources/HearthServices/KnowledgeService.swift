@@ -59,6 +59,7 @@ public struct KnowledgeService: Sendable {
     public func createCollection(_ name: String, embeddingModel: String? = nil, by principal: Principal) async throws
         -> KnowledgeCollection
     {
+        guard principal.keyAllows(name) else { throw Self.keyLimited }
         let taken = HearthError.invalidRequest("the name '\(name.prefix(80))' is taken; choose another", field: "name")
         if let existing = try await base.store.collection(name, counted: false), !principal.mayChange(existing) { throw taken }
         let collection = try await base.ingestor.collection(
@@ -86,6 +87,9 @@ public struct KnowledgeService: Sendable {
         try await identity.record(principal.name, "collection.share", target: "\(name) → \(users.joined(separator: ","))")
         return try await collection(name, by: principal)
     }
+
+    /// Refused: a key limited to some collections makes no other.
+    static let keyLimited = HearthError(.forbidden, "this key may use only the collections it names; it makes no new ones")
 
     /// The collection when `principal` may read it.
     /// - Throws: `HearthError.notFound` otherwise (another's collection is not said to exist).

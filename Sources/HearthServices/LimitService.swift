@@ -113,19 +113,21 @@ public final class LimitService: Sendable {
 
     private static func error(_ refusal: RequestLimits.Refusal, tokens: Int = 0) -> HearthError {
         let whose = refusal.subject.hasPrefix("key:") ? "this key" : "your account"
-        let wait = refusal.retryAfter.isFinite ? Int(refusal.retryAfter.rounded(.up)) : 60
+        let wait = refusal.retryAfter.isFinite ? Int(refusal.retryAfter.rounded(.up)) : 0
         switch refusal.kind {
         case .concurrent:
             return HearthError(
                 .rateLimited, "\(whose) may run \(refusal.limit) requests at once; retry when one has ended", retryAfter: 1)
         case _ where !refusal.retryAfter.isFinite:
-            return HearthError(
-                .rateLimited,
+            // Waiting never helps: a client's error, not a rate limit to retry.
+            return HearthError.invalidRequest(
                 "this request needs \(tokens) tokens (its prompt and max_tokens), more than the \(refusal.limit) \(refusal.kind.rawValue) "
-                    + "\(whose) may use; send a shorter prompt or a lower max_tokens", retryAfter: wait)
+                    + "\(whose) may use; send a shorter prompt or a lower max_tokens", field: "max_tokens")
         case .tokensPerDay, .tokensPerMonth:
             return HearthError(
-                .quotaExceeded, "\(whose) has used its \(refusal.limit) \(refusal.kind.rawValue); retry in \(wait) s", retryAfter: wait)
+                .quotaExceeded,
+                "\(whose) has used, or holds for requests running now, its \(refusal.limit) \(refusal.kind.rawValue); retry in \(wait) s",
+                retryAfter: wait)
         case .requestsPerMinute, .tokensPerMinute:
             return HearthError(
                 .rateLimited, "\(whose) may use \(refusal.limit) \(refusal.kind.rawValue); retry in \(wait) s", retryAfter: wait)

@@ -37,7 +37,7 @@ extension Hearth {
                 let configuration = try environmentConfiguration()
                 let password = try readPassword(prompt: "Password for \(name): ")
                 let session = try await Connection.run(configuration) { try await $0.login(name, password: password) }
-                try HearthClient.storeSession(session.token, at: configuration.paths.sessionToken)
+                try HearthClient.storeSession(session.token, server: configuration.address.url, at: configuration.paths.sessionToken)
                 print("signed in as \(session.user) until \(formatDate(session.expiresAt))")
                 if configuration.keyToSend != nil {
                     let note = "(HEARTH_API_KEY or HEARTH_API_KEYS is set: commands send that key, not this session, until it is unset)\n"

@@ -24,11 +24,14 @@ extension Hearth {
                 let configuration = try environmentConfiguration()
                 let file = configuration.paths.sessionToken
                 // A token others could read is exactly one to revoke: its mode is not checked here.
-                guard let token = try HearthClient.storedSession(at: file, requiringPrivateMode: false) else {
+                guard let session = try HearthClient.storedSession(at: file, requiringPrivateMode: false) else {
                     print("not signed in")
                     return
                 }
-                let ended = try await Self.revoke(token, configuration, file: file)
+                // Ended where it was issued, whatever HEARTH_HOST says now.
+                var issuer = configuration
+                issuer.address = try ServerAddress(parsing: session.server)
+                let ended = try await Self.revoke(session.token, issuer, file: file)
                 try HearthClient.forgetSession(at: file)
                 print(ended ? "signed out" : "signed out (the session had already ended)")
             } catch {

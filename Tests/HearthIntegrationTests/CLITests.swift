@@ -115,6 +115,7 @@ import Testing
         let top = try Self.hearth("--help")
         for command in [
             "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "usage", "audit", "admin",
+            "login", "logout",
         ] {
             #expect(top.output.contains(command))
             #expect(try Self.hearth(command, "--help").status == 0)

@@ -151,6 +151,23 @@ import Testing
             as: IdentityWire.Session.self)
         #expect(session.user == "alice" && session.token.hasPrefix("hts_"))
         #expect(try await hearth("collections", "list", key: session.token).status == 0)
+
+        // `hearth login` keeps a session in a file only its owner reads; commands use it.
+        let login = try await CLITests.hearthOffPool(["login", "--user", "alice"], input: "tulips in April\n", environment: environment)
+        #expect(login.status == 0 && login.output.contains("signed in as alice"), "\(login.error)")
+        let tokenFile = home.appending(path: "token")
+        let mode = try FileManager.default.attributesOfItem(atPath: tokenFile.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let mine = try await hearth("usage", "--by", "user")
+        #expect(mine.status == 0 && mine.output.contains("alice") && !mine.output.contains("root"), "\(mine.error)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: tokenFile.path)
+        let exposed = try await hearth("usage")
+        #expect(exposed.status != 0 && exposed.error.contains("chmod 600"), "\(exposed.error)")
+        #expect(try await hearth("logout").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: tokenFile.path))
+        let wrong = try await CLITests.hearthOffPool(["login", "--user", "alice"], input: "daffodils\n", environment: environment)
+        #expect(wrong.status != 0 && !FileManager.default.fileExists(atPath: tokenFile.path))
+
         let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
         #expect(!log.contains(admin) && !log.contains(alice) && !log.contains("tulips"))
     }

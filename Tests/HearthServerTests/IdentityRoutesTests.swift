@@ -449,6 +449,11 @@ struct IdentityRoutesTests {
                 return (session.token, response.headers[.setCookie] ?? "")
             }
             #expect(cookie.hasPrefix("hearth_session=\(token);"))
+            // Two session cookies (one may come from a page on another port): neither is taken.
+            let tossed = try await client.execute(
+                uri: "/v1/models", method: .get, headers: [.cookie: "hearth_session=\(token); hearth_session=hts_attacker"]
+            ) { $0.status }
+            #expect(tossed == .unauthorized)
             for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] { #expect(cookie.contains(attribute), "\(cookie)") }
             func send(_ method: HTTPRequest.Method, _ uri: String, cookie value: String, csrf: Bool = false, body: String? = nil)
                 async throws -> HTTPResponse.Status
@@ -489,6 +494,27 @@ struct IdentityRoutesTests {
         for secret in secrets {
             #expect(
                 !logs.all.contains { record in record.message.contains(secret) || record.metadata.values.contains { $0.contains(secret) } })
+        }
+    }
+
+    @Test func aPageOfAnotherSiteCannotSignABrowserIn() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        try await identity.setPassword("correct horse battery", user: "bob", by: .operator)
+        try await app(identity).test(.live) { client in
+            let port = try #require(client.port)
+            for (origin, expected) in [
+                (nil, 200), ("http://evil.example", 403), ("http://127.0.0.1:\(port + 1)", 403), ("http://127.0.0.1:\(port)", 200),
+            ] {
+                var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/hearth/auth/login")!)
+                request.httpMethod = "POST"
+                request.httpBody = Data(#"{"name":"bob","password":"correct horse battery"}"#.utf8)
+                if let origin { request.setValue(origin, forHTTPHeaderField: "Origin") }
+                let (_, response) = try await URLSession.shared.data(for: request)
+                #expect((response as? HTTPURLResponse)?.statusCode == expected, "\(origin ?? "no origin")")
+            }
         }
     }
 }

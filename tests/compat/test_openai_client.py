@@ -1,6 +1,7 @@
 """Hearth driven by the official `openai` Python package, as every existing client would."""
 import json
 import math
+import os
 import socket
 import subprocess
 import time
@@ -207,3 +208,40 @@ def test_a_users_key_works_and_a_revoked_one_does_not(user_keys):
     with pytest.raises(openai.AuthenticationError):
         alice.models.list()
 
+
+
+def test_a_spent_budget_is_the_clients_rate_limit_error_and_a_conversation_is_kept(user_keys):
+    url, admin_key, _ = user_keys
+    env = dict(os.environ, HEARTH_HOST=url, HEARTH_API_KEY=admin_key)
+    for name in ("carol", "dave"):
+        subprocess.run([hearth_binary(), "users", "add", name], env=env, capture_output=True, text=True, check=True)
+    dave = subprocess.run([hearth_binary(), "keys", "create", "--user", "dave"], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    created = subprocess.run([hearth_binary(), "keys", "create", "--user", "carol", "--tokens-per-day", "400"],
+                             env=env, capture_output=True, text=True, check=True)
+    carol = OpenAI(base_url=url + "/v1", api_key=created.stdout.strip(), max_retries=0, timeout=120)
+    # The first answer is kept in a new conversation, named by the response's header.
+    raw = carol.chat.completions.with_raw_response.create(
+        model="smollm2:135m", messages=[{"role": "user", "content": "Say hi."}], max_tokens=5, temperature=0,
+        extra_body={"conversation": "new"})
+    conversation = raw.headers["hearth-conversation"]
+    assert raw.parse().choices[0].message.content
+    kept = json.load(urllib.request.urlopen(urllib.request.Request(
+        url + "/hearth/conversations/" + conversation, headers={"Authorization": "Bearer " + created.stdout.strip()})))
+    assert [message["role"] for message in kept["messages"]] == ["user", "assistant"]
+    # Another user's key does not find it.
+    with pytest.raises(urllib.error.HTTPError) as hidden:
+        urllib.request.urlopen(urllib.request.Request(
+            url + "/hearth/conversations/" + conversation, headers={"Authorization": "Bearer " + dave}))
+    assert hidden.value.code == 404
+    # More than the whole budget can never pass: a client error naming max_tokens.
+    with pytest.raises(openai.BadRequestError) as too_big:
+        carol.chat.completions.create(model="smollm2:135m", messages=[{"role": "user", "content": "Hi"}], max_tokens=500)
+    assert too_big.value.body["param"] == "max_tokens"
+    # Spending it: OpenAI's insufficient_quota, with Retry-After until the next day.
+    with pytest.raises(openai.RateLimitError) as refused:
+        for _ in range(4):
+            carol.chat.completions.create(
+                model="smollm2:135m", messages=[{"role": "user", "content": "Write a long story."}], max_tokens=150)
+    assert refused.value.code == "insufficient_quota"
+    assert int(refused.value.response.headers["retry-after"]) > 0

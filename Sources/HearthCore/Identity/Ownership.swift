@@ -29,7 +29,7 @@ extension Principal {
     }
 
     /// Whether this principal's key (if it names collections) allows `collection`.
-    private func keyAllows(_ collection: String) -> Bool {
+    public func keyAllows(_ collection: String) -> Bool {
         key?.collections.map { $0.contains(collection) } ?? true
     }
 }

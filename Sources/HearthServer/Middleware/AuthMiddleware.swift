@@ -15,8 +15,15 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: HearthRequestContext, next: (Request, HearthRequestContext) async throws -> Response
     ) async throws -> Response {
-        // Signing in is how a person without a key gets one.
-        if request.uri.path == "/health" || request.uri.path == "/hearth/auth/login" { return try await next(request, context) }
+        if request.uri.path == "/health" { return try await next(request, context) }
+        // Signing in is how a person without a key gets one; a page of another site may not
+        // sign a browser in (to an account of the attacker's choosing).
+        if request.uri.path == "/hearth/auth/login" {
+            if let origin = request.headers[.origin], !Self.isSameOrigin(origin, as: request.head.authority) {
+                throw HearthError(.forbidden, "sign in from a page of this server, or from a client that sends no Origin")
+            }
+            return try await next(request, context)
+        }
         let credential = try Self.credential(of: request)
         var context = context
         context.principal = try await identity.authenticate(bearer: credential, address: context.channel.remoteAddress?.ipAddress)
@@ -43,6 +50,16 @@ struct AuthMiddleware: RouterMiddleware {
         return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1"
     }
 
+    /// Whether a browser's `Origin` is the server the request was sent to (`authority`,
+    /// `host[:port]`; without a port, the default of the origin's scheme, as behind a proxy).
+    static func isSameOrigin(_ origin: String, as authority: String?) -> Bool {
+        guard let url = URL(string: origin), let originHost = url.host(), let authority,
+            let target = URL(string: "\(url.scheme ?? "http")://\(authority)"), let host = target.host()
+        else { return false }
+        let defaultPort = url.scheme == "https" ? 443 : 80
+        return originHost.lowercased() == host.lowercased() && (url.port ?? defaultPort) == (target.port ?? defaultPort)
+    }
+
     /// The token a request presents: the one of `Authorization: Bearer TOKEN` (nil for another
     /// scheme) or, only when there is no `Authorization` header, the session token of the
     /// `hearth_session` cookie.
@@ -50,7 +67,7 @@ struct AuthMiddleware: RouterMiddleware {
     ///   change something (not GET or HEAD) and lacks `X-Hearth-CSRF: 1`.
     static func credential(of request: Request) throws -> String? {
         if let header = request.headers[.authorization] { return bearer(header) }
-        guard let token = SessionCookie.token(in: request.headers[.cookie]) else { return nil }
+        guard let token = try SessionCookie.token(in: request.headers[.cookie]) else { return nil }
         // A page on another site can make the browser send a form (with its cookies) but not a
         // custom header: one signed in by cookie must show the header to change anything.
         let safe = request.method == .get || request.method == .head
@@ -94,16 +111,23 @@ enum SessionCookie {
     /// The session token of a `Cookie` header (`a=1; hearth_session=hts_…; b=2`, spaces or not,
     /// several headers joined by `; `), nil when there is none. Only session tokens (`hts_…`)
     /// are taken from a cookie, never API keys.
-    static func token(in header: String?) -> String? {
+    /// - Throws: `HearthError.unauthorized` for several `hearth_session` cookies (a page on
+    ///   another port of the same host may have added one: which is whose cannot be told).
+    static func token(in header: String?) throws -> String? {
         guard let header else { return nil }
+        var found: [String] = []
         for pair in header.split(separator: ";") {
             guard let equals = pair.firstIndex(of: "=") else { continue }
             guard pair[..<equals].trimmingCharacters(in: .whitespaces) == name else { continue }
             var value = pair[pair.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-            let prefix = IdentityService.sessionPrefix
-            if value.hasPrefix(prefix), value.count > prefix.count, value.utf8.count <= 256 { return value }
+            found.append(value)
         }
-        return nil
+        guard found.count <= 1 else {
+            throw HearthError(.unauthorized, "the request carries several hearth_session cookies; sign out and in again")
+        }
+        let prefix = IdentityService.sessionPrefix
+        guard let value = found.first, value.hasPrefix(prefix), value.count > prefix.count, value.utf8.count <= 256 else { return nil }
+        return value
     }
 }

@@ -22,3 +22,12 @@ final class RequestRecord: Sendable {
     func record(usage: Usage) { values.withLock { $0.usage = usage } }
     func record(principal: Principal) { values.withLock { $0.principal = principal } }
 }
+
+extension Metrics {
+    /// Counts an embedding request's tokens, in the metrics and in its log line and usage record.
+    func recordEmbedding(model: String, promptTokens: Int) {
+        recordTokens(model: model, prompt: promptTokens, completion: 0)
+        RequestRecord.current?.record(model: model)
+        RequestRecord.current?.record(usage: Usage(promptTokens: promptTokens, completionTokens: 0))
+    }
+}

@@ -114,7 +114,7 @@ struct OllamaRoutes: Sendable {
         var native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
         native.keepAlive = wire.keepAlive?.seconds
         let result = try await chat.embed(native, by: context.principal)
-        metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
+        metrics.recordEmbedding(model: native.model, promptTokens: result.promptTokens)
         let elapsed = ContinuousClock.now - started
         return try json(
             Ollama.EmbedResponse(model: native.model, result: result, timings: Ollama.Timings(total: elapsed, promptEval: elapsed)))
@@ -130,6 +130,7 @@ struct OllamaRoutes: Sendable {
         var native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
         native.keepAlive = wire.keepAlive?.seconds
         let result = try await chat.embed(native, by: context.principal)
+        metrics.recordEmbedding(model: native.model, promptTokens: result.promptTokens)
         return try json(Ollama.EmbeddingsResponse(embedding: result.vectors.first ?? []))
     }
 

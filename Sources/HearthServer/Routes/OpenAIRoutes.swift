@@ -118,7 +118,7 @@ struct OpenAIRoutes: Sendable {
         let wire = try await request.decode(OpenAI.EmbeddingRequest.self, upTo: maxBodyBytes)
         let native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
         let result = try await chat.embed(native, by: context.principal)
-        metrics.recordTokens(model: native.model, prompt: result.promptTokens, completion: 0)
+        metrics.recordEmbedding(model: native.model, promptTokens: result.promptTokens)
         return try json(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
 }
