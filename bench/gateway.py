@@ -3,8 +3,8 @@
 
 Starts two `hearth serve` on free loopback ports with the same model: one open (no users,
 no keys: the middleware lets every request in as `local`) and one with users, where every
-request carries a user's `hth_` key with a requests-per-minute and a concurrency limit
-(high enough never to refuse). Sends GET /v1/models (no model work, so the difference is the
+request carries a user's `hth_` key with requests-per-minute, concurrency and token limits,
+and the user has limits of their own (all high enough never to refuse). Sends GET /v1/models (no model work, so the difference is the
 gateway's own cost) from several keep-alive connections at once, in turns between the
 servers, and prints requests/s and the p50 and p99 latency of each, and what the keyed server
 adds. The issue's target: at ≥ 500 requests/s, p50 ≤ 0.1 ms and p99 ≤ 1 ms added.
@@ -45,8 +45,11 @@ def keyed_server(hearth, port):
     server.wait_ready()
     env["HEARTH_API_KEY"] = admin
     subprocess.run([hearth, "users", "add", "bench"], env=env, capture_output=True, text=True, check=True)
+    subprocess.run([hearth, "users", "limit", "bench", "--requests-per-minute", "100000000", "--concurrent", "1000"],
+                   env=env, capture_output=True, text=True, check=True)
     key = subprocess.run([hearth, "keys", "create", "--user", "bench", "--requests-per-minute", "100000000",
-                          "--concurrent", "1000"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+                          "--concurrent", "1000", "--tokens-per-minute", "1000000000"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
     return server, key
 
 

@@ -56,6 +56,17 @@ struct IsolationTests {
         return try #require(object[name] as? String, "\(text)")
     }
 
+    /// The administrator `root` and the users `alice` and `bob`: their keys.
+    static func people(_ identity: IdentityService) async throws -> (admin: String, alice: String, bob: String) {
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        var keys: [String] = []
+        for name in ["alice", "bob"] {
+            _ = try await identity.createUser(name, role: .user, by: .operator)
+            keys.append(try await identity.createKey(for: name, label: "", expiresIn: nil, models: nil, collections: nil, by: .operator).1)
+        }
+        return (admin, keys[0], keys[1])
+    }
+
     /// Makes one of each owned object as `name`, through the routes.
     static func make(_ name: String, key: String, _ client: some TestClientProtocol) async throws -> Owned {
         let collection = "\(name)-notes"
@@ -114,16 +125,10 @@ struct IsolationTests {
     @Test func eachUserReachesOnlyTheirOwnAndTheOthersIdsAnswer404() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let (identity, app) = try app()
-        let (_, _, admin) = try await identity.bootstrap(admin: "root")
-        var keys: [String: String] = [:]
-        for name in ["alice", "bob"] {
-            _ = try await identity.createUser(name, role: .user, by: .operator)
-            keys[name] = try await identity.createKey(for: name, label: "", expiresIn: nil, models: nil, collections: nil, by: .operator).1
-        }
-        let users = keys
+        let (admin, aliceKey, bobKey) = try await Self.people(identity)
         try await app.test(.router) { client in
-            let alice = try await Self.make("alice", key: try #require(users["alice"]), client)
-            let bob = try await Self.make("bob", key: try #require(users["bob"]), client)
+            let alice = try await Self.make("alice", key: aliceKey, client)
+            let bob = try await Self.make("bob", key: bobKey, client)
             for (owner, other) in [(alice, bob), (bob, alice)] {
                 // Listings show only one's own.
                 for (path, id) in [
@@ -170,13 +175,7 @@ struct IsolationTests {
     @Test func aSharedCollectionIsReadByOthersAndChangedOnlyByItsOwner() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let (identity, app) = try app()
-        let (_, _, admin) = try await identity.bootstrap(admin: "root")
-        var keys: [String: String] = [:]
-        for name in ["alice", "bob"] {
-            _ = try await identity.createUser(name, role: .user, by: .operator)
-            keys[name] = try await identity.createKey(for: name, label: "", expiresIn: nil, models: nil, collections: nil, by: .operator).1
-        }
-        let (aliceKey, bobKey) = (try #require(keys["alice"]), try #require(keys["bob"]))
+        let (admin, aliceKey, bobKey) = try await Self.people(identity)
         let (_, narrow) = try await identity.createKey(
             for: "alice", label: "", expiresIn: nil, models: nil, collections: ["handbook"], by: .operator)
         try await app.test(.router) { client in
