@@ -56,6 +56,10 @@ struct TokenLimitTests {
         }
     }
 
+    final class Counter: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
     func identity() throws -> (IdentityService, UsageService) {
         let store = try SQLiteKnowledgeStore(
             path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
@@ -67,7 +71,9 @@ struct TokenLimitTests {
 
     func app(_ provider: some InferenceProvider, _ identity: IdentityService, _ usage: UsageService) -> some ApplicationProtocol {
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: "scripted:test")
-        let services = Services(pipeline: pipeline, identity: identity, limits: LimitService(usage: usage), usage: usage)
+        // The limits' clock stands still: no bucket refills while a test runs, however slow the machine.
+        let now = Date()
+        let services = Services(pipeline: pipeline, identity: identity, limits: LimitService(usage: usage, now: { now }), usage: usage)
         return Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
     }
 
@@ -110,18 +116,24 @@ struct TokenLimitTests {
         let provider = GatedProvider()
         try await app(provider, identity, usage).test(.live) { client in
             let port = try #require(client.port)
+            let answered = Counter()
             let answers = Task {
                 try await withThrowingTaskGroup(of: (Int, String?, String).self) { group in
-                    for _ in 0..<30 { group.addTask { try await Self.chat(port: port, key: key, session: Self.session) } }
+                    for _ in 0..<30 {
+                        group.addTask {
+                            let answer = try await Self.chat(port: port, key: key, session: Self.session)
+                            answered.value.add(1, ordering: .relaxed)
+                            return answer
+                        }
+                    }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
             }
-            // Wait until every request is either refused or held at the gate.
+            // Wait (at most a minute) until every request is either refused or held at the gate.
             let admitted = 100 / Self.reservation
-            for _ in 0..<200 where provider.started.load(ordering: .relaxed) < admitted {
+            for _ in 0..<6_000 where answered.value.load(ordering: .relaxed) + provider.started.load(ordering: .relaxed) < 30 {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            try await Task.sleep(for: .milliseconds(300))
             #expect(provider.started.load(ordering: .relaxed) == admitted)
             provider.open()
             let results = try await answers.value
