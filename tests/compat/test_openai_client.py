@@ -154,11 +154,13 @@ def test_client_that_disconnects_cancels_its_generation(server):
     assert active_sequences(server) == 0
 
 
-def test_non_loopback_bind_without_key_is_refused():
+def test_non_loopback_bind_without_key_or_user_is_refused(tmp_path):
+    env = dict(os.environ, HEARTH_HOME=str(tmp_path))
+    env.pop("HEARTH_API_KEYS", None)
     result = subprocess.run([hearth_binary(), "serve", "--host", "0.0.0.0", "--port", "1"],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode != 0
-    assert "API key" in result.stderr
+    assert "HEARTH_API_KEYS" in result.stderr and "hearth admin bootstrap" in result.stderr
 
 
 PROPOSAL = {"type": "object", "properties": {"command": {"type": "string"}, "explanation": {"type": "string"}},
