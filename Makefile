@@ -95,6 +95,8 @@ bench-engine: setup venv build-release
 	@scripts/setup-llama.sh --server
 	$(VENV)/bin/python bench/engine.py --hearth .build/release/hearth \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+	$(VENV)/bin/python bench/multimodel.py --hearth .build/release/hearth \
+	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server"
 
 bench-knowledge: setup bench-venv build-release
 	swift build -c release --product hearth-bench
