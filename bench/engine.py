@@ -7,7 +7,8 @@ chat completions through the OpenAI-compatible endpoint, taking turns run by run
 and compares, per model: aggregate
 generation tokens/s at 1, 4 and 8 concurrent streams, single-stream decode
 rate, time to first token (p50, p95), first- and second-turn time to first
-token of a ~1,000-token conversation (prompt cache) and, for the first model,
+token of a ~1,000-token conversation (prompt cache), the decode rate of an answer
+that quotes ~1,000 tokens of sources (prompt lookup) and, for the first model,
 idle resident memory. Every prompt is distinct, so only the second turn can
 reuse a cached prompt. Standard library only.
 
@@ -247,6 +248,18 @@ def long_document(tag, tokens=1000):
     return " ".join(lines) + "\n\nSummarize this logbook in one sentence."
 
 
+def retrieval(server, model, run, tokens=200):
+    """Decode tokens/s of an answer that quotes its ~1,000 tokens of sources (what prompt
+    lookup speeds up), and its text."""
+    sources = long_document(f"sources {run}").rsplit("\n\n", 1)[0]
+    messages = [{"role": "system", "content": "Answer from the sources; quote them exactly."},
+                {"role": "user", "content": f"Sources:\n{sources}\n\nQuote sentences (3) to (12) of the logbook "
+                                            "exactly, one per line."}]
+    answer = stream_once(server.port, chat_body(model, messages, tokens))
+    log(f"{server.name}: retrieval answer {run}: {answer.tokens} tokens at {answer.decode:.1f} tok/s")
+    return answer.decode
+
+
 def concurrency(server, args, model, n, run):
     """One run of n concurrent streams: aggregate tokens/s, TTFTs (ms), median decode rate."""
     elapsed, streams = run_streams(server.port, [story(model, f"{n}.{run}.{i}", args.tokens)
@@ -312,6 +325,14 @@ def measure(servers, args, model, with_rss):
     for name, measured in turns_ms.items():
         results[name]["first"] = statistics.median(m[0] for m in measured)
         results[name]["second"] = statistics.median(m[1] for m in measured)
+    rates = {name: [] for name in servers}
+    for run in range(args.runs + 1):  # run 0 warms up and is not counted
+        for name in turns(run):
+            rate = retrieval(servers[name], model, run)
+            if run:
+                rates[name].append(rate)
+    for name, measured in rates.items():
+        results[name]["retrieval"] = measured
     if with_rss:
         time.sleep(2)
         for name, server in servers.items():
@@ -366,6 +387,8 @@ def report(args, model, h, l):
             rows.append((f"TTFT p{p} ms, {plural(n)}", percentile(h["ttft"][n], p),
                          percentile(l["ttft"][n], p), "{:.0f}"))
     h_turns, l_turns = h["second"] / h["first"], l["second"] / l["first"]
+    rows.append(("retrieval answer decode tok/s", statistics.median(h["retrieval"]), statistics.median(l["retrieval"]),
+                 "{:.1f}"))
     rows += [("first-turn TTFT ms (1k-token prompt)", h["first"], l["first"], "{:.0f}"),
              ("second-turn TTFT ms", h["second"], l["second"], "{:.0f}"),
              ("second ÷ first (each server)", h_turns, l_turns, "{:.2f}")]
@@ -393,6 +416,10 @@ def report(args, model, h, l):
     if 1 in args.streams:
         ratio = h["decode"] / l["decode"]
         check(ratio >= 0.95, f"decode tok/s ratio, 1 stream: {ratio:.2f} (target >= 0.95)")
+    ratio = statistics.median(h["retrieval"]) / statistics.median(l["retrieval"])
+    spread = (f"hearth {min(h['retrieval']):.0f}-{max(h['retrieval']):.0f}, "
+              f"llama-server {min(l['retrieval']):.0f}-{max(l['retrieval']):.0f} tok/s")
+    check(ratio >= 1.3, f"retrieval answer decode ratio: {ratio:.2f} ({spread}; target >= 1.30)")
     n = max(args.streams)
     hp, lp = percentile(h["ttft"][n], 50), percentile(l["ttft"][n], 50)
     check(hp <= lp, f"TTFT p50, {plural(n)}: hearth {hp:.0f} ms, llama-server {lp:.0f} ms (target hearth <= llama-server)")

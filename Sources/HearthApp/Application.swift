@@ -29,7 +29,7 @@ public enum HearthApplication {
             store: ModelStore(root: configuration.paths.models),
             options: EngineOptions(
                 parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence,
-                threads: configuration.threads, maxQueue: configuration.maxQueue),
+                threads: configuration.threads, maxQueue: configuration.maxQueue, promptLookup: configuration.promptLookup),
             keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
         let pipeline = ChatPipeline(
             router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],

@@ -40,6 +40,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxQueue = 64
     /// CPU threads llama.cpp uses.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Whether answers are sped up by prompt lookup (guesses from the prompt, checked by the model).
+    public var promptLookup = true
     /// Largest accepted request body, in bytes.
     public var maxBodyBytes = 8 << 20
     /// Where data, models and cache live.
@@ -112,6 +114,13 @@ public struct Configuration: Sendable, Equatable {
         },
         Variable(name: "HEARTH_THREADS", help: "CPU threads for inference", defaultValue: "number of CPUs") { c, v in
             c.threads = try positive(v, "HEARTH_THREADS")
+        },
+        Variable(
+            name: "HEARTH_PROMPT_LOOKUP", help: "guess answers' next tokens from their prompt (1) or not (0); same text, sooner",
+            defaultValue: "1"
+        ) { c, v in
+            guard v == "0" || v == "1" else { throw HearthError.invalidRequest("HEARTH_PROMPT_LOOKUP must be 0 or 1, got '\(v)'") }
+            c.promptLookup = v == "1"
         },
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")

@@ -24,6 +24,9 @@ final class BatchLoop: @unchecked Sendable {
     private var batch: llama_batch
     /// Sliding-window size of the model's attention (0: none).
     private let slidingWindow: Int
+    /// Whether answers are sped up by prompt lookup: not for models whose memory cannot drop
+    /// the rejected guesses (recurrent and hybrid ones).
+    private var speculates: Bool
 
     private let condition = NSCondition()
     private var queue: AdmissionQueue<GenerationJob>
@@ -56,6 +59,10 @@ final class BatchLoop: @unchecked Sendable {
         var lastToken: llama_token = 0
         var outputIndex: Int32 = -1
         var text: TextAssembler
+        /// Tokens guessed by prompt lookup, decoded after `lastToken` in this step.
+        var draft: [llama_token] = []
+        /// How long its guesses may be, after how they fared.
+        var guesses = PromptLookup.Budget()
     }
 
     init(model: LlamaModel, template: ChatTemplate, options: EngineOptions) throws {
@@ -85,6 +92,7 @@ final class BatchLoop: @unchecked Sendable {
         slots = (0..<options.parallel).map { Slot(sequence: llama_seq_id($0)) }
         queue = AdmissionQueue(capacity: options.maxQueue)
         slidingWindow = Int(llama_model_n_swa(model.pointer))
+        speculates = options.promptLookup && !llama_model_is_recurrent(model.pointer) && !llama_model_is_hybrid(model.pointer)
         statistics.withLock {
             $0.stats.parallel = options.parallel
             $0.stats.contextPerSequence = contextPerSequence
@@ -249,12 +257,20 @@ final class BatchLoop: @unchecked Sendable {
         var budget = options.batchSize
         var promptTokens = 0
         var generatedTokens = 0
+        let running = slots.count { ($0.run?.generated ?? 0) > 0 }
+        let guesses = speculates && running <= PromptLookup.maxRunning
         for index in slots.indices {
             guard var run = slots[index].run, run.generated > 0 else { continue }
             add(run.lastToken, to: index, output: true)
             run.outputIndex = batch.n_tokens - 1
+            // Room for the guess: the answer's, the context's and the batch's.
+            let room = min(
+                run.guesses.allowed(generated: run.generated), run.maxTokens - run.generated - 1,
+                contextPerSequence - slots[index].cached.count - 1, budget - running)
+            run.draft = guesses && room > 0 ? PromptLookup.draft(slots[index].cached, count: room) : []
+            for token in run.draft { add(token, to: index, output: true) }
             slots[index].run = run
-            budget -= 1
+            budget -= 1 + run.draft.count
         }
         for index in slots.indices where budget > 0 {
             guard var run = slots[index].run, run.generated == 0 else { continue }
@@ -280,27 +296,23 @@ final class BatchLoop: @unchecked Sendable {
         }
         for index in slots.indices {
             guard var run = slots[index].run, run.outputIndex >= 0 else { continue }
-            let token =
-                run.greedy
-                ? Sampler.argmax(llama_get_logits_ith(context, run.outputIndex), count: Int(model.vocabularySize))
-                : llama_sampler_sample(run.sampler, context, run.outputIndex)
+            let (draft, first) = (run.draft, run.outputIndex)
+            run.draft = []
             run.outputIndex = -1
-            if model.isEndOfGeneration(token) {
-                slots[index].run = run
-                finish(index, reason: .stop)
-                continue
-            }
-            run.generated += 1
-            generatedTokens += 1
-            run.lastToken = token
-            let (text, stopped) = run.text.append(model.piece(token))
             slots[index].run = run
-            if !text.isEmpty, case .terminated = run.job.continuation.yield(.text(text)) {
-                finish(index, error: CancellationError())
-            } else if stopped {
-                finish(index, reason: .stop)
-            } else if run.generated >= run.maxTokens || slots[index].cached.count >= contextPerSequence {
-                finish(index, reason: .length)
+            // Tokens of the guess in the cache after the next token's position.
+            let base = slots[index].cached.count - draft.count
+            var accepted = 0
+            while true {
+                let token = sample(run, row: first + Int32(accepted))
+                guard emit(token, from: index, cached: base + accepted) else { break }
+                generatedTokens += 1
+                guard accepted < draft.count, token == draft[accepted] else { break }
+                accepted += 1
+            }
+            if !draft.isEmpty {
+                discardGuess(of: index, keeping: accepted, of: draft.count)
+                slots[index].run?.guesses.update(drafted: draft.count, accepted: accepted, generated: run.generated + accepted + 1)
             }
         }
         let now = ProcessInfo.processInfo.systemUptime
@@ -308,6 +320,54 @@ final class BatchLoop: @unchecked Sendable {
             $0.stats.recordStep(batchSize: size)
             $0.stats.generatedTokens += generatedTokens
             $0.rate.add(prompt: promptTokens, generated: generatedTokens, at: now)
+        }
+    }
+
+    /// The token sampled from the logits of batch row `row` for `run`.
+    private func sample(_ run: Run, row: Int32) -> llama_token {
+        run.greedy
+            ? Sampler.argmax(llama_get_logits_ith(context, row), count: Int(model.vocabularySize))
+            : llama_sampler_sample(run.sampler, context, row)
+    }
+
+    /// Hands `token` to slot `index`'s answer, whose sequence will then hold `cached` tokens
+    /// before it. Returns whether the answer goes on (not ended by the token, a stop string,
+    /// its length, the context, or the client leaving).
+    private func emit(_ token: llama_token, from index: Int, cached: Int) -> Bool {
+        guard var run = slots[index].run else { return false }
+        if model.isEndOfGeneration(token) {
+            finish(index, reason: .stop)
+            return false
+        }
+        run.generated += 1
+        run.lastToken = token
+        let (text, stopped) = run.text.append(model.piece(token))
+        slots[index].run = run
+        if !text.isEmpty, case .terminated = run.job.continuation.yield(.text(text)) {
+            finish(index, error: CancellationError())
+        } else if stopped {
+            finish(index, reason: .stop)
+        } else if run.generated >= run.maxTokens || cached >= contextPerSequence {
+            finish(index, reason: .length)
+        } else {
+            return true
+        }
+        return false
+    }
+
+    /// Drops from slot `index`'s cache the guessed tokens after the first `accepted` of
+    /// `drafted` (the model chose otherwise there).
+    private func discardGuess(of index: Int, keeping accepted: Int, of drafted: Int) {
+        let rejected = drafted - accepted
+        guard rejected > 0 else { return }
+        let position = slots[index].cached.count - rejected
+        if llama_memory_seq_rm(llama_get_memory(context), slots[index].sequence, llama_pos(position), -1) {
+            slots[index].cached.removeLast(rejected)
+        } else {
+            // This model's memory cannot drop a tail: no more guessing, and this answer ends.
+            speculates = false
+            finish(index, error: HearthError(.internalError, "llama.cpp could not drop guessed tokens; try again"))
+            forget(index)
         }
     }
 

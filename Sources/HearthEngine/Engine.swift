@@ -14,11 +14,15 @@ public struct EngineOptions: Sendable, Equatable {
     public var batchSize: Int
     /// Most requests waiting for a free sequence; more are refused (`HearthError.queueFull`).
     public var maxQueue: Int
+    /// Whether answers are sped up by prompt lookup (`PromptLookup`): the same text, sooner
+    /// when it quotes its prompt.
+    public var promptLookup: Bool
 
     public init(
         parallel: Int = 4, contextPerSequence: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        batchSize: Int = 512, maxQueue: Int = 64
+        batchSize: Int = 512, maxQueue: Int = 64, promptLookup: Bool = true
     ) {
+        self.promptLookup = promptLookup
         self.maxQueue = max(0, maxQueue)
         self.parallel = max(1, parallel)
         self.contextPerSequence = max(64, contextPerSequence)
