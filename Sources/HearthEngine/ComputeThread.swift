@@ -15,10 +15,10 @@ import Foundation
 /// number of models, and two busy models take turns a batch at a time instead of
 /// oversubscribing the cores.
 ///
-/// Turns: generation steps go first, in the order asked. Background work (embedding batches)
-/// runs when no step waits; while a generation is running, the time background work took is
-/// given back to generation before more background work runs, so that an ingestion beside a
-/// chat shares the machine with it instead of stalling it.
+/// Turns: generation steps and background work (embedding batches) each run in the order
+/// asked. While a generation is running, the time background work took is given back to
+/// generation before more background work runs, so that an ingestion beside a chat shares
+/// the machine with it half and half: neither stalls the other.
 final class ComputeThread: @unchecked Sendable {
     /// The process's compute thread.
     static let shared = ComputeThread()
@@ -92,7 +92,8 @@ final class ComputeThread: @unchecked Sendable {
                 let deadline = Date(timeIntervalSinceNow: 0.005)
                 while generation.isEmpty && condition.wait(until: deadline) {}
             }
-            let isGeneration = !generation.isEmpty
+            // Background work waits only while it owes generation time: neither starves.
+            let isGeneration = !generation.isEmpty && (background.isEmpty || owed > .zero)
             let job = isGeneration ? generation.removeFirst() : background.removeFirst()
             condition.unlock()
 
@@ -104,7 +105,7 @@ final class ComputeThread: @unchecked Sendable {
             if isGeneration {
                 owed = max(.zero, owed - (ended - started))
                 generationEnded = ended
-            } else if ended - generationEnded < .milliseconds(200) {
+            } else if started - generationEnded < .milliseconds(200) {
                 owed += ended - started
             }
             condition.unlock()
