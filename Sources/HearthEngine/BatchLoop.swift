@@ -285,7 +285,7 @@ final class BatchLoop: @unchecked Sendable {
             slots[index].run = run
         }
         let size = Int(batch.n_tokens)
-        let status = ComputeThread.shared.run(.generation) { llama_decode(context, batch) }
+        let status = llama_decode(context, batch)
         guard status == 0 else {
             let error = HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")
             for index in slots.indices where slots[index].run != nil {

@@ -95,11 +95,7 @@ final class EmbeddingLane: @unchecked Sendable {
             llama_memory_clear(llama_get_memory(context), true)
             batch.n_tokens = 0
             var sequences: Int32 = 0
-            // Beside a generation, in pieces of about a generation step's cost (at least one input).
-            let budget = ComputeThread.shared.generationIsRunning ? Self.sharedTokensPerDecode : capacity
-            while next < tokenized.count, sequences < Self.sequences, Int(batch.n_tokens) + tokenized[next].count <= capacity,
-                sequences == 0 || Int(batch.n_tokens) + tokenized[next].count <= budget
-            {
+            while next < tokenized.count, sequences < Self.sequences, Int(batch.n_tokens) + tokenized[next].count <= capacity {
                 for (position, token) in tokenized[next].enumerated() {
                     let row = Int(batch.n_tokens)
                     batch.token[row] = token
@@ -112,8 +108,7 @@ final class EmbeddingLane: @unchecked Sendable {
                 sequences += 1
                 next += 1
             }
-            let (encodes, context) = (model.isEncoderOnly, context)
-            let status = ComputeThread.shared.run(.background) { encodes ? llama_encode(context, batch) : llama_decode(context, batch) }
+            let status = model.isEncoderOnly ? llama_encode(context, batch) : llama_decode(context, batch)
             guard status == 0 else {
                 throw HearthError(.internalError, "llama.cpp failed to compute embeddings (status \(status))")
             }
@@ -129,8 +124,6 @@ final class EmbeddingLane: @unchecked Sendable {
 
     /// Most inputs embedded in one decode.
     static let sequences: Int32 = 32
-    /// Most tokens embedded in one decode while a generation is running.
-    static let sharedTokensPerDecode = 64
 
     private func makeContext() throws -> OpaquePointer {
         var params = llama_context_default_params()
