@@ -144,6 +144,11 @@ import Testing
         #expect(own.output.contains("alice") && !own.output.contains("root"))
         var withKey = environment
         withKey["HEARTH_API_KEY"] = admin
+        let limited = try await hearth("users", "limit", "alice", "--tokens-per-day", "500000", "--concurrent", "3", key: admin)
+        #expect(limited.status == 0 && limited.output.contains("limits set for alice"), "\(limited.error)")
+        let alices = try await HearthClient(address: client.address, apiKey: admin).users().first { $0.name == "alice" }
+        #expect(alices?.limits == IdentityWire.Limits(Limits(concurrent: 3, tokensPerDay: 500_000)))
+        #expect(try await hearth("users", "limit", "alice", "--tokens-per-day", "0", key: admin).status != 0)
         let passwd = try await CLITests.hearthOffPool(["users", "passwd", "alice"], input: "tulips in April\n", environment: withKey)
         #expect(passwd.status == 0, "\(passwd.error)")
         let session = try await client.send(

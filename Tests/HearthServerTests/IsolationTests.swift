@@ -169,6 +169,18 @@ struct IsolationTests {
             // An administrator may delete anyone's.
             #expect(try await Self.call(client, .delete, "/hearth/conversations/\(bob.conversation)", key: admin).0 == .ok)
             #expect(try await Self.call(client, .get, "/hearth/conversations/\(bob.conversation)", key: bob.key).0 == .notFound)
+            // Deletions are in the audit log, with who made them.
+            #expect(try await Self.call(client, .delete, "/v1/files/\(alice.file)", key: alice.key).0 == .ok)
+            #expect(try await Self.call(client, .delete, "/hearth/collections/\(alice.collection)", key: alice.key).0 == .ok)
+            let audit = try await Self.call(client, .get, "/hearth/audit", key: admin).1
+            for (actor, action, target) in [
+                ("root", "conversation.delete", bob.conversation), ("alice", "file.delete", alice.file),
+                ("alice", "collection.delete", alice.collection),
+            ] {
+                #expect(
+                    audit.contains(#""actor":"\#(actor)""#) && audit.contains(#""action":"\#(action)""#) && audit.contains(target),
+                    "\(action)")
+            }
         }
     }
 
