@@ -56,13 +56,14 @@ public enum HearthApplication {
                 ])
         }
         let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: configuration.maxBodyBytes)
-        return Application(
+        let application = Application(
             router: router, server: HTTPServer.http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
             ],
             onServerRunning: onServerRunning, logger: logger)
+        return GracefulApplication(inner: application, provider: provider)
     }
 }
 

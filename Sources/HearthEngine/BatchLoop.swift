@@ -28,6 +28,9 @@ final class BatchLoop: @unchecked Sendable {
     /// the rejected guesses (recurrent and hybrid ones).
     private var speculates: Bool
 
+    /// When running answers are cut short (the server is shutting down).
+    private let cutoff: Cutoff
+
     private let condition = NSCondition()
     private var queue: AdmissionQueue<GenerationJob>
     private var stopping = false
@@ -65,8 +68,9 @@ final class BatchLoop: @unchecked Sendable {
         var guesses = PromptLookup.Budget()
     }
 
-    init(model: LlamaModel, template: ChatTemplate, options: EngineOptions) throws {
+    init(model: LlamaModel, template: ChatTemplate, options: EngineOptions, cutoff: Cutoff) throws {
         self.model = model
+        self.cutoff = cutoff
         self.template = template
         self.options = options
         var params = llama_context_default_params()
@@ -87,6 +91,7 @@ final class BatchLoop: @unchecked Sendable {
                 "llama.cpp could not create a context of \(perSequence) tokens × \(options.parallel) sequences (out of memory?)")
         }
         self.context = context
+        cutoff.abort(context)
         contextPerSequence = Int(llama_n_ctx_seq(context))
         batch = llama_batch_init(Int32(options.batchSize), 0, 1)
         slots = (0..<options.parallel).map { Slot(sequence: llama_seq_id($0)) }
@@ -125,8 +130,9 @@ final class BatchLoop: @unchecked Sendable {
     func submit(_ job: GenerationJob) {
         condition.lock()
         defer { condition.unlock() }
-        if stopping {
-            job.continuation.finish(throwing: HearthError(.unavailable, "the model is unloading; try again in a moment"))
+        if stopping || cutoff.isPast {
+            job.continuation.finish(
+                throwing: stopping ? HearthError(.unavailable, "the model is unloading; try again in a moment") : Cutoff.error)
             return
         }
         guard queue.enqueue(job) else {
@@ -181,6 +187,15 @@ final class BatchLoop: @unchecked Sendable {
                 for index in slots.indices { finish(index, error: error) }
                 done?()
                 return
+            }
+            if cutoff.isPast {
+                let rest = queue.removeAll()
+                publishQueue()
+                condition.unlock()
+                rest.forEach { $0.continuation.finish(throwing: Cutoff.error) }
+                for index in slots.indices { finish(index, error: Cutoff.error) }
+                publishActivity()
+                continue
             }
             let (admitted, cancelled) = queue.admit(free: slots.count { $0.run == nil }) { $0.isCancelled }
             publishQueue()
@@ -287,7 +302,8 @@ final class BatchLoop: @unchecked Sendable {
         let size = Int(batch.n_tokens)
         let status = llama_decode(context, batch)
         guard status == 0 else {
-            let error = HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")
+            // Status 2: aborted by the cutoff.
+            let error = cutoff.isPast ? Cutoff.error : HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")
             for index in slots.indices where slots[index].run != nil {
                 finish(index, error: error)
                 forget(index)

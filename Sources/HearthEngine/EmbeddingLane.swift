@@ -13,15 +13,18 @@ final class EmbeddingLane: @unchecked Sendable {
     private let model: LlamaModel
     private let options: EngineOptions
     private var context: OpaquePointer?
+    /// When embeddings still computing are cut short (the server is shutting down).
+    private let cutoff: Cutoff
 
     private let condition = NSCondition()
     private var pending: [EmbeddingJob] = []
     private var stopping = false
     private var onStopped: (@Sendable () -> Void)?
 
-    init(model: LlamaModel, options: EngineOptions) {
+    init(model: LlamaModel, options: EngineOptions, cutoff: Cutoff) {
         self.model = model
         self.options = options
+        self.cutoff = cutoff
     }
 
     deinit {
@@ -76,6 +79,7 @@ final class EmbeddingLane: @unchecked Sendable {
 
     /// Embeds `inputs`, packing as many as fit into each decode (one sequence each).
     private func embed(_ inputs: [String]) throws -> EmbeddingResult {
+        guard !cutoff.isPast else { throw Cutoff.error }
         let context = try context ?? makeContext()
         let capacity = Int(llama_n_batch(context))
         // Inputs are text, never control tokens, whatever they spell.
@@ -110,7 +114,9 @@ final class EmbeddingLane: @unchecked Sendable {
             }
             let status = model.isEncoderOnly ? llama_encode(context, batch) : llama_decode(context, batch)
             guard status == 0 else {
-                throw HearthError(.internalError, "llama.cpp failed to compute embeddings (status \(status))")
+                // Status 2: aborted by the cutoff.
+                throw cutoff.isPast
+                    ? Cutoff.error : HearthError(.internalError, "llama.cpp failed to compute embeddings (status \(status))")
             }
             for sequence in 0..<sequences {
                 guard let pooled = llama_get_embeddings_seq(context, sequence) else {
@@ -144,6 +150,7 @@ final class EmbeddingLane: @unchecked Sendable {
             throw HearthError(.internalError, "llama.cpp could not create an embedding context")
         }
         self.context = context
+        cutoff.abort(context)
         return context
     }
 }

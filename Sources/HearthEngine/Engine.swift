@@ -60,11 +60,12 @@ public final class Engine: Sendable {
     public let options: EngineOptions
     private let loop: BatchLoop
     private let lane: EmbeddingLane
+    private let cutoff = Cutoff()
 
     private init(model: LlamaModel, options: EngineOptions) throws {
         let template = ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture)
-        loop = try BatchLoop(model: model, template: template, options: options)
-        lane = EmbeddingLane(model: model, options: options)
+        loop = try BatchLoop(model: model, template: template, options: options, cutoff: cutoff)
+        lane = EmbeddingLane(model: model, options: options, cutoff: cutoff)
         details = Self.details(of: model, template: template)
         contextPerSequence = loop.contextPerSequence
         self.options = options
@@ -128,6 +129,13 @@ public final class Engine: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             lane.submit(EmbeddingJob(inputs: inputs, continuation: continuation))
         }
+    }
+
+    /// Cuts short, `grace` from now, every generation and embedding still running, and
+    /// refuses new ones then (`HearthError.unavailable`): the server is shutting down. A
+    /// decode in progress at that moment is aborted, however slow the machine is.
+    public func cutShort(after grace: Duration) {
+        cutoff.set(after: grace)
     }
 
     /// Stops the batch loop (running generations end with an error) and the embedding lane

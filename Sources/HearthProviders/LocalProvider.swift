@@ -189,6 +189,12 @@ public actor LocalProvider: InferenceProvider {
         }
     }
 
+    /// The server is shutting down: what every engine still computes `grace` from now is cut
+    /// short (`Engine.cutShort(after:)`), so that the process exits soon however slow it runs.
+    public func cutShort(after grace: Duration) async {
+        for engine in engines.values { try? await engine.value.cutShort(after: grace) }
+    }
+
     /// Stops every engine and forgets it.
     public func shutdown() async {
         for path in engines.keys { await remove(path) }

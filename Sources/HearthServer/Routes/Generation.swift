@@ -3,7 +3,6 @@ import HearthCore
 import HearthWire
 import Hummingbird
 import NIOCore
-import ServiceLifecycle
 import Synchronization
 
 /// A generation whose first event has already arrived, so that failures before any text
@@ -23,11 +22,6 @@ final class Generation: Sendable {
     /// The request's record, for its log line.
     private let record = RequestRecord.current
     private let firstText = Mutex<ContinuousClock.Instant?>(nil)
-    /// When the server began to shut down, if it has.
-    private let shutdownStarted = Mutex<ContinuousClock.Instant?>(nil)
-    /// How long a generation may go on once the server is shutting down (SIGTERM): long
-    /// enough for most answers to finish, short enough to stop within 5 s.
-    static let shutdownGrace = Duration.seconds(3)
 
     /// Starts the generation `start` makes and waits for its first event.
     /// - Throws: what `start` throws, or the stream's error before any event.
@@ -39,9 +33,6 @@ final class Generation: Sendable {
     }
 
     private func next(_ isFirst: Bool) async throws -> TokenEvent? {
-        if let shutdown = shutdownStarted.withLock({ $0 }), ContinuousClock.now - shutdown > Self.shutdownGrace {
-            throw HearthError(.unavailable, "the server is shutting down; the answer was cut short")
-        }
         let event = isFirst ? events.first : try await events.next()
         switch event {
         case .text where isFirst:
@@ -62,14 +53,6 @@ final class Generation: Sendable {
         return Ollama.Timings(total: now - started, promptEval: first - started, eval: now - first)
     }
 
-    /// Runs `body` noting when the server starts to shut down, after which `next` ends the
-    /// generation once the grace has passed.
-    private func untilShutdown<T>(_ body: () async throws -> T) async throws -> T {
-        try await withGracefulShutdownHandler(operation: body) { [self] in
-            shutdownStarted.withLock { $0 = $0 ?? .now }
-        }
-    }
-
     /// Waits for the whole answer; cancelled as soon as the client of `context` goes away.
     func collect(for context: HearthRequestContext) async throws -> (String, FinishReason, Usage) {
         try await ClientWatcher.cancellingOnDisconnect(context.channel) { try await self.collect() }
@@ -77,18 +60,16 @@ final class Generation: Sendable {
 
     /// Waits for the whole answer.
     func collect() async throws -> (String, FinishReason, Usage) {
-        try await untilShutdown {
-            var text = ""
-            var isFirst = true
-            while let event = try await next(isFirst) {
-                isFirst = false
-                switch event {
-                case .text(let piece): text += piece
-                case .done(let reason, let usage): return (text, reason, usage)
-                }
+        var text = ""
+        var isFirst = true
+        while let event = try await next(isFirst) {
+            isFirst = false
+            switch event {
+            case .text(let piece): text += piece
+            case .done(let reason, let usage): return (text, reason, usage)
             }
-            throw HearthError(.internalError, "the generation ended without finishing")
         }
+        throw HearthError(.internalError, "the generation ended without finishing")
     }
 
     /// A `text/event-stream` response; `encode` turns each event into SSE blocks. Ends with
@@ -128,15 +109,13 @@ final class Generation: Sendable {
                     for block in blocks { try await writer.write(ByteBuffer(string: block)) }
                 }
                 do {
-                    try await self.untilShutdown {
-                        try await send(encode(.start))
-                        var isFirst = true
-                        while let event = try await self.next(isFirst) {
-                            isFirst = false
-                            switch event {
-                            case .text(let text): try await send(encode(.text(text)))
-                            case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
-                            }
+                    try await send(encode(.start))
+                    var isFirst = true
+                    while let event = try await self.next(isFirst) {
+                        isFirst = false
+                        switch event {
+                        case .text(let text): try await send(encode(.text(text)))
+                        case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
                         }
                     }
                 } catch {
