@@ -18,7 +18,7 @@ APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway lint clean help
+.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
 	@echo "make bench-gateway what keys, limits and usage add per request, against an open server"
+	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
 
 run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
@@ -109,6 +110,11 @@ bench-cli: setup build-release
 
 bench-gateway: setup build-release
 	$(PYTHON) bench/gateway.py --hearth .build/release/hearth $(ARGS)
+
+bench-tools: setup build-release
+	@scripts/setup-llama.sh --server
+	$(PYTHON) bench/tools.py --hearth .build/release/hearth \
+	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
 
 lint:
 	swift format lint --recursive --strict Sources Tests Package.swift

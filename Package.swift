@@ -28,6 +28,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
+        // llama.cpp's chat library (C++) behind a C header: Jinja templates with tools,
+        // tool-call grammars and parsers, JSON schema to grammar.
+        .target(
+            name: "CLlamaChat",
+            cxxSettings: [.unsafeFlags(["-I\(llama)/include", "-I\(llama)/include/common", "-std=c++17"])]
+        ),
         .target(
             name: "HearthCore",
             dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -35,12 +41,13 @@ let package = Package(
         ),
         .target(
             name: "HearthEngine",
-            dependencies: ["HearthCore", "CLlama", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HearthCore", "CLlama", "CLlamaChat", .product(name: "Logging", package: "swift-log")],
             cSettings: [.unsafeFlags(["-I\(llama)/include"])],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(llama)/include"])],
             linkerSettings: [
                 .unsafeFlags(["-L\(llama)/lib"]),
-                .linkedLibrary("llama"), .linkedLibrary("ggml"), .linkedLibrary("ggml-cpu"),
+                .linkedLibrary("llama-common"), .linkedLibrary("llama-common-base"), .linkedLibrary("llama"), .linkedLibrary("ggml"),
+                .linkedLibrary("ggml-cpu"),
                 .linkedLibrary("ggml-base"), .linkedLibrary("stdc++"), .linkedLibrary("gomp"),
                 .linkedLibrary("m"),
             ]

@@ -26,7 +26,7 @@ jobs=$(nproc)
 if [ "${1:-}" = "--prefix" ]; then echo "$prefix"; exit 0; fi
 want_server=no; [ "${1:-}" = "--server" ] && want_server=yes
 
-if [ -f "$prefix/.done" ] && { [ $want_server = no ] || [ -x "$prefix/bin/llama-server" ]; }; then
+if [ -f "$prefix/.done" ] && [ -f "$prefix/.common" ] && { [ $want_server = no ] || [ -x "$prefix/bin/llama-server" ]; }; then
   exit 0
 fi
 
@@ -49,6 +49,19 @@ if [ ! -f "$prefix/.done" ]; then
   find "$build/lib" -name '*.a' -exec cp {} "$prefix.tmp/lib/" \;
   cp "$src"/llama.cpp/include/*.h "$src"/llama.cpp/ggml/include/*.h "$prefix.tmp/include/"
   rm -rf "$prefix" && mv "$prefix.tmp" "$prefix" && touch "$prefix/.done"
+fi
+
+# llama.cpp's chat library (Jinja templates with tools, tool-call grammars and parsers,
+# JSON schema to grammar), which Sources/CLlamaChat wraps. A step of its own, so that a
+# prefix built before it only gains it.
+if [ ! -f "$prefix/.common" ]; then
+  echo "==> building llama.cpp's chat library (about 3 minutes on 2 cores)"
+  cmake --build "$build/lib" --target llama-common -j "$jobs" >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+  cp "$build"/lib/common/libllama-common.a "$build"/lib/common/libllama-common-base.a "$prefix/lib/"
+  rm -rf "$prefix/include/common" && mkdir -p "$prefix/include/common/jinja"
+  cp "$src"/llama.cpp/common/*.h "$prefix/include/common/"
+  cp "$src"/llama.cpp/common/jinja/*.h "$prefix/include/common/jinja/"
+  touch "$prefix/.common"
 fi
 
 if [ $want_server = yes ] && [ ! -x "$prefix/bin/llama-server" ]; then

@@ -5,14 +5,23 @@ public enum ChatRole: String, Sendable, Codable, CaseIterable {
     case system, user, assistant, tool
 }
 
-/// One turn of a conversation, already reduced to plain text.
+/// One turn of a conversation, already reduced to plain text, with the tool calls of an
+/// assistant turn or the call a tool turn answers.
 public struct ChatMessage: Sendable, Equatable, Codable {
     public var role: ChatRole
     public var content: String
+    /// The calls an assistant turn made.
+    public var toolCalls: [ToolCall]?
+    /// The call a `tool` turn answers, and the tool's name.
+    public var toolCallID: String?
+    public var name: String?
 
-    public init(role: ChatRole, content: String) {
+    public init(role: ChatRole, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil, name: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.name = name
     }
 }
 
@@ -93,12 +102,15 @@ public struct GenerationRequest: Sendable, Equatable {
     /// How long the model stays loaded after this request, in seconds (Ollama's
     /// `keep_alive`; negative: forever, 0: unload when answered); nil: the server's default.
     public var keepAlive: TimeInterval?
+    /// Functions the model may call (chat prompts only).
+    public var tools: ToolUse?
 
-    public init(model: String, prompt: Prompt, params: GenerationParams = .init(), template: String? = nil) {
+    public init(model: String, prompt: Prompt, params: GenerationParams = .init(), template: String? = nil, tools: ToolUse? = nil) {
         self.model = model
         self.prompt = prompt
         self.params = params
         self.template = template
+        self.tools = tools
     }
 }
 
@@ -108,6 +120,8 @@ public enum FinishReason: String, Sendable, Equatable, Codable {
     case stop
     /// `max_tokens` or the context was reached.
     case length
+    /// The model called tools (`TokenEvent.toolCall`) and waits for their results.
+    case toolCalls = "tool_calls"
 }
 
 /// Token counts of one request.
@@ -126,6 +140,8 @@ public struct Usage: Sendable, Equatable, Codable {
 public enum TokenEvent: Sendable, Equatable {
     /// New text; may be empty-free partial words. Never contains a stop string.
     case text(String)
+    /// A complete call of a tool, its arguments a JSON object. Comes before `.done(.toolCalls, …)`.
+    case toolCall(ToolCall)
     /// The end: why, and how many tokens were used.
     case done(FinishReason, Usage)
 }

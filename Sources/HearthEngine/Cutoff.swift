@@ -17,7 +17,7 @@ final class Cutoff: Sendable {
     func set(after grace: Duration) {
         let (seconds, attoseconds) = grace.components
         let nanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
-        deadline.compareExchange(expected: .max, desired: DispatchTime.now().uptimeNanoseconds + nanoseconds, ordering: .releasing)
+        _ = deadline.compareExchange(expected: .max, desired: DispatchTime.now().uptimeNanoseconds + nanoseconds, ordering: .releasing)
     }
 
     var isPast: Bool { DispatchTime.now().uptimeNanoseconds >= deadline.load(ordering: .acquiring) }

@@ -96,9 +96,43 @@ public final class Engine: Sendable {
     /// the consuming task, or dropping the stream, frees the sequence at once.
     /// Errors (`HearthError.contextLengthExceeded`, …) end the stream.
     /// `template` names a chat template llama.cpp knows, used instead of the model's.
-    public func generate(_ prompt: Prompt, params: GenerationParams = .init(), template: String? = nil)
+    /// With `tools` offered to a chat, the answer is either text or calls: `.toolCall`
+    /// events, then `.done(.toolCalls, …)` (see `JSONToolFormat`).
+    public func generate(_ prompt: Prompt, params: GenerationParams = .init(), template: String? = nil, tools: ToolUse? = nil)
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
+        guard case .chat(let messages) = prompt, let tools, tools.offersCalls else {
+            return submit(Self.plain(prompt), params: params, template: template)
+        }
+        let format = JSONToolFormat(use: tools)
+        var constrained = params
+        do {
+            constrained.grammar = try format.grammar()
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        return Self.readingCalls(submit(.chat(format.messages(messages)), params: constrained, template: template))
+    }
+
+    /// How many tokens `prompt` (with `tools`, as `generate` renders them) is evaluated as,
+    /// with `template` as in `generate`.
+    /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
+    public func promptTokens(_ prompt: Prompt, template: String? = nil, tools: ToolUse? = nil) throws -> Int {
+        if case .chat(let messages) = prompt, let tools, tools.offersCalls {
+            return try loop.promptTokenCount(.chat(JSONToolFormat(use: tools).messages(messages)), template: template)
+        }
+        return try loop.promptTokenCount(Self.plain(prompt), template: template)
+    }
+
+    /// A chat whose earlier turns had tool calls, written as text the template can render.
+    private static func plain(_ prompt: Prompt) -> Prompt {
+        guard case .chat(let messages) = prompt, messages.contains(where: { $0.role == .tool || $0.toolCalls != nil }) else {
+            return prompt
+        }
+        return .chat(JSONToolFormat.plain(messages))
+    }
+
+    private func submit(_ prompt: Prompt, params: GenerationParams, template: String?) -> AsyncThrowingStream<TokenEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         guard !details.embeddingOnly else {
             continuation.finish(
@@ -117,10 +151,34 @@ public final class Engine: Sendable {
         return stream
     }
 
-    /// How many tokens `prompt` is evaluated as, with `template` as in `generate`.
-    /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
-    public func promptTokens(_ prompt: Prompt, template: String? = nil) throws -> Int {
-        try loop.promptTokenCount(prompt, template: template)
+    /// `events` of an answer in `JSONToolFormat`, read: its response's text as it comes, its
+    /// calls at the end.
+    private static func readingCalls(_ events: AsyncThrowingStream<TokenEvent, any Error>) -> AsyncThrowingStream<TokenEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                var answer = JSONToolAnswer()
+                do {
+                    for try await event in events {
+                        switch event {
+                        case .text(let piece):
+                            let text = answer.feed(piece)
+                            if !text.isEmpty { continuation.yield(.text(text)) }
+                        case .toolCall(let call):
+                            continuation.yield(.toolCall(call))
+                        case .done(let reason, let usage):
+                            let (text, calls) = answer.finish()
+                            if !text.isEmpty { continuation.yield(.text(text)) }
+                            calls.forEach { continuation.yield(.toolCall($0)) }
+                            continuation.yield(.done(calls.isEmpty ? reason : .toolCalls, usage))
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 
     /// Embeds each input with the model's pooling (mean for generative models), L2-normalised.

@@ -145,7 +145,7 @@ public actor LocalProvider: InferenceProvider {
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
-        let tokens = engine.generate(request.prompt, params: request.params, template: request.template)
+        let tokens = engine.generate(request.prompt, params: request.params, template: request.template, tools: request.tools)
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         // The model is released before the client sees the end, so that its next request
         // (perhaps for another model that needs the memory) finds it idle.
@@ -172,7 +172,7 @@ public actor LocalProvider: InferenceProvider {
     /// Tokenises off the actor, so that a long prompt holds up no other request.
     public nonisolated func promptTokens(_ request: GenerationRequest) async throws -> Int {
         let (engine, path) = try await acquire(request.model, allowingPaths: false, keepAlive: request.keepAlive)
-        let count = Result { try engine.promptTokens(request.prompt, template: request.template) }
+        let count = Result { try engine.promptTokens(request.prompt, template: request.template, tools: request.tools) }
         await release(path, keepAlive: request.keepAlive)
         return try count.get()
     }

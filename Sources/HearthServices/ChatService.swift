@@ -104,6 +104,7 @@ public struct ChatService: Sendable {
     struct Outcome: Sendable {
         var text = ""
         var pieces = 0
+        var toolCalls: [ToolCall] = []
         /// Set when the generation ended normally.
         var usage: Usage?
     }
@@ -123,6 +124,8 @@ public struct ChatService: Sendable {
                     case .text(let text):
                         outcome.text += text
                         outcome.pieces += 1
+                    case .toolCall(let call):
+                        outcome.toolCalls.append(call)
                     case .done(_, let usage):
                         outcome.usage = usage
                         let ended = outcome

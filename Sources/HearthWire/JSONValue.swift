@@ -70,3 +70,33 @@ extension JSONValue {
         }
     }
 }
+
+extension JSONValue {
+    /// The value as compact JSON text in one fixed key order, the order JSON Schemas are
+    /// usually written in: `type`, `description`, `enum`, `const`, `properties`, `items`,
+    /// `required` first, then the other keys (property names among them) by name. The same
+    /// schema always gives the same text, whatever order the client sent (which `JSONValue`
+    /// does not keep).
+    public var schemaText: String {
+        switch self {
+        case .array(let values): "[" + values.map(\.schemaText).joined(separator: ",") + "]"
+        case .object(let members):
+            "{"
+                + members.keys.sorted(by: Self.schemaOrder).map { Self.quoted($0) + ":" + members[$0]!.schemaText }.joined(
+                    separator: ",") + "}"
+        case .string(let value): Self.quoted(value)
+        default: text
+        }
+    }
+
+    private static let leadingKeys = ["type", "description", "enum", "const", "properties", "items", "required"]
+
+    private static func schemaOrder(_ a: String, _ b: String) -> Bool {
+        let (first, second) = (leadingKeys.firstIndex(of: a) ?? leadingKeys.count, leadingKeys.firstIndex(of: b) ?? leadingKeys.count)
+        return first != second ? first < second : a < b
+    }
+
+    private static func quoted(_ text: String) -> String {
+        (try? JSONEncoder().encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? #""""#
+    }
+}

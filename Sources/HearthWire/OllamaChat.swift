@@ -3,7 +3,8 @@ import HearthCore
 
 extension Ollama {
     /// One chat message. `content` may be left out (empty); `images` are refused, as no
-    /// vision model is served yet. `thinking`, `tool_calls` and `tool_name` are ignored.
+    /// vision model is served yet; `thinking` is ignored. An assistant turn may carry
+    /// `tool_calls`, a `tool` turn names its tool in `tool_name`.
     public struct Message: Codable, Sendable, Equatable {
         /// `system`, `user`, `assistant` or `tool`.
         public var role: String
@@ -11,14 +12,22 @@ extension Ollama {
         public var content: String
         /// Base64 images, for multimodal models.
         public var images: [String]?
+        /// The calls of an assistant turn.
+        public var toolCalls: [ToolCallValue]?
+        /// The tool whose result a `tool` turn is.
+        public var toolName: String?
 
         /// A message without images.
-        public init(role: String, content: String) {
+        public init(role: String, content: String, toolCalls: [ToolCallValue]? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
         }
 
-        enum CodingKeys: String, CodingKey { case role, content, images }
+        enum CodingKeys: String, CodingKey {
+            case role, content, images
+            case toolCalls = "tool_calls", toolName = "tool_name"
+        }
 
         /// Decodes a message; a missing or null `content` is empty.
         public init(from decoder: any Decoder) throws {
@@ -26,6 +35,8 @@ extension Ollama {
             role = try container.decode(String.self, forKey: .role)
             content = try container.decodeIfPresent(String.self, forKey: .content) ?? ""
             images = try container.decodeIfPresent([String].self, forKey: .images)
+            toolCalls = try container.decodeIfPresent([ToolCallValue].self, forKey: .toolCalls)
+            toolName = try container.decodeIfPresent(String.self, forKey: .toolName)
         }
 
         func native(at index: Int) throws -> ChatMessage {
@@ -36,7 +47,44 @@ extension Ollama {
                 throw HearthError.invalidRequest(
                     "'messages[\(index)].role' must be system, user, assistant or tool", field: "messages[\(index)].role")
             }
-            return ChatMessage(role: role, content: content)
+            return ChatMessage(
+                role: role, content: content, toolCalls: role == .assistant ? try toolCalls?.map { try $0.native() } : nil,
+                name: role == .tool ? toolName : nil)
+        }
+    }
+
+    /// A call in Ollama's shape: `{"function": {"name", "arguments": {…}}}`, the arguments
+    /// an object rather than text.
+    public struct ToolCallValue: Codable, Sendable, Equatable {
+        public var id: String?
+        public var function: Function
+
+        public struct Function: Codable, Sendable, Equatable {
+            public var index: Int?
+            public var name: String
+            public var arguments: JSONValue
+        }
+
+        /// `call`, the `index`th of its answer; arguments that are not a JSON object (never
+        /// from Hearth's parser) are carried as a string.
+        public init(_ call: ToolCall, index: Int) {
+            id = call.id
+            let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.arguments.utf8))) ?? .string(call.arguments)
+            function = Function(index: index, name: call.name, arguments: arguments)
+        }
+
+        private static let encoder = {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return encoder
+        }()
+
+        func native() throws -> ToolCall {
+            let arguments: String =
+                if case .string(let text) = function.arguments { text } else {
+                    String(decoding: try Self.encoder.encode(function.arguments), as: UTF8.self)
+                }
+            return ToolCall(id: id ?? ToolCall.newID(), name: function.name, arguments: arguments)
         }
     }
 
@@ -58,8 +106,8 @@ extension Ollama {
         public var keepAlive: KeepAlive?
         /// Whether (or how hard) a thinking model should think: accepted and ignored.
         public var think: JSONValue?
-        /// Refused when not empty (tool calling is not supported yet); the `ollama` package always sends `[]`.
-        public var tools: [Unsupported]?
+        /// Functions the model may call, in OpenAI's shape (the `ollama` package always sends `[]`).
+        public var tools: [OpenAI.ToolDefinition]?
         /// Refused when true.
         public var logprobs: Bool?
         /// Hearth's extension, as on `/v1/chat/completions`: answer from these knowledge-base
@@ -88,12 +136,17 @@ extension Ollama {
             guard let messages, !messages.isEmpty else {
                 throw HearthError.invalidRequest("'messages' must not be empty", field: "messages")
             }
-            if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
             if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
             let prompt = Prompt.chat(try messages.enumerated().map { try $1.native(at: $0) })
             var params = try (options ?? Options()).params()
             params.grammar = try Ollama.grammar(format)
-            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: prompt, params: params)
+            var toolUse: ToolUse?
+            if let tools, !tools.isEmpty {
+                toolUse = ToolUse(tools: try tools.enumerated().map { try $1.native(at: $0) })
+                try toolUse?.validate()
+                if params.grammar != nil { throw HearthError.invalidRequest("'format' cannot be combined with tools", field: "format") }
+            }
+            return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: prompt, params: params, tools: toolUse)
         }
     }
 
@@ -160,19 +213,21 @@ extension Ollama {
             try ending?.encode(to: encoder)
         }
 
-        /// A chunk carrying new text.
-        public init(model: String, content: String, createdAt: Date = Date()) {
+        /// A chunk carrying new text, or calls (numbered from `firstCall`).
+        public init(model: String, content: String, toolCalls: [ToolCall] = [], firstCall: Int = 0, createdAt: Date = Date()) {
             self.model = model
             self.createdAt = Ollama.timestamp(createdAt)
-            message = Message(role: "assistant", content: content)
+            let calls = toolCalls.enumerated().map { ToolCallValue($1, index: firstCall + $0) }
+            message = Message(role: "assistant", content: content, toolCalls: calls.isEmpty ? nil : calls)
             done = false
         }
 
         /// The last chunk (`content` empty), or the whole answer (`content` all the text).
         public init(
-            model: String, content: String = "", finishReason: FinishReason, usage: Usage, timings: Timings, createdAt: Date = Date()
+            model: String, content: String = "", toolCalls: [ToolCall] = [], finishReason: FinishReason, usage: Usage, timings: Timings,
+            createdAt: Date = Date()
         ) {
-            self.init(model: model, content: content, createdAt: createdAt)
+            self.init(model: model, content: content, toolCalls: toolCalls, createdAt: createdAt)
             done = true
             ending = Ending(finishReason: finishReason, usage: usage, timings: timings)
         }

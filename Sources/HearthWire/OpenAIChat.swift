@@ -10,18 +10,44 @@ extension OpenAI {
     public struct Message: Codable, Sendable {
         public var role: String
         public var content: String
+        /// An assistant turn's calls; its `content` is then null when empty.
+        public var toolCalls: [ToolCallValue]?
+        /// The call a `tool` turn answers, and the tool's name.
+        public var toolCallID: String?
+        public var name: String?
 
-        public init(role: String, content: String) {
+        public init(role: String, content: String, toolCalls: [ToolCallValue]? = nil, toolCallID: String? = nil, name: String? = nil) {
             self.role = role
             self.content = content
+            self.toolCalls = toolCalls
+            self.toolCallID = toolCallID
+            self.name = name
         }
 
         /// The native message in OpenAI's shape.
         public init(_ message: ChatMessage) {
-            self.init(role: message.role.rawValue, content: message.content)
+            self.init(
+                role: message.role.rawValue, content: message.content, toolCalls: message.toolCalls?.map(ToolCallValue.init),
+                toolCallID: message.toolCallID, name: message.name)
         }
 
-        enum CodingKeys: String, CodingKey { case role, content }
+        enum CodingKeys: String, CodingKey {
+            case role, content, name
+            case toolCalls = "tool_calls", toolCallID = "tool_call_id"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(role, forKey: .role)
+            if content.isEmpty && toolCalls?.isEmpty == false {
+                try container.encodeNil(forKey: .content)
+            } else {
+                try container.encode(content, forKey: .content)
+            }
+            try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
+            try container.encodeIfPresent(toolCallID, forKey: .toolCallID)
+            try container.encodeIfPresent(name, forKey: .name)
+        }
 
         struct Part: Decodable {
             var type: String
@@ -31,7 +57,10 @@ extension OpenAI {
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             role = try container.decode(String.self, forKey: .role)
-            if try container.decodeNil(forKey: .content) {
+            toolCalls = try container.decodeIfPresent([ToolCallValue].self, forKey: .toolCalls)
+            toolCallID = try container.decodeIfPresent(String.self, forKey: .toolCallID)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            if try !container.contains(.content) || container.decodeNil(forKey: .content) {
                 content = ""
             } else if let text = try? container.decode(String.self, forKey: .content) {
                 content = text
@@ -55,7 +84,13 @@ extension OpenAI {
                 throw HearthError.invalidRequest(
                     "'messages[\(index)].role' must be system, developer, user, assistant or tool", field: "messages[\(index)].role")
             }
-            return ChatMessage(role: role, content: content)
+            if role == .tool && toolCallID == nil && name == nil {
+                throw HearthError.invalidRequest(
+                    "'messages[\(index)]' is a tool result without 'tool_call_id'", field: "messages[\(index)].tool_call_id")
+            }
+            return ChatMessage(
+                role: role, content: content, toolCalls: role == .assistant ? toolCalls?.map(\.native) : nil,
+                toolCallID: toolCallID, name: name)
         }
     }
 
@@ -82,7 +117,9 @@ extension OpenAI {
         public var seed: Int64?
         public var stop: OneOrMany<String>?
         public var n: Int?
-        public var tools: [Unsupported]?
+        public var tools: [ToolDefinition]?
+        public var toolChoice: ToolChoiceValue?
+        public var parallelToolCalls: Bool?
         public var responseFormat: ResponseFormat?
         public var logprobs: Bool?
         /// Hearth's extension: answer from these knowledge-base collections, citing [n].
@@ -142,7 +179,7 @@ extension OpenAI {
 
         enum CodingKeys: String, CodingKey {
             case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections, conversation
-            case responseFormat = "response_format"
+            case responseFormat = "response_format", toolChoice = "tool_choice", parallelToolCalls = "parallel_tool_calls"
             case streamOptions = "stream_options", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
             case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"
             case presencePenalty = "presence_penalty", frequencyPenalty = "frequency_penalty"
@@ -153,15 +190,25 @@ extension OpenAI {
         public func native(defaultModel: String) throws -> GenerationRequest {
             guard !messages.isEmpty else { throw HearthError.invalidRequest("'messages' must not be empty", field: "messages") }
             if let n, n != 1 { throw HearthError.invalidRequest("only n=1 is supported", field: "n") }
-            if let tools, !tools.isEmpty { throw HearthError.invalidRequest("tool calling is not supported yet", field: "tools") }
             if logprobs == true { throw HearthError.invalidRequest("logprobs are not supported yet", field: "logprobs") }
             var params = try OpenAI.params(
                 maxTokens: maxCompletionTokens ?? maxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP,
                 repeatPenalty: repeatPenalty, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                 seed: seed, stop: stop)
             params.grammar = try responseFormat?.grammar()
+            var toolUse: ToolUse?
+            if tools != nil || toolChoice != nil {
+                toolUse = ToolUse(
+                    tools: try (tools ?? []).enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice ?? .auto,
+                    parallel: parallelToolCalls ?? true)
+                try toolUse?.validate()
+            }
+            if toolUse?.offersCalls == true, params.grammar != nil {
+                throw HearthError.invalidRequest("'response_format' cannot be combined with tools", field: "response_format")
+            }
             return GenerationRequest(
-                model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params)
+                model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params,
+                tools: toolUse)
         }
     }
 
@@ -217,11 +264,15 @@ extension OpenAI {
         public var choices: [Choice]
         public var usage: Usage
 
-        public init(id: String, created: Int, model: String, text: String, finishReason: FinishReason, usage: HearthCore.Usage) {
+        public init(
+            id: String, created: Int, model: String, text: String, toolCalls: [ToolCall] = [], finishReason: FinishReason,
+            usage: HearthCore.Usage
+        ) {
             self.id = id
             self.created = created
             self.model = model
-            choices = [Choice(index: 0, message: Message(role: "assistant", content: text), finishReason: finishReason.rawValue)]
+            let message = Message(role: "assistant", content: text, toolCalls: toolCalls.isEmpty ? nil : toolCalls.map(ToolCallValue.init))
+            choices = [Choice(index: 0, message: message, finishReason: finishReason.rawValue)]
             self.usage = Usage(usage)
         }
     }
@@ -231,11 +282,15 @@ extension OpenAI {
         public struct Delta: Codable, Sendable {
             public var role: String?
             public var content: String?
+            public var toolCalls: [ToolCallDelta]?
 
-            public init(role: String? = nil, content: String? = nil) {
+            public init(role: String? = nil, content: String? = nil, toolCalls: [ToolCallDelta]? = nil) {
                 self.role = role
                 self.content = content
+                self.toolCalls = toolCalls
             }
+
+            enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
         }
         public struct Choice: Codable, Sendable {
             public var index: Int

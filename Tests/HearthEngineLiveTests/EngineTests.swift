@@ -17,6 +17,7 @@ import Testing
             switch event {
             case .text(let piece): text += piece
             case .done(let reason, let usage): return (text, reason, usage)
+            case .toolCall: Issue.record("no tools were offered")
             }
         }
         Issue.record("stream ended without .done")

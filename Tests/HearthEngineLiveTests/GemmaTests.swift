@@ -49,6 +49,7 @@ import Testing
             switch event {
             case .text(let piece): text += piece
             case .done(let why, _): reason = why
+            case .toolCall: Issue.record("no tools were offered")
             }
         }
         await engine.shutdown()

@@ -60,7 +60,7 @@ import Testing
         let hi = #"{"role":"user","content":"Hi"}"#
         #expect(chat(#"{"messages":[\#(hi)],"options":{"temperature":"hot"}}"#) == "options.temperature")
         #expect(chat(#"{"messages":[\#(hi)],"options":{"temperature":9}}"#) == "options.temperature")
-        #expect(chat(#"{"messages":[\#(hi)],"tools":[{"type":"function"}]}"#) == "tools")
+        #expect(chat(#"{"messages":[\#(hi)],"tools":[{"type":"function"}]}"#)?.hasPrefix("tools") == true)
         #expect(chat(#"{"messages":[\#(hi)],"keep_alive":"soon"}"#) == "keep_alive")
         #expect(chat(#"{"messages":[{"role":"wizard","content":"Hi"}]}"#) == "messages[0].role")
         #expect(chat(#"{"messages":[{"role":"user","content":"Hi","images":["AAAA"]}]}"#) == "messages[0].images")

@@ -55,6 +55,8 @@ public struct Answerer: Sendable {
                             if !ready.isEmpty { continuation.yield(.text(ready)) }
                         case .done(let reason, let usage):
                             finish = (reason, usage)
+                        case .toolCall:
+                            break  // no tools are offered
                         }
                     }
                     continuation.yield(.text(marker.finish() + "\n\n" + Self.sourceList(hits)))

@@ -12,7 +12,17 @@ final class Generation: Sendable {
     enum Event {
         case start
         case text(String)
+        /// The answer's `index`th tool call, whole.
+        case toolCall(Int, ToolCall)
         case done(FinishReason, Usage)
+    }
+
+    /// A whole answer.
+    struct Answer {
+        var text = ""
+        var toolCalls: [ToolCall] = []
+        var reason = FinishReason.stop
+        var usage = Usage(promptTokens: 0, completionTokens: 0)
     }
 
     private let events: StartedStream<TokenEvent>
@@ -54,19 +64,22 @@ final class Generation: Sendable {
     }
 
     /// Waits for the whole answer; cancelled as soon as the client of `context` goes away.
-    func collect(for context: HearthRequestContext) async throws -> (String, FinishReason, Usage) {
+    func collect(for context: HearthRequestContext) async throws -> Answer {
         try await ClientWatcher.cancellingOnDisconnect(context.channel) { try await self.collect() }
     }
 
     /// Waits for the whole answer.
-    func collect() async throws -> (String, FinishReason, Usage) {
-        var text = ""
+    func collect() async throws -> Answer {
+        var answer = Answer()
         var isFirst = true
         while let event = try await next(isFirst) {
             isFirst = false
             switch event {
-            case .text(let piece): text += piece
-            case .done(let reason, let usage): return (text, reason, usage)
+            case .text(let piece): answer.text += piece
+            case .toolCall(let call): answer.toolCalls.append(call)
+            case .done(let reason, let usage):
+                (answer.reason, answer.usage) = (reason, usage)
+                return answer
             }
         }
         throw HearthError(.internalError, "the generation ended without finishing")
@@ -111,10 +124,14 @@ final class Generation: Sendable {
                 do {
                     try await send(encode(.start))
                     var isFirst = true
+                    var calls = 0
                     while let event = try await self.next(isFirst) {
                         isFirst = false
                         switch event {
                         case .text(let text): try await send(encode(.text(text)))
+                        case .toolCall(let call):
+                            try await send(encode(.toolCall(calls, call)))
+                            calls += 1
                         case .done(let reason, let usage): try await send(encode(.done(reason, usage)))
                         }
                     }

@@ -75,15 +75,17 @@ struct KnowledgeRoutes: Sendable {
         // Retrieval and the model's start fail as HTTP errors, before any event.
         let generation = try await Generation.start(model: answer.model, metrics: metrics) { answer.events }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect(for: context)
+            let whole = try await generation.collect(for: context)
             return try json(
-                KnowledgeWire.AskResponse(model: answer.model, answer: text, sources: answer.sources, usage: usage, finishReason: reason))
+                KnowledgeWire.AskResponse(
+                    model: answer.model, answer: whole.text, sources: answer.sources, usage: whole.usage, finishReason: whole.reason))
         }
         let sources = KnowledgeWire.Hit.ranked(answer.sources)
         return generation.sse { event in
             switch event {
             case .start: [try ServerSentEvents.event(KnowledgeWire.AskEvent(sources: sources))]
             case .text(let text): [try ServerSentEvents.event(KnowledgeWire.AskEvent(delta: text))]
+            case .toolCall: []  // no tools are offered
             case .done(let reason, let usage):
                 [try ServerSentEvents.event(KnowledgeWire.AskEvent(finishReason: reason.rawValue, usage: OpenAI.Usage(usage)))]
             }

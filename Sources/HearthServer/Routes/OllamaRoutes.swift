@@ -45,8 +45,11 @@ struct OllamaRoutes: Sendable {
         let conversation = try await wire.conversation.asyncMap { try await conversations.resolve($0, by: context.principal) }
         return try await respond(
             native, collections: wire.collections ?? [], conversation: conversation, streams: wire.streams, context: context,
-            piece: { Ollama.ChatResponse(model: model, content: $0) },
-            final: { Ollama.ChatResponse(model: model, content: $0, finishReason: $1, usage: $2, timings: $3) })
+            piece: { Ollama.ChatResponse(model: model, content: $0, toolCalls: $1, firstCall: $2) },
+            final: {
+                Ollama.ChatResponse(
+                    model: model, content: $0.text, toolCalls: $0.toolCalls, finishReason: $0.reason, usage: $0.usage, timings: $1)
+            })
     }
 
     func generate(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
@@ -59,8 +62,8 @@ struct OllamaRoutes: Sendable {
         let native = try nativeRequest(wire.native(defaultModel: chat.defaultModel), keepAlive: wire.keepAlive)
         let model = native.model
         return try await respond(
-            native, streams: wire.streams, context: context, piece: { Ollama.GenerateResponse(model: model, response: $0) },
-            final: { Ollama.GenerateResponse(model: model, response: $0, finishReason: $1, usage: $2, timings: $3) })
+            native, streams: wire.streams, context: context, piece: { text, _, _ in Ollama.GenerateResponse(model: model, response: text) },
+            final: { Ollama.GenerateResponse(model: model, response: $0.text, finishReason: $0.reason, usage: $0.usage, timings: $1) })
     }
 
     private func nativeRequest(_ request: GenerationRequest, keepAlive: Ollama.KeepAlive?) -> GenerationRequest {
@@ -69,26 +72,29 @@ struct OllamaRoutes: Sendable {
         return request
     }
 
-    /// Runs the generation and answers whole, or as NDJSON chunks (`piece` per text piece,
-    /// then `final` with empty text); `final` also builds the whole answer.
+    /// Runs the generation and answers whole, or as NDJSON chunks (`piece` per text piece and
+    /// per tool call, as each call is complete, with its number; then `final` without text or
+    /// calls); `final` also builds the whole answer.
     private func respond<Chunk: Encodable & Sendable>(
         _ native: GenerationRequest, collections: [String] = [], conversation: Conversation? = nil, streams: Bool,
         context: HearthRequestContext,
-        piece: @escaping @Sendable (String) -> Chunk,
-        final: @escaping @Sendable (String, FinishReason, Usage, Ollama.Timings) -> Chunk
+        piece: @escaping @Sendable (String, [ToolCall], Int) -> Chunk,
+        final: @escaping @Sendable (Generation.Answer, Ollama.Timings) -> Chunk
     ) async throws -> Response {
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
             try await chat.generate(native, collections: collections, conversation: conversation, by: context.principal)
         }
         guard streams else {
-            let (text, reason, usage) = try await generation.collect(for: context)
-            return try json(final(text, reason, usage, generation.timings)).naming(conversation)
+            let answer = try await generation.collect(for: context)
+            return try json(final(answer, generation.timings)).naming(conversation)
         }
         return generation.ndjson { event in
             switch event {
             case .start: []
-            case .text(let text): [try Ollama.line(piece(text))]
-            case .done(let reason, let usage): [try Ollama.line(final("", reason, usage, generation.timings))]
+            case .text(let text): [try Ollama.line(piece(text, [], 0))]
+            case .toolCall(let index, let call): [try Ollama.line(piece("", [call], index))]
+            case .done(let reason, let usage):
+                [try Ollama.line(final(Generation.Answer(reason: reason, usage: usage), generation.timings))]
             }
         }.naming(conversation)
     }

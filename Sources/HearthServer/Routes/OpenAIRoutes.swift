@@ -38,9 +38,11 @@ struct OpenAIRoutes: Sendable {
             try await chat.generate(native, collections: wire.collections ?? [], conversation: conversation, by: context.principal)
         }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect(for: context)
+            let answer = try await generation.collect(for: context)
             return try json(
-                OpenAI.ChatCompletion(id: id, created: created, model: native.model, text: text, finishReason: reason, usage: usage)
+                OpenAI.ChatCompletion(
+                    id: id, created: created, model: native.model, text: answer.text, toolCalls: answer.toolCalls,
+                    finishReason: answer.reason, usage: answer.usage)
             ).naming(conversation)
         }
         let includeUsage = wire.streamOptions?.includeUsage == true
@@ -57,6 +59,11 @@ struct OpenAIRoutes: Sendable {
                     try ServerSentEvents.event(
                         OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(content: text)))
                 ]
+            case .toolCall(let index, let call):
+                return try OpenAI.ToolCallDelta.pieces(of: call, index: index).map {
+                    try ServerSentEvents.event(
+                        OpenAI.ChatCompletionChunk(id: id, created: created, model: native.model, delta: .init(toolCalls: [$0])))
+                }
             case .done(let reason, let usage):
                 var events = [
                     try ServerSentEvents.event(
@@ -81,10 +88,11 @@ struct OpenAIRoutes: Sendable {
             try await chat.generate(native, by: context.principal)
         }
         guard wire.stream == true else {
-            let (text, reason, usage) = try await generation.collect(for: context)
+            let answer = try await generation.collect(for: context)
             return try json(
                 OpenAI.Completion(
-                    id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: reason)], usage: usage))
+                    id: id, created: created, model: native.model, choices: [.init(text: answer.text, finishReason: answer.reason)],
+                    usage: answer.usage))
         }
         let includeUsage = wire.streamOptions?.includeUsage == true
         return generation.sse { event in
@@ -97,6 +105,8 @@ struct OpenAIRoutes: Sendable {
                         OpenAI.Completion(
                             id: id, created: created, model: native.model, choices: [.init(text: text, finishReason: nil)], usage: nil))
                 ]
+            case .toolCall:
+                return []  // completions offer no tools
             case .done(let reason, let usage):
                 var events = [
                     try ServerSentEvents.event(
