@@ -39,11 +39,16 @@ fi
 
 build=$cache/build/llama.cpp-$version-$cpu
 mkdir -p "$build"
-if [ ! -f "$prefix/.done" ]; then
-  echo "==> building llama.cpp $version (static libraries, about 4 minutes on 2 cores)"
+configure_lib() {
+  [ -f "$build/lib/CMakeCache.txt" ] && return 0
   cmake -S "$src/llama.cpp" -B "$build/lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_CURL=OFF $cpu_options >"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+    -DLLAMA_CURL=OFF $cpu_options >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+}
+if [ ! -f "$prefix/.done" ]; then
+  echo "==> building llama.cpp $version (static libraries, about 4 minutes on 2 cores)"
+  : >"$build.lib.log"
+  configure_lib
   cmake --build "$build/lib" --target llama -j "$jobs" >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
   rm -rf "$prefix.tmp" && mkdir -p "$prefix.tmp/lib" "$prefix.tmp/include"
   find "$build/lib" -name '*.a' -exec cp {} "$prefix.tmp/lib/" \;
@@ -56,6 +61,7 @@ fi
 # prefix built before it only gains it.
 if [ ! -f "$prefix/.common" ]; then
   echo "==> building llama.cpp's chat library (about 3 minutes on 2 cores)"
+  configure_lib
   cmake --build "$build/lib" --target llama-common -j "$jobs" >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
   cp "$build"/lib/common/libllama-common.a "$build"/lib/common/libllama-common-base.a "$prefix/lib/"
   rm -rf "$prefix/include/common" && mkdir -p "$prefix/include/common/jinja"
