@@ -160,6 +160,16 @@ final class BatchLoop: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Ends every waiting and running generation with `error`; call with `condition`
+    /// locked (it is unlocked on return).
+    private func endAll(_ error: any Error) {
+        let rest = queue.removeAll()
+        publishQueue()
+        condition.unlock()
+        rest.forEach { $0.continuation.finish(throwing: error) }
+        for index in slots.indices { finish(index, error: error) }
+    }
+
     /// Publishes the queue length; call with `condition` locked.
     private func publishQueue() {
         let queued = queue.waiting.count
@@ -179,21 +189,13 @@ final class BatchLoop: @unchecked Sendable {
                 while !stopping && Date() < deadline { _ = condition.wait(until: deadline) }
             }
             if stopping {
-                let rest = queue.removeAll()
                 let done = onStopped
-                condition.unlock()
-                let error = HearthError(.modelLoadFailed, "the model was unloaded")
-                rest.forEach { $0.continuation.finish(throwing: error) }
-                for index in slots.indices { finish(index, error: error) }
+                endAll(HearthError(.modelLoadFailed, "the model was unloaded"))
                 done?()
                 return
             }
             if cutoff.isPast {
-                let rest = queue.removeAll()
-                publishQueue()
-                condition.unlock()
-                rest.forEach { $0.continuation.finish(throwing: Cutoff.error) }
-                for index in slots.indices { finish(index, error: Cutoff.error) }
+                endAll(Cutoff.error)
                 publishActivity()
                 continue
             }

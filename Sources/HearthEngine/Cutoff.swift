@@ -20,7 +20,11 @@ final class Cutoff: Sendable {
         _ = deadline.compareExchange(expected: .max, desired: DispatchTime.now().uptimeNanoseconds + nanoseconds, ordering: .releasing)
     }
 
-    var isPast: Bool { DispatchTime.now().uptimeNanoseconds >= deadline.load(ordering: .acquiring) }
+    /// Asked between every two operations of a decode: without a moment set, no clock is read.
+    var isPast: Bool {
+        let moment = deadline.load(ordering: .acquiring)
+        return moment != .max && DispatchTime.now().uptimeNanoseconds >= moment
+    }
 
     /// Makes llama.cpp abort `context`'s computations once the moment has passed.
     func abort(_ context: OpaquePointer) {

@@ -101,35 +101,35 @@ public final class Engine: Sendable {
     public func generate(_ prompt: Prompt, params: GenerationParams = .init(), template: String? = nil, tools: ToolUse? = nil)
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
-        guard case .chat(let messages) = prompt, let tools, tools.offersCalls else {
-            return submit(Self.plain(prompt), params: params, template: template)
-        }
-        let format = JSONToolFormat(use: tools)
+        let (rendered, format) = Self.rendered(prompt, tools: tools)
+        guard let format else { return submit(rendered, params: params, template: template) }
         var constrained = params
         do {
             constrained.grammar = try format.grammar()
         } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
-        return Self.readingCalls(submit(.chat(format.messages(messages)), params: constrained, template: template))
+        return Self.readingCalls(submit(rendered, params: constrained, template: template))
     }
 
     /// How many tokens `prompt` (with `tools`, as `generate` renders them) is evaluated as,
     /// with `template` as in `generate`.
     /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
     public func promptTokens(_ prompt: Prompt, template: String? = nil, tools: ToolUse? = nil) throws -> Int {
-        if case .chat(let messages) = prompt, let tools, tools.offersCalls {
-            return try loop.promptTokenCount(.chat(JSONToolFormat(use: tools).messages(messages)), template: template)
-        }
-        return try loop.promptTokenCount(Self.plain(prompt), template: template)
+        try loop.promptTokenCount(Self.rendered(prompt, tools: tools).prompt, template: template)
     }
 
-    /// A chat whose earlier turns had tool calls, written as text the template can render.
-    private static func plain(_ prompt: Prompt) -> Prompt {
-        guard case .chat(let messages) = prompt, messages.contains(where: { $0.role == .tool || $0.toolCalls != nil }) else {
-            return prompt
+    /// What the batch loop evaluates for `prompt`: with calls offered, the conversation in
+    /// `JSONToolFormat` (and the format, to read the answer); else the prompt, a chat's
+    /// earlier calls and results written as text the template can render.
+    private static func rendered(_ prompt: Prompt, tools: ToolUse?) -> (prompt: Prompt, format: JSONToolFormat?) {
+        guard case .chat(let messages) = prompt else { return (prompt, nil) }
+        if let tools, tools.offersCalls {
+            let format = JSONToolFormat(use: tools)
+            return (.chat(format.messages(messages)), format)
         }
-        return .chat(JSONToolFormat.plain(messages))
+        guard messages.contains(where: { $0.role == .tool || $0.toolCalls != nil }) else { return (prompt, nil) }
+        return (.chat(JSONToolFormat.plain(messages)), nil)
     }
 
     private func submit(_ prompt: Prompt, params: GenerationParams, template: String?) -> AsyncThrowingStream<TokenEvent, any Error> {

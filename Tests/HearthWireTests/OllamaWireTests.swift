@@ -8,16 +8,7 @@ import Testing
         try WireDecoder.decode(type, from: Data(json.utf8))
     }
 
-    func field(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as HearthError {
-            return error.field
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+    func field(_ body: () throws -> Void) -> String? { errorField(body) }
 
     func object<T: Encodable>(_ value: T) throws -> [String: Any] {
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(value))

@@ -12,16 +12,7 @@ import Testing
         try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: Data(json.utf8)).native(defaultModel: "m")
     }
 
-    func field(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch let error as HearthError {
-            return error.field
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+    func field(_ body: () throws -> Void) -> String? { errorField(body) }
 
     @Test func openAIToolsChoicesAndHistoryBecomeNative() throws {
         let request = try openAI(

@@ -8,16 +8,7 @@ import Testing
         try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: Data(json.utf8)).native(defaultModel: "default:1")
     }
 
-    func field(_ json: String) -> String? {
-        do {
-            _ = try decodeChat(json)
-            return nil
-        } catch let error as HearthError {
-            return error.field
-        } catch {
-            return "unexpected \(error)"
-        }
-    }
+    func field(_ json: String) -> String? { errorField { _ = try decodeChat(json) } }
 
     @Test func chatRequestTranslatesToTheNativeRequest() throws {
         let request = try decodeChat(
