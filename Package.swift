@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "HearthServices",
             dependencies: [
-                "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge",
+                "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge", "HearthShell",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -104,10 +104,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "AishKit", dependencies: ["HearthClient"]),
+        // The shell-command parser and risk check, shared by aish and the shell_risk skill.
+        .target(name: "HearthShell"),
+        .target(name: "AishKit", dependencies: ["HearthClient", "HearthShell"]),
         .executableTarget(
             name: "aish",
-            dependencies: ["AishKit", "HearthCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["AishKit", "HearthCore", "HearthShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "HearthTesting", dependencies: ["HearthCore", "HearthModels"], path: "Tests/HearthTesting"),
         .executableTarget(
@@ -137,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "AishTests",
             dependencies: [
-                "AishKit", "HearthTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                "AishKit", "HearthShell", "HearthTesting", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import HearthShell
 
 /// One conversation with aish: propose, show (command, explanation, risk, missing programs),
 /// ask, and run only what the user confirmed — risky commands only after a typed "yes".

@@ -1,4 +1,5 @@
 import Foundation
+import HearthShell
 
 /// Colours and a spinner, only where they belong: on a terminal that is not `dumb`, and
 /// never when `NO_COLOR` is set.

@@ -45,7 +45,8 @@ public enum HearthApplication {
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
-            limits: LimitService(usage: usage), usage: usage, conversations: identityStore, logger: logger)
+            limits: LimitService(usage: usage), usage: usage, conversations: identityStore,
+            skillsFolder: configuration.paths.skills, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(

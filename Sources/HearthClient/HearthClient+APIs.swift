@@ -112,6 +112,18 @@ extension HearthClient {
         try await send("/hearth/models/" + Self.segment(name), method: .DELETE)
     }
 
+    // MARK: - Skills
+
+    /// `GET /hearth/skills`.
+    public func skills() async throws -> SkillsWire.List {
+        try await send("/hearth/skills")
+    }
+
+    /// `POST /hearth/skills/{name}`.
+    public func runSkill(_ name: String, arguments: JSONValue?) async throws -> SkillsWire.RunResult {
+        try await send("/hearth/skills/" + Self.segment(name), method: .POST, body: SkillsWire.RunRequest(arguments: arguments))
+    }
+
     // MARK: - Users and keys
 
     /// `GET /hearth/users` (administrators).

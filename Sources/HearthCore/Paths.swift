@@ -18,6 +18,9 @@ public struct Paths: Sendable, Equatable {
     /// Vector index files, one per collection, rebuilt from the database when missing.
     public var vectorIndexes: URL { data.appending(path: "vectors", directoryHint: .isDirectory) }
 
+    /// The user's skills: one folder each, with a `SKILL.md` and a program.
+    public var skills: URL { data.appending(path: "skills", directoryHint: .isDirectory) }
+
     /// The CLI's session token from `hearth login` (mode 600, in a folder created with mode
     /// 700); every command sends it when no API key is set, and `hearth logout` deletes it.
     public var sessionToken: URL { config.appending(path: "token") }

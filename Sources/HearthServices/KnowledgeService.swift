@@ -16,8 +16,8 @@ public struct KnowledgeService: Sendable {
     let identity: IdentityService
     /// The caller's token limits, for answers.
     let limits: LimitService
-    /// Folders (resolved, without trailing slash) ingestion may read from.
-    let ingestRoots: [String]
+    /// Folders ingestion may read from.
+    let ingestRoots: FileRoots
     /// Jobs running now, so that two resumes never run one job twice.
     private let running = RunningJobs()
 
@@ -26,7 +26,7 @@ public struct KnowledgeService: Sendable {
         self.identity = identity
         self.limits = limits
         self.pipeline = pipeline
-        self.ingestRoots = ingestRoots.map { URL(filePath: $0).resolvingSymlinksInPath().path }
+        self.ingestRoots = FileRoots(ingestRoots)
     }
 
     // MARK: - Collections
@@ -181,7 +181,7 @@ public struct KnowledgeService: Sendable {
             var job = job
             try KnowledgeCollection.validate(name: job.collection)
             guard !job.paths.isEmpty else { throw HearthError.invalidRequest("name at least one file or folder", field: "paths") }
-            job.paths = try job.paths.map(checkedPath)
+            job.paths = try job.paths.map { try ingestRoots.checked($0, field: "paths") }
             for interrupted in try await base.ingestor.interruptedJobs(in: job.collection) { report(.interrupted(interrupted)) }
             _ = try await createCollection(job.collection, embeddingModel: embeddingModel, by: principal)
             try await run(job, report: report)
@@ -194,7 +194,7 @@ public struct KnowledgeService: Sendable {
         stream { report in
             try IdentityService.requireAdmin(principal)
             for var job in try await base.ingestor.interruptedJobs(in: collection) {
-                job.paths = try job.paths.map(checkedPath)
+                job.paths = try job.paths.map { try ingestRoots.checked($0, field: "paths") }
                 try await run(job, report: report)
             }
         }
@@ -226,26 +226,6 @@ public struct KnowledgeService: Sendable {
         let first = FirstReport()
         let done = try await base.ingestor.run(job) { job in report(first.take() ? .started(job) : .progress(job)) }
         report(.finished(done))
-    }
-
-    /// `path` resolved and checked: absolute, existing, without hidden parts (`.ssh`,
-    /// `.config`, where keys and settings live) and inside an ingest root.
-    private func checkedPath(_ path: String) throws -> String {
-        guard path.hasPrefix("/") else {
-            throw HearthError.invalidRequest("paths must be absolute, got '\(path)'", field: "paths")
-        }
-        let resolved = URL(filePath: path).standardizedFileURL.resolvingSymlinksInPath()
-        guard !resolved.pathComponents.contains(where: { $0.hasPrefix(".") && $0 != "." && $0 != ".." }) else {
-            throw HearthError.invalidRequest("'\(path)' is hidden; hidden files and folders are not ingested", field: "paths")
-        }
-        guard ingestRoots.contains(where: { $0 == "/" || resolved.path == $0 || resolved.path.hasPrefix($0 + "/") }) else {
-            throw HearthError.invalidRequest(
-                "'\(path)' is outside the folders this server may read (HEARTH_INGEST_ROOTS)", field: "paths")
-        }
-        guard FileManager.default.fileExists(atPath: resolved.path) else {
-            throw HearthError.invalidRequest("'\(path)' does not exist", field: "paths")
-        }
-        return resolved.path
     }
 }
 

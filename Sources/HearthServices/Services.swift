@@ -1,3 +1,4 @@
+import Foundation
 import HearthCore
 import HearthKnowledge
 import HearthModels
@@ -21,6 +22,8 @@ public struct Services: Sendable {
     public let usage: UsageService
     /// Conversations kept for their owners.
     public let conversations: ConversationService
+    /// Tools the server runs for its callers.
+    public let skills: SkillService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -30,11 +33,12 @@ public struct Services: Sendable {
     ///   - packageIndex: the PyPI index pulls fetch wheel-published catalog models from.
     ///   - identity: users and keys (default: none, an open loopback server).
     ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
+    ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
         limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
-        logger: Logger = Logger(label: "hearth")
+        skillsFolder: URL? = nil, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -47,5 +51,6 @@ public struct Services: Sendable {
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline)
+        skills = SkillService(folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, logger: logger)
     }
 }

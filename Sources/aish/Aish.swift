@@ -2,6 +2,7 @@ import AishKit
 import ArgumentParser
 import Foundation
 import HearthCore
+import HearthShell
 
 /// `aish`: a shell assistant that is safe by construction.
 @main

@@ -22,7 +22,7 @@ struct Hearth: AsyncParsableCommand {
         version: Configuration.version,
         subcommands: [
             Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self, Users.self,
-            Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Admin.self,
+            Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Skills.self, Admin.self,
         ])
 }
 
@@ -55,6 +55,13 @@ struct EngineFlags: ParsableArguments {
 }
 
 /// Prints a failure the way users should see it and exits non-zero.
+/// `value` as indented JSON with sorted keys, for `--json` output.
+func prettyJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
 func fail(_ error: any Error) -> ExitCode {
     let message = (error as? HearthError)?.message ?? "\(error)"
     FileHandle.standardError.write(Data("Error: \(message)\n".utf8))

@@ -58,12 +58,7 @@ extension Hearth {
             } catch {
                 throw fail(error)
             }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
-                print(String(decoding: try encoder.encode(response), as: UTF8.self))
-                return
-            }
+            if json { return print(try prettyJSON(response)) }
             guard !response.hits.isEmpty else {
                 print("no match in \(retrieval.collections.joined(separator: ", "))")
                 return

@@ -1,4 +1,4 @@
-import AishKit
+import HearthShell
 import Testing
 
 /// The classifier over a list of real command lines. Every risky one must be caught; safe
