@@ -46,15 +46,34 @@ public struct Conversation: Sendable, Equatable, Codable {
 public struct ConversationMessage: Sendable, Equatable, Codable {
     public var role: ChatRole
     public var content: String
+    /// The calls an assistant turn made.
+    public var toolCalls: [ToolCall]?
+    /// The call a `tool` turn answers, and the tool's name.
+    public var toolCallID: String?
+    public var name: String?
     public var createdAt: Date
 
-    public init(role: ChatRole, content: String, createdAt: Date = Date()) {
+    public init(
+        role: ChatRole, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil, name: String? = nil,
+        createdAt: Date = Date()
+    ) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
+        self.name = name
         self.createdAt = createdAt
     }
 
-    public var chat: ChatMessage { ChatMessage(role: role, content: content) }
+    public init(_ message: ChatMessage, createdAt: Date) {
+        self.init(
+            role: message.role, content: message.content, toolCalls: message.toolCalls, toolCallID: message.toolCallID,
+            name: message.name, createdAt: createdAt)
+    }
+
+    public var chat: ChatMessage {
+        ChatMessage(role: role, content: content, toolCalls: toolCalls, toolCallID: toolCallID, name: name)
+    }
 }
 
 /// Where conversations are kept (SQLite by default).

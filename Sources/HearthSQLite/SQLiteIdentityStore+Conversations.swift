@@ -50,12 +50,17 @@ extension SQLiteIdentityStore: ConversationStore {
     public func messages(in id: String) async throws -> [ConversationMessage] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT role, content, created_at FROM conversation_messages WHERE conversation_id = ? ORDER BY ordinal",
+                db,
+                sql: """
+                    SELECT role, content, tool_calls, tool_call_id, name, created_at FROM conversation_messages
+                    WHERE conversation_id = ? ORDER BY ordinal
+                    """,
                 arguments: [id]
             ).map { row in
                 ConversationMessage(
                     role: ChatRole(rawValue: row["role"]) ?? .user, content: row["content"],
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]))
+                    toolCalls: (row["tool_calls"] as String?).flatMap { try? JSONDecoder().decode([ToolCall].self, from: Data($0.utf8)) },
+                    toolCallID: row["tool_call_id"], name: row["name"], createdAt: Date(timeIntervalSince1970: row["created_at"]))
             }
         }
     }
@@ -70,10 +75,15 @@ extension SQLiteIdentityStore: ConversationStore {
             try db.execute(
                 sql: "DELETE FROM conversation_messages WHERE conversation_id = ? AND ordinal >= ?", arguments: [id, kept])
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO conversation_messages (conversation_id, ordinal, role, content, created_at) VALUES (?, ?, ?, ?, ?)")
+                sql: """
+                    INSERT INTO conversation_messages (conversation_id, ordinal, role, content, tool_calls, tool_call_id, name, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             for (offset, message) in messages.enumerated() {
+                let calls = try message.toolCalls.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
                 try insert.execute(arguments: [
-                    id, kept + offset, message.role.rawValue, message.content, message.createdAt.timeIntervalSince1970,
+                    id, kept + offset, message.role.rawValue, message.content, calls, message.toolCallID, message.name,
+                    message.createdAt.timeIntervalSince1970,
                 ])
             }
             try db.execute(

@@ -212,6 +212,15 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("9 tool calls in conversations") { db in
+            try db.execute(
+                sql: """
+                    -- A JSON array of {"id", "name", "arguments"}.
+                    ALTER TABLE conversation_messages ADD COLUMN tool_calls TEXT;
+                    ALTER TABLE conversation_messages ADD COLUMN tool_call_id TEXT;
+                    ALTER TABLE conversation_messages ADD COLUMN name TEXT;
+                    """)
+        }
         return migrator
     }
 }

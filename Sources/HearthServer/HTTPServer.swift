@@ -15,6 +15,7 @@ public enum HTTPServer {
         IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
         ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
         SkillRoutes(skills: services.skills, maxBodyBytes: maxBodyBytes).add(to: router)
+        AgentRoutes(agents: services.agents, conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, conversations: services.conversations, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
             to: router)
         if let knowledge = services.knowledge {

@@ -45,8 +45,10 @@ public struct ChatService: Sendable {
         let model = request.model
         return Self.watched(events) { [conversations] outcome in
             // A stopped answer is kept as far as it got; one that failed before any text is not.
-            guard outcome.usage != nil || !outcome.text.isEmpty else { return }
-            try? await conversations.record(messages, reply: outcome.text, model: model, in: conversation)
+            guard outcome.usage != nil || !outcome.text.isEmpty || !outcome.toolCalls.isEmpty else { return }
+            let reply = ChatMessage(
+                role: .assistant, content: outcome.text, toolCalls: outcome.toolCalls.isEmpty ? nil : outcome.toolCalls)
+            try? await conversations.record(messages, reply: reply, model: model, in: conversation)
         }
     }
 

@@ -74,15 +74,13 @@ public struct ConversationService: Sendable {
     /// Makes the conversation what a chat request sent (`messages`, the whole conversation
     /// as the model saw it) followed by `reply`: messages it holds beyond what the request
     /// repeated are replaced (an edited or regenerated turn), the rest appended.
-    func record(_ messages: [ChatMessage], reply: String, model: String, in conversation: Conversation) async throws {
+    func record(_ messages: [ChatMessage], reply: ChatMessage, model: String, in conversation: Conversation) async throws {
         let store = try requireStore()
         if try await store.conversation(conversation.id) == nil { try await store.createConversation(conversation) }
         let stored = try await store.messages(in: conversation.id)
         let kept = zip(stored, messages).prefix { $0.chat == $1 }.count
         let date = now()
-        let new =
-            messages[kept...].map { ConversationMessage(role: $0.role, content: $0.content, createdAt: date) }
-            + [ConversationMessage(role: .assistant, content: reply, createdAt: date)]
+        let new = (messages[kept...] + [reply]).map { ConversationMessage($0, createdAt: date) }
         let title = conversation.title.isEmpty && stored.isEmpty ? Self.title(from: messages) : nil
         try await store.record(new, in: conversation.id, keeping: kept, model: model, title: title, at: date)
     }

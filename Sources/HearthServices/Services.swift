@@ -24,6 +24,8 @@ public struct Services: Sendable {
     public let conversations: ConversationService
     /// Tools the server runs for its callers.
     public let skills: SkillService
+    /// The agent loop: a model calling skills until it has an answer.
+    public let agents: AgentService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -52,5 +54,6 @@ public struct Services: Sendable {
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline)
         skills = SkillService(folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, logger: logger)
+        agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)
     }
 }

@@ -37,8 +37,16 @@ public enum ConversationWire {
         public struct Message: Codable, Sendable {
             public var role: String
             public var content: String
+            /// An assistant turn's calls, in OpenAI's shape.
+            public var toolCalls: [OpenAI.ToolCallValue]?
+            /// The call a `tool` turn answers, and the tool's name.
+            public var toolCallID: String?
+            public var name: String?
             public var createdAt: Int
-            enum CodingKeys: String, CodingKey { case role, content, createdAt = "created_at" }
+            enum CodingKeys: String, CodingKey {
+                case role, content, name
+                case toolCalls = "tool_calls", toolCallID = "tool_call_id", createdAt = "created_at"
+            }
         }
 
         public var conversation: Conversation
@@ -47,7 +55,9 @@ public enum ConversationWire {
         public init(_ conversation: HearthCore.Conversation, messages: [ConversationMessage]) {
             self.conversation = Conversation(conversation)
             self.messages = messages.map {
-                Message(role: $0.role.rawValue, content: $0.content, createdAt: Int($0.createdAt.timeIntervalSince1970))
+                Message(
+                    role: $0.role.rawValue, content: $0.content, toolCalls: $0.toolCalls?.map(OpenAI.ToolCallValue.init),
+                    toolCallID: $0.toolCallID, name: $0.name, createdAt: Int($0.createdAt.timeIntervalSince1970))
             }
         }
     }

@@ -9,12 +9,23 @@ public final class ScriptedProvider: InferenceProvider {
     public let model: String
     public let pieces: [String]
     public let failure: HearthError?
+    /// Whole answers, one a generation in turn (the last one again once they run out).
+    public let turns: [[TokenEvent]]
     private let received = Mutex<[GenerationRequest]>([])
 
     public init(model: String = "scripted:test", pieces: [String] = ["Hello", ", ", "world"], failure: HearthError? = nil) {
         self.model = model
         self.pieces = pieces
         self.failure = failure
+        turns = []
+    }
+
+    /// A provider answering with `turns` in order: tool calls, then words, as a model would.
+    public init(model: String = "scripted:test", turns: [[TokenEvent]]) {
+        self.model = model
+        pieces = []
+        failure = nil
+        self.turns = turns
     }
 
     /// Every generation request received, in order.
@@ -34,8 +45,16 @@ public final class ScriptedProvider: InferenceProvider {
     public func serves(_ model: String) async -> Bool { model == self.model }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        received.withLock { $0.append(request) }
+        let turn = received.withLock {
+            $0.append(request)
+            return $0.count - 1
+        }
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        if !turns.isEmpty {
+            for event in turns[min(turn, turns.count - 1)] { continuation.yield(event) }
+            continuation.finish()
+            return stream
+        }
         if let failure {
             continuation.finish(throwing: failure)
             return stream

@@ -1,3 +1,4 @@
+import HearthWire
 import Hummingbird
 import Logging
 import NIOCore
@@ -25,6 +26,27 @@ struct StartedStream<Element: Sendable>: Sendable {
     /// The elements after the first.
     func next() async throws -> Element? {
         try await rest.iterator.next()
+    }
+
+    /// A `text/event-stream` response: `event` encodes each element as one event, ended by
+    /// `data: [DONE]`; a failure after the start is logged and sent as an error event.
+    func sse(logger: Logger, _ event: @escaping @Sendable (Element) throws -> String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                do {
+                    var element = first
+                    while let current = element {
+                        try await writer.write(ByteBuffer(string: try event(current)))
+                        element = try await next()
+                    }
+                } catch {
+                    logger.error("stream failed", metadata: ["error": "\(String(reflecting: error))"])
+                    try? await writer.write(ByteBuffer(string: (try? ServerSentEvents.event(APIError(error).body)) ?? ""))
+                }
+                try await writer.write(ByteBuffer(string: ServerSentEvents.done))
+                try await writer.finish(nil)
+            })
     }
 
     /// An `application/x-ndjson` response: `line` encodes each element (with its newline);
