@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
@@ -84,10 +85,18 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // MCP (the official swift-sdk) over the services: skills as tools, collections and
+        // documents as resources, profiles as prompts.
+        .target(
+            name: "HearthMCP",
+            dependencies: [
+                "HearthCore", "HearthServices", .product(name: "MCP", package: "swift-sdk"),
+            ]
+        ),
         .target(
             name: "HearthServer",
             dependencies: [
-                "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge",
+                "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge", "HearthMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

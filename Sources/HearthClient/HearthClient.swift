@@ -108,6 +108,28 @@ public struct HearthClient: Sendable {
         return String(decoding: try await collect(response), as: UTF8.self)
     }
 
+    /// `POST /mcp` with one JSON-RPC message: the server's JSON-RPC answer (an error object
+    /// too), or nil for a notification (202).
+    /// - Throws: `HearthError` when the server refuses the request itself (no key, a body too large).
+    public func mcp(_ message: Data, timeout: TimeAmount = .minutes(10)) async throws -> Data? {
+        if let keyProblem { throw keyProblem }
+        var request = request("/mcp", method: .POST)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+        request.body = .bytes(ByteBuffer(bytes: message))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .now() + timeout)
+        } catch {
+            throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
+        }
+        let data = try await collect(response)
+        if response.status.code == 202 { return nil }
+        // JSON-RPC answers come with any status; Hearth's own refusals are not JSON-RPC.
+        if (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["jsonrpc"] != nil { return data }
+        throw explained(refusal(response.status, data))
+    }
+
     /// Sends a request whose answer streams, one JSON value per NDJSON line or SSE `data:`
     /// line (until `[DONE]`). A line carrying `{"error": …}` ends the stream with that error.
     public func stream<Event: Decodable & Sendable>(

@@ -142,6 +142,12 @@ public final class SQLiteKnowledgeStore: KnowledgeStore {
         }
     }
 
+    public func chunkTexts(ofDocument id: Int64) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT text FROM chunks WHERE document_id = ? ORDER BY ordinal", arguments: [id])
+        }
+    }
+
     /// How many documents a collection holds, read synchronously: for watching a store from
     /// a thread of its own (0 when the collection does not exist yet).
     /// - Throws: `HearthError.internalError` when the database cannot be read.

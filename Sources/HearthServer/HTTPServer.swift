@@ -16,6 +16,7 @@ public enum HTTPServer {
         ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
         SkillRoutes(skills: services.skills, maxBodyBytes: maxBodyBytes).add(to: router)
         AgentRoutes(agents: services.agents, conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
+        MCPRoutes(services: services, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, conversations: services.conversations, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
             to: router)
         if let knowledge = services.knowledge {

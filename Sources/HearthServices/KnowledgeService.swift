@@ -54,6 +54,17 @@ public struct KnowledgeService: Sendable {
             lastJob: try await base.store.jobs(in: name).first, sharedWith: shares)
     }
 
+    /// A document of a collection `principal` may read, and its text as indexed: its chunks
+    /// in order (overlapping where the chunker made them overlap).
+    /// - Throws: `HearthError.notFound` for an unknown collection (or another's) or document.
+    public func document(_ path: String, in name: String, by principal: Principal) async throws -> (StoredDocument, String) {
+        _ = try await readable(name, by: principal)
+        guard let document = try await base.store.document(in: name, path: path) else {
+            throw HearthError(.notFound, "no document '\(path.prefix(200))' in '\(name)'", field: "path")
+        }
+        return (document, try await base.store.chunkTexts(ofDocument: document.id).joined(separator: "\n\n"))
+    }
+
     /// Creates the collection for `principal`, or returns it when it exists and is theirs.
     /// - Throws: `HearthError.invalidRequest` for an invalid name, or one taken by another's collection.
     public func createCollection(_ name: String, embeddingModel: String? = nil, by principal: Principal) async throws

@@ -22,6 +22,8 @@ public protocol KnowledgeStore: Sendable {
     /// The collection's documents, by path.
     func documents(in collection: String) async throws -> [StoredDocument]
     func document(in collection: String, path: String) async throws -> StoredDocument?
+    /// The texts of a document's chunks, in order.
+    func chunkTexts(ofDocument id: Int64) async throws -> [String]
     /// Stores a document with its chunks and vectors in one transaction, replacing the
     /// document at the same path (its version goes up by one).
     func putDocument(_ draft: DocumentDraft, in collection: String) async throws -> StoredDocument
