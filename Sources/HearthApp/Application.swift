@@ -2,6 +2,7 @@ import Foundation
 import HearthCore
 import HearthEngine
 import HearthKnowledge
+import HearthMCP
 import HearthModels
 import HearthProviders
 import HearthSQLite
@@ -42,11 +43,12 @@ public enum HearthApplication {
             store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
         let usage = UsageService(store: identityStore, logger: logger)
+        let mcpClients = MCPClients(try MCPServerConfiguration.servers(in: configuration.paths.mcpServers), logger: logger)
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
             limits: LimitService(usage: usage), usage: usage, conversations: identityStore,
-            skillsFolder: configuration.paths.skills, logger: logger)
+            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -62,6 +64,7 @@ public enum HearthApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
+                MCPClientService(clients: mcpClients),
             ],
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
@@ -94,6 +97,15 @@ struct ModelKeepAlive: Service {
             }
         }
         await provider.shutdown()
+    }
+}
+
+/// Keeps the external MCP servers running; stops them at shutdown.
+struct MCPClientService: Service {
+    let clients: MCPClients
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await clients.run() }
     }
 }
 

@@ -21,6 +21,10 @@ public struct Paths: Sendable, Equatable {
     /// The user's skills: one folder each, with a `SKILL.md` and a program.
     public var skills: URL { data.appending(path: "skills", directoryHint: .isDirectory) }
 
+    /// External MCP servers whose tools become skills, in the shape MCP hosts share
+    /// (`{"mcpServers": {"NAME": {"command": …}}}`).
+    public var mcpServers: URL { config.appending(path: "mcp.json") }
+
     /// The CLI's session token from `hearth login` (mode 600, in a folder created with mode
     /// 700); every command sends it when no API key is set, and `hearth logout` deletes it.
     public var sessionToken: URL { config.appending(path: "token") }

@@ -8,6 +8,8 @@ public struct SkillInfo: Sendable, Equatable {
         case builtin
         /// A folder with a `SKILL.md` (its path), run in a sandbox.
         case folder(String)
+        /// A tool of an external MCP server (its configured name).
+        case mcp(String)
     }
 
     /// Letters, digits, `_`, `-` or `.`; 1 to 64 of them (a valid tool name).
@@ -52,4 +54,37 @@ public struct SkillOutput: Sendable, Equatable {
     }
 
     public static func failure(_ text: String) -> SkillOutput { SkillOutput(text, isError: true) }
+}
+
+/// Skills that live elsewhere: the tools of external MCP servers, named `server.tool`.
+public protocol ExternalSkills: Sendable {
+    /// The tools of the servers that are up now.
+    var skills: [SkillInfo] { get }
+    /// Calls one; a server that is down or fails gives a tool error.
+    func run(_ name: String, input: String) async -> SkillOutput
+    /// How each configured server is doing.
+    var servers: [ExternalServerStatus] { get }
+}
+
+/// One external server, as `/hearth/status` reports it.
+public struct ExternalServerStatus: Sendable, Equatable {
+    public enum State: String, Sendable {
+        case starting, up, down
+    }
+
+    public var name: String
+    public var state: State
+    public var tools: Int
+    /// Why it is down (its last words on standard error, or the connection's error).
+    public var error: String?
+    /// Times it was started again after failing.
+    public var restarts: Int
+
+    public init(name: String, state: State, tools: Int = 0, error: String? = nil, restarts: Int = 0) {
+        self.name = name
+        self.state = state
+        self.tools = tools
+        self.error = error
+        self.restarts = restarts
+    }
 }

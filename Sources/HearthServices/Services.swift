@@ -36,11 +36,12 @@ public struct Services: Sendable {
     ///   - identity: users and keys (default: none, an open loopback server).
     ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
     ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
+    ///   - externalSkills: the tools of external MCP servers (default: none).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
         limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
-        skillsFolder: URL? = nil, logger: Logger = Logger(label: "hearth")
+        skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -52,8 +53,9 @@ public struct Services: Sendable {
         self.conversations = ConversationService(store: conversations, identity: identity)
         chat = ChatService(pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
-        system = SystemService(pipeline: pipeline)
-        skills = SkillService(folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, logger: logger)
+        system = SystemService(pipeline: pipeline, externalSkills: externalSkills)
+        skills = SkillService(
+            folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)
         agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)
     }
 }

@@ -1,9 +1,17 @@
 import HearthCore
 import HearthProviders
 
-/// What the server runs now: loaded models with their slots, queues and memory.
+/// What the server runs now: loaded models with their slots, queues and memory, and the
+/// external MCP servers whose tools are skills.
 public struct SystemService: Sendable {
     let pipeline: ChatPipeline
+    let externalSkills: (any ExternalSkills)?
+
+    /// The external MCP servers and how they are doing (administrators only: their names and
+    /// errors are the operator's).
+    public func externalServers(by principal: Principal) -> [ExternalServerStatus] {
+        principal.isAdmin ? externalSkills?.servers ?? [] : []
+    }
 
     /// The models loaded in every provider that `principal` may see.
     public func loadedModels(by principal: Principal) async -> [LoadedModel] {

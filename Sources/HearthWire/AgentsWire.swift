@@ -13,6 +13,8 @@ public enum AgentsWire {
         public var system: String?
         /// Skill names; none given: every skill the caller may run.
         public var skills: [String]?
+        /// For the first step: `auto` (default), `required`, `none` or a named function.
+        public var toolChoice: OpenAI.ToolChoiceValue?
         public var maxSteps: Int?
         /// Completion tokens of all steps together.
         public var maxTokens: Int?
@@ -27,6 +29,7 @@ public enum AgentsWire {
         enum CodingKeys: String, CodingKey {
             case model, input, messages, system, skills, temperature, seed, conversation, stream
             case maxSteps = "max_steps", maxTokens = "max_tokens", topP = "top_p", keepAlive = "keep_alive"
+            case toolChoice = "tool_choice"
         }
 
         public init(

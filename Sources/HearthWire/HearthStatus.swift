@@ -48,9 +48,41 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         }
     }
 
-    public var models: [Model]
+    /// An external MCP server whose tools are skills.
+    public struct MCPServer: Codable, Sendable, Equatable {
+        public var name: String
+        /// `starting`, `up` or `down`.
+        public var state: String
+        public var tools: Int
+        public var error: String?
+        public var restarts: Int
 
-    public init(models: [LoadedModel]) {
+        public init(_ status: ExternalServerStatus) {
+            name = status.name
+            state = status.state.rawValue
+            tools = status.tools
+            error = status.error
+            restarts = status.restarts
+        }
+    }
+
+    public var models: [Model]
+    /// Shown to administrators; empty for others and when none is configured.
+    public var mcpServers: [MCPServer]
+
+    enum CodingKeys: String, CodingKey {
+        case models
+        case mcpServers = "mcp_servers"
+    }
+
+    public init(models: [LoadedModel], mcpServers: [ExternalServerStatus] = []) {
         self.models = models.map(Model.init)
+        self.mcpServers = mcpServers.map(MCPServer.init)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        models = try container.decode([Model].self, forKey: .models)
+        mcpServers = try container.decodeIfPresent([MCPServer].self, forKey: .mcpServers) ?? []
     }
 }

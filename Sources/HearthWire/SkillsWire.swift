@@ -8,15 +8,17 @@ public enum SkillsWire {
         public var description: String
         /// The JSON Schema of its input.
         public var inputSchema: JSONValue
-        /// `builtin` or `folder`.
+        /// `builtin`, `folder` or `mcp` (with `server`).
         public var origin: String
         /// Administrators only.
         public var adminOnly: Bool
         /// Whether it may reach the network.
         public var network: Bool
+        /// The MCP server it belongs to.
+        public var server: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, description, origin, network
+            case name, description, origin, network, server
             case inputSchema = "input_schema", adminOnly = "admin_only"
         }
 
@@ -27,6 +29,9 @@ public enum SkillsWire {
             switch info.origin {
             case .builtin: origin = "builtin"
             case .folder: origin = "folder"
+            case .mcp(let name):
+                origin = "mcp"
+                server = name
             }
             adminOnly = info.adminOnly
             network = info.network

@@ -46,7 +46,7 @@ struct AgentRoutesTests {
         let (_, alice, _) = try await IsolationTests.people(identity)
         try await app.test(.router) { client in
             let (status, text, _) = try await IsolationTests.call(
-                client, .post, "/hearth/agents/run", key: alice, body: #"{"input":"What is 6 times 7?"}"#)
+                client, .post, "/hearth/agents/run", key: alice, body: #"{"input":"What is 6 times 7?","tool_choice":"required"}"#)
             #expect(status == .ok, "\(text)")
             let result = try Self.object(text)
             #expect(result["output"] as? String == "It is 42.")
@@ -64,6 +64,8 @@ struct AgentRoutesTests {
         // A user is offered the skills a user may run, not the administrator's.
         let offered = requests[0].tools?.tools.map(\.name) ?? []
         #expect(offered.contains("calculate") && !offered.contains("files_read"))
+        // The first step must call; the next may answer.
+        #expect(requests.map { $0.tools?.choice } == [.required, .auto])
         guard case .chat(let messages) = requests[1].prompt else {
             Issue.record("not a chat")
             return
@@ -124,6 +126,7 @@ struct AgentRoutesTests {
         (#"{}"#, "input"), (#"{"input":"x","messages":[]}"#, "input"), (#"{"input":"x","max_steps":0}"#, "max_steps"),
         (#"{"input":"x","max_tokens":0}"#, "max_tokens"), (#"{"input":"x","skills":["files_read"]}"#, "skills"),
         (#"{"input":"x","skills":["nope"]}"#, "skills"),
+        (#"{"input":"x","skills":["calculate"],"tool_choice":{"type":"function","function":{"name":"time_now"}}}"#, "tool_choice"),
     ])
     func badRunsAreClearErrors(_ body: String, _ field: String) async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -43,9 +43,13 @@ def isolated_home():
     return home
 
 
-def start(extra_env=None, args=()):
+def start(extra_env=None, args=(), files=None):
+    """`hearth serve` on a free port with a fresh HEARTH_HOME holding `files` (name: text)."""
     port = free_port()
     home = isolated_home()
+    for name, text in (files or {}).items():
+        with open(os.path.join(home, name), "w") as file:
+            file.write(text)
     env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=home,
                **(extra_env or {}))
     log = tempfile.TemporaryFile()

@@ -17,6 +17,7 @@ struct AgentRoutes: Sendable {
             let wire = try await request.decode(AgentsWire.RunRequest.self, upTo: maxBodyBytes)
             let run = AgentService.Request(
                 model: wire.model, messages: try wire.startingMessages(), skills: wire.skills,
+                firstChoice: wire.toolChoice?.choice ?? .auto,
                 maxSteps: wire.maxSteps ?? AgentService.defaultMaxSteps, tokenBudget: wire.maxTokens ?? AgentService.defaultTokenBudget,
                 params: try wire.params, keepAlive: wire.keepAlive)
             let conversation = try await wire.conversation.asyncMap { try await conversations.resolve($0, by: context.principal) }

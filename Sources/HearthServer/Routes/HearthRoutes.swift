@@ -13,7 +13,10 @@ struct HearthRoutes: Sendable {
 
     func add(to router: Router<HearthRequestContext>) {
         router.get("/hearth/status") { _, context in
-            try json(HearthStatus(models: await system.loadedModels(by: context.principal)))
+            try json(
+                HearthStatus(
+                    models: await system.loadedModels(by: context.principal),
+                    mcpServers: system.externalServers(by: context.principal)))
         }
         router.get("/hearth/models") { _, context in
             try json(

@@ -28,6 +28,9 @@ public struct AgentService: Sendable {
         public var messages: [ChatMessage]
         /// The skills offered; nil offers all the caller may run.
         public var skills: [String]?
+        /// Whether the first step must call a skill (`required`), a given one, or may answer
+        /// at once (`auto`); later steps are always `auto`.
+        public var firstChoice: ToolChoice
         public var maxSteps: Int
         /// Completion tokens of all steps together.
         public var tokenBudget: Int
@@ -36,12 +39,14 @@ public struct AgentService: Sendable {
         public var keepAlive: Double?
 
         public init(
-            model: String? = nil, messages: [ChatMessage], skills: [String]? = nil, maxSteps: Int = AgentService.defaultMaxSteps,
+            model: String? = nil, messages: [ChatMessage], skills: [String]? = nil, firstChoice: ToolChoice = .auto,
+            maxSteps: Int = AgentService.defaultMaxSteps,
             tokenBudget: Int = AgentService.defaultTokenBudget, params: GenerationParams = GenerationParams(), keepAlive: Double? = nil
         ) {
             self.model = model
             self.messages = messages
             self.skills = skills
+            self.firstChoice = firstChoice
             self.maxSteps = maxSteps
             self.tokenBudget = tokenBudget
             self.params = params
@@ -91,7 +96,7 @@ public struct AgentService: Sendable {
         var request = request
         request.model = request.model ?? chat.defaultModel
         // The first step starts here, so that its errors are the request's.
-        let first = try await step(request, messages: request.messages, tools: tools, spent: 0, by: principal)
+        let first = try await step(request, messages: request.messages, tools: tools, choice: request.firstChoice, spent: 0, by: principal)
         let (stream, continuation) = AsyncThrowingStream<Event, any Error>.makeStream()
         let task = Task {
             var messages = request.messages
@@ -162,22 +167,23 @@ public struct AgentService: Sendable {
             }
             guard step < request.maxSteps else { return .done(.maxSteps, "", usage) }
             guard spent < request.tokenBudget else { return .done(.budget, "", usage) }
-            events = try await self.step(request, messages: messages, tools: tools, spent: spent, by: principal)
+            events = try await self.step(request, messages: messages, tools: tools, choice: .auto, spent: spent, by: principal)
         }
         return .done(.maxSteps, "", usage)
     }
 
-    /// One question to the model: the conversation so far, the skills as tools, what is
-    /// left of the budget as the step's `max_tokens`.
-    private func step(_ request: Request, messages: [ChatMessage], tools: [Tool], spent: Int, by principal: Principal) async throws
-        -> AsyncThrowingStream<TokenEvent, any Error>
-    {
+    /// One question to the model: the conversation so far, the skills as tools (`choice`
+    /// for this step), what is left of the budget as the step's `max_tokens`.
+    private func step(
+        _ request: Request, messages: [ChatMessage], tools: [Tool], choice: ToolChoice, spent: Int, by principal: Principal
+    ) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         var params = request.params
         let left = request.tokenBudget - spent
         params.maxTokens = min(params.maxTokens ?? left, left)
         var generation = GenerationRequest(model: request.model!, prompt: .chat(messages), params: params)
         generation.keepAlive = request.keepAlive
-        generation.tools = tools.isEmpty ? nil : ToolUse(tools: tools)
+        generation.tools = tools.isEmpty ? nil : ToolUse(tools: tools, choice: choice)
+        try generation.tools?.validate()
         return try await chat.generate(generation, by: principal)
     }
 

@@ -3,21 +3,23 @@ import HearthCore
 import Logging
 
 /// The skills the server runs for its callers: built-ins (time, arithmetic, the shell risk
-/// check, files under the server's roots, the knowledge base) and the folders of
-/// `$XDG_DATA_HOME/hearth/skills`. A caller sees and runs only what its rights allow; a skill
+/// check, files under the server's roots, the knowledge base), the folders of
+/// `$XDG_DATA_HOME/hearth/skills` and the tools of external MCP servers (`server.tool`). A caller sees and runs only what its rights allow; a skill
 /// runs with the caller's rights. A skill that fails gives a tool error (`isError`), not a
 /// failed request: the caller, or a model in the agent loop, reads why.
 public struct SkillService: Sendable {
     let builtins: [any Skill]
     let folders: FolderSkills?
+    let external: (any ExternalSkills)?
     let logger: Logger
 
     /// - Parameters:
     ///   - folder: the parent of the skill folders (none: built-ins only).
     ///   - fileRoots: the folders `files_list` and `files_read` may read.
+    ///   - external: the tools of external MCP servers.
     init(
-        folder: URL?, fileRoots: [String], knowledge: KnowledgeService?, clock: @escaping @Sendable () -> Date = Date.init,
-        logger: Logger
+        folder: URL?, fileRoots: [String], knowledge: KnowledgeService?, external: (any ExternalSkills)? = nil,
+        clock: @escaping @Sendable () -> Date = Date.init, logger: Logger
     ) {
         let roots = FileRoots(fileRoots)
         var builtins: [any Skill] = [
@@ -26,6 +28,7 @@ public struct SkillService: Sendable {
         if let knowledge { builtins += [KnowledgeSearchSkill(knowledge: knowledge), KnowledgeAskSkill(knowledge: knowledge)] }
         self.builtins = builtins
         folders = folder.map { FolderSkills(parent: $0) }
+        self.external = external
         self.logger = logger
     }
 
@@ -88,22 +91,35 @@ public struct SkillService: Sendable {
     }
 
     private func all() -> (skills: [any Skill], problems: [(folder: String, message: String)]) {
-        guard let folders else { return (builtins, []) }
-        let contents = folders.current
         var skills = builtins
-        var problems = contents.problems.map { (folder: $0.folder, message: $0.message) }
-        for skill in contents.skills {
-            if builtins.contains(where: { $0.info.name == skill.info.name }) {
-                problems.append(
-                    (folder: URL(filePath: skill.folder).lastPathComponent, message: "'\(skill.info.name)' is the name of a built-in skill")
-                )
-            } else {
+        var problems: [(folder: String, message: String)] = []
+        if let folders {
+            let contents = folders.current
+            problems = contents.problems.map { (folder: $0.folder, message: $0.message) }
+            for skill in contents.skills {
+                guard !builtins.contains(where: { $0.info.name == skill.info.name }) else {
+                    let folder = URL(filePath: skill.folder).lastPathComponent
+                    problems.append((folder: folder, message: "'\(skill.info.name)' is the name of a built-in skill"))
+                    continue
+                }
                 skills.append(skill)
             }
+            if folders.sandbox.bwrap == nil, !contents.skills.isEmpty {
+                problems.append((folder: folders.parent.path, message: Sandbox.missing))
+            }
         }
-        if folders.sandbox.bwrap == nil, !contents.skills.isEmpty {
-            problems.append((folder: folders.parent.path, message: Sandbox.missing))
-        }
+        // Named `server.tool`: never a built-in's or a folder skill's name (those have no dots).
+        if let external { skills += external.skills.map { ExternalSkill(info: $0, source: external) } }
         return (skills, problems)
+    }
+}
+
+/// A tool of an external MCP server, run there.
+struct ExternalSkill: Skill {
+    let info: SkillInfo
+    let source: any ExternalSkills
+
+    func run(_ input: SkillInput, by principal: Principal) async throws -> SkillOutput {
+        await source.run(info.name, input: input.text)
     }
 }
