@@ -18,7 +18,7 @@ APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools lint clean help
+.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
 	@echo "make bench-gateway what keys, limits and usage add per request, against an open server"
 	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
+	@echo "make bench-risk    recall of the shell risk check on public lists of dangerous commands"
 
 run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
@@ -115,6 +116,10 @@ bench-tools: setup build-release
 	@scripts/setup-llama.sh --server
 	$(PYTHON) bench/tools.py --hearth .build/release/hearth \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
+bench-risk:
+	swift build -c release --product aish
+	$(PYTHON) bench/risk.py --aish .build/release/aish $(ARGS)
 
 lint:
 	swift format lint --recursive --strict Sources Tests Package.swift

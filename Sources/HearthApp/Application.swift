@@ -105,7 +105,12 @@ struct MCPClientService: Service {
     let clients: MCPClients
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await clients.run() }
+        await cancelWhenGracefulShutdown {
+            await clients.run()
+            // With no server configured there is nothing to keep: wait for the end all the same
+            // (a service that returns ends the whole server).
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+        }
     }
 }
 

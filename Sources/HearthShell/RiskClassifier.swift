@@ -44,11 +44,20 @@ public struct RiskAssessment: Sendable, Encodable, Equatable {
 public struct RiskClassifier: Sendable {
     /// Whether a path exists (injected so that tests need no files): `>` over an existing file is risky.
     public var fileExists: @Sendable (String) -> Bool
+    /// Whether a path is a folder: `mv a b` into a folder `b` replaces nothing.
+    public var isFolder: @Sendable (String) -> Bool
 
     public init(
-        fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: ($0 as NSString).expandingTildeInPath) }
+        fileExists: @escaping @Sendable (String) -> Bool = {
+            FileManager.default.fileExists(atPath: ($0 as NSString).expandingTildeInPath)
+        },
+        isFolder: @escaping @Sendable (String) -> Bool = { path in
+            var folder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: (path as NSString).expandingTildeInPath, isDirectory: &folder) && folder.boolValue
+        }
     ) {
         self.fileExists = fileExists
+        self.isFolder = isFolder
     }
 
     public func assess(_ line: String) -> RiskAssessment {
@@ -59,9 +68,16 @@ public struct RiskClassifier: Sendable {
             reasons.append(
                 .init(level: .risky, program: "shell", message: "a fork bomb: it multiplies processes until the machine stops responding"))
         }
-        let downloads = syntax.commands.contains { ["curl", "wget", "fetch"].contains($0.program ?? "") }
+        // Code piped into a shell that nobody has read: from the network, or decoded.
+        let unreadCode: String? =
+            syntax.commands.contains {
+                ["curl", "wget", "fetch"].contains($0.program ?? "") || Self.hiddenSources.contains($0.program ?? "")
+            }
+            ? "runs code downloaded from the network"
+            : syntax.commands.contains { $0.program == "base64" && $0.arguments.contains { ["-d", "--decode", "-D"].contains($0) } }
+                ? "runs decoded code nobody has read" : nil
         for command in syntax.commands {
-            assess(command, downloads: downloads, depth: 0, into: &reasons, programs: &programs)
+            assess(command, unreadCode: unreadCode, depth: 0, into: &reasons, programs: &programs)
         }
         let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if syntax.commands.isEmpty && !text.isEmpty && !text.hasPrefix("#") && !syntax.forkBomb {
@@ -71,11 +87,28 @@ public struct RiskClassifier: Sendable {
     }
 
     static let shells: Set = ["sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh"]
+    /// Programs whose output, piped into a shell, is code nobody has read: the network, decoders.
+    static let hiddenSources: Set = ["nc", "ncat", "netcat", "socat", "telnet", "openssl"]
     static let interpreters: Set = ["python", "python3", "perl", "ruby", "node", "php"]
     static let wrappers: Set = ["nice", "nohup", "time", "ionice", "stdbuf", "chrt", "taskset", "unbuffer", "command", "builtin", "exec"]
     static let systemPaths = [
-        "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/var", "/opt", "/root", "/sys", "/proc", "/dev", "~", "$HOME",
+        "/", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/boot", "/var", "/opt", "/root", "/sys", "/proc", "/dev", "/home", "~",
+        "$HOME", "${HOME}", "/srv", "/mnt",
     ]
+
+    /// A disk or memory device, whose blocks a write replaces.
+    static func isDevice(_ path: String) -> Bool {
+        ["/dev/sd", "/dev/nvme", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/mmcblk", "/dev/disk", "/dev/mem", "/dev/md", "/dev/mapper/"]
+            .contains { path.hasPrefix($0) }
+    }
+
+    /// A user's home folder itself: `/home/alice`, `~bob`, `~/`.
+    static func isHomeFolder(_ path: String) -> Bool {
+        let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        return (parts.count == 3 && parts[0].isEmpty && parts[1] == "home" && !parts[2].isEmpty)
+            || (trimmed.hasPrefix("~") && !trimmed.contains("/"))
+    }
     static let readOnly: Set = [
         "ls", "cat", "less", "more", "head", "tail", "grep", "egrep", "fgrep", "rg", "ag", "du", "df", "ps", "top", "htop", "echo",
         "printf", "pwd", "whoami", "id", "date", "uname", "hostname", "wc", "sort", "uniq", "cut", "tr", "awk", "stat", "file",
@@ -88,7 +121,8 @@ public struct RiskClassifier: Sendable {
     ]
 
     private func assess(
-        _ command: ShellSyntax.Command, downloads: Bool, depth: Int, into reasons: inout [RiskAssessment.Reason], programs: inout [String]
+        _ command: ShellSyntax.Command, unreadCode: String?, depth: Int, into reasons: inout [RiskAssessment.Reason],
+        programs: inout [String]
     ) {
         for redirection in command.redirections where redirection.writes {
             assess(redirection, program: command.program ?? "shell", into: &reasons)
@@ -96,6 +130,13 @@ public struct RiskClassifier: Sendable {
         guard let program = command.program, depth < 8 else { return }
         programs.append(program)
         let args = command.arguments
+        // Asking for help, or for what would happen, changes nothing.
+        if args == ["--version"]
+            || args.contains(where: { ["--help", "--dry-run", "--dryrun", "--dry-run=client", "--dry-run=server"].contains($0) })
+            || (program == "rsync" && args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("n") })
+        {
+            return
+        }
         func add(_ level: RiskLevel, _ message: String) { reasons.append(.init(level: level, program: program, message: message)) }
         func flags(_ short: Character...) -> Bool {
             args.contains { arg in arg.hasPrefix("-") && !arg.hasPrefix("--") && short.contains { arg.contains($0) } }
@@ -106,20 +147,25 @@ public struct RiskClassifier: Sendable {
             operands().contains { path in
                 Self.systemPaths.contains { root in path == root || path == root + "/" || path == root + "/*" }
                     || ["/etc/", "/usr/", "/bin/", "/sbin/", "/boot/", "/lib/", "/var/lib/"].contains { path.hasPrefix($0) }
+                    || Self.isHomeFolder(path)
             }
         }
         func nested(_ text: String) {
             for inner in ShellSyntax(text).commands {
-                assess(inner, downloads: downloads, depth: depth + 1, into: &reasons, programs: &programs)
+                assess(inner, unreadCode: unreadCode, depth: depth + 1, into: &reasons, programs: &programs)
             }
         }
         func run(_ words: [String]) {
             guard !words.isEmpty else { return }
             assess(
                 ShellSyntax.Command(words: words, redirections: [], readsPipe: command.readsPipe, pipesTo: command.pipesTo),
-                downloads: downloads, depth: depth + 1, into: &reasons, programs: &programs)
+                unreadCode: unreadCode, depth: depth + 1, into: &reasons, programs: &programs)
         }
 
+        if let (level, message) = Self.databaseVerdict(program, args) ?? Self.infrastructureVerdict(program, args) {
+            if level != .safe { add(level, message) }
+            return
+        }
         switch program {
         case "sudo", "doas", "pkexec", "su":
             add(.risky, "runs with root privileges")
@@ -136,10 +182,16 @@ public struct RiskClassifier: Sendable {
             if rest.isEmpty { add(.caution, "runs echo on its input") } else { run(rest) }
         case _ where Self.shells.contains(program) || Self.interpreters.contains(program):
             if let index = args.firstIndex(where: { $0 == "-c" || $0 == "-e" }), index + 1 < args.count {
-                if Self.shells.contains(program) { nested(args[index + 1]) } else { add(.caution, "runs an inline script") }
-                if downloads { add(.risky, "runs code downloaded from the network") }
+                if Self.shells.contains(program) {
+                    nested(args[index + 1])
+                } else if args[index + 1].contains("fork") {
+                    add(.risky, "an inline script that forks processes (it may multiply them until the machine stops)")
+                } else {
+                    add(.caution, "runs an inline script")
+                }
+                if let unreadCode { add(.risky, unreadCode) }
             } else if command.readsPipe || operands().isEmpty || operands().contains(where: { $0.hasPrefix("/dev/fd") }) {
-                add(downloads ? .risky : .caution, downloads ? "runs code downloaded from the network" : "runs a script from its input")
+                add(unreadCode == nil ? .caution : .risky, unreadCode ?? "runs a script from its input")
             } else {
                 add(.caution, "runs the script \(operands()[0])")
             }
@@ -162,15 +214,29 @@ public struct RiskClassifier: Sendable {
         case "shred", "wipe", "wipefs":
             add(.risky, "destroys data beyond recovery")
         case "dd":
-            add(.risky, "writes raw blocks (a wrong of= overwrites a disk)")
+            if args.contains(where: { $0.hasPrefix("of=") && $0 != "of=/dev/null" }) {
+                add(.risky, "writes raw blocks (a wrong of= overwrites a disk)")
+            }
         case _
         where program.hasPrefix("mkfs") || ["mke2fs", "mkswap", "fdisk", "sfdisk", "cfdisk", "parted", "gdisk", "sgdisk"].contains(program):
-            add(.risky, "formats or repartitions a disk")
+            // Listing the partitions only reads.
+            if !(has("-l", "--list", "print") && !has("rm", "mklabel", "mkpart", "resizepart")) {
+                add(.risky, "formats or repartitions a disk")
+            }
         case "chmod", "chown", "chgrp", "setfacl", "chattr":
             let recursive = flags("R") || has("--recursive")
-            if recursive && touchesSystemPath() {
+            if program == "chmod",
+                args.contains(where: {
+                    !$0.hasPrefix("-")
+                        && ($0.contains("+s") || $0.count == 4 && $0.first.map { "4267".contains($0) } == true && Int($0) != nil)
+                })
+            {
+                add(.risky, "sets a program to run with its owner's rights (setuid or setgid)")
+            } else if recursive && touchesSystemPath() {
                 add(.risky, "changes permissions or owners recursively on a system folder")
-            } else if recursive && args.contains(where: { $0 == "777" || $0 == "a+rwx" || $0 == "-R777" }) {
+            } else if args.contains(where: { $0 == "777" || $0 == "a+rwx" || $0 == "-R777" || $0 == "o+w" })
+                && (recursive || touchesSystemPath())
+            {
                 add(.risky, "makes everything below writable by everyone")
             } else {
                 add(.caution, recursive ? "changes permissions or owners recursively" : "changes permissions or owners")
@@ -189,8 +255,14 @@ public struct RiskClassifier: Sendable {
         case "init", "telinit":
             add(operands().contains { ["0", "6"].contains($0) } ? .risky : .caution, "changes the system's run level")
         case "systemctl", "service":
-            if has("poweroff", "reboot", "halt", "kexec", "emergency", "rescue") {
+            if args.contains(where: {
+                ["poweroff", "reboot", "halt", "kexec", "emergency", "rescue"].contains($0.replacingOccurrences(of: ".target", with: ""))
+            }) {
                 add(.risky, "shuts down or restarts the machine")
+            } else if has("stop", "disable", "mask", "kill"),
+                args.contains(where: { Self.vitalServices.contains($0.lowercased().replacingOccurrences(of: ".service", with: "")) })
+            {
+                add(.risky, "stops a service the machine or its users depend on (ssh, network, a database)")
             } else if has("status", "list-units", "list-unit-files", "is-active", "is-enabled", "cat", "show") {
                 break
             } else {
@@ -222,12 +294,29 @@ public struct RiskClassifier: Sendable {
                 }
             }
         case "mv":
-            add(
-                touchesSystemPath() ? .risky : .caution,
-                touchesSystemPath() ? "moves system files" : "moves or renames files (an existing target is replaced)")
+            let target = operands().last ?? ""
+            if target == "/dev/null" {
+                add(.risky, "moves files into /dev/null: they are gone, and as root /dev/null itself is replaced")
+            } else if touchesSystemPath() {
+                add(.risky, "moves system files or a home folder")
+            } else if operands().count >= 2, !has("-n", "--no-clobber", "-i", "--interactive"), fileExists(target), !isFolder(target) {
+                add(.risky, "replaces the existing file \(target)")
+            } else {
+                add(.caution, "moves or renames files (an existing target is replaced)")
+            }
         case "cp", "rsync", "install", "scp":
-            if program == "rsync", has("--delete", "--delete-after", "--delete-before", "--remove-source-files") {
+            let target = operands().last ?? ""
+            if program == "rsync", args.contains(where: { $0.hasPrefix("--del") || $0 == "--remove-source-files" }) {
                 add(.risky, "deletes files at the destination or source")
+            } else if Self.isDevice(target) {
+                add(.risky, "writes straight to the device \(target)")
+            } else if program == "cp", operands().count >= 2, target == "/dev/null" || (fileExists(target) && !isFolder(target)),
+                !has("-n", "--no-clobber", "-i", "--interactive", "-u", "--update")
+            {
+                add(
+                    .risky,
+                    target == "/dev/null"
+                        ? "copies into /dev/null (as root it may replace the device)" : "overwrites the existing file \(target)")
             } else {
                 add(touchesSystemPath() ? .risky : .caution, "copies files (existing targets are overwritten)")
             }
@@ -238,14 +327,21 @@ public struct RiskClassifier: Sendable {
         case "iptables", "ip6tables", "nft", "ufw":
             add(flags("F") || has("flush", "--flush", "disable", "reset") ? .risky : .caution, "changes the firewall")
         case "docker", "podman":
-            if has("prune", "rm", "rmi") || (has("volume", "system", "image", "container") && has("rm", "prune")) {
+            if args.first == "compose" {
+                let (level, message) = Self.composeVerdict(args.dropFirst().map { $0.lowercased() })
+                if level != .safe { add(level, message) }
+            } else if has("--privileged", "--pid=host", "--net=host")
+                || args.contains(where: { $0.hasPrefix("/:/") || $0.contains("docker.sock:") })
+            {
+                add(.risky, "gives a container root on this machine (privileged, the host's / or Docker's socket)")
+            } else if has("prune", "rm", "rmi") || (has("volume", "system", "image", "container") && has("rm", "prune")) {
                 add(.risky, "deletes containers, images or volumes")
             } else if !has("ps", "images", "logs", "inspect", "version", "info", "stats", "top") {
                 add(.caution, "runs or changes containers")
             }
         case "mkdir", "touch", "cd", "export", "source", ".", "set", "unset", "exit", "read", "wait", "jobs", "fg", "bg", "umask", "ln",
             "tar", "zip", "unzip", "gzip", "gunzip", "xz", "unxz", "bzip2", "tee", "tmux", "screen",
-            "vi", "vim", "nano", "emacs", "code", "open", "xdg-open", "patch", "split", "base64", "convert", "ffmpeg", "sqlite3":
+            "vi", "vim", "nano", "emacs", "code", "open", "xdg-open", "patch", "split", "base64", "convert", "ffmpeg":
             if program == "tee" || program == "ln" || program == "patch" || program == "gzip" || program == "xz" || program == "bzip2" {
                 add(.caution, "writes or replaces files")
             } else if program == "tar", args.first.map({ $0.contains("x") || $0.contains("c") }) == true {
@@ -257,9 +353,28 @@ public struct RiskClassifier: Sendable {
             }
         default:
             if program == "sed", args.contains(where: { $0 == "-i" || $0.hasPrefix("-i") || $0 == "--in-place" }) {
-                add(.caution, "edits files in place")
+                let everything = operands().contains { $0 == "*" || $0 == "{}" || $0 == "." } || flags("r", "R")
+                add(everything ? .risky : .caution, everything ? "edits every file it is given in place" : "edits files in place")
+            } else if program == "history", flags("c") {
+                add(.risky, "erases the shell's history")
             } else if !Self.readOnly.contains(program) {
                 add(.caution, "aish does not know what \(program) does")
+            }
+            if ["curl", "wget", "http", "https"].contains(program),
+                args.contains(where: { ["DELETE", "PURGE"].contains($0.uppercased()) || $0.uppercased() == "-XDELETE" })
+                    || args.contains(where: {
+                        $0.contains("_delete_by_query") || $0.hasSuffix("/_close") || $0.hasSuffix("/_all") && args.contains("DELETE")
+                    })
+            {
+                add(.risky, "sends a request that deletes on the server")
+            }
+            if ["curl", "wget"].contains(program),
+                let output = args.firstIndex(where: { ["-o", "-O", "--output"].contains($0) }).flatMap({
+                    $0 + 1 < args.count ? args[$0 + 1] : nil
+                }),
+                ["/usr/", "/bin/", "/sbin/", "/etc/", "/boot/", "/lib/"].contains(where: { output.hasPrefix($0) })
+            {
+                add(.risky, "downloads over the system file \(output)")
             }
             if ["curl", "wget"].contains(program),
                 has("-o", "-O", "--output", "--remote-name") || (program == "wget" && !has("-O-", "-qO-", "--spider"))
@@ -291,8 +406,16 @@ public struct RiskClassifier: Sendable {
         case "clean":
             add(rest.contains { $0.hasPrefix("-") && ($0.contains("f") || $0 == "--force") } ? .risky : .caution, "deletes untracked files")
         case "checkout", "restore", "switch":
+            let paths = rest.drop { $0 != "--" }.dropFirst()
             if has("--", ".", "-f", "--force", "--staged", "--worktree") && (has(".") || has("-f", "--force")) {
                 add(.risky, "throws away uncommitted changes")
+            } else if (sub == "checkout" && !paths.isEmpty)
+                || (sub == "restore" && !has("--staged", "-S") && rest.contains { !$0.hasPrefix("-") })
+            {
+                add(
+                    .risky,
+                    "throws away the uncommitted changes of \((sub == "checkout" ? Array(paths) : rest.filter { !$0.hasPrefix("-") }).joined(separator: " "))"
+                )
             } else {
                 add(.caution, "changes the working tree")
             }
@@ -316,12 +439,12 @@ public struct RiskClassifier: Sendable {
     private func assess(_ redirection: ShellSyntax.Redirection, program: String, into reasons: inout [RiskAssessment.Reason]) {
         let target = redirection.target
         guard !["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "-"].contains(target), !target.isEmpty else { return }
-        if ["/dev/sd", "/dev/nvme", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/mmcblk", "/dev/disk", "/dev/mem"].contains(where: {
-            target.hasPrefix($0)
-        }) {
+        if Self.isDevice(target) {
             reasons.append(.init(level: .risky, program: program, message: "writes straight to the device \(target)"))
         } else if Self.systemPaths.contains(where: { target.hasPrefix($0 + "/") && $0 != "/" && $0 != "~" && $0 != "$HOME" }) {
             reasons.append(.init(level: .risky, program: program, message: "writes into the system file \(target)"))
+        } else if target.hasSuffix("_history") || target.hasSuffix("/.history") {
+            reasons.append(.init(level: .risky, program: program, message: "erases or changes the shell history \(target)"))
         } else if !redirection.appends && fileExists(target) {
             reasons.append(.init(level: .risky, program: program, message: "overwrites the existing file \(target)"))
         } else {

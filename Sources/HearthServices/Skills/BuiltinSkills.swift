@@ -51,7 +51,7 @@ struct ShellRiskSkill: Skill {
 
     func run(_ input: SkillInput, by principal: Principal) async throws -> SkillOutput {
         // Whether a file exists is the server's business, not the caller's: never looked up.
-        let assessment = RiskClassifier(fileExists: { _ in false }).assess(try input.requiredString("command"))
+        let assessment = RiskClassifier(fileExists: { _ in false }, isFolder: { _ in false }).assess(try input.requiredString("command"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return SkillOutput(String(decoding: try encoder.encode(assessment), as: UTF8.self))
