@@ -47,7 +47,7 @@ public enum HearthApplication {
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
-            limits: LimitService(usage: usage), usage: usage, conversations: identityStore,
+            limits: LimitService(usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
             skillsFolder: configuration.paths.skills, externalSkills: mcpClients, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)

@@ -221,6 +221,22 @@ enum Schema {
                     ALTER TABLE conversation_messages ADD COLUMN name TEXT;
                     """)
         }
+        migrator.registerMigration("10 responses") { db in
+            try db.execute(
+                sql: """
+                    -- OpenAI Responses kept for previous_response_id: messages is a JSON array of
+                    -- ChatMessage, body the response object, input_items a JSON array.
+                    CREATE TABLE responses (
+                      id TEXT PRIMARY KEY,
+                      owner_id INTEGER,
+                      model TEXT NOT NULL,
+                      created_at REAL NOT NULL,
+                      messages TEXT NOT NULL,
+                      body TEXT NOT NULL,
+                      input_items TEXT NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -19,6 +19,8 @@ public enum HTTPServer {
         MCPRoutes(services: services, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, conversations: services.conversations, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
             to: router)
+        OpenAIResponsesRoutes(chat: services.chat, responses: services.responses, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
+            to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
             OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)

