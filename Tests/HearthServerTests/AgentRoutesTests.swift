@@ -122,6 +122,49 @@ struct AgentRoutesTests {
         }
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap"), "needs bubblewrap (make test installs it)"))
+    func aSkillStoppedByItsSandboxIsAToolErrorTheLoopGoesOnWith() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let skills = folder.appending(path: "skills")
+        for (name, script, extra) in [
+            ("linger", "sleep 30", "timeout: 1\n"), ("flood", "head -c 100000000 /dev/zero", ""),
+            ("reach", "exec bash -c 'exec 3<>/dev/tcp/1.1.1.1/53 && echo connected'", ""),
+        ] {
+            let skill = skills.appending(path: name)
+            try FileManager.default.createDirectory(at: skill, withIntermediateDirectories: true)
+            try "---\nname: \(name)\ndescription: \(name)\n\(extra)---\n".write(
+                to: skill.appending(path: "SKILL.md"), atomically: true, encoding: .utf8)
+            try "#!/bin/sh\n\(script)\n".write(to: skill.appending(path: "run"), atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: skill.appending(path: "run").path)
+        }
+        let provider = ScriptedProvider(turns: [
+            [Self.call("linger", "{}"), Self.call("flood", "{}"), Self.call("reach", "{}"), .done(.toolCalls, Self.calls)],
+            [.text("They failed."), .done(.stop, Self.words)],
+        ])
+        let store = try SQLiteKnowledgeStore(
+            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let services = Services(pipeline: pipeline, conversations: SQLiteIdentityStore(store), skillsFolder: skills)
+        let app = Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
+        try await app.test(.router) { client in
+            let (status, text) = try await client.execute(
+                uri: "/hearth/agents/run", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"input":"Try them."}"#)
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(status == .ok)
+            let result = try Self.object(text)
+            #expect(result["output"] as? String == "They failed.")
+            let results = (result["steps"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "tool_result" }
+            #expect(results.map { $0["is_error"] as? Bool } == [true, true, true])
+            let outputs = results.compactMap { $0["output"] as? String }
+            #expect(outputs.count == 3 && outputs[0].contains("time limit") && outputs[1].contains("printed more than"))
+            #expect(outputs.count == 3 && !outputs[2].contains("connected"))
+        }
+        // The model read each error.
+        guard case .chat(let messages) = provider.requests.last?.prompt else { return }
+        #expect(messages.filter { $0.role == .tool }.allSatisfy { $0.content.hasPrefix("Error: ") })
+    }
+
     @Test(arguments: [
         (#"{}"#, "input"), (#"{"input":"x","messages":[]}"#, "input"), (#"{"input":"x","max_steps":0}"#, "max_steps"),
         (#"{"input":"x","max_tokens":0}"#, "max_tokens"), (#"{"input":"x","skills":["files_read"]}"#, "skills"),
