@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLlama", path: "Sources/CLlama"),
@@ -76,7 +77,10 @@ let package = Package(
         .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite"]),
         .target(
             name: "HearthProviders",
-            dependencies: ["HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HearthCore", "HearthEngine", "HearthModels", "HearthWire", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         .target(
             name: "HearthServices",

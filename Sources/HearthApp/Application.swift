@@ -33,7 +33,8 @@ public enum HearthApplication {
                 threads: configuration.threads, maxQueue: configuration.maxQueue, promptLookup: configuration.promptLookup),
             keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
         let pipeline = ChatPipeline(
-            router: ProviderRouter(providers: [provider]), defaultModel: configuration.models[0],
+            router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: provider),
+            defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let store = try SQLiteKnowledgeStore(paths: configuration.paths)
         let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)

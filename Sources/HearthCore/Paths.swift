@@ -21,6 +21,9 @@ public struct Paths: Sendable, Equatable {
     /// The user's skills: one folder each, with a `SKILL.md` and a program.
     public var skills: URL { data.appending(path: "skills", directoryHint: .isDirectory) }
 
+    /// The configuration file: remote providers and where models run (`[[providers]]`, `[[models]]`).
+    public var configFile: URL { config.appending(path: "config.toml") }
+
     /// External MCP servers whose tools become skills, in the shape MCP hosts share
     /// (`{"mcpServers": {"NAME": {"command": …}}}`).
     public var mcpServers: URL { config.appending(path: "mcp.json") }

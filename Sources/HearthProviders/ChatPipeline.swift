@@ -26,7 +26,7 @@ public struct ChatPipeline: Sendable {
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         let request = try profiled(request)
         try request.params.validate()
-        return try await router.provider(for: request.model).generate(request)
+        return try await router.generate(request)
     }
 
     /// The request with its model's profile (system prompt, template, defaults) applied.
@@ -41,17 +41,17 @@ public struct ChatPipeline: Sendable {
     /// How many tokens the request's prompt is, with its profile applied as `generate` applies it.
     public func promptTokens(_ request: GenerationRequest) async throws -> Int {
         let request = try profiled(request)
-        return try await router.provider(for: request.model).promptTokens(request)
+        return try await router.promptTokens(request)
     }
 
     /// Embeds the inputs with the model the request names.
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        try await router.provider(for: request.model).embed(request)
+        try await router.embed(request)
     }
 
     /// Loads a model ahead of use; see `InferenceProvider.preload`.
     public func preload(_ model: String, keepAlive: TimeInterval?) async throws {
-        try await router.provider(for: model).preload(model, keepAlive: keepAlive)
+        try await router.preload(model, keepAlive: keepAlive)
     }
 
     /// Unloads a model wherever it is loaded; returns whether it was.

@@ -1,20 +1,126 @@
 import HearthCore
 
-/// Picks the provider that serves a model. Providers are asked in order; the first that
-/// serves the model wins. Remote providers, fallback and health come in later.
+/// Picks where a model's requests go. A model the configuration names (`[[models]]`) has
+/// deployments, tried in order: one that fails before its first token (it does not answer,
+/// is busy, rate-limited, or cannot load the model) passes the request to the next, so the
+/// client sees one answer, streaming or not. Any other model goes to the first provider that
+/// serves it.
 public struct ProviderRouter: Sendable {
     public let providers: [any InferenceProvider]
+    /// Public model name → where it runs, in order of preference.
+    public let routes: [String: [Deployment]]
 
-    public init(providers: [any InferenceProvider]) {
-        self.providers = providers
+    /// One place a model runs: a provider and the model's name there.
+    public struct Deployment: Sendable {
+        public var provider: any InferenceProvider
+        public var model: String
+
+        public init(provider: any InferenceProvider, model: String) {
+            self.provider = provider
+            self.model = model
+        }
     }
 
-    /// - Throws: `HearthError.modelNotFound` when no provider serves `model`.
-    public func provider(for model: String) async throws -> any InferenceProvider {
+    public init(providers: [any InferenceProvider], routes: [String: [Deployment]] = [:]) {
+        self.providers = providers
+        self.routes = routes
+    }
+
+    /// Where `model` runs, in order.
+    /// - Throws: `HearthError.modelNotFound` when nothing serves it.
+    public func deployments(for model: String) async throws -> [Deployment] {
+        if let routed = routes[model], !routed.isEmpty { return routed }
         for provider in providers where await provider.serves(model) {
-            return provider
+            return [Deployment(provider: provider, model: model)]
         }
         throw HearthError.modelNotFound(model)
+    }
+
+    /// The provider of `model`'s first deployment.
+    /// - Throws: `HearthError.modelNotFound` when no provider serves `model`.
+    public func provider(for model: String) async throws -> any InferenceProvider {
+        try await deployments(for: model)[0].provider
+    }
+
+    /// Starts the generation on the first deployment that gets as far as its first event.
+    /// - Throws: the last deployment's error when none does.
+    public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        let deployments = try await deployments(for: request.model)
+        if deployments.count == 1 {
+            // Nowhere else to go: the stream as it comes, without waiting for its first event.
+            var upstream = request
+            upstream.model = deployments[0].model
+            return try await deployments[0].provider.generate(upstream)
+        }
+        var failure: (any Error)?
+        for deployment in deployments {
+            var upstream = request
+            upstream.model = deployment.model
+            do {
+                let events = try await deployment.provider.generate(upstream)
+                var iterator = events.makeAsyncIterator()
+                let first = try await iterator.next()
+                return Self.resumed(first, iterator)
+            } catch let error as HearthError where Self.passesOn(error) && deployments.count > 1 {
+                failure = error
+            }
+        }
+        throw failure ?? HearthError.modelNotFound(request.model)
+    }
+
+    /// Errors another deployment may not have: not answering, busy, limited, not loadable.
+    /// A request that is wrong (invalid, too long) is wrong everywhere.
+    static func passesOn(_ error: HearthError) -> Bool {
+        [.unreachable, .unavailable, .queueFull, .rateLimited, .modelLoadFailed, .internalError, .modelNotFound].contains(error.code)
+    }
+
+    /// A stream that yields `first`, then what `iterator` has left.
+    static func resumed(_ first: TokenEvent?, _ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator)
+        -> AsyncThrowingStream<TokenEvent, any Error>
+    {
+        let box = IteratorBox(iterator)
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let task = Task {
+            do {
+                if let first { continuation.yield(first) }
+                while let event = try await box.next() { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// How many tokens `request`'s prompt is on its first deployment.
+    public func promptTokens(_ request: GenerationRequest) async throws -> Int {
+        let deployment = try await deployments(for: request.model)[0]
+        var upstream = request
+        upstream.model = deployment.model
+        return try await deployment.provider.promptTokens(upstream)
+    }
+
+    /// Embeds on the first deployment that answers.
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        let deployments = try await deployments(for: request.model)
+        var failure: (any Error)?
+        for deployment in deployments {
+            var upstream = request
+            upstream.model = deployment.model
+            do {
+                return try await deployment.provider.embed(upstream)
+            } catch let error as HearthError where Self.passesOn(error) && deployments.count > 1 {
+                failure = error
+            }
+        }
+        throw failure ?? HearthError.modelNotFound(request.model)
+    }
+
+    /// Loads `model` where it runs first.
+    public func preload(_ model: String, keepAlive: Double?) async throws {
+        let deployment = try await deployments(for: model)[0]
+        try await deployment.provider.preload(deployment.model, keepAlive: keepAlive)
     }
 
     /// Loaded models of every provider.
@@ -24,15 +130,27 @@ public struct ProviderRouter: Sendable {
         return all
     }
 
-    /// Every model of every provider, first provider first, without duplicates.
+    /// The routed models, then every model of the providers that list theirs (the local
+    /// engine's store), without duplicates. A remote provider's upstream names are not
+    /// listed: only what routes to them is.
     public func models() async throws -> [ModelInfo] {
         var seen = Set<String>()
         var all: [ModelInfo] = []
-        for provider in providers {
+        for name in routes.keys.sorted() where seen.insert(name).inserted {
+            all.append(ModelInfo(id: name, provider: routes[name]?.first?.provider.name ?? "router", created: 0))
+        }
+        for provider in providers where !(provider is OpenAICompatibleProvider) {
             for model in try await provider.models() where seen.insert(model.id).inserted {
                 all.append(model)
             }
         }
         return all
     }
+}
+
+/// An iterator moved into the task that drains it.
+private final class IteratorBox: @unchecked Sendable {
+    var iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator
+    init(_ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> TokenEvent? { try await iterator.next() }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import HearthCore
+import TOMLKit
+
+/// The gateway's part of `config.toml`: remote providers, and public model names routed to
+/// one or more deployments (tried in order; `local` is the in-process engine).
+///
+/// ```toml
+/// [[providers]]
+/// name = "backup"
+/// base_url = "http://10.0.0.5:8080/v1"   # any OpenAI-compatible server
+/// api_key_env = "BACKUP_KEY"              # or api_key = "…"
+///
+/// [[models]]
+/// name = "smollm2:135m"
+/// deployments = [{ provider = "local" }, { provider = "backup", model = "smollm2" }]
+/// ```
+public struct GatewayConfiguration: Sendable, Decodable, Equatable {
+    public struct Provider: Sendable, Decodable, Equatable {
+        public var name: String
+        /// `openai` (the default): any OpenAI-compatible server.
+        public var kind: String?
+        public var baseURL: String
+        public var apiKey: String?
+        /// The environment variable holding the key (kept out of the file).
+        public var apiKeyEnv: String?
+        public var headers: [String: String]?
+        /// Seconds to wait for the first byte (default 120).
+        public var timeout: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, headers, timeout
+            case baseURL = "base_url", apiKey = "api_key", apiKeyEnv = "api_key_env"
+        }
+    }
+
+    public struct Model: Sendable, Decodable, Equatable {
+        public struct Deployment: Sendable, Decodable, Equatable {
+            public var provider: String
+            /// The model's name there (default: the public name).
+            public var model: String?
+        }
+
+        public var name: String
+        public var deployments: [Deployment]
+    }
+
+    public var providers: [Provider]
+    public var models: [Model]
+
+    public init(providers: [Provider] = [], models: [Model] = []) {
+        self.providers = providers
+        self.models = models
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        providers = try container.decodeIfPresent([Provider].self, forKey: .providers) ?? []
+        models = try container.decodeIfPresent([Model].self, forKey: .models) ?? []
+    }
+
+    enum CodingKeys: String, CodingKey { case providers, models }
+
+    /// The gateway settings of a `config.toml`; none when the file does not exist.
+    /// - Throws: `HearthError.invalidRequest` naming the file and what is wrong in it.
+    public static func load(from file: URL) throws -> GatewayConfiguration {
+        guard let data = FileManager.default.contents(atPath: file.path) else { return GatewayConfiguration() }
+        let configuration: GatewayConfiguration
+        do {
+            configuration = try TOMLDecoder().decode(GatewayConfiguration.self, from: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw HearthError.invalidRequest("\(file.path) cannot be read: \(error)")
+        }
+        try configuration.validate(file.path)
+        return configuration
+    }
+
+    func validate(_ file: String) throws {
+        var names: Set = ["local"]
+        for provider in providers {
+            guard names.insert(provider.name).inserted else {
+                throw HearthError.invalidRequest("\(file): two providers are named '\(provider.name)' ('local' is the engine's)")
+            }
+            guard (provider.kind ?? "openai") == "openai" else {
+                throw HearthError.invalidRequest("\(file): provider '\(provider.name)' has kind '\(provider.kind ?? "")'; known: openai")
+            }
+            guard let url = URL(string: provider.baseURL), url.scheme == "http" || url.scheme == "https" else {
+                throw HearthError.invalidRequest("\(file): provider '\(provider.name)' needs an http(s) base_url")
+            }
+        }
+        for model in models {
+            guard !model.deployments.isEmpty else {
+                throw HearthError.invalidRequest("\(file): model '\(model.name)' has no deployments")
+            }
+            for deployment in model.deployments where !names.contains(deployment.provider) {
+                throw HearthError.invalidRequest("\(file): model '\(model.name)' names the unknown provider '\(deployment.provider)'")
+            }
+        }
+    }
+
+    /// The router over `local` (the in-process engine) and the configured providers.
+    public func router(local: any InferenceProvider, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ProviderRouter
+    {
+        var byName: [String: any InferenceProvider] = ["local": local]
+        var remote: [any InferenceProvider] = []
+        for provider in providers {
+            let upstream = Set(
+                models.flatMap { model in model.deployments.filter { $0.provider == provider.name }.map { $0.model ?? model.name } })
+            let key = provider.apiKey ?? provider.apiKeyEnv.flatMap { environment[$0] }
+            let built = OpenAICompatibleProvider(
+                name: provider.name, baseURL: provider.baseURL, apiKey: key, headers: provider.headers ?? [:], models: upstream,
+                firstByteTimeout: Int64(provider.timeout ?? 120))
+            byName[provider.name] = built
+            remote.append(built)
+        }
+        var routes: [String: [ProviderRouter.Deployment]] = [:]
+        for model in models {
+            routes[model.name] = model.deployments.map {
+                ProviderRouter.Deployment(provider: byName[$0.provider]!, model: $0.model ?? model.name)
+            }
+        }
+        return ProviderRouter(providers: [local] + remote, routes: routes)
+    }
+}

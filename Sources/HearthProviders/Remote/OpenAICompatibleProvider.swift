@@ -1,0 +1,306 @@
+import AsyncHTTPClient
+import Foundation
+import HearthCore
+import HearthWire
+import NIOCore
+import NIOHTTP1
+
+/// Any OpenAI-compatible server (llama-server, vLLM, another Hearth, OpenAI itself): chat
+/// and completions streamed back as token events (tool calls passed through), embeddings.
+/// It serves the upstream model names the configuration routes to it. Connections are kept
+/// alive in AsyncHTTPClient's pool; a client that goes away closes the upstream stream.
+public struct OpenAICompatibleProvider: InferenceProvider {
+    public let name: String
+    let baseURL: String
+    let apiKey: String?
+    let headers: [String: String]
+    /// The upstream models routed here.
+    let upstreamModels: Set<String>
+    /// Seconds to wait for the upstream's first byte.
+    let firstByteTimeout: Int64
+    let http: HTTPClient
+
+    public init(
+        name: String, baseURL: String, apiKey: String? = nil, headers: [String: String] = [:], models: Set<String>,
+        firstByteTimeout: Int64 = 120, http: HTTPClient = OpenAICompatibleProvider.client
+    ) {
+        self.name = name
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.apiKey = apiKey
+        self.headers = headers
+        upstreamModels = models
+        self.firstByteTimeout = firstByteTimeout
+        self.http = http
+    }
+
+    /// The gateway's connections: a refused connection fails at once (the router passes the
+    /// request on) instead of being retried until the deadline; connecting may take 5 seconds.
+    public static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public func models() async throws -> [ModelInfo] {
+        upstreamModels.sorted().map { ModelInfo(id: $0, provider: name, created: 0) }
+    }
+
+    public func loadedModels() async -> [LoadedModel] { [] }
+
+    public func serves(_ model: String) async -> Bool { upstreamModels.contains(model) }
+
+    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {}
+
+    public func unload(_ model: String) async -> Bool { false }
+
+    public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        let body: Data
+        let path: String
+        switch request.prompt {
+        case .chat(let messages):
+            path = "/chat/completions"
+            body = try JSONSerialization.data(withJSONObject: chatBody(request, messages: messages))
+        case .text(let text):
+            path = "/completions"
+            var object = parameters(request)
+            object["prompt"] = text
+            body = try JSONSerialization.data(withJSONObject: object)
+        }
+        let response = try await send(path, body: body)
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let task = Task {
+            do {
+                var reader = StreamReader()
+                for try await buffer in response.body {
+                    for event in try reader.feed(String(buffer: buffer)) { continuation.yield(event) }
+                    if reader.finished { break }
+                }
+                for event in try reader.finish() { continuation.yield(event) }
+                continuation.finish()
+            } catch let error as HearthError {
+                continuation.finish(throwing: error)
+            } catch is CancellationError {
+                continuation.finish(throwing: CancellationError())
+            } catch {
+                continuation.finish(throwing: HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)"))
+            }
+        }
+        // Ending the iteration cancels the task, which closes the upstream connection.
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
+        let body = try JSONSerialization.data(withJSONObject: ["model": request.model, "input": request.inputs])
+        let response = try await send("/embeddings", body: body)
+        let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        struct Answer: Decodable {
+            struct Item: Decodable { var embedding: [Float] }
+            struct Usage: Decodable {
+                var promptTokens: Int?
+                enum CodingKeys: String, CodingKey { case promptTokens = "prompt_tokens" }
+            }
+            var data: [Item]
+            var usage: Usage?
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: data) else {
+            throw HearthError(.unreachable, "the provider \(name) answered embeddings in an unknown shape")
+        }
+        return EmbeddingResult(vectors: answer.data.map(\.embedding), promptTokens: answer.usage?.promptTokens ?? 0)
+    }
+
+    // MARK: - Requests
+
+    func parameters(_ request: GenerationRequest) -> [String: Any] {
+        var object: [String: Any] = ["model": request.model, "stream": true, "stream_options": ["include_usage": true]]
+        let params = request.params
+        if let value = params.maxTokens { object["max_tokens"] = value }
+        if let value = params.temperature { object["temperature"] = value }
+        if let value = params.topP { object["top_p"] = value }
+        if let value = params.seed { object["seed"] = value }
+        if !params.stop.isEmpty { object["stop"] = params.stop }
+        if let value = params.presencePenalty { object["presence_penalty"] = value }
+        if let value = params.frequencyPenalty { object["frequency_penalty"] = value }
+        return object
+    }
+
+    func chatBody(_ request: GenerationRequest, messages: [ChatMessage]) throws -> [String: Any] {
+        var object = parameters(request)
+        object["messages"] = messages.map { message -> [String: Any] in
+            var item: [String: Any] = ["role": message.role.rawValue, "content": message.content]
+            if let calls = message.toolCalls, !calls.isEmpty {
+                item["tool_calls"] = calls.map {
+                    ["id": $0.id, "type": "function", "function": ["name": $0.name, "arguments": $0.arguments]] as [String: Any]
+                }
+                if message.content.isEmpty { item["content"] = NSNull() }
+            }
+            if let id = message.toolCallID { item["tool_call_id"] = id }
+            if let name = message.name { item["name"] = name }
+            return item
+        }
+        if let tools = request.tools, !tools.tools.isEmpty {
+            object["tools"] = try tools.tools.map { tool -> [String: Any] in
+                let parameters = try JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))
+                return ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": parameters]]
+            }
+            object["parallel_tool_calls"] = tools.parallel
+            switch tools.choice {
+            case .auto: object["tool_choice"] = "auto"
+            case .none: object["tool_choice"] = "none"
+            case .required: object["tool_choice"] = "required"
+            case .function(let name): object["tool_choice"] = ["type": "function", "function": ["name": name]]
+            }
+        }
+        return object
+    }
+
+    /// POSTs `body` and returns the response once its head arrived with a 2xx status.
+    /// - Throws: `HearthError` for what the upstream answered (429 keeps its Retry-After)
+    ///   or `.unreachable` when it does not answer.
+    func send(_ path: String, body: Data) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        for (field, value) in headers { request.headers.add(name: field, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+        } catch {
+            throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
+        }
+        guard (200...299).contains(response.status.code) else {
+            let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+            throw refusal(response.status, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }, data)
+        }
+        return response
+    }
+
+    /// The upstream's refusal as Hearth's error, with the upstream's message.
+    func refusal(_ status: HTTPResponseStatus, retryAfter: Int?, _ data: Data) -> HearthError {
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let message =
+            ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
+            ?? "answered \(status.code) \(status.reasonPhrase)"
+        let text = "the provider \(name): \(message.prefix(500))"
+        switch status.code {
+        case 400, 422: return HearthError(.invalidRequest, text)
+        case 401, 403: return HearthError(.unreachable, "the provider \(name) refused Hearth's key (\(status.code))")
+        case 404: return HearthError(.modelNotFound, text)
+        case 413: return HearthError(.bodyTooLarge, text)
+        case 429: return HearthError(.rateLimited, text, retryAfter: retryAfter)
+        case 503: return HearthError(.unavailable, text, retryAfter: retryAfter)
+        default: return HearthError(.unreachable, text)
+        }
+    }
+}
+
+/// Reads an OpenAI stream (`data:` lines of chunks, then `[DONE]`) into token events: text as
+/// it comes, tool calls once their fragments are complete (before the end), the end with its
+/// reason and usage.
+struct StreamReader {
+    private var lines = ""
+    private(set) var finished = false
+    private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
+    private var reason = FinishReason.stop
+    private var usage = Usage(promptTokens: 0, completionTokens: 0)
+    private var pieces = 0
+
+    struct Chunk: Decodable {
+        struct Choice: Decodable {
+            struct Delta: Decodable {
+                struct Call: Decodable {
+                    struct Function: Decodable {
+                        var name: String?
+                        var arguments: String?
+                    }
+                    var index: Int?
+                    var id: String?
+                    var function: Function?
+                }
+                var content: String?
+                var toolCalls: [Call]?
+                enum CodingKeys: String, CodingKey {
+                    case content
+                    case toolCalls = "tool_calls"
+                }
+            }
+            var delta: Delta?
+            var text: String?
+            var finishReason: String?
+            enum CodingKeys: String, CodingKey {
+                case delta, text
+                case finishReason = "finish_reason"
+            }
+        }
+        struct Counts: Decodable {
+            var promptTokens: Int?
+            var completionTokens: Int?
+            enum CodingKeys: String, CodingKey {
+                case promptTokens = "prompt_tokens", completionTokens = "completion_tokens"
+            }
+        }
+        var choices: [Choice]?
+        var usage: Counts?
+        var error: ErrorBody?
+        struct ErrorBody: Decodable { var message: String }
+    }
+
+    mutating func feed(_ text: String) throws -> [TokenEvent] {
+        lines += text
+        var events: [TokenEvent] = []
+        while let newline = lines.firstIndex(of: "\n") {
+            let line = lines[..<newline].trimmingCharacters(in: .whitespaces)
+            lines.removeSubrange(...newline)
+            guard line.hasPrefix("data:") else { continue }
+            let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if payload == "[DONE]" {
+                finished = true
+                return events + end()
+            }
+            guard let chunk = try? JSONDecoder().decode(Chunk.self, from: Data(payload.utf8)) else { continue }
+            if let error = chunk.error { throw HearthError(.unreachable, "the provider failed: \(error.message.prefix(500))") }
+            if let counts = chunk.usage {
+                usage = Usage(promptTokens: counts.promptTokens ?? 0, completionTokens: counts.completionTokens ?? 0)
+            }
+            for choice in chunk.choices ?? [] {
+                if let piece = choice.delta?.content ?? choice.text, !piece.isEmpty {
+                    pieces += 1
+                    events.append(.text(piece))
+                }
+                for call in choice.delta?.toolCalls ?? [] {
+                    let index = call.index ?? calls.count
+                    var current = calls[index] ?? (id: call.id ?? ToolCall.newID(), name: "", arguments: "")
+                    if let id = call.id { current.id = id }
+                    current.name += call.function?.name ?? ""
+                    current.arguments += call.function?.arguments ?? ""
+                    calls[index] = current
+                }
+                switch choice.finishReason {
+                case "length": reason = .length
+                case "tool_calls": reason = .toolCalls
+                case .some: reason = calls.isEmpty ? .stop : .toolCalls
+                case nil: break
+                }
+            }
+        }
+        return events
+    }
+
+    /// The end of a stream without `[DONE]` (some servers close instead).
+    mutating func finish() throws -> [TokenEvent] {
+        finished ? [] : end()
+    }
+
+    private mutating func end() -> [TokenEvent] {
+        finished = true
+        let done = calls.keys.sorted().map { index -> TokenEvent in
+            let call = calls[index]!
+            return .toolCall(ToolCall(id: call.id, name: call.name, arguments: call.arguments.isEmpty ? "{}" : call.arguments))
+        }
+        if usage.completionTokens == 0 { usage.completionTokens = pieces }
+        return done + [.done(calls.isEmpty ? reason : .toolCalls, usage)]
+    }
+}

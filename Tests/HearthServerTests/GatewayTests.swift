@@ -1,0 +1,118 @@
+import Foundation
+import HearthCore
+import HearthProviders
+import HearthServer
+import HearthServices
+import HearthTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The OpenAI-compatible provider against a real OpenAI-compatible server on loopback (a
+/// Hearth over a scripted model), and the router passing a request on when a deployment fails
+/// before its first token.
+struct GatewayTests {
+    /// A live upstream answering with `provider`; `body` gets its `/v1` base URL.
+    func withUpstream(_ provider: ScriptedProvider, _ body: @escaping @Sendable (String) async throws -> Void) async throws {
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let app = Application(router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), maxBodyBytes: 1 << 20))
+        try await app.test(.live) { client in
+            try await body("http://127.0.0.1:\(try #require(client.port))/v1")
+        }
+    }
+
+    static func collect(_ events: AsyncThrowingStream<TokenEvent, any Error>) async throws -> [TokenEvent] {
+        var all: [TokenEvent] = []
+        for try await event in events { all.append(event) }
+        return all
+    }
+
+    /// A port nothing listens on.
+    static let deadURL = "http://127.0.0.1:9/v1"
+
+    @Test func aRemoteAnswerStreamsBackAndAFailedDeploymentPassesItOn() async throws {
+        try await withUpstream(ScriptedProvider(model: "upstream:1b", pieces: ["Hello", ", ", "world"])) { url in
+            let dead = OpenAICompatibleProvider(name: "dead", baseURL: Self.deadURL, models: ["upstream:1b"], firstByteTimeout: 5)
+            let live = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["upstream:1b"])
+            let router = ProviderRouter(
+                providers: [dead, live],
+                routes: [
+                    "team-model": [.init(provider: dead, model: "upstream:1b"), .init(provider: live, model: "upstream:1b")]
+                ])
+            let request = GenerationRequest(model: "team-model", prompt: .chat([ChatMessage(role: .user, content: "Hi")]))
+            let events = try await Self.collect(try await router.generate(request))
+            #expect(events.compactMap { if case .text(let piece) = $0 { piece } else { nil } }.joined() == "Hello, world")
+            guard case .done(.stop, let usage) = events.last else {
+                Issue.record("no end: \(events)")
+                return
+            }
+            #expect(usage.completionTokens == 3)
+            // Alone, the dead one is an error that says so.
+            await #expect(throws: HearthError.self) {
+                _ = try await ProviderRouter(providers: [dead]).generate(GenerationRequest(model: "upstream:1b", prompt: .text("Hi")))
+            }
+            // The upstream's own refusal comes through: its model is unknown there.
+            let lost = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["missing:1b"])
+            do {
+                _ = try await lost.generate(
+                    GenerationRequest(model: "missing:1b", prompt: .chat([ChatMessage(role: .user, content: "Hi")])))
+                Issue.record("no error")
+            } catch let error as HearthError {
+                #expect(error.code == .modelNotFound)
+            }
+        }
+    }
+
+    @Test func toolCallsAndEmbeddingsPassThrough() async throws {
+        let call = ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)
+        let upstream = ScriptedProvider(
+            model: "upstream:1b", turns: [[.toolCall(call), .done(.toolCalls, Usage(promptTokens: 5, completionTokens: 4))]])
+        try await withUpstream(upstream) { url in
+            let provider = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["upstream:1b"])
+            var request = GenerationRequest(model: "upstream:1b", prompt: .chat([ChatMessage(role: .user, content: "Weather?")]))
+            request.tools = ToolUse(tools: [Tool(name: "get_weather", parameters: #"{"type":"object"}"#)])
+            let events = try await Self.collect(try await provider.generate(request))
+            #expect(events.count == 2)
+            guard case .toolCall(let got) = events.first, case .done(.toolCalls, let usage) = events.last else {
+                Issue.record("\(events)")
+                return
+            }
+            #expect(got.name == call.name && got.arguments == call.arguments && got.id == call.id)
+            #expect(usage == Usage(promptTokens: 5, completionTokens: 4))
+            let vectors = try await provider.embed(EmbeddingRequest(model: "upstream:1b", inputs: ["a", "bb"]))
+            #expect(vectors.vectors.count == 2)
+        }
+        // The tools went upstream.
+        #expect(upstream.requests.first?.tools?.tools.map(\.name) == ["get_weather"])
+    }
+
+    @Test func theConfigurationNamesProvidersAndRoutes() throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "gateway-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appending(path: "config.toml")
+        try """
+        [[providers]]
+        name = "backup"
+        base_url = "http://10.0.0.5:8080/v1"
+        api_key_env = "BACKUP_KEY"
+
+        [[models]]
+        name = "smollm2:135m"
+        deployments = [{ provider = "local" }, { provider = "backup", model = "smollm2" }]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let configuration = try GatewayConfiguration.load(from: file)
+        let router = configuration.router(local: ScriptedProvider(model: "smollm2:135m"), environment: ["BACKUP_KEY": "k"])
+        #expect(router.routes["smollm2:135m"]?.map(\.provider.name) == ["scripted", "backup"])
+        #expect(router.routes["smollm2:135m"]?.map(\.model) == ["smollm2:135m", "smollm2"])
+        #expect(try GatewayConfiguration.load(from: folder.appending(path: "none.toml")) == GatewayConfiguration())
+        for broken in [
+            "[[providers]]\nname = \"local\"\nbase_url = \"http://x/v1\"", "[[providers]]\nname = \"a\"\nbase_url = \"ftp://x\"",
+            "[[models]]\nname = \"m\"\ndeployments = [{ provider = \"nowhere\" }]", "[[models]]\nname = \"m\"\ndeployments = []",
+            "[[providers]\nname =",
+        ] {
+            try broken.write(to: file, atomically: true, encoding: .utf8)
+            #expect(throws: HearthError.self, "\(broken)") { try GatewayConfiguration.load(from: file) }
+        }
+    }
+}
