@@ -196,16 +196,9 @@ extension OpenAI {
                 repeatPenalty: repeatPenalty, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                 seed: seed, stop: stop)
             params.grammar = try responseFormat?.grammar()
-            var toolUse: ToolUse?
-            if tools != nil || toolChoice != nil {
-                toolUse = ToolUse(
-                    tools: try (tools ?? []).enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice ?? .auto,
-                    parallel: parallelToolCalls ?? true)
-                try toolUse?.validate()
-            }
-            if toolUse?.offersCalls == true, params.grammar != nil {
-                throw HearthError.invalidRequest("'response_format' cannot be combined with tools", field: "response_format")
-            }
+            let toolUse = try OpenAI.toolUse(
+                tools?.enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice, parallel: parallelToolCalls,
+                besides: params.grammar, formatField: "response_format")
             return GenerationRequest(
                 model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params,
                 tools: toolUse)

@@ -43,16 +43,9 @@ extension OpenAI {
                 maxTokens: maxOutputTokens, temperature: temperature, topP: topP, topK: nil, minP: nil, repeatPenalty: nil,
                 presencePenalty: nil, frequencyPenalty: nil, seed: nil, stop: nil)
             params.grammar = try text?.format?.grammar()
-            var toolUse: ToolUse?
-            if tools != nil || toolChoice != nil {
-                toolUse = ToolUse(
-                    tools: try (tools ?? []).enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice ?? .auto,
-                    parallel: parallelToolCalls ?? true)
-                try toolUse?.validate()
-            }
-            if toolUse?.offersCalls == true, params.grammar != nil {
-                throw HearthError.invalidRequest("'text.format' cannot be combined with tools", field: "text")
-            }
+            let toolUse = try OpenAI.toolUse(
+                tools?.enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice, parallel: parallelToolCalls,
+                besides: params.grammar, formatField: "text")
             return GenerationRequest(model: model ?? defaultModel, prompt: .chat(messages), params: params, tools: toolUse)
         }
     }

@@ -4,6 +4,21 @@ import HearthCore
 /// OpenAI's tool calling on the wire: `tools`, `tool_choice`, `tool_calls` in messages and
 /// answers, and their streamed deltas.
 extension OpenAI {
+    /// The tools of a request (chat completions or Responses), checked; nil when it names
+    /// none. `grammar` is the request's output format, which cannot go with calls.
+    /// - Throws: `HearthError.invalidRequest` naming `tools`, `tool_choice` or `formatField`.
+    static func toolUse(_ tools: [Tool]?, choice: ToolChoice?, parallel: Bool?, besides grammar: String?, formatField: String) throws
+        -> ToolUse?
+    {
+        guard tools != nil || choice != nil else { return nil }
+        let toolUse = ToolUse(tools: tools ?? [], choice: choice ?? .auto, parallel: parallel ?? true)
+        try toolUse.validate()
+        if toolUse.offersCalls, grammar != nil {
+            throw HearthError.invalidRequest("'\(formatField)' cannot be combined with tools", field: formatField)
+        }
+        return toolUse
+    }
+
     /// One entry of `tools`: `{"type": "function", "function": {name, description, parameters}}`.
     public struct ToolDefinition: Codable, Sendable {
         public var type: String

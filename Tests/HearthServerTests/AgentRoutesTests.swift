@@ -22,11 +22,8 @@ struct AgentRoutesTests {
     static let words = Usage(promptTokens: 30, completionTokens: 5)
 
     func app(_ provider: ScriptedProvider) throws -> (IdentityService, some ApplicationProtocol) {
-        let store = try SQLiteKnowledgeStore(
-            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
-        let identityStore = SQLiteIdentityStore(store)
-        let identity = IdentityService(
-            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")))
+        let stores = try TestStores(in: folder)
+        let (identityStore, identity) = (stores.identityStore, stores.identity)
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let services = Services(pipeline: pipeline, identity: identity, conversations: identityStore)
         return (identity, Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)))
@@ -141,10 +138,8 @@ struct AgentRoutesTests {
             [Self.call("linger", "{}"), Self.call("flood", "{}"), Self.call("reach", "{}"), .done(.toolCalls, Self.calls)],
             [.text("They failed."), .done(.stop, Self.words)],
         ])
-        let store = try SQLiteKnowledgeStore(
-            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
-        let services = Services(pipeline: pipeline, conversations: SQLiteIdentityStore(store), skillsFolder: skills)
+        let services = Services(pipeline: pipeline, conversations: try TestStores(in: folder).identityStore, skillsFolder: skills)
         let app = Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
         try await app.test(.router) { client in
             let (status, text) = try await client.execute(

@@ -29,11 +29,8 @@ struct IsolationTests {
     }
 
     func app() throws -> (IdentityService, some ApplicationProtocol) {
-        let store = try SQLiteKnowledgeStore(
-            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
-        let identityStore = SQLiteIdentityStore(store)
-        let identity = IdentityService(
-            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")))
+        let stores = try TestStores(in: folder)
+        let (store, identityStore, identity) = (stores.knowledge, stores.identityStore, stores.identity)
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let knowledge = KnowledgeBase(store: store, embedder: HashingEmbedder(), embeddingModel: provider.model)

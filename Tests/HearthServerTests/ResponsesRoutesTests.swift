@@ -20,11 +20,8 @@ struct ResponsesRoutesTests {
     static let usage = Usage(promptTokens: 9, completionTokens: 3)
 
     func app(_ provider: ScriptedProvider) throws -> (IdentityService, some ApplicationProtocol) {
-        let store = try SQLiteKnowledgeStore(
-            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
-        let identityStore = SQLiteIdentityStore(store)
-        let identity = IdentityService(
-            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")))
+        let stores = try TestStores(in: folder)
+        let (identityStore, identity) = (stores.identityStore, stores.identity)
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let services = Services(pipeline: pipeline, identity: identity, conversations: identityStore, responses: identityStore)
         return (identity, Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)))

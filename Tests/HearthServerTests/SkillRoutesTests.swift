@@ -21,11 +21,8 @@ import Testing
     func app() throws -> (IdentityService, some ApplicationProtocol) {
         try FileManager.default.createDirectory(at: skills, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
-        let store = try SQLiteKnowledgeStore(
-            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
-        let identityStore = SQLiteIdentityStore(store)
-        let identity = IdentityService(
-            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")))
+        let stores = try TestStores(in: folder)
+        let (store, identityStore, identity) = (stores.knowledge, stores.identityStore, stores.identity)
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let knowledge = KnowledgeBase(store: store, embedder: HashingEmbedder(), embeddingModel: provider.model)
@@ -180,22 +177,8 @@ final class LoopbackListener: @unchecked Sendable {
     let port: Int
 
     init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && listen(descriptor, 8) == 0
-                    && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw HearthError(.internalError, "cannot listen on loopback") }
+        (descriptor, port) = try FreePort.silentListener()
         _ = fcntl(descriptor, F_SETFL, O_NONBLOCK)
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Connections accepted so far (polled, never blocks).
