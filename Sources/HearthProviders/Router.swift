@@ -1,14 +1,19 @@
+import Foundation
 import HearthCore
+import Synchronization
 
 /// Picks where a model's requests go. A model the configuration names (`[[models]]`) has
 /// deployments, tried in order: one that fails before its first token (it does not answer,
 /// is busy, rate-limited, or cannot load the model) passes the request to the next, so the
-/// client sees one answer, streaming or not. Any other model goes to the first provider that
-/// serves it.
+/// client sees one answer, streaming or not, and one that keeps failing (or says when to come
+/// back) is left alone for a while (`CircuitBreaker`). Any other model goes to the first
+/// provider that serves it. The provider chosen is recorded in `RoutingChoice.current`.
 public struct ProviderRouter: Sendable {
     public let providers: [any InferenceProvider]
     /// Public model name → where it runs, in order of preference.
     public let routes: [String: [Deployment]]
+    let health: DeploymentHealth
+    let now: @Sendable () -> Date
 
     /// One place a model runs: a provider and the model's name there.
     public struct Deployment: Sendable {
@@ -21,10 +26,18 @@ public struct ProviderRouter: Sendable {
         }
     }
 
-    public init(providers: [any InferenceProvider], routes: [String: [Deployment]] = [:]) {
+    public init(
+        providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], breaker: CircuitBreaker = CircuitBreaker(),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.providers = providers
         self.routes = routes
+        health = DeploymentHealth(breaker)
+        self.now = now
     }
+
+    /// The circuit of each deployment that has one (`provider/model`).
+    public var circuits: [String: CircuitBreaker.State] { health.states }
 
     /// Where `model` runs, in order.
     /// - Throws: `HearthError.modelNotFound` when nothing serves it.
@@ -50,19 +63,35 @@ public struct ProviderRouter: Sendable {
             // Nowhere else to go: the stream as it comes, without waiting for its first event.
             var upstream = request
             upstream.model = deployments[0].model
+            RoutingChoice.current?.record(deployments[0].provider.name)
             return try await deployments[0].provider.generate(upstream)
         }
         var failure: (any Error)?
-        for deployment in deployments {
+        func attempt(_ deployment: Deployment) async throws -> AsyncThrowingStream<TokenEvent, any Error>? {
             var upstream = request
             upstream.model = deployment.model
             do {
                 let events = try await deployment.provider.generate(upstream)
                 var iterator = events.makeAsyncIterator()
                 let first = try await iterator.next()
+                health.succeeded(deployment)
+                RoutingChoice.current?.record(deployment.provider.name)
                 return Self.resumed(first, iterator)
-            } catch let error as HearthError where Self.passesOn(error) && deployments.count > 1 {
+            } catch let error as HearthError where Self.passesOn(error) {
+                health.failed(deployment, at: now(), retryAfter: error.retryAfter)
                 failure = error
+                return nil
+            }
+        }
+        var tried = false
+        for deployment in deployments where health.allows(deployment, at: now()) {
+            tried = true
+            if let events = try await attempt(deployment) { return events }
+        }
+        // Every one is cooling down: better to try them than to refuse.
+        if !tried {
+            for deployment in deployments {
+                if let events = try await attempt(deployment) { return events }
             }
         }
         throw failure ?? HearthError.modelNotFound(request.model)
@@ -153,4 +182,28 @@ private final class IteratorBox: @unchecked Sendable {
     var iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator
     init(_ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator) { self.iterator = iterator }
     func next() async throws -> TokenEvent? { try await iterator.next() }
+}
+
+/// The circuit breaker of each deployment, shared by the router's copies.
+final class DeploymentHealth: Sendable {
+    private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let fresh: CircuitBreaker
+
+    init(_ fresh: CircuitBreaker) { self.fresh = fresh }
+
+    static func key(_ deployment: ProviderRouter.Deployment) -> String { deployment.provider.name + "/" + deployment.model }
+
+    func allows(_ deployment: ProviderRouter.Deployment, at now: Date) -> Bool {
+        breakers.withLock { $0[Self.key(deployment), default: fresh].allows(at: now) }
+    }
+
+    func succeeded(_ deployment: ProviderRouter.Deployment) {
+        breakers.withLock { $0[Self.key(deployment), default: fresh].succeeded() }
+    }
+
+    func failed(_ deployment: ProviderRouter.Deployment, at now: Date, retryAfter: Int?) {
+        breakers.withLock { $0[Self.key(deployment), default: fresh].failed(at: now, retryAfter: retryAfter) }
+    }
+
+    var states: [String: CircuitBreaker.State] { breakers.withLock { $0.mapValues(\.state) } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HearthCore
 import HearthProviders
 import HearthServer
@@ -63,6 +64,49 @@ struct GatewayTests {
         }
     }
 
+    @Test func aDeploymentThatAsksForTimeIsLeftAloneThenProbed() async throws {
+        let busy = ScriptedProvider(model: "upstream:1b", failure: HearthError(.unavailable, "busy", retryAfter: 30))
+        try await withUpstream(busy) { busyURL in
+            try await withUpstream(ScriptedProvider(model: "upstream:1b", pieces: ["fine"])) { goodURL in
+                let clock = TestClock()
+                let first = OpenAICompatibleProvider(name: "busy", baseURL: busyURL, models: ["upstream:1b"])
+                let second = OpenAICompatibleProvider(name: "good", baseURL: goodURL, models: ["upstream:1b"])
+                let router = ProviderRouter(
+                    providers: [first, second],
+                    routes: ["m": [.init(provider: first, model: "upstream:1b"), .init(provider: second, model: "upstream:1b")]],
+                    now: { clock.now })
+                let request = GenerationRequest(model: "m", prompt: .chat([ChatMessage(role: .user, content: "Hi")]))
+                for _ in 0..<2 {
+                    let choice = RoutingChoice()
+                    let events = try await RoutingChoice.$current.withValue(choice) {
+                        try await Self.collect(try await router.generate(request))
+                    }
+                    #expect(events.first == .text("fine"))
+                    #expect(choice.provider == "good")
+                }
+                // Asked once: the 503's Retry-After kept the second request away.
+                #expect(busy.requests.count == 1)
+                #expect(router.circuits["busy/upstream:1b"] == .open(until: clock.now + 30))
+                clock.now += 31
+                _ = try await Self.collect(try await router.generate(request))
+                #expect(busy.requests.count == 2)  // the probe
+            }
+        }
+    }
+
+    @Test func theResponseNamesTheProviderThatAnswered() async throws {
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let app = Application(router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: Metrics(), maxBodyBytes: 1 << 20))
+        try await app.test(.router) { client in
+            let header = try await client.execute(
+                uri: "/v1/chat/completions", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            ) { $0.headers[HTTPField.Name("X-Hearth-Provider")!] }
+            #expect(header == "scripted")
+        }
+    }
+
     @Test func toolCallsAndEmbeddingsPassThrough() async throws {
         let call = ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)
         let upstream = ScriptedProvider(
@@ -115,4 +159,9 @@ struct GatewayTests {
             #expect(throws: HearthError.self, "\(broken)") { try GatewayConfiguration.load(from: file) }
         }
     }
+}
+
+/// A clock a test moves by hand.
+final class TestClock: @unchecked Sendable {
+    var now = Date(timeIntervalSince1970: 1_000_000)
 }

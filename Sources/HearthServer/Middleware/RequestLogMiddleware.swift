@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HearthCore
 import HearthServices
 import Hummingbird
 import Logging
@@ -15,6 +16,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: Metrics
 
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+    /// The provider that served the generation (`local`, or a configured remote one).
+    static var providerHeader: HTTPField.Name { HTTPField.Name("X-Hearth-Provider")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -50,8 +53,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         do {
-            var response = try await RequestRecord.$current.withValue(record) { try await next(request, context) }
+            let choice = RoutingChoice()
+            var response = try await RoutingChoice.$current.withValue(choice) {
+                try await RequestRecord.$current.withValue(record) { try await next(request, context) }
+            }
             response.headers[Self.header] = id
+            if let provider = choice.provider { response.headers[Self.providerHeader] = provider }
             // Logged once the answer is written: a stream's tokens are known only at its end.
             let body = response.body
             let status = response.status.code
