@@ -19,11 +19,18 @@ public struct ProviderRouter: Sendable {
     public struct Deployment: Sendable {
         public var provider: any InferenceProvider
         public var model: String
+        /// The tokens a prompt may have there, when the configuration says: a prompt estimated
+        /// longer is not sent (another deployment gets it).
+        public var context: Int?
 
-        public init(provider: any InferenceProvider, model: String) {
+        public init(provider: any InferenceProvider, model: String, context: Int? = nil) {
             self.provider = provider
             self.model = model
+            self.context = context
         }
+
+        /// Whether a prompt of about `tokens` tokens fits.
+        func fits(_ tokens: Int) -> Bool { context.map { tokens <= $0 } ?? true }
     }
 
     public init(
@@ -66,6 +73,12 @@ public struct ProviderRouter: Sendable {
             RoutingChoice.current?.record(deployments[0].provider.name)
             return try await deployments[0].provider.generate(upstream)
         }
+        // Deployments the prompt does not fit are never asked.
+        let tokens = Self.estimatedTokens(request)
+        let fitting = deployments.filter { $0.fits(tokens) }
+        guard !fitting.isEmpty else {
+            throw HearthError.contextLengthExceeded(promptTokens: tokens, contextSize: deployments.compactMap(\.context).max() ?? 0)
+        }
         var failure: (any Error)?
         func attempt(_ deployment: Deployment) async throws -> AsyncThrowingStream<TokenEvent, any Error>? {
             var upstream = request
@@ -84,23 +97,37 @@ public struct ProviderRouter: Sendable {
             }
         }
         var tried = false
-        for deployment in deployments where health.allows(deployment, at: now()) {
+        for deployment in fitting where health.allows(deployment, at: now()) {
             tried = true
             if let events = try await attempt(deployment) { return events }
         }
         // Every one is cooling down: better to try them than to refuse.
         if !tried {
-            for deployment in deployments {
+            for deployment in fitting {
                 if let events = try await attempt(deployment) { return events }
             }
         }
         throw failure ?? HearthError.modelNotFound(request.model)
     }
 
-    /// Errors another deployment may not have: not answering, busy, limited, not loadable.
-    /// A request that is wrong (invalid, too long) is wrong everywhere.
+    /// Errors another deployment may not have: not answering, busy, limited, not loadable, a
+    /// context too small. A request that is wrong (invalid fields) is wrong everywhere.
     static func passesOn(_ error: HearthError) -> Bool {
-        [.unreachable, .unavailable, .queueFull, .rateLimited, .modelLoadFailed, .internalError, .modelNotFound].contains(error.code)
+        [.unreachable, .unavailable, .queueFull, .rateLimited, .modelLoadFailed, .internalError, .modelNotFound, .contextLengthExceeded]
+            .contains(error.code)
+    }
+
+    /// A prompt's tokens, estimated on the high side without a tokenizer: one per three
+    /// bytes of text and tool schemas (English runs about four), eight per message.
+    static func estimatedTokens(_ request: GenerationRequest) -> Int {
+        let tools = request.tools?.tools.reduce(0) { $0 + $1.name.utf8.count + $1.description.utf8.count + $1.parameters.utf8.count } ?? 0
+        switch request.prompt {
+        case .text(let text): return (text.utf8.count + tools) / 3 + 8
+        case .chat(let messages):
+            return
+                (messages.reduce(0) { $0 + $1.content.utf8.count + ($1.toolCalls?.reduce(0) { $0 + $1.arguments.utf8.count } ?? 0) }
+                + tools) / 3 + 8 * messages.count
+        }
     }
 
     /// A stream that yields `first`, then what `iterator` has left.

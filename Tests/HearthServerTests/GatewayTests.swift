@@ -94,6 +94,39 @@ struct GatewayTests {
         }
     }
 
+    @Test func aPromptGoesWhereItFitsWithoutAskingWhereItDoesNot() async throws {
+        let small = ScriptedProvider(model: "upstream:1b", pieces: ["small"])
+        try await withUpstream(small) { smallURL in
+            try await withUpstream(ScriptedProvider(model: "upstream:1b", pieces: ["large"])) { largeURL in
+                let first = OpenAICompatibleProvider(name: "small", baseURL: smallURL, models: ["upstream:1b"])
+                let second = OpenAICompatibleProvider(name: "large", baseURL: largeURL, models: ["upstream:1b"])
+                let router = ProviderRouter(
+                    providers: [first, second],
+                    routes: [
+                        "m": [
+                            .init(provider: first, model: "upstream:1b", context: 4_096),
+                            .init(provider: second, model: "upstream:1b", context: 32_768),
+                        ]
+                    ])
+                // About 9,000 tokens of English.
+                let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 800)
+                let request = GenerationRequest(model: "m", prompt: .chat([ChatMessage(role: .user, content: long)]))
+                #expect(try await Self.collect(try await router.generate(request)).first == .text("large"))
+                #expect(small.requests.isEmpty)
+                let short = GenerationRequest(model: "m", prompt: .chat([ChatMessage(role: .user, content: "Hi")]))
+                #expect(try await Self.collect(try await router.generate(short)).first == .text("small"))
+                let huge = GenerationRequest(
+                    model: "m", prompt: .chat([ChatMessage(role: .user, content: String(repeating: long, count: 5))]))
+                do {
+                    _ = try await router.generate(huge)
+                    Issue.record("a prompt that fits nowhere was sent")
+                } catch let error as HearthError {
+                    #expect(error.code == .contextLengthExceeded)
+                }
+            }
+        }
+    }
+
     @Test func theResponseNamesTheProviderThatAnswered() async throws {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)

@@ -13,7 +13,7 @@ import TOMLKit
 ///
 /// [[models]]
 /// name = "smollm2:135m"
-/// deployments = [{ provider = "local" }, { provider = "backup", model = "smollm2" }]
+/// deployments = [{ provider = "local" }, { provider = "backup", model = "smollm2", context = 32768 }]
 /// ```
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public struct Provider: Sendable, Decodable, Equatable {
@@ -39,6 +39,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             public var provider: String
             /// The model's name there (default: the public name).
             public var model: String?
+            /// The tokens a prompt may have there; longer ones go to the next deployment.
+            public var context: Int?
         }
 
         public var name: String
@@ -117,7 +119,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         var routes: [String: [ProviderRouter.Deployment]] = [:]
         for model in models {
             routes[model.name] = model.deployments.map {
-                ProviderRouter.Deployment(provider: byName[$0.provider]!, model: $0.model ?? model.name)
+                ProviderRouter.Deployment(provider: byName[$0.provider]!, model: $0.model ?? model.name, context: $0.context)
             }
         }
         return ProviderRouter(providers: [local] + remote, routes: routes)
