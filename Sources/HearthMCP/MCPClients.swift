@@ -67,7 +67,9 @@ public final class MCPClients: ExternalSkills {
             let (tools, adminOnly) = (link.tools, !(link.configuration.everyone ?? false))
             return tools.compactMap { tool -> SkillInfo? in
                 let name = link.name + "." + tool.name
-                guard name.count <= 64 else { return nil }
+                // A name a model's tools can carry (letters, digits, _, -, .), or the tool is left out.
+                guard name.count <= 64, tool.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
+                else { return nil }
                 let schema = (try? JSONEncoder().encode(tool.inputSchema)).map { String(decoding: $0, as: UTF8.self) }
                 return SkillInfo(
                     name: name, description: tool.description ?? "", inputSchema: schema ?? "{}", origin: .mcp(link.name),

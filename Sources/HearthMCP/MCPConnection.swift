@@ -55,16 +55,20 @@ public struct MCPServerConfiguration: Sendable, Decodable, Equatable {
 /// A connected MCP client: the SDK's `Client` over the pipes of a child process or over HTTP.
 final class Connection: Sendable {
     let client: Client
-    /// The child's process id, and the descriptor of its standard input (stdio servers).
-    let pid: pid_t?
-    let childInput: Int32?
+    /// A stdio server's process: its id, its standard input, and its exit.
+    let child: Child?
     private let end = EndSignal()
     private let stderrTail: Tail
 
-    private init(client: Client, pid: pid_t? = nil, childInput: Int32? = nil, stderrTail: Tail = Tail()) {
+    struct Child: Sendable {
+        var pid: pid_t
+        var input: FileHandle
+        var exited: EndSignal
+    }
+
+    private init(client: Client, child: Child? = nil, stderrTail: Tail = Tail()) {
         self.client = client
-        self.pid = pid
-        self.childInput = childInput
+        self.child = child
         self.stderrTail = stderrTail
     }
 
@@ -104,7 +108,8 @@ final class Connection: Sendable {
         }
         try process.run()
         let connection = Connection(
-            client: client, pid: process.processIdentifier, childInput: input.fileHandleForWriting.fileDescriptor, stderrTail: tail)
+            client: client, child: Child(pid: process.processIdentifier, input: input.fileHandleForWriting, exited: ended),
+            stderrTail: tail)
         ended.forward(to: connection.end) { [weak connection] reason in
             let last = connection?.lastWords ?? ""
             return last.isEmpty ? reason : "\(reason): \(last)"
@@ -136,16 +141,18 @@ final class Connection: Sendable {
         }
     }
 
-    /// Every tool, page by page.
+    /// Every tool, page by page, within 30 seconds (and before the program exits).
     func tools() async throws -> [MCP.Tool] {
-        var tools: [MCP.Tool] = []
-        var cursor: String?
-        repeat {
-            let page = try await client.listTools(cursor: cursor)
-            tools += page.tools
-            cursor = page.nextCursor
-        } while cursor != nil && tools.count < 1_000
-        return tools
+        try await Self.within(.seconds(30), "did not list its tools in 30 s", or: end) { [client] in
+            var tools: [MCP.Tool] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.listTools(cursor: cursor)
+                tools += page.tools
+                cursor = page.nextCursor
+            } while cursor != nil && tools.count < 1_000
+            return tools
+        }
     }
 
     /// Calls a tool; its text content is the output.
@@ -183,12 +190,12 @@ final class Connection: Sendable {
     /// by a service inherits it ignored.)
     func shutDown() async {
         await client.disconnect()
-        guard let pid, let childInput else { return }
-        Glibc.close(childInput)
-        for _ in 0..<20 where end.reason == nil {
+        guard let child else { return }
+        try? child.input.close()
+        for _ in 0..<20 where child.exited.reason == nil {
             try? await Task.sleep(for: .milliseconds(100))
         }
-        if end.reason == nil { kill(pid, SIGKILL) }
+        if child.exited.reason == nil { kill(child.pid, SIGKILL) }
     }
 
     /// The last lines it wrote to standard error.

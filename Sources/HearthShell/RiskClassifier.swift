@@ -130,10 +130,15 @@ public struct RiskClassifier: Sendable {
         guard let program = command.program, depth < 8 else { return }
         programs.append(program)
         let args = command.arguments
-        // Asking for help, or for what would happen, changes nothing.
-        if args == ["--version"]
-            || args.contains(where: { ["--help", "--dry-run", "--dryrun", "--dry-run=client", "--dry-run=server"].contains($0) })
-            || (program == "rsync" && args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("n") })
+        // Asking for help, or for what would happen, changes nothing: unless the program runs
+        // another one, which may not take the flag as its own.
+        let runsOthers =
+            Self.shells.contains(program) || Self.interpreters.contains(program) || Self.wrappers.contains(program)
+            || ["sudo", "doas", "pkexec", "su", "env", "xargs", "eval", "ssh", "find", "timeout", "watch"].contains(program)
+        if !runsOthers,
+            args == ["--version"]
+                || args.contains(where: { ["--help", "--dry-run", "--dryrun", "--dry-run=client", "--dry-run=server"].contains($0) })
+                || (program == "rsync" && args.contains { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("n") })
         {
             return
         }

@@ -26,7 +26,8 @@ import Testing
         "systemctl stop sshd", "systemctl disable --now ssh.service", "service networking stop", "systemctl mask docker",
         "chown -R bob /home/alice", "chmod -R 700 ~alice", "chmod -R 777 ~/", "chown -R root:root /home", "chmod u+s /usr/bin/vim",
         "chmod 4755 ./tool", "mv notes.txt /dev/null", "mv report.txt notes.txt", "cp draft.csv data.csv", "cp app.log /dev/null",
-        "modprobe -r nvme", "zpool destroy tank", "history -c",
+        "modprobe -r nvme", "zpool destroy tank", "history -c", "bash -c 'rm -rf ~' --help",
+        #"sudo rm -rf /var/lib/mysql --dry-run"#,
     ]
 
     static let caution: [String] = [

@@ -70,7 +70,7 @@ struct AgentRoutesTests {
         #expect(messages.map(\.role) == [.user, .assistant, .tool, .tool])
         #expect(messages[1].toolCalls?.map(\.name) == ["calculate", "nope"])
         #expect(messages[2].content == "42" && messages[2].toolCallID == messages[1].toolCalls?[0].id)
-        #expect(messages[3].content.hasPrefix("Error: no skill named 'nope'"))
+        #expect(messages[3].content.hasPrefix("Error: the skill 'nope' is not offered"))
     }
 
     @Test func stepsStreamAsEventsAndTheRunIsKeptInItsConversation() async throws {

@@ -73,17 +73,18 @@ public struct OpenAICompatibleProvider: InferenceProvider {
             do {
                 var reader = StreamReader()
                 for try await buffer in response.body {
-                    for event in try reader.feed(String(buffer: buffer)) { continuation.yield(event) }
+                    for event in try reader.feed(Array(buffer.readableBytesView)) { continuation.yield(event) }
                     if reader.finished { break }
                 }
                 for event in try reader.finish() { continuation.yield(event) }
                 continuation.finish()
             } catch let error as HearthError {
                 continuation.finish(throwing: error)
-            } catch is CancellationError {
-                continuation.finish(throwing: CancellationError())
             } catch {
-                continuation.finish(throwing: HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)"))
+                // A client that left is not the upstream's failure.
+                continuation.finish(
+                    throwing: Task.isCancelled || error is CancellationError
+                        ? CancellationError() : HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)"))
             }
         }
         // Ending the iteration cancels the task, which closes the upstream connection.
@@ -169,6 +170,7 @@ public struct OpenAICompatibleProvider: InferenceProvider {
         do {
             response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
         } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
             throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
         }
         guard (200...299).contains(response.status.code) else {
@@ -201,7 +203,8 @@ public struct OpenAICompatibleProvider: InferenceProvider {
 /// it comes, tool calls once their fragments are complete (before the end), the end with its
 /// reason and usage.
 struct StreamReader {
-    private var lines = ""
+    /// Bytes of a line not complete yet (a character may be split between reads).
+    private var pending: [UInt8] = []
     private(set) var finished = false
     private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
     private var reason = FinishReason.stop
@@ -248,12 +251,13 @@ struct StreamReader {
         struct ErrorBody: Decodable { var message: String }
     }
 
-    mutating func feed(_ text: String) throws -> [TokenEvent] {
-        lines += text
+    mutating func feed(_ bytes: [UInt8]) throws -> [TokenEvent] {
+        pending += bytes
         var events: [TokenEvent] = []
-        while let newline = lines.firstIndex(of: "\n") {
-            let line = lines[..<newline].trimmingCharacters(in: .whitespaces)
-            lines.removeSubrange(...newline)
+        while let newline = pending.firstIndex(of: 0x0A) {
+            // Lines end with LF or CRLF; each is whole UTF-8 once its LF has come.
+            let line = String(decoding: pending[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            pending.removeSubrange(...newline)
             guard line.hasPrefix("data:") else { continue }
             let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" {

@@ -157,10 +157,15 @@ public struct AgentService: Sendable {
             for call in calls {
                 try Task.checkCancellation()
                 let output: SkillOutput
-                do {
-                    output = try await skills.run(call.name, input: call.arguments, by: principal)
-                } catch let error as HearthError {
-                    output = .failure(error.message)
+                if !tools.contains(where: { $0.name == call.name }) {
+                    // Only what the run offers runs, whatever text the model read asked for.
+                    output = .failure("the skill '\(call.name.prefix(64))' is not offered to this run")
+                } else {
+                    do {
+                        output = try await skills.run(call.name, input: call.arguments, by: principal)
+                    } catch let error as HearthError {
+                        output = .failure(error.message)
+                    }
                 }
                 report(.toolResult(call, output))
                 messages.append(ChatMessage(role: .tool, content: Self.result(output), toolCallID: call.id, name: call.name))

@@ -1,0 +1,36 @@
+import HearthCore
+import Testing
+
+@testable import HearthProviders
+
+/// An OpenAI stream read in pieces as the network cuts it: CRLF or LF lines, a character
+/// split between two reads, tool-call fragments joined, the usage of the last chunk.
+struct StreamReaderTests {
+    @Test func readsWhateverTheNetworkCutsAndHowLinesEnd() throws {
+        let stream = Array(
+            ("data: {\"choices\":[{\"delta\":{\"content\":\"Gr\u{00FC}\u{00DF}e\"}}]}\r\n\r\n"
+                + "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n"
+                + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":5}}\r\n\r\ndata: [DONE]\r\n\r\n").utf8)
+        for cut in [1, 2, 3, 7, 30] {
+            var reader = StreamReader()
+            var events: [TokenEvent] = []
+            var start = 0
+            while start < stream.count {
+                events += try reader.feed(Array(stream[start..<min(start + cut, stream.count)]))
+                start += cut
+            }
+            events += try reader.finish()
+            #expect(
+                events == [
+                    .text("Gr\u{00FC}\u{00DF}e"), .toolCall(ToolCall(id: "call_1", name: "f", arguments: #"{"a":1}"#)),
+                    .done(.toolCalls, Usage(promptTokens: 7, completionTokens: 5)),
+                ], "cut every \(cut) bytes")
+        }
+    }
+
+    @Test func anErrorInTheStreamIsAnError() {
+        var reader = StreamReader()
+        #expect(throws: HearthError.self) { try reader.feed(Array("data: {\"error\":{\"message\":\"boom\"}}\n".utf8)) }
+    }
+}
