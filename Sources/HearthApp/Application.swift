@@ -49,6 +49,7 @@ public enum HearthApplication {
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
             limits: LimitService(usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
+            answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
             skillsFolder: configuration.paths.skills, externalSkills: mcpClients, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)

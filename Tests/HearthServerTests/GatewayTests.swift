@@ -5,6 +5,7 @@ import HearthProviders
 import HearthServer
 import HearthServices
 import HearthTesting
+import HearthWire
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -124,6 +125,49 @@ struct GatewayTests {
                     #expect(error.code == .contextLengthExceeded)
                 }
             }
+        }
+    }
+
+    @Test func aDeterministicAnswerIsReplayedToItsCallerOnly() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stores = try TestStores(in: folder)
+        let provider = ScriptedProvider(pieces: ["Once", " upon", " a time"])
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let services = Services(pipeline: pipeline, identity: stores.identity, answerCache: MemoryAnswerCache(capacityBytes: 1 << 20))
+        let app = Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
+        let (_, alice, bob) = try await IsolationTests.people(stores.identity)
+        let body = #"{"messages":[{"role":"user","content":"A story?"}],"temperature":0,"stream":true}"#
+        try await app.test(.router) { client in
+            func ask(_ key: String, _ body: String, fresh: Bool = false) async throws -> (String, String?) {
+                var headers: HTTPFields = [.authorization: "Bearer \(key)", .contentType: "application/json"]
+                if fresh { headers[.cacheControl] = "no-cache" }
+                return try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: headers, body: ByteBuffer(string: body)
+                ) {
+                    (String(buffer: $0.body), $0.headers[HTTPField.Name("X-Hearth-Provider")!])
+                }
+            }
+            func deltas(_ text: String) -> [String] {
+                var parser = ServerSentEvents.Parser()
+                return parser.feed(text).compactMap { payload in
+                    guard let data = payload.data(using: .utf8),
+                        let chunk = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                        let choice = (chunk["choices"] as? [[String: Any]])?.first
+                    else { return nil }
+                    return ((choice["delta"] as? [String: Any])?["content"] as? String) ?? (choice["finish_reason"] as? String)
+                }.filter { !$0.isEmpty }
+            }
+            let (first, firstProvider) = try await ask(alice, body)
+            let (again, againProvider) = try await ask(alice, body)
+            #expect(firstProvider == "scripted" && againProvider == "cache")
+            #expect(deltas(again) == deltas(first) && deltas(first) == ["Once", " upon", " a time", "stop"])
+            #expect(provider.requests.count == 1)
+            // Another caller, a fresh answer asked for, or sampling at random: the model answers.
+            #expect(try await ask(bob, body).1 == "scripted")
+            #expect(try await ask(alice, body, fresh: true).1 == "scripted")
+            #expect(try await ask(alice, body.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0.7"#)).1 == "scripted")
+            #expect(provider.requests.count == 4)
         }
     }
 

@@ -53,7 +53,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         do {
-            let choice = RoutingChoice()
+            let choice = RoutingChoice(
+                wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
             var response = try await RoutingChoice.$current.withValue(choice) {
                 try await RequestRecord.$current.withValue(record) { try await next(request, context) }
             }
