@@ -160,7 +160,7 @@ let package = Package(
         ),
         .testTarget(name: "HearthKnowledgeTests", dependencies: ["HearthKnowledge", "HearthSQLite", "HearthTesting"]),
         .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
-        .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore"]),
+        .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore", "HearthTesting"]),
         .testTarget(name: "HearthVectorsTests", dependencies: ["HearthVectors", "HearthCore"]),
         // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),

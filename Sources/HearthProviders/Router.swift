@@ -12,6 +12,8 @@ public struct ProviderRouter: Sendable {
     public let providers: [any InferenceProvider]
     /// Public model name → where it runs, in order of preference.
     public let routes: [String: [Deployment]]
+    /// How each routed model orders its deployments (default `priority`).
+    public let strategies: [String: RoutingStrategy]
     let health: DeploymentHealth
     let now: @Sendable () -> Date
 
@@ -22,11 +24,14 @@ public struct ProviderRouter: Sendable {
         /// The tokens a prompt may have there, when the configuration says: a prompt estimated
         /// longer is not sent (another deployment gets it).
         public var context: Int?
+        /// Its share of requests under the `weighted` strategy.
+        public var weight: Double
 
-        public init(provider: any InferenceProvider, model: String, context: Int? = nil) {
+        public init(provider: any InferenceProvider, model: String, context: Int? = nil, weight: Double = 1) {
             self.provider = provider
             self.model = model
             self.context = context
+            self.weight = weight
         }
 
         /// Whether a prompt of about `tokens` tokens fits.
@@ -34,11 +39,12 @@ public struct ProviderRouter: Sendable {
     }
 
     public init(
-        providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], breaker: CircuitBreaker = CircuitBreaker(),
-        now: @escaping @Sendable () -> Date = Date.init
+        providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], strategies: [String: RoutingStrategy] = [:],
+        breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.providers = providers
         self.routes = routes
+        self.strategies = strategies
         health = DeploymentHealth(breaker)
         self.now = now
     }
@@ -75,7 +81,9 @@ public struct ProviderRouter: Sendable {
         }
         // Deployments the prompt does not fit are never asked.
         let tokens = Self.estimatedTokens(request)
-        let fitting = deployments.filter { $0.fits(tokens) }
+        var random = SystemRandomNumberGenerator()
+        let fitting = (strategies[request.model] ?? .priority).order(
+            deployments.filter { $0.fits(tokens) }, stats: health.stats, using: &random)
         guard !fitting.isEmpty else {
             throw HearthError.contextLengthExceeded(promptTokens: tokens, contextSize: deployments.compactMap(\.context).max() ?? 0)
         }
@@ -83,17 +91,23 @@ public struct ProviderRouter: Sendable {
         func attempt(_ deployment: Deployment) async throws -> AsyncThrowingStream<TokenEvent, any Error>? {
             var upstream = request
             upstream.model = deployment.model
+            let started = ContinuousClock.now
+            health.started(deployment)
             do {
                 let events = try await deployment.provider.generate(upstream)
                 var iterator = events.makeAsyncIterator()
                 let first = try await iterator.next()
-                health.succeeded(deployment)
+                health.succeeded(deployment, after: ContinuousClock.now - started)
                 RoutingChoice.current?.record(deployment.provider.name)
-                return Self.resumed(first, iterator)
+                return Self.resumed(first, iterator) { [health] in health.ended(deployment) }
             } catch let error as HearthError where Self.passesOn(error) {
+                health.ended(deployment)
                 health.failed(deployment, at: now(), retryAfter: error.retryAfter)
                 failure = error
                 return nil
+            } catch {
+                health.ended(deployment)
+                throw error
             }
         }
         var tried = false
@@ -130,13 +144,15 @@ public struct ProviderRouter: Sendable {
         }
     }
 
-    /// A stream that yields `first`, then what `iterator` has left.
-    static func resumed(_ first: TokenEvent?, _ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator)
-        -> AsyncThrowingStream<TokenEvent, any Error>
-    {
+    /// A stream that yields `first`, then what `iterator` has left; `ended` runs once it ends.
+    static func resumed(
+        _ first: TokenEvent?, _ iterator: AsyncThrowingStream<TokenEvent, any Error>.AsyncIterator,
+        ended: @escaping @Sendable () -> Void
+    ) -> AsyncThrowingStream<TokenEvent, any Error> {
         let box = IteratorBox(iterator)
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         let task = Task {
+            defer { ended() }
             do {
                 if let first { continuation.yield(first) }
                 while let event = try await box.next() { continuation.yield(event) }
@@ -211,9 +227,10 @@ private final class IteratorBox: @unchecked Sendable {
     func next() async throws -> TokenEvent? { try await iterator.next() }
 }
 
-/// The circuit breaker of each deployment, shared by the router's copies.
+/// The circuit breaker and the statistics of each deployment, shared by the router's copies.
 final class DeploymentHealth: Sendable {
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
+    private let measured = Mutex<[String: DeploymentStats]>([:])
     private let fresh: CircuitBreaker
 
     init(_ fresh: CircuitBreaker) { self.fresh = fresh }
@@ -224,8 +241,22 @@ final class DeploymentHealth: Sendable {
         breakers.withLock { $0[Self.key(deployment), default: fresh].allows(at: now) }
     }
 
-    func succeeded(_ deployment: ProviderRouter.Deployment) {
+    func succeeded(_ deployment: ProviderRouter.Deployment, after firstToken: Duration) {
         breakers.withLock { $0[Self.key(deployment), default: fresh].succeeded() }
+        let seconds = Double(firstToken.components.seconds) + Double(firstToken.components.attoseconds) / 1e18
+        measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].measured(seconds) }
+    }
+
+    func started(_ deployment: ProviderRouter.Deployment) {
+        measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].inFlight += 1 }
+    }
+
+    func ended(_ deployment: ProviderRouter.Deployment) {
+        measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].inFlight -= 1 }
+    }
+
+    func stats(_ deployment: ProviderRouter.Deployment) -> DeploymentStats {
+        measured.withLock { $0[Self.key(deployment)] ?? DeploymentStats() }
     }
 
     func failed(_ deployment: ProviderRouter.Deployment, at now: Date, retryAfter: Int?) {

@@ -220,17 +220,20 @@ struct GatewayTests {
 
         [[models]]
         name = "smollm2:135m"
-        deployments = [{ provider = "local" }, { provider = "backup", model = "smollm2" }]
+        strategy = "weighted"
+        deployments = [{ provider = "local", weight = 3 }, { provider = "backup", model = "smollm2" }]
         """.write(to: file, atomically: true, encoding: .utf8)
         let configuration = try GatewayConfiguration.load(from: file)
         let router = configuration.router(local: ScriptedProvider(model: "smollm2:135m"), environment: ["BACKUP_KEY": "k"])
         #expect(router.routes["smollm2:135m"]?.map(\.provider.name) == ["scripted", "backup"])
         #expect(router.routes["smollm2:135m"]?.map(\.model) == ["smollm2:135m", "smollm2"])
+        #expect(router.routes["smollm2:135m"]?.map(\.weight) == [3, 1])
+        #expect(router.strategies["smollm2:135m"] == .weighted)
         #expect(try GatewayConfiguration.load(from: folder.appending(path: "none.toml")) == GatewayConfiguration())
         for broken in [
             "[[providers]]\nname = \"local\"\nbase_url = \"http://x/v1\"", "[[providers]]\nname = \"a\"\nbase_url = \"ftp://x\"",
             "[[models]]\nname = \"m\"\ndeployments = [{ provider = \"nowhere\" }]", "[[models]]\nname = \"m\"\ndeployments = []",
-            "[[providers]\nname =",
+            "[[providers]\nname =", "[[models]]\nname = \"m\"\nstrategy = \"fastest\"\ndeployments = [{ provider = \"local\" }]",
         ] {
             try broken.write(to: file, atomically: true, encoding: .utf8)
             #expect(throws: HearthError.self, "\(broken)") { try GatewayConfiguration.load(from: file) }

@@ -41,9 +41,28 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             public var model: String?
             /// The tokens a prompt may have there; longer ones go to the next deployment.
             public var context: Int?
+            /// Its share under the `weighted` strategy (default 1).
+            public var weight: Double?
+
+            enum CodingKeys: String, CodingKey { case provider, model, context, weight }
+
+            public init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                provider = try container.decode(String.self, forKey: .provider)
+                model = try container.decodeIfPresent(String.self, forKey: .model)
+                context = try container.decodeIfPresent(Int.self, forKey: .context)
+                // TOML writes 3 and 3.0 differently; either is a weight. (Looked up only when
+                // present: TOMLKit's decodeIfPresent of a Double fails on a missing key.)
+                if container.contains(.weight) {
+                    weight =
+                        try (try? container.decode(Double.self, forKey: .weight)) ?? Double(container.decode(Int.self, forKey: .weight))
+                }
+            }
         }
 
         public var name: String
+        /// `priority` (default), `weighted`, `least-busy` or `lowest-latency`.
+        public var strategy: RoutingStrategy?
         public var deployments: [Deployment]
     }
 
@@ -119,9 +138,11 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         var routes: [String: [ProviderRouter.Deployment]] = [:]
         for model in models {
             routes[model.name] = model.deployments.map {
-                ProviderRouter.Deployment(provider: byName[$0.provider]!, model: $0.model ?? model.name, context: $0.context)
+                ProviderRouter.Deployment(
+                    provider: byName[$0.provider]!, model: $0.model ?? model.name, context: $0.context, weight: $0.weight ?? 1)
             }
         }
-        return ProviderRouter(providers: [local] + remote, routes: routes)
+        return ProviderRouter(
+            providers: [local] + remote, routes: routes, strategies: Dictionary(models.map { ($0.name, $0.strategy ?? .priority) }) { $1 })
     }
 }
