@@ -160,6 +160,56 @@ struct AgentRoutesTests {
         #expect(messages.filter { $0.role == .tool }.allSatisfy { $0.content.hasPrefix("Error: ") })
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/bwrap"), "needs bubblewrap (make test installs it)"))
+    func aRunStoppedByItsClientStopsTheSkillItRuns() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let skills = folder.appending(path: "skills")
+        let skill = skills.appending(path: "linger")
+        let marker = "31.\(Int.random(in: 100_000...999_999))"
+        try FileManager.default.createDirectory(at: skill, withIntermediateDirectories: true)
+        try "---\nname: linger\ndescription: waits\ntimeout: 120\n---\n".write(
+            to: skill.appending(path: "SKILL.md"), atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nexec sleep \(marker)\n".write(to: skill.appending(path: "run"), atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: skill.appending(path: "run").path)
+        let provider = ScriptedProvider(turns: [[Self.call("linger", "{}"), .done(.toolCalls, Self.calls)]])
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let services = Services(pipeline: pipeline, skillsFolder: skills)
+        func running() -> Bool {
+            let ps = Process()
+            ps.executableURL = URL(filePath: "/bin/ps")
+            ps.arguments = ["-eo", "args"]
+            let out = Pipe()
+            ps.standardOutput = out
+            try? ps.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            ps.waitUntilExit()
+            return text.contains("sleep \(marker)")
+        }
+        let events = try await services.agents.run(
+            AgentService.Request(messages: [ChatMessage(role: .user, content: "Wait.")]), by: Principal(user: nil, role: .admin))
+        let reader = Task {
+            for try await event in events {
+                if case .toolCall = event { return true }
+            }
+            return false
+        }
+        #expect(try await reader.value)
+        // The skill is running; the client goes away (its stream is dropped).
+        var started = false
+        for _ in 0..<50 where !started {
+            started = running()
+            if !started { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(started)
+        _ = consume events
+        var stopped = false
+        for _ in 0..<50 where !stopped {
+            try await Task.sleep(for: .milliseconds(100))
+            stopped = !running()
+        }
+        #expect(stopped, "the skill still runs after its client left")
+    }
+
     @Test(arguments: [
         (#"{}"#, "input"), (#"{"input":"x","messages":[]}"#, "input"), (#"{"input":"x","max_steps":0}"#, "max_steps"),
         (#"{"input":"x","max_tokens":0}"#, "max_tokens"), (#"{"input":"x","skills":["files_read"]}"#, "skills"),
