@@ -52,6 +52,37 @@ public struct ProviderRouter: Sendable {
     /// The circuit of each deployment that has one (`provider/model`).
     public var circuits: [String: CircuitBreaker.State] { health.states }
 
+    /// How a routed model's deployment is doing, for `/hearth/status`.
+    public struct DeploymentReport: Sendable, Equatable {
+        public var model: String
+        public var provider: String
+        public var upstreamModel: String
+        public var strategy: RoutingStrategy
+        /// `closed`, `open` or `half-open`.
+        public var circuit: String
+        public var inFlight: Int
+        public var firstTokenSeconds: Double?
+    }
+
+    /// Every routed model's deployments, in their configured order.
+    public var report: [DeploymentReport] {
+        routes.keys.sorted().flatMap { model in
+            routes[model]!.map { deployment in
+                let circuit =
+                    switch health.states[DeploymentHealth.key(deployment)] ?? .closed(failures: 0) {
+                    case .closed: "closed"
+                    case .open: "open"
+                    case .halfOpen: "half-open"
+                    }
+                let stats = health.stats(deployment)
+                return DeploymentReport(
+                    model: model, provider: deployment.provider.name, upstreamModel: deployment.model,
+                    strategy: strategies[model] ?? .priority, circuit: circuit, inFlight: stats.inFlight,
+                    firstTokenSeconds: stats.firstTokenSeconds)
+            }
+        }
+    }
+
     /// Where `model` runs, in order.
     /// - Throws: `HearthError.modelNotFound` when nothing serves it.
     public func deployments(for model: String) async throws -> [Deployment] {

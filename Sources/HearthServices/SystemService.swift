@@ -7,6 +7,11 @@ public struct SystemService: Sendable {
     let pipeline: ChatPipeline
     let externalSkills: (any ExternalSkills)?
 
+    /// Where routed models run and how each deployment is doing (administrators only).
+    public func deployments(by principal: Principal) -> [ProviderRouter.DeploymentReport] {
+        principal.isAdmin ? pipeline.router.report : []
+    }
+
     /// The external MCP servers and how they are doing (administrators only: their names and
     /// errors are the operator's).
     public func externalServers(by principal: Principal) -> [ExternalServerStatus] {

@@ -66,23 +66,57 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         }
     }
 
+    /// A deployment of a routed model (`config.toml`) and how it is doing.
+    public struct Deployment: Codable, Sendable, Equatable {
+        public var model: String
+        public var provider: String
+        public var upstreamModel: String
+        public var strategy: String
+        /// `closed` (in use), `open` (left alone for a while) or `half-open` (being probed).
+        public var circuit: String
+        public var inFlight: Int
+        public var firstTokenSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case model, provider, strategy, circuit
+            case upstreamModel = "upstream_model", inFlight = "in_flight", firstTokenSeconds = "first_token_seconds"
+        }
+
+        public init(
+            model: String, provider: String, upstreamModel: String, strategy: String, circuit: String, inFlight: Int,
+            firstTokenSeconds: Double?
+        ) {
+            self.model = model
+            self.provider = provider
+            self.upstreamModel = upstreamModel
+            self.strategy = strategy
+            self.circuit = circuit
+            self.inFlight = inFlight
+            self.firstTokenSeconds = firstTokenSeconds
+        }
+    }
+
     public var models: [Model]
     /// Shown to administrators; empty for others and when none is configured.
     public var mcpServers: [MCPServer]
+    /// Shown to administrators; empty for others and when no model is routed.
+    public var deployments: [Deployment]
 
     enum CodingKeys: String, CodingKey {
-        case models
+        case models, deployments
         case mcpServers = "mcp_servers"
     }
 
-    public init(models: [LoadedModel], mcpServers: [ExternalServerStatus] = []) {
+    public init(models: [LoadedModel], mcpServers: [ExternalServerStatus] = [], deployments: [Deployment] = []) {
         self.models = models.map(Model.init)
         self.mcpServers = mcpServers.map(MCPServer.init)
+        self.deployments = deployments
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         models = try container.decode([Model].self, forKey: .models)
         mcpServers = try container.decodeIfPresent([MCPServer].self, forKey: .mcpServers) ?? []
+        deployments = try container.decodeIfPresent([Deployment].self, forKey: .deployments) ?? []
     }
 }

@@ -222,6 +222,10 @@ struct GatewayTests {
         name = "smollm2:135m"
         strategy = "weighted"
         deployments = [{ provider = "local", weight = 3 }, { provider = "backup", model = "smollm2" }]
+
+        [[models]]
+        name = "team"
+        deployments = [{ provider = "backup" }]
         """.write(to: file, atomically: true, encoding: .utf8)
         let configuration = try GatewayConfiguration.load(from: file)
         let router = configuration.router(local: ScriptedProvider(model: "smollm2:135m"), environment: ["BACKUP_KEY": "k"])
@@ -229,6 +233,8 @@ struct GatewayTests {
         #expect(router.routes["smollm2:135m"]?.map(\.model) == ["smollm2:135m", "smollm2"])
         #expect(router.routes["smollm2:135m"]?.map(\.weight) == [3, 1])
         #expect(router.strategies["smollm2:135m"] == .weighted)
+        // Routed by the name requests carry once canonical; the remote keeps the name as written.
+        #expect(router.routes["team:latest"]?.map(\.model) == ["team"])
         #expect(try GatewayConfiguration.load(from: folder.appending(path: "none.toml")) == GatewayConfiguration())
         for broken in [
             "[[providers]]\nname = \"local\"\nbase_url = \"http://x/v1\"", "[[providers]]\nname = \"a\"\nbase_url = \"ftp://x\"",

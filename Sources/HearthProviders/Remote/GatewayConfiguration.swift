@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthModels
 import TOMLKit
 
 /// The gateway's part of `config.toml`: remote providers, and public model names routed to
@@ -135,14 +136,17 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             byName[provider.name] = built
             remote.append(built)
         }
+        // Public names as requests carry them once canonical (`team` is `team:latest`).
         var routes: [String: [ProviderRouter.Deployment]] = [:]
         for model in models {
-            routes[model.name] = model.deployments.map {
-                ProviderRouter.Deployment(
-                    provider: byName[$0.provider]!, model: $0.model ?? model.name, context: $0.context, weight: $0.weight ?? 1)
+            routes[ModelStore.canonicalName(model.name)] = model.deployments.map {
+                let upstream = $0.model ?? ($0.provider == "local" ? ModelStore.canonicalName(model.name) : model.name)
+                return ProviderRouter.Deployment(
+                    provider: byName[$0.provider]!, model: upstream, context: $0.context, weight: $0.weight ?? 1)
             }
         }
         return ProviderRouter(
-            providers: [local] + remote, routes: routes, strategies: Dictionary(models.map { ($0.name, $0.strategy ?? .priority) }) { $1 })
+            providers: [local] + remote, routes: routes,
+            strategies: Dictionary(models.map { (ModelStore.canonicalName($0.name), $0.strategy ?? .priority) }) { $1 })
     }
 }

@@ -16,7 +16,12 @@ struct HearthRoutes: Sendable {
             try json(
                 HearthStatus(
                     models: await system.loadedModels(by: context.principal),
-                    mcpServers: system.externalServers(by: context.principal)))
+                    mcpServers: system.externalServers(by: context.principal),
+                    deployments: system.deployments(by: context.principal).map {
+                        HearthStatus.Deployment(
+                            model: $0.model, provider: $0.provider, upstreamModel: $0.upstreamModel, strategy: $0.strategy.rawValue,
+                            circuit: $0.circuit, inFlight: $0.inFlight, firstTokenSeconds: $0.firstTokenSeconds)
+                    }))
         }
         router.get("/hearth/models") { _, context in
             try json(

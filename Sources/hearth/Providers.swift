@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import HearthClient
+import HearthCore
+import HearthWire
+
+extension Hearth {
+    struct Providers: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show where routed models run (config.toml) and how each deployment and MCP server is doing.",
+            discussion: """
+                Asks the server at HEARTH_HOST (default 127.0.0.1:8420) as an administrator
+                (HEARTH_API_KEY, or the session of hearth login). Models are routed in
+                config.toml ([[providers]], [[models]]); see docs/gateway.md.
+
+                Example:
+                  hearth providers
+                """)
+
+        @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
+        var host: String?
+
+        func run() async throws {
+            let status: HearthStatus
+            do {
+                var configuration = try environmentConfiguration()
+                if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
+                status = try await HearthClient(configuration).status()
+            } catch {
+                throw fail(error)
+            }
+            if status.deployments.isEmpty {
+                print("no routed models (config.toml has no [[models]], or this key is not an administrator's)")
+            } else {
+                printTable(
+                    ["MODEL", "PROVIDER", "UPSTREAM MODEL", "STRATEGY", "CIRCUIT", "IN FLIGHT", "FIRST TOKEN"],
+                    status.deployments.map {
+                        [
+                            $0.model, $0.provider, $0.upstreamModel, $0.strategy, $0.circuit, "\($0.inFlight)",
+                            $0.firstTokenSeconds.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
+                        ]
+                    })
+            }
+            if !status.mcpServers.isEmpty {
+                print("")
+                printTable(
+                    ["MCP SERVER", "STATE", "TOOLS", "RESTARTS", "ERROR"],
+                    status.mcpServers.map { [$0.name, $0.state, "\($0.tools)", "\($0.restarts)", String(($0.error ?? "").prefix(60))] })
+            }
+        }
+    }
+}
