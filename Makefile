@@ -36,6 +36,7 @@ run: setup build-release
 	.build/release/hearth serve $(ARGS)
 
 test: setup venv
+	@scripts/setup-llama.sh --server
 	swift build --build-tests
 	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
 	swift test --skip-build
