@@ -134,6 +134,7 @@ public struct ProviderRouter: Sendable {
             } catch let error as HearthError where Self.passesOn(error) {
                 health.ended(deployment)
                 health.failed(deployment, at: now(), retryAfter: error.retryAfter)
+                RoutingChoice.current?.recordFailure(deployment.provider.name, error)
                 failure = error
                 return nil
             } catch {

@@ -171,6 +171,31 @@ struct GatewayTests {
         }
     }
 
+    @Test func theMetricsCountAnswersFailuresAndFallbacks() async throws {
+        try await withUpstream(ScriptedProvider(model: "upstream:1b", pieces: ["Hi"])) { url in
+            let dead = OpenAICompatibleProvider(name: "dead", baseURL: Self.deadURL, models: ["upstream:1b"])
+            let live = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["upstream:1b"])
+            let router = ProviderRouter(
+                providers: [dead, live],
+                routes: ["team:latest": [.init(provider: dead, model: "upstream:1b"), .init(provider: live, model: "upstream:1b")]])
+            let pipeline = ChatPipeline(router: router, defaultModel: "team")
+            let metrics = Metrics()
+            let app = Application(
+                router: HTTPServer.router(services: Services(pipeline: pipeline), metrics: metrics, maxBodyBytes: 1 << 20))
+            try await app.test(.router) { client in
+                let provider = try await client.execute(
+                    uri: "/v1/chat/completions", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"model":"team","messages":[{"role":"user","content":"Hi"}]}"#)
+                ) { $0.headers[HTTPField.Name("X-Hearth-Provider")!] }
+                #expect(provider == "live")
+            }
+            let text = metrics.render()
+            #expect(text.contains(#"hearth_provider_answers_total{provider="live"} 1"#), "\(text)")
+            #expect(text.contains(#"hearth_provider_failures_total{provider="dead",code="unreachable"} 1"#))
+            #expect(text.contains("hearth_fallbacks_total{} 1"))
+        }
+    }
+
     @Test func theResponseNamesTheProviderThatAnswered() async throws {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)

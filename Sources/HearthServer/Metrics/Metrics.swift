@@ -27,6 +27,9 @@ public final class Metrics: Sendable {
         var completionTokens: [String: Int] = [:]
         var keyRequests: [String: Int] = [:]
         var keyTokens: [String: Int] = [:]
+        var providerAnswers: [String: Int] = [:]
+        var providerFailures: [String: Int] = [:]
+        var fallbacks: [String: Int] = [:]
     }
 
     /// Most API keys with labels of their own; requests of further keys count under `other`,
@@ -70,6 +73,20 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// Records where a generation went: the provider that answered (`cache` for a replay), and
+    /// the deployments that failed before it with their error codes.
+    public func recordRouting(provider: String?, failures: [(provider: String, code: String)]) {
+        guard provider != nil || !failures.isEmpty else { return }
+        state.withLock { state in
+            if let provider { state.providerAnswers["provider=\"\(Self.escape(provider))\"", default: 0] += 1 }
+            for failure in failures {
+                state.providerFailures[
+                    "provider=\"\(Self.escape(failure.provider))\",code=\"\(Self.escape(failure.code))\"", default: 0] += 1
+            }
+            if provider != nil, !failures.isEmpty { state.fallbacks["", default: 0] += 1 }
+        }
+    }
+
     /// Records the time from a request's arrival to its first generated text.
     public func recordTimeToFirstToken(model: String, seconds: Double) {
         let labels = "model=\"\(Self.escape(model))\""
@@ -101,6 +118,11 @@ public final class Metrics: Sendable {
         histogram("hearth_time_to_first_token_seconds", "Time from request to first generated text.", snapshot.timeToFirstToken)
         counter("hearth_key_requests_total", "Requests by API key (at most 200 keys, then 'other').", snapshot.keyRequests)
         counter("hearth_key_tokens_total", "Tokens by API key and kind (prompt, completion).", snapshot.keyTokens)
+        counter("hearth_provider_answers_total", "Generations by the provider that answered (cache: a replay).", snapshot.providerAnswers)
+        counter(
+            "hearth_provider_failures_total", "Deployments that failed before their first token, by provider and error code.",
+            snapshot.providerFailures)
+        counter("hearth_fallbacks_total", "Generations answered after another deployment had failed.", snapshot.fallbacks)
         func perModel(_ name: String, _ type: String, _ help: String, _ value: (ModelActivity) -> any Numeric) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }

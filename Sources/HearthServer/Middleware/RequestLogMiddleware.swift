@@ -52,14 +52,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                     completionTokens: values.usage?.completionTokens ?? 0, milliseconds: milliseconds, status: status)
             }
         }
+        let choice = RoutingChoice(
+            wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
         do {
-            let choice = RoutingChoice(
-                wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
             var response = try await RoutingChoice.$current.withValue(choice) {
                 try await RequestRecord.$current.withValue(record) { try await next(request, context) }
             }
             response.headers[Self.header] = id
             if let provider = choice.provider { response.headers[Self.providerHeader] = provider }
+            metrics.recordRouting(provider: choice.provider, failures: choice.failures)
             // Logged once the answer is written: a stream's tokens are known only at its end.
             let body = response.body
             let status = response.status.code
@@ -74,6 +75,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return response
         } catch let error as any HTTPResponseError {
+            metrics.recordRouting(provider: nil, failures: choice.failures)
             var response = try error.response(from: request, context: context)
             response.headers[Self.header] = id
             log(response.status.code)
