@@ -14,6 +14,9 @@ public struct ProviderRouter: Sendable {
     public let routes: [String: [Deployment]]
     /// How each routed model orders its deployments (default `priority`).
     public let strategies: [String: RoutingStrategy]
+    /// How many more rounds over its deployments a routed model's request gets when all
+    /// failed with something passing (unreachable, busy, limited); default none.
+    public let retries: [String: Int]
     let health: DeploymentHealth
     let now: @Sendable () -> Date
 
@@ -40,11 +43,12 @@ public struct ProviderRouter: Sendable {
 
     public init(
         providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], strategies: [String: RoutingStrategy] = [:],
-        breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init
+        retries: [String: Int] = [:], breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.providers = providers
         self.routes = routes
         self.strategies = strategies
+        self.retries = retries
         health = DeploymentHealth(breaker)
         self.now = now
     }
@@ -103,7 +107,8 @@ public struct ProviderRouter: Sendable {
     /// - Throws: the last deployment's error when none does.
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         let deployments = try await deployments(for: request.model)
-        if deployments.count == 1 {
+        let rounds = 1 + max(0, retries[request.model] ?? 0)
+        if deployments.count == 1, rounds == 1 {
             // Nowhere else to go: the stream as it comes, without waiting for its first event.
             var upstream = request
             upstream.model = deployments[0].model
@@ -142,18 +147,34 @@ public struct ProviderRouter: Sendable {
                 throw error
             }
         }
-        var tried = false
-        for deployment in fitting where health.allows(deployment, at: now()) {
-            tried = true
-            if let events = try await attempt(deployment) { return events }
-        }
-        // Every one is cooling down: better to try them than to refuse.
-        if !tried {
-            for deployment in fitting {
+        for round in 0..<rounds {
+            var tried = false
+            for deployment in fitting where health.allows(deployment, at: now()) {
+                tried = true
                 if let events = try await attempt(deployment) { return events }
             }
+            // Every one is cooling down: better to try them than to refuse.
+            if !tried {
+                for deployment in fitting {
+                    if let events = try await attempt(deployment) { return events }
+                }
+            }
+            guard round + 1 < rounds, let error = failure as? HearthError, let pause = Self.pause(before: round + 1, after: error) else {
+                break
+            }
+            try await Task.sleep(for: pause)
         }
         throw failure ?? HearthError.modelNotFound(request.model)
+    }
+
+    /// How long to wait before round `round` (1 for the first retry) after `error`: as long
+    /// as the upstream asked (`Retry-After`, up to 10 s; longer is not waited for), otherwise
+    /// 0.25 s doubling each round, give or take half; nil when the error will not pass.
+    public static func pause(before round: Int, after error: HearthError) -> Duration? {
+        guard [.unreachable, .unavailable, .queueFull, .rateLimited, .internalError].contains(error.code) else { return nil }
+        if let seconds = error.retryAfter { return seconds <= 10 ? .seconds(seconds) : nil }
+        let base = 0.25 * Double(1 << min(round - 1, 5))
+        return .milliseconds(Int(base * Double.random(in: 0.5...1.5) * 1000))
     }
 
     /// Errors another deployment may not have: not answering, busy, limited, not loadable, a

@@ -196,6 +196,26 @@ struct GatewayTests {
         }
     }
 
+    @Test func aRoundThatFailedIsRetriedAfterAPauseButNeverAfterTheFirstToken() async throws {
+        let flaky = FlakyProvider(failures: 2)
+        let retrying = ProviderRouter(
+            providers: [flaky], routes: ["m": [.init(provider: flaky, model: "m")]], retries: ["m": 2])
+        let request = GenerationRequest(model: "m", prompt: .chat([ChatMessage(role: .user, content: "Hi")]))
+        #expect(try await Self.collect(try await retrying.generate(request)).first == .text("at last"))
+        #expect(flaky.calls == 3)
+        let once = FlakyProvider(failures: 1)
+        let router = ProviderRouter(providers: [once], routes: ["m": [.init(provider: once, model: "m")]])
+        await #expect(throws: HearthError.self) { _ = try await router.generate(request) }
+        // Broken after its first token: the client has part of an answer, nothing is retried.
+        let broken = FlakyProvider(failures: 0, breaksAfterFirstToken: true)
+        let patient = ProviderRouter(providers: [broken], routes: ["m": [.init(provider: broken, model: "m")]], retries: ["m": 3])
+        await #expect(throws: HearthError.self) { _ = try await Self.collect(try await patient.generate(request)) }
+        #expect(broken.calls == 1)
+        // A long Retry-After is not waited for.
+        #expect(ProviderRouter.pause(before: 1, after: HearthError(.rateLimited, "slow down", retryAfter: 60)) == nil)
+        #expect(ProviderRouter.pause(before: 1, after: HearthError(.invalidRequest, "bad")) == nil)
+    }
+
     @Test func theResponseNamesTheProviderThatAnswered() async throws {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
@@ -275,4 +295,45 @@ struct GatewayTests {
 /// A clock a test moves by hand.
 final class TestClock: @unchecked Sendable {
     var now = Date(timeIntervalSince1970: 1_000_000)
+}
+
+/// A provider that is unavailable for its first `failures` calls, then answers "at last"
+/// (or breaks after its first token).
+final class FlakyProvider: InferenceProvider, @unchecked Sendable {
+    let name = "flaky"
+    private let failures: Int
+    private let breaksAfterFirstToken: Bool
+    private let count = NSLock()
+    private var made = 0
+
+    init(failures: Int, breaksAfterFirstToken: Bool = false) {
+        self.failures = failures
+        self.breaksAfterFirstToken = breaksAfterFirstToken
+    }
+
+    var calls: Int { count.withLock { made } }
+
+    func models() async throws -> [ModelInfo] { [] }
+    func loadedModels() async -> [LoadedModel] { [] }
+    func serves(_ model: String) async -> Bool { true }
+    func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult { throw HearthError(.unavailable, "no") }
+    func preload(_ model: String, keepAlive: TimeInterval?) async throws {}
+    func unload(_ model: String) async -> Bool { false }
+
+    func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        let call = count.withLock {
+            made += 1
+            return made
+        }
+        if call <= failures { throw HearthError(.unavailable, "busy") }
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        continuation.yield(.text("at last"))
+        if breaksAfterFirstToken {
+            continuation.finish(throwing: HearthError(.unreachable, "gone"))
+        } else {
+            continuation.yield(.done(.stop, Usage(promptTokens: 1, completionTokens: 1)))
+            continuation.finish()
+        }
+        return stream
+    }
 }

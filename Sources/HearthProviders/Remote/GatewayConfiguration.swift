@@ -64,6 +64,8 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         public var name: String
         /// `priority` (default), `weighted`, `least-busy` or `lowest-latency`.
         public var strategy: RoutingStrategy?
+        /// More rounds over the deployments when all failed with something passing (default 0).
+        public var retries: Int?
         public var deployments: [Deployment]
     }
 
@@ -147,6 +149,7 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
         return ProviderRouter(
             providers: [local] + remote, routes: routes,
-            strategies: Dictionary(models.map { (ModelStore.canonicalName($0.name), $0.strategy ?? .priority) }) { $1 })
+            strategies: Dictionary(models.map { (ModelStore.canonicalName($0.name), $0.strategy ?? .priority) }) { $1 },
+            retries: Dictionary(models.compactMap { model in model.retries.map { (ModelStore.canonicalName(model.name), $0) } }) { $1 })
     }
 }
