@@ -112,6 +112,11 @@ extension HearthClient {
         try await send("/hearth/models/" + Self.segment(name), method: .DELETE)
     }
 
+    /// `POST /hearth/providers/test` (administrators).
+    public func testProviders() async throws -> ProviderProbes {
+        try await send("/hearth/providers/test", method: .POST, body: String?.none)
+    }
+
     // MARK: - Skills
 
     /// `GET /hearth/skills`.

@@ -68,6 +68,52 @@ public struct ProviderRouter: Sendable {
         public var firstTokenSeconds: Double?
     }
 
+    /// What a probe of one deployment found.
+    public struct ProbeResult: Sendable {
+        public var model: String
+        public var provider: String
+        public var upstreamModel: String
+        /// Nil when it answered.
+        public var error: HearthError?
+        public var seconds: Double
+    }
+
+    /// Asks every routed model's every deployment for one token, whatever its circuit says
+    /// (an answer closes it, a failure counts), in parallel.
+    public func probe() async -> [ProbeResult] {
+        let all = routes.keys.sorted().flatMap { model in routes[model]!.map { (model, $0) } }
+        return await withTaskGroup(of: (Int, ProbeResult).self) { group in
+            for (index, (model, deployment)) in all.enumerated() {
+                group.addTask {
+                    let started = ContinuousClock.now
+                    var problem: HearthError?
+                    do {
+                        let request = GenerationRequest(
+                            model: deployment.model, prompt: .chat([ChatMessage(role: .user, content: "Hi")]),
+                            params: GenerationParams(maxTokens: 1, temperature: 0))
+                        for try await _ in try await deployment.provider.generate(request) {}
+                        health.succeeded(deployment, after: ContinuousClock.now - started)
+                    } catch let failure as HearthError {
+                        problem = failure
+                        health.failed(deployment, at: now(), retryAfter: failure.retryAfter)
+                    } catch {
+                        problem = HearthError(.internalError, "\(error)")
+                    }
+                    let elapsed = ContinuousClock.now - started
+                    return (
+                        index,
+                        ProbeResult(
+                            model: model, provider: deployment.provider.name, upstreamModel: deployment.model, error: problem,
+                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                    )
+                }
+            }
+            var results: [(Int, ProbeResult)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
     /// Every routed model's deployments, in their configured order.
     public var report: [DeploymentReport] {
         routes.keys.sorted().flatMap { model in

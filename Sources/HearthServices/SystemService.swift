@@ -12,6 +12,13 @@ public struct SystemService: Sendable {
         principal.isAdmin ? pipeline.router.report : []
     }
 
+    /// Asks each deployment of each routed model for one token (administrators only).
+    /// - Throws: `HearthError.forbidden` for others.
+    public func probeDeployments(by principal: Principal) async throws -> [ProviderRouter.ProbeResult] {
+        try IdentityService.requireAdmin(principal)
+        return await pipeline.router.probe()
+    }
+
     /// The external MCP servers and how they are doing (administrators only: their names and
     /// errors are the operator's).
     public func externalServers(by principal: Principal) -> [ExternalServerStatus] {

@@ -120,3 +120,33 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         deployments = try container.decodeIfPresent([Deployment].self, forKey: .deployments) ?? []
     }
 }
+
+/// `POST /hearth/providers/test`: each routed deployment asked for one token.
+public struct ProviderProbes: Codable, Sendable {
+    public struct Probe: Codable, Sendable {
+        public var model: String
+        public var provider: String
+        public var upstreamModel: String
+        public var ok: Bool
+        public var error: String?
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case model, provider, ok, error, seconds
+            case upstreamModel = "upstream_model"
+        }
+
+        public init(model: String, provider: String, upstreamModel: String, error: String?, seconds: Double) {
+            self.model = model
+            self.provider = provider
+            self.upstreamModel = upstreamModel
+            ok = error == nil
+            self.error = error
+            self.seconds = seconds
+        }
+    }
+
+    public var deployments: [Probe]
+
+    public init(deployments: [Probe]) { self.deployments = deployments }
+}

@@ -7,45 +7,83 @@ import HearthWire
 extension Hearth {
     struct Providers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show where routed models run (config.toml) and how each deployment and MCP server is doing.",
+            commandName: "providers",
+            abstract: "Show where routed models run (config.toml) and test their deployments.",
             discussion: """
                 Asks the server at HEARTH_HOST (default 127.0.0.1:8420) as an administrator
                 (HEARTH_API_KEY, or the session of hearth login). Models are routed in
                 config.toml ([[providers]], [[models]]); see docs/gateway.md.
+                """,
+            subcommands: [List.self, Test.self], defaultSubcommand: List.self)
 
-                Example:
-                  hearth providers
-                """)
+        struct Test: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Ask every deployment of every routed model for one token; exit 1 when one fails.",
+                discussion: """
+                    Example:
+                      hearth providers test
+                    """)
 
-        @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
-        var host: String?
+            @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
+            var host: String?
 
-        func run() async throws {
-            let status: HearthStatus
-            do {
-                var configuration = try environmentConfiguration()
-                if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
-                status = try await HearthClient(configuration).status()
-            } catch {
-                throw fail(error)
-            }
-            if status.deployments.isEmpty {
-                print("no routed models (config.toml has no [[models]], or this key is not an administrator's)")
-            } else {
+            func run() async throws {
+                let probes: ProviderProbes
+                do {
+                    var configuration = try environmentConfiguration()
+                    if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
+                    probes = try await HearthClient(configuration).testProviders()
+                } catch {
+                    throw fail(error)
+                }
+                guard !probes.deployments.isEmpty else { return print("no routed models (config.toml has no [[models]])") }
                 printTable(
-                    ["MODEL", "PROVIDER", "UPSTREAM MODEL", "STRATEGY", "CIRCUIT", "IN FLIGHT", "FIRST TOKEN"],
-                    status.deployments.map {
+                    ["MODEL", "PROVIDER", "UPSTREAM MODEL", "RESULT", "TIME"],
+                    probes.deployments.map {
                         [
-                            $0.model, $0.provider, $0.upstreamModel, $0.strategy, $0.circuit, "\($0.inFlight)",
-                            $0.firstTokenSeconds.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
+                            $0.model, $0.provider, $0.upstreamModel, $0.ok ? "ok" : "failed: " + String(($0.error ?? "").prefix(60)),
+                            String(format: "%.0f ms", $0.seconds * 1000),
                         ]
                     })
+                if probes.deployments.contains(where: { !$0.ok }) { throw ExitCode(1) }
             }
-            if !status.mcpServers.isEmpty {
-                print("")
-                printTable(
-                    ["MCP SERVER", "STATE", "TOOLS", "RESTARTS", "ERROR"],
-                    status.mcpServers.map { [$0.name, $0.state, "\($0.tools)", "\($0.restarts)", String(($0.error ?? "").prefix(60))] })
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "list",
+                abstract: "Show each routed deployment's strategy, circuit, load and first-token time, and the MCP servers.")
+
+            @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
+            var host: String?
+
+            func run() async throws {
+                let status: HearthStatus
+                do {
+                    var configuration = try environmentConfiguration()
+                    if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
+                    status = try await HearthClient(configuration).status()
+                } catch {
+                    throw fail(error)
+                }
+                if status.deployments.isEmpty {
+                    print("no routed models (config.toml has no [[models]], or this key is not an administrator's)")
+                } else {
+                    printTable(
+                        ["MODEL", "PROVIDER", "UPSTREAM MODEL", "STRATEGY", "CIRCUIT", "IN FLIGHT", "FIRST TOKEN"],
+                        status.deployments.map {
+                            [
+                                $0.model, $0.provider, $0.upstreamModel, $0.strategy, $0.circuit, "\($0.inFlight)",
+                                $0.firstTokenSeconds.map { String(format: "%.0f ms", $0 * 1000) } ?? "-",
+                            ]
+                        })
+                }
+                if !status.mcpServers.isEmpty {
+                    print("")
+                    printTable(
+                        ["MCP SERVER", "STATE", "TOOLS", "RESTARTS", "ERROR"],
+                        status.mcpServers.map { [$0.name, $0.state, "\($0.tools)", "\($0.restarts)", String(($0.error ?? "").prefix(60))] })
+                }
             }
         }
     }

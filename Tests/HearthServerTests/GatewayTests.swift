@@ -216,6 +216,31 @@ struct GatewayTests {
         #expect(ProviderRouter.pause(before: 1, after: HearthError(.invalidRequest, "bad")) == nil)
     }
 
+    @Test func anAdministratorTestsEveryDeployment() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "probe-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stores = try TestStores(in: folder)
+        let (admin, alice, _) = try await IsolationTests.people(stores.identity)
+        try await withUpstream(ScriptedProvider(model: "upstream:1b", pieces: ["Hi"])) { url in
+            let dead = OpenAICompatibleProvider(name: "dead", baseURL: Self.deadURL, models: ["upstream:1b"])
+            let live = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["upstream:1b"])
+            let router = ProviderRouter(
+                providers: [dead, live],
+                routes: ["team:latest": [.init(provider: dead, model: "upstream:1b"), .init(provider: live, model: "upstream:1b")]])
+            let services = Services(pipeline: ChatPipeline(router: router, defaultModel: "team"), identity: stores.identity)
+            let app = Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
+            try await app.test(.router) { client in
+                #expect(try await IsolationTests.call(client, .post, "/hearth/providers/test", key: alice).0 == .forbidden)
+                let (status, text, _) = try await IsolationTests.call(client, .post, "/hearth/providers/test", key: admin)
+                #expect(status == .ok)
+                let probes = try JSONDecoder().decode(ProviderProbes.self, from: Data(text.utf8)).deployments
+                #expect(probes.map(\.provider) == ["dead", "live"])
+                #expect(probes.map(\.ok) == [false, true])
+                #expect(probes[0].error?.contains("does not answer") == true)
+            }
+        }
+    }
+
     @Test func theResponseNamesTheProviderThatAnswered() async throws {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)

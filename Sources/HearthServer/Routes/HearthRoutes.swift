@@ -23,6 +23,16 @@ struct HearthRoutes: Sendable {
                             circuit: $0.circuit, inFlight: $0.inFlight, firstTokenSeconds: $0.firstTokenSeconds)
                     }))
         }
+        router.post("/hearth/providers/test") { _, context in
+            let probes = try await system.probeDeployments(by: context.principal)
+            return try json(
+                ProviderProbes(
+                    deployments: probes.map {
+                        ProviderProbes.Probe(
+                            model: $0.model, provider: $0.provider, upstreamModel: $0.upstreamModel, error: $0.error?.message,
+                            seconds: $0.seconds)
+                    }))
+        }
         router.get("/hearth/models") { _, context in
             try json(
                 ModelsWire.ModelList(models: try models.list(by: context.principal).map(Self.model), diskUsage: try models.diskUsage()))
