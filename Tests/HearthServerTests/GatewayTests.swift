@@ -277,6 +277,41 @@ struct GatewayTests {
         #expect(upstream.requests.first?.tools?.tools.map(\.name) == ["get_weather"])
     }
 
+    @Test func anOllamaServerAnswersThroughItsNativeAPI() async throws {
+        let call = ToolCall(name: "get_weather", arguments: #"{"city":"Paris"}"#)
+        let upstream = ScriptedProvider(
+            model: "upstream:1b",
+            turns: [
+                [.text("Hello"), .text(", world"), .done(.stop, Usage(promptTokens: 5, completionTokens: 2))],
+                [.toolCall(call), .done(.toolCalls, Usage(promptTokens: 6, completionTokens: 3))],
+            ])
+        try await withUpstream(upstream) { url in
+            let provider = OllamaProvider(name: "ollama", baseURL: String(url.dropLast(3)), models: ["upstream:1b"])
+            var request = GenerationRequest(
+                model: "upstream:1b", prompt: .chat([ChatMessage(role: .user, content: "Hi")]), params: GenerationParams(temperature: 0))
+            let words = try await Self.collect(try await provider.generate(request))
+            #expect(words == [.text("Hello"), .text(", world"), .done(.stop, Usage(promptTokens: 5, completionTokens: 2))])
+            request.tools = ToolUse(tools: [Tool(name: "get_weather", parameters: #"{"type":"object"}"#)])
+            let calls = try await Self.collect(try await provider.generate(request))
+            guard case .toolCall(let got) = calls.first, case .done(.toolCalls, _) = calls.last else {
+                Issue.record("\(calls)")
+                return
+            }
+            #expect(got.name == "get_weather" && got.arguments == call.arguments)
+            #expect(try await provider.embed(EmbeddingRequest(model: "upstream:1b", inputs: ["a"])).vectors.count == 1)
+            let missing = OllamaProvider(name: "ollama", baseURL: String(url.dropLast(3)), models: ["nope:1b"])
+            do {
+                _ = try await missing.generate(
+                    GenerationRequest(model: "nope:1b", prompt: .chat([ChatMessage(role: .user, content: "Hi")])))
+                Issue.record("no error")
+            } catch let error as HearthError {
+                #expect(error.code == .modelNotFound)
+            }
+        }
+        #expect(upstream.requests.first?.params.temperature == 0)
+        #expect(upstream.requests.last?.tools?.tools.map(\.name) == ["get_weather"])
+    }
+
     @Test func theConfigurationNamesProvidersAndRoutes() throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "gateway-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -19,7 +19,8 @@ import TOMLKit
 public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     public struct Provider: Sendable, Decodable, Equatable {
         public var name: String
-        /// `openai` (the default): any OpenAI-compatible server.
+        /// `openai` (the default; any OpenAI-compatible server, `base_url` up to `/v1`) or
+        /// `ollama` (Ollama's native API, `base_url` its root).
         public var kind: String?
         public var baseURL: String
         public var apiKey: String?
@@ -105,8 +106,9 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             guard names.insert(provider.name).inserted else {
                 throw HearthError.invalidRequest("\(file): two providers are named '\(provider.name)' ('local' is the engine's)")
             }
-            guard (provider.kind ?? "openai") == "openai" else {
-                throw HearthError.invalidRequest("\(file): provider '\(provider.name)' has kind '\(provider.kind ?? "")'; known: openai")
+            guard ["openai", "ollama"].contains(provider.kind ?? "openai") else {
+                throw HearthError.invalidRequest(
+                    "\(file): provider '\(provider.name)' has kind '\(provider.kind ?? "")'; known: openai, ollama")
             }
             guard let url = URL(string: provider.baseURL), url.scheme == "http" || url.scheme == "https" else {
                 throw HearthError.invalidRequest("\(file): provider '\(provider.name)' needs an http(s) base_url")
@@ -132,9 +134,14 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             let upstream = Set(
                 models.flatMap { model in model.deployments.filter { $0.provider == provider.name }.map { $0.model ?? model.name } })
             let key = provider.apiKey ?? provider.apiKeyEnv.flatMap { environment[$0] }
-            let built = OpenAICompatibleProvider(
-                name: provider.name, baseURL: provider.baseURL, apiKey: key, headers: provider.headers ?? [:], models: upstream,
-                firstByteTimeout: Int64(provider.timeout ?? 120))
+            let built: any InferenceProvider =
+                provider.kind == "ollama"
+                ? OllamaProvider(
+                    name: provider.name, baseURL: provider.baseURL, apiKey: key, headers: provider.headers ?? [:], models: upstream,
+                    firstByteTimeout: Int64(provider.timeout ?? 120))
+                : OpenAICompatibleProvider(
+                    name: provider.name, baseURL: provider.baseURL, apiKey: key, headers: provider.headers ?? [:], models: upstream,
+                    firstByteTimeout: Int64(provider.timeout ?? 120))
             byName[provider.name] = built
             remote.append(built)
         }

@@ -11,36 +11,20 @@ import NIOHTTP1
 /// alive in AsyncHTTPClient's pool; a client that goes away closes the upstream stream.
 public struct OpenAICompatibleProvider: InferenceProvider {
     public let name: String
-    let baseURL: String
-    let apiKey: String?
-    let headers: [String: String]
+    let upstream: Upstream
     /// The upstream models routed here.
     let upstreamModels: Set<String>
-    /// Seconds to wait for the upstream's first byte.
-    let firstByteTimeout: Int64
-    let http: HTTPClient
 
     public init(
         name: String, baseURL: String, apiKey: String? = nil, headers: [String: String] = [:], models: Set<String>,
-        firstByteTimeout: Int64 = 120, http: HTTPClient = OpenAICompatibleProvider.client
+        firstByteTimeout: Int64 = 120
     ) {
         self.name = name
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.apiKey = apiKey
-        self.headers = headers
+        upstream = Upstream(
+            name: name, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, apiKey: apiKey, headers: headers,
+            firstByteTimeout: firstByteTimeout, http: Upstream.client)
         upstreamModels = models
-        self.firstByteTimeout = firstByteTimeout
-        self.http = http
     }
-
-    /// The gateway's connections: a refused connection fails at once (the router passes the
-    /// request on) instead of being retried until the deadline; connecting may take 5 seconds.
-    public static let client: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
 
     public func models() async throws -> [ModelInfo] {
         upstreamModels.sorted().map { ModelInfo(id: $0, provider: name, created: 0) }
@@ -67,7 +51,7 @@ public struct OpenAICompatibleProvider: InferenceProvider {
             object["prompt"] = text
             body = try JSONSerialization.data(withJSONObject: object)
         }
-        let response = try await send(path, body: body)
+        let response = try await upstream.send(path, body: body)
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         let task = Task {
             do {
@@ -94,7 +78,7 @@ public struct OpenAICompatibleProvider: InferenceProvider {
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
         let body = try JSONSerialization.data(withJSONObject: ["model": request.model, "input": request.inputs])
-        let response = try await send("/embeddings", body: body)
+        let response = try await upstream.send("/embeddings", body: body)
         let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
         struct Answer: Decodable {
             struct Item: Decodable { var embedding: [Float] }
@@ -154,48 +138,6 @@ public struct OpenAICompatibleProvider: InferenceProvider {
             }
         }
         return object
-    }
-
-    /// POSTs `body` and returns the response once its head arrived with a 2xx status.
-    /// - Throws: `HearthError` for what the upstream answered (429 keeps its Retry-After)
-    ///   or `.unreachable` when it does not answer.
-    func send(_ path: String, body: Data) async throws -> HTTPClientResponse {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        for (field, value) in headers { request.headers.add(name: field, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
-        } catch {
-            if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
-        }
-        guard (200...299).contains(response.status.code) else {
-            let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
-            throw refusal(response.status, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }, data)
-        }
-        return response
-    }
-
-    /// The upstream's refusal as Hearth's error, with the upstream's message.
-    func refusal(_ status: HTTPResponseStatus, retryAfter: Int?, _ data: Data) -> HearthError {
-        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let message =
-            ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
-            ?? "answered \(status.code) \(status.reasonPhrase)"
-        let text = "the provider \(name): \(message.prefix(500))"
-        switch status.code {
-        case 400, 422: return HearthError(.invalidRequest, text)
-        case 401, 403: return HearthError(.unreachable, "the provider \(name) refused Hearth's key (\(status.code))")
-        case 404: return HearthError(.modelNotFound, text)
-        case 413: return HearthError(.bodyTooLarge, text)
-        case 429: return HearthError(.rateLimited, text, retryAfter: retryAfter)
-        case 503: return HearthError(.unavailable, text, retryAfter: retryAfter)
-        default: return HearthError(.unreachable, text)
-        }
     }
 }
 

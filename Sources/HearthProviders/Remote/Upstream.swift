@@ -1,0 +1,67 @@
+import AsyncHTTPClient
+import Foundation
+import HearthCore
+import NIOCore
+import NIOHTTP1
+
+/// A remote server a provider talks to: its address, key and headers, and the connections
+/// shared by all providers (a refused connection fails at once, so that the router passes the
+/// request on, instead of being retried until the deadline; connecting may take 5 seconds).
+struct Upstream: Sendable {
+    let name: String
+    let baseURL: String
+    let apiKey: String?
+    let headers: [String: String]
+    /// Seconds to wait for the first byte.
+    let firstByteTimeout: Int64
+    let http: HTTPClient
+
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// POSTs `body` and returns the response once its head arrived with a 2xx status.
+    /// - Throws: `HearthError` for what the upstream answered (429 keeps its Retry-After)
+    ///   or `.unreachable` when it does not answer.
+    func send(_ path: String, body: Data) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        for (field, value) in headers { request.headers.add(name: field, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+        } catch {
+            if Task.isCancelled || error is CancellationError { throw CancellationError() }
+            throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
+        }
+        guard (200...299).contains(response.status.code) else {
+            let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
+            throw refusal(response.status, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }, data)
+        }
+        return response
+    }
+
+    /// The upstream's refusal as Hearth's error, with the upstream's message.
+    func refusal(_ status: HTTPResponseStatus, retryAfter: Int?, _ data: Data) -> HearthError {
+        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let message =
+            ((object?["error"] as? [String: Any])?["message"] as? String) ?? (object?["error"] as? String)
+            ?? "answered \(status.code) \(status.reasonPhrase)"
+        let text = "the provider \(name): \(message.prefix(500))"
+        switch status.code {
+        case 400, 422: return HearthError(.invalidRequest, text)
+        case 401, 403: return HearthError(.unreachable, "the provider \(name) refused Hearth's key (\(status.code))")
+        case 404: return HearthError(.modelNotFound, text)
+        case 413: return HearthError(.bodyTooLarge, text)
+        case 429: return HearthError(.rateLimited, text, retryAfter: retryAfter)
+        case 503: return HearthError(.unavailable, text, retryAfter: retryAfter)
+        default: return HearthError(.unreachable, text)
+        }
+    }
+}
