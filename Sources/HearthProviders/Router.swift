@@ -310,7 +310,7 @@ public struct ProviderRouter: Sendable {
         for name in routes.keys.sorted() where seen.insert(name).inserted {
             all.append(ModelInfo(id: name, provider: routes[name]?.first?.provider.name ?? "router", created: 0))
         }
-        for provider in providers where !(provider is OpenAICompatibleProvider || provider is OllamaProvider) {
+        for provider in providers where !(provider is any RemoteProvider) {
             for model in try await provider.models() where seen.insert(model.id).inserted {
                 all.append(model)
             }

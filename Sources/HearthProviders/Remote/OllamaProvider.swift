@@ -5,11 +5,11 @@ import NIOCore
 
 /// An Ollama server (or anything speaking its native API): `/api/chat` and `/api/generate`
 /// streamed as NDJSON into token events (tool calls passed through), `/api/embed`.
-public struct OllamaProvider: InferenceProvider {
+public struct OllamaProvider: RemoteProvider {
     public let name: String
     let upstream: Upstream
     /// The upstream models routed here.
-    let upstreamModels: Set<String>
+    public let upstreamModels: Set<String>
 
     /// - Parameter baseURL: the server's root (`http://host:11434`), without `/api`.
     public init(
@@ -17,17 +17,9 @@ public struct OllamaProvider: InferenceProvider {
         firstByteTimeout: Int64 = 120
     ) {
         self.name = name
-        upstream = Upstream(
-            name: name, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, apiKey: apiKey, headers: headers,
-            firstByteTimeout: firstByteTimeout, http: Upstream.client)
+        upstream = Upstream(name: name, baseURL: baseURL, apiKey: apiKey, headers: headers, firstByteTimeout: firstByteTimeout)
         upstreamModels = models
     }
-
-    public func models() async throws -> [ModelInfo] { upstreamModels.sorted().map { ModelInfo(id: $0, provider: name, created: 0) } }
-    public func loadedModels() async -> [LoadedModel] { [] }
-    public func serves(_ model: String) async -> Bool { upstreamModels.contains(model) }
-    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {}
-    public func unload(_ model: String) async -> Bool { false }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         var object: [String: Any] = ["model": request.model, "stream": true, "options": options(request.params)]

@@ -9,34 +9,20 @@ import NIOHTTP1
 /// and completions streamed back as token events (tool calls passed through), embeddings.
 /// It serves the upstream model names the configuration routes to it. Connections are kept
 /// alive in AsyncHTTPClient's pool; a client that goes away closes the upstream stream.
-public struct OpenAICompatibleProvider: InferenceProvider {
+public struct OpenAICompatibleProvider: RemoteProvider {
     public let name: String
     let upstream: Upstream
     /// The upstream models routed here.
-    let upstreamModels: Set<String>
+    public let upstreamModels: Set<String>
 
     public init(
         name: String, baseURL: String, apiKey: String? = nil, headers: [String: String] = [:], models: Set<String>,
         firstByteTimeout: Int64 = 120
     ) {
         self.name = name
-        upstream = Upstream(
-            name: name, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, apiKey: apiKey, headers: headers,
-            firstByteTimeout: firstByteTimeout, http: Upstream.client)
+        upstream = Upstream(name: name, baseURL: baseURL, apiKey: apiKey, headers: headers, firstByteTimeout: firstByteTimeout)
         upstreamModels = models
     }
-
-    public func models() async throws -> [ModelInfo] {
-        upstreamModels.sorted().map { ModelInfo(id: $0, provider: name, created: 0) }
-    }
-
-    public func loadedModels() async -> [LoadedModel] { [] }
-
-    public func serves(_ model: String) async -> Bool { upstreamModels.contains(model) }
-
-    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {}
-
-    public func unload(_ model: String) async -> Bool { false }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         let body: Data

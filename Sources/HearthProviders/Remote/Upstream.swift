@@ -65,3 +65,27 @@ struct Upstream: Sendable {
         }
     }
 }
+
+/// A provider on another server: it serves the upstream models routed to it, loads nothing
+/// and keeps nothing loaded here.
+public protocol RemoteProvider: InferenceProvider {
+    /// The upstream models routed to it.
+    var upstreamModels: Set<String> { get }
+}
+
+extension RemoteProvider {
+    public func models() async throws -> [ModelInfo] { upstreamModels.sorted().map { ModelInfo(id: $0, provider: name, created: 0) } }
+    public func loadedModels() async -> [LoadedModel] { [] }
+    public func serves(_ model: String) async -> Bool { upstreamModels.contains(model) }
+    public func preload(_ model: String, keepAlive: TimeInterval?) async throws {}
+    public func unload(_ model: String) async -> Bool { false }
+}
+
+extension Upstream {
+    /// `baseURL` without a trailing slash, the shared connections.
+    init(name: String, baseURL: String, apiKey: String?, headers: [String: String], firstByteTimeout: Int64) {
+        self.init(
+            name: name, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL, apiKey: apiKey, headers: headers,
+            firstByteTimeout: firstByteTimeout, http: Upstream.client)
+    }
+}
