@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "HearthProviders",
             dependencies: [
-                "HearthCore", "HearthEngine", "HearthModels", "HearthWire", .product(name: "Logging", package: "swift-log"),
+                "HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -140,6 +140,7 @@ let package = Package(
             name: "HearthServerTests",
             dependencies: [
                 "HearthApp", "HearthServer", "HearthServices", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
+                "HearthMCP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -24,15 +24,12 @@ extension Hearth {
                       hearth providers test
                     """)
 
-            @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
-            var host: String?
+            @OptionGroup var server: ServerFlags
 
             func run() async throws {
                 let probes: ProviderProbes
                 do {
-                    var configuration = try environmentConfiguration()
-                    if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
-                    probes = try await HearthClient(configuration).testProviders()
+                    probes = try await server.client().testProviders()
                 } catch {
                     throw fail(error)
                 }
@@ -54,15 +51,12 @@ extension Hearth {
                 commandName: "list",
                 abstract: "Show each routed deployment's strategy, circuit, load and first-token time, and the MCP servers.")
 
-            @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
-            var host: String?
+            @OptionGroup var server: ServerFlags
 
             func run() async throws {
                 let status: HearthStatus
                 do {
-                    var configuration = try environmentConfiguration()
-                    if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
-                    status = try await HearthClient(configuration).status()
+                    status = try await server.client().status()
                 } catch {
                     throw fail(error)
                 }

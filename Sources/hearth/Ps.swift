@@ -4,6 +4,19 @@ import HearthClient
 import HearthCore
 import HearthWire
 
+/// `--host`, for commands that only talk to a running server.
+struct ServerFlags: ParsableArguments {
+    @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
+    var host: String?
+
+    /// A client of the server `--host` names, else the environment's.
+    func client() throws -> HearthClient {
+        var configuration = try environmentConfiguration()
+        if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
+        return HearthClient(configuration)
+    }
+}
+
 extension Hearth {
     struct Ps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -16,15 +29,12 @@ extension Hearth {
                   hearth ps
                 """)
 
-        @Option(name: .long, help: "Server address: host:port or a URL (default: HEARTH_HOST or 127.0.0.1:8420).")
-        var host: String?
+        @OptionGroup var server: ServerFlags
 
         func run() async throws {
             let status: HearthStatus
             do {
-                var configuration = try environmentConfiguration()
-                if let host { configuration.address = try ServerAddress(parsing: host, variable: "--host") }
-                status = try await HearthClient(configuration).status()
+                status = try await server.client().status()
             } catch {
                 throw fail(error)
             }

@@ -29,6 +29,16 @@ struct GatewayTests {
         return all
     }
 
+    /// The code of the error `provider` answers a chat request for `model` with; nil when it answers.
+    static func refusal(of provider: any InferenceProvider, model: String) async -> HearthError.Code? {
+        do {
+            _ = try await provider.generate(GenerationRequest(model: model, prompt: .chat([ChatMessage(role: .user, content: "Hi")])))
+            return nil
+        } catch {
+            return (error as? HearthError)?.code
+        }
+    }
+
     /// A port nothing listens on.
     static let deadURL = "http://127.0.0.1:9/v1"
 
@@ -55,13 +65,7 @@ struct GatewayTests {
             }
             // The upstream's own refusal comes through: its model is unknown there.
             let lost = OpenAICompatibleProvider(name: "live", baseURL: url, models: ["missing:1b"])
-            do {
-                _ = try await lost.generate(
-                    GenerationRequest(model: "missing:1b", prompt: .chat([ChatMessage(role: .user, content: "Hi")])))
-                Issue.record("no error")
-            } catch let error as HearthError {
-                #expect(error.code == .modelNotFound)
-            }
+            #expect(await Self.refusal(of: lost, model: "missing:1b") == .modelNotFound)
         }
     }
 
@@ -300,13 +304,7 @@ struct GatewayTests {
             #expect(got.name == "get_weather" && got.arguments == call.arguments)
             #expect(try await provider.embed(EmbeddingRequest(model: "upstream:1b", inputs: ["a"])).vectors.count == 1)
             let missing = OllamaProvider(name: "ollama", baseURL: String(url.dropLast(3)), models: ["nope:1b"])
-            do {
-                _ = try await missing.generate(
-                    GenerationRequest(model: "nope:1b", prompt: .chat([ChatMessage(role: .user, content: "Hi")])))
-                Issue.record("no error")
-            } catch let error as HearthError {
-                #expect(error.code == .modelNotFound)
-            }
+            #expect(await Self.refusal(of: missing, model: "nope:1b") == .modelNotFound)
         }
         #expect(upstream.requests.first?.params.temperature == 0)
         #expect(upstream.requests.last?.tools?.tools.map(\.name) == ["get_weather"])

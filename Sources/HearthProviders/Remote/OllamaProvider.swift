@@ -1,7 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import HearthCore
-import NIOCore
 
 /// An Ollama server (or anything speaking its native API): `/api/chat` and `/api/generate`
 /// streamed as NDJSON into token events (tool calls passed through), `/api/embed`.
@@ -41,32 +39,11 @@ public struct OllamaProvider: RemoteProvider {
             object["prompt"] = text
             object["raw"] = true
         }
-        let response = try await upstream.send(path, body: try JSONSerialization.data(withJSONObject: object))
-        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
-        let task = Task { [name] in
-            do {
-                var reader = OllamaStreamReader()
-                for try await buffer in response.body {
-                    for event in try reader.feed(Array(buffer.readableBytesView)) { continuation.yield(event) }
-                    if reader.finished { break }
-                }
-                guard reader.finished else { throw HearthError(.unreachable, "the provider \(name) ended its answer early") }
-                continuation.finish()
-            } catch {
-                continuation.finish(
-                    throwing: Task.isCancelled || error is CancellationError
-                        ? CancellationError()
-                        : (error as? HearthError ?? HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)")))
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return try await upstream.events(path, object, reader: OllamaStreamReader.self)
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        let body = try JSONSerialization.data(withJSONObject: ["model": request.model, "input": request.inputs])
-        let response = try await upstream.send("/api/embed", body: body)
-        let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        let data = try await upstream.json("/api/embed", ["model": request.model, "input": request.inputs])
         struct Answer: Decodable {
             var embeddings: [[Float]]
             var promptEvalCount: Int?
@@ -111,7 +88,7 @@ public struct OllamaProvider: RemoteProvider {
 
 /// Reads Ollama's NDJSON answer: text as it comes, calls as they come, the end with its
 /// reason and token counts; an `{"error": …}` line is an error.
-struct OllamaStreamReader {
+struct OllamaStreamReader: TokenStreamReader {
     private var pending: [UInt8] = []
     private(set) var finished = false
     private var sawCalls = false
@@ -177,6 +154,12 @@ struct OllamaStreamReader {
             }
         }
         return events
+    }
+
+    /// Ollama always ends with a `done` line: a body ending without one was cut off.
+    func finish() throws -> [TokenEvent] {
+        guard finished else { throw HearthError(.unreachable, "the provider ended its answer early") }
+        return []
     }
 }
 

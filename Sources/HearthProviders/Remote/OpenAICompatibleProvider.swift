@@ -1,9 +1,5 @@
-import AsyncHTTPClient
 import Foundation
 import HearthCore
-import HearthWire
-import NIOCore
-import NIOHTTP1
 
 /// Any OpenAI-compatible server (llama-server, vLLM, another Hearth, OpenAI itself): chat
 /// and completions streamed back as token events (tool calls passed through), embeddings.
@@ -25,47 +21,18 @@ public struct OpenAICompatibleProvider: RemoteProvider {
     }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        let body: Data
-        let path: String
         switch request.prompt {
         case .chat(let messages):
-            path = "/chat/completions"
-            body = try JSONSerialization.data(withJSONObject: chatBody(request, messages: messages))
+            return try await upstream.events("/chat/completions", try chatBody(request, messages: messages), reader: StreamReader.self)
         case .text(let text):
-            path = "/completions"
             var object = parameters(request)
             object["prompt"] = text
-            body = try JSONSerialization.data(withJSONObject: object)
+            return try await upstream.events("/completions", object, reader: StreamReader.self)
         }
-        let response = try await upstream.send(path, body: body)
-        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
-        let task = Task {
-            do {
-                var reader = StreamReader()
-                for try await buffer in response.body {
-                    for event in try reader.feed(Array(buffer.readableBytesView)) { continuation.yield(event) }
-                    if reader.finished { break }
-                }
-                for event in try reader.finish() { continuation.yield(event) }
-                continuation.finish()
-            } catch let error as HearthError {
-                continuation.finish(throwing: error)
-            } catch {
-                // A client that left is not the upstream's failure.
-                continuation.finish(
-                    throwing: Task.isCancelled || error is CancellationError
-                        ? CancellationError() : HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)"))
-            }
-        }
-        // Ending the iteration cancels the task, which closes the upstream connection.
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        let body = try JSONSerialization.data(withJSONObject: ["model": request.model, "input": request.inputs])
-        let response = try await upstream.send("/embeddings", body: body)
-        let data = Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+        let data = try await upstream.json("/embeddings", ["model": request.model, "input": request.inputs])
         struct Answer: Decodable {
             struct Item: Decodable { var embedding: [Float] }
             struct Usage: Decodable {
@@ -130,7 +97,7 @@ public struct OpenAICompatibleProvider: RemoteProvider {
 /// Reads an OpenAI stream (`data:` lines of chunks, then `[DONE]`) into token events: text as
 /// it comes, tool calls once their fragments are complete (before the end), the end with its
 /// reason and usage.
-struct StreamReader {
+struct StreamReader: TokenStreamReader {
     /// Bytes of a line not complete yet (a character may be split between reads).
     private var pending: [UInt8] = []
     private(set) var finished = false

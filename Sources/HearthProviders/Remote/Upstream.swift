@@ -66,6 +66,52 @@ struct Upstream: Sendable {
     }
 }
 
+/// Reads an upstream's streamed answer, bytes as they arrive, into token events.
+protocol TokenStreamReader {
+    init()
+    /// Whether the answer's end has been read.
+    var finished: Bool { get }
+    mutating func feed(_ bytes: [UInt8]) throws -> [TokenEvent]
+    /// What the body's end means when the answer's end was not read: more events, or an error.
+    mutating func finish() throws -> [TokenEvent]
+}
+
+extension Upstream {
+    /// POSTs a JSON object and reads the whole answer.
+    func json(_ path: String, _ object: [String: Any]) async throws -> Data {
+        let response = try await send(path, body: try JSONSerialization.data(withJSONObject: object))
+        return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
+    }
+
+    /// POSTs a JSON object and streams the answer through `Reader`. Ending the iteration
+    /// cancels the reading, which closes the upstream connection; a client that left is a
+    /// cancellation, not the upstream's failure.
+    func events<Reader: TokenStreamReader>(_ path: String, _ object: [String: Any], reader _: Reader.Type) async throws
+        -> AsyncThrowingStream<TokenEvent, any Error>
+    {
+        let response = try await send(path, body: try JSONSerialization.data(withJSONObject: object))
+        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
+        let task = Task { [name] in
+            do {
+                var reader = Reader()
+                for try await buffer in response.body {
+                    for event in try reader.feed(Array(buffer.readableBytesView)) { continuation.yield(event) }
+                    if reader.finished { break }
+                }
+                for event in try reader.finish() { continuation.yield(event) }
+                continuation.finish()
+            } catch {
+                continuation.finish(
+                    throwing: Task.isCancelled || error is CancellationError
+                        ? CancellationError()
+                        : (error as? HearthError ?? HearthError(.unreachable, "the provider \(name) broke off the answer: \(error)")))
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
+
 /// A provider on another server: it serves the upstream models routed to it, loads nothing
 /// and keeps nothing loaded here.
 public protocol RemoteProvider: InferenceProvider {
