@@ -117,6 +117,7 @@ let package = Package(
                 "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthServices",
                 "HearthKnowledge", "HearthSQLite", "HearthMCP", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // The shell-command parser and risk check, shared by aish and the shell_risk skill.

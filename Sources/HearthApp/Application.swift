@@ -12,6 +12,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The composition root: turns a `Configuration` into a running application. Shared by
 /// `hearth serve`, the CLI working alone (`InProcessServer`) and the tests, so that all run
@@ -36,6 +37,7 @@ public enum HearthApplication {
             router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: provider),
             defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
+        let gateway = GatewayReloader(file: configuration.paths.configFile, local: provider, router: pipeline.router)
         let store = try SQLiteKnowledgeStore(paths: configuration.paths)
         let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
         let identityStore = SQLiteIdentityStore(store)
@@ -50,7 +52,9 @@ public enum HearthApplication {
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
             limits: LimitService(usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
             answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
-            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, logger: logger)
+            semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
+            semanticModels: configuration.semanticCacheModels,
+            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -66,7 +70,7 @@ public enum HearthApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
-                MCPClientService(clients: mcpClients),
+                MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
             ],
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
@@ -99,6 +103,21 @@ struct ModelKeepAlive: Service {
             }
         }
         await provider.shutdown()
+    }
+}
+
+/// Reads `config.toml` again on each SIGHUP (as `hearth reload` does).
+struct ReloadOnHangup: Service {
+    let system: SystemService
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                // A mistake in the file is logged by the service; the routes in use stay.
+                _ = try? system.reloadGateway(by: .operator)
+            }
+        }
     }
 }
 

@@ -117,6 +117,11 @@ extension HearthClient {
         try await send("/hearth/providers/test", method: .POST, body: String?.none)
     }
 
+    /// `POST /hearth/reload` (administrators): the server reads `config.toml` again.
+    public func reload() async throws -> GatewayReload {
+        try await send("/hearth/reload", method: .POST, body: String?.none)
+    }
+
     // MARK: - Skills
 
     /// `GET /hearth/skills`.

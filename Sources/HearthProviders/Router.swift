@@ -9,16 +9,47 @@ import Synchronization
 /// back) is left alone for a while (`CircuitBreaker`). Any other model goes to the first
 /// provider that serves it. The provider chosen is recorded in `RoutingChoice.current`.
 public struct ProviderRouter: Sendable {
-    public let providers: [any InferenceProvider]
-    /// Public model name → where it runs, in order of preference.
-    public let routes: [String: [Deployment]]
-    /// How each routed model orders its deployments (default `priority`).
-    public let strategies: [String: RoutingStrategy]
-    /// How many more rounds over its deployments a routed model's request gets when all
-    /// failed with something passing (unreachable, busy, limited); default none.
-    public let retries: [String: Int]
+    /// What the router knows of providers and routed models, swapped whole when the
+    /// configuration is reloaded (requests already routed keep the deployments they had).
+    public struct Table: Sendable {
+        public var providers: [any InferenceProvider]
+        /// Public model name (or alias) → where it runs, in order of preference.
+        public var routes: [String: [Deployment]]
+        /// How each routed model orders its deployments (default `priority`).
+        public var strategies: [String: RoutingStrategy]
+        /// How many more rounds over its deployments a routed model's request gets when all
+        /// failed with something passing (unreachable, busy, limited); default none.
+        public var retries: [String: Int]
+        /// Other public models whose deployments a model's request goes to once its own all
+        /// failed before their first token.
+        public var fallbacks: [String: [String]]
+
+        public init(
+            providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], strategies: [String: RoutingStrategy] = [:],
+            retries: [String: Int] = [:], fallbacks: [String: [String]] = [:]
+        ) {
+            self.providers = providers
+            self.routes = routes
+            self.strategies = strategies
+            self.retries = retries
+            self.fallbacks = fallbacks
+        }
+    }
+
+    private let current: Current
     let health: DeploymentHealth
     let now: @Sendable () -> Date
+
+    /// The table in use now.
+    public var table: Table { current.table.withLock { $0 } }
+    public var providers: [any InferenceProvider] { table.providers }
+    public var routes: [String: [Deployment]] { table.routes }
+    public var strategies: [String: RoutingStrategy] { table.strategies }
+    public var retries: [String: Int] { table.retries }
+
+    /// Routes by `table` from now on; requests already routed go on where they are. Circuits
+    /// and measurements of deployments that stay are kept.
+    public func reload(_ table: Table) { current.table.withLock { $0 = table } }
 
     /// One place a model runs: a provider and the model's name there.
     public struct Deployment: Sendable {
@@ -43,12 +74,16 @@ public struct ProviderRouter: Sendable {
 
     public init(
         providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], strategies: [String: RoutingStrategy] = [:],
-        retries: [String: Int] = [:], breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init
+        retries: [String: Int] = [:], fallbacks: [String: [String]] = [:], breaker: CircuitBreaker = CircuitBreaker(),
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
-        self.providers = providers
-        self.routes = routes
-        self.strategies = strategies
-        self.retries = retries
+        self.init(
+            Table(providers: providers, routes: routes, strategies: strategies, retries: retries, fallbacks: fallbacks),
+            breaker: breaker, now: now)
+    }
+
+    public init(_ table: Table, breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init) {
+        current = Current(table)
         health = DeploymentHealth(breaker)
         self.now = now
     }
@@ -81,6 +116,7 @@ public struct ProviderRouter: Sendable {
     /// Asks every routed model's every deployment for one token, whatever its circuit says
     /// (an answer closes it, a failure counts), in parallel.
     public func probe() async -> [ProbeResult] {
+        let routes = self.routes
         let all = routes.keys.sorted().flatMap { model in routes[model]!.map { (model, $0) } }
         return await withTaskGroup(of: (Int, ProbeResult).self) { group in
             for (index, (model, deployment)) in all.enumerated() {
@@ -104,7 +140,7 @@ public struct ProviderRouter: Sendable {
                         index,
                         ProbeResult(
                             model: model, provider: deployment.provider.name, upstreamModel: deployment.model, error: problem,
-                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                            seconds: elapsed.seconds)
                     )
                 }
             }
@@ -116,8 +152,9 @@ public struct ProviderRouter: Sendable {
 
     /// Every routed model's deployments, in their configured order.
     public var report: [DeploymentReport] {
-        routes.keys.sorted().flatMap { model in
-            routes[model]!.map { deployment in
+        let table = self.table
+        return table.routes.keys.sorted().flatMap { model in
+            table.routes[model]!.map { deployment in
                 let circuit =
                     switch health.states[DeploymentHealth.key(deployment)] ?? .closed(failures: 0) {
                     case .closed: "closed"
@@ -127,7 +164,7 @@ public struct ProviderRouter: Sendable {
                 let stats = health.stats(deployment)
                 return DeploymentReport(
                     model: model, provider: deployment.provider.name, upstreamModel: deployment.model,
-                    strategy: strategies[model] ?? .priority, circuit: circuit, inFlight: stats.inFlight,
+                    strategy: table.strategies[model] ?? .priority, circuit: circuit, inFlight: stats.inFlight,
                     firstTokenSeconds: stats.firstTokenSeconds)
             }
         }
@@ -136,8 +173,12 @@ public struct ProviderRouter: Sendable {
     /// Where `model` runs, in order.
     /// - Throws: `HearthError.modelNotFound` when nothing serves it.
     public func deployments(for model: String) async throws -> [Deployment] {
-        if let routed = routes[model], !routed.isEmpty { return routed }
-        for provider in providers where await provider.serves(model) {
+        try await Self.deployments(for: model, in: table)
+    }
+
+    static func deployments(for model: String, in table: Table) async throws -> [Deployment] {
+        if let routed = table.routes[model], !routed.isEmpty { return routed }
+        for provider in table.providers where await provider.serves(model) {
             return [Deployment(provider: provider, model: model)]
         }
         throw HearthError.modelNotFound(model)
@@ -149,25 +190,41 @@ public struct ProviderRouter: Sendable {
         try await deployments(for: model)[0].provider
     }
 
-    /// Starts the generation on the first deployment that gets as far as its first event.
+    /// Starts the generation on the first deployment that gets as far as its first event;
+    /// when all of the model's fail, on its fallback models' (the request's `fallbacks`, else
+    /// the configuration's).
     /// - Throws: the last deployment's error when none does.
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        let deployments = try await deployments(for: request.model)
-        let rounds = 1 + max(0, retries[request.model] ?? 0)
-        if deployments.count == 1, rounds == 1 {
+        let table = self.table
+        let fallbacks = request.fallbacks ?? table.fallbacks[request.model] ?? []
+        let deployments: [Deployment]
+        do {
+            deployments = try await Self.deployments(for: request.model, in: table)
+        } catch let error as HearthError where error.code == .modelNotFound && !fallbacks.isEmpty {
+            deployments = []
+        }
+        let rounds = 1 + max(0, table.retries[request.model] ?? 0)
+        if deployments.count == 1, rounds == 1, fallbacks.isEmpty {
             // Nowhere else to go: the stream as it comes, without waiting for its first event.
             var upstream = request
             upstream.model = deployments[0].model
-            RoutingChoice.current?.record(deployments[0].provider.name)
+            RoutingChoice.current?.record(deployments[0].provider.name, model: deployments[0].model)
             return try await deployments[0].provider.generate(upstream)
         }
         // Deployments the prompt does not fit are never asked.
         let tokens = Self.estimatedTokens(request)
         var random = SystemRandomNumberGenerator()
-        let fitting = (strategies[request.model] ?? .priority).order(
+        var fitting = (table.strategies[request.model] ?? .priority).order(
             deployments.filter { $0.fits(tokens) }, stats: health.stats, using: &random)
+        var contexts = deployments.compactMap(\.context)
+        for model in fallbacks where model != request.model {
+            guard let others = try? await Self.deployments(for: model, in: table) else { continue }
+            contexts += others.compactMap(\.context)
+            fitting += (table.strategies[model] ?? .priority).order(others.filter { $0.fits(tokens) }, stats: health.stats, using: &random)
+        }
         guard !fitting.isEmpty else {
-            throw HearthError.contextLengthExceeded(promptTokens: tokens, contextSize: deployments.compactMap(\.context).max() ?? 0)
+            if deployments.isEmpty, contexts.isEmpty { throw HearthError.modelNotFound(request.model) }
+            throw HearthError.contextLengthExceeded(promptTokens: tokens, contextSize: contexts.max() ?? 0)
         }
         var failure: (any Error)?
         func attempt(_ deployment: Deployment) async throws -> AsyncThrowingStream<TokenEvent, any Error>? {
@@ -179,8 +236,9 @@ public struct ProviderRouter: Sendable {
                 let events = try await deployment.provider.generate(upstream)
                 var iterator = events.makeAsyncIterator()
                 let first = try await iterator.next()
-                health.succeeded(deployment, after: ContinuousClock.now - started)
-                RoutingChoice.current?.record(deployment.provider.name)
+                let firstToken = ContinuousClock.now - started
+                health.succeeded(deployment, after: firstToken)
+                RoutingChoice.current?.record(deployment.provider.name, model: deployment.model, firstTokenSeconds: firstToken.seconds)
                 return Self.resumed(first, iterator) { [health] in health.ended(deployment) }
             } catch let error as HearthError where Self.passesOn(error) {
                 health.ended(deployment)
@@ -209,6 +267,7 @@ public struct ProviderRouter: Sendable {
                 break
             }
             try await Task.sleep(for: pause)
+            RoutingChoice.current?.recordRetry()
         }
         throw failure ?? HearthError.modelNotFound(request.model)
     }
@@ -297,7 +356,7 @@ public struct ProviderRouter: Sendable {
     /// Loaded models of every provider.
     public func loadedModels() async -> [LoadedModel] {
         var all: [LoadedModel] = []
-        for provider in providers { all += await provider.loadedModels() }
+        for provider in table.providers { all += await provider.loadedModels() }
         return all
     }
 
@@ -305,18 +364,25 @@ public struct ProviderRouter: Sendable {
     /// engine's store), without duplicates. A remote provider's upstream names are not
     /// listed: only what routes to them is.
     public func models() async throws -> [ModelInfo] {
+        let table = self.table
         var seen = Set<String>()
         var all: [ModelInfo] = []
-        for name in routes.keys.sorted() where seen.insert(name).inserted {
-            all.append(ModelInfo(id: name, provider: routes[name]?.first?.provider.name ?? "router", created: 0))
+        for name in table.routes.keys.sorted() where seen.insert(name).inserted {
+            all.append(ModelInfo(id: name, provider: table.routes[name]?.first?.provider.name ?? "router", created: 0))
         }
-        for provider in providers where !(provider is any RemoteProvider) {
+        for provider in table.providers where !(provider is any RemoteProvider) {
             for model in try await provider.models() where seen.insert(model.id).inserted {
                 all.append(model)
             }
         }
         return all
     }
+}
+
+/// The table the router's copies share.
+private final class Current: Sendable {
+    let table: Mutex<ProviderRouter.Table>
+    init(_ table: ProviderRouter.Table) { self.table = Mutex(table) }
 }
 
 /// An iterator moved into the task that drains it.
@@ -342,8 +408,7 @@ final class DeploymentHealth: Sendable {
 
     func succeeded(_ deployment: ProviderRouter.Deployment, after firstToken: Duration) {
         breakers.withLock { $0[Self.key(deployment), default: fresh].succeeded() }
-        let seconds = Double(firstToken.components.seconds) + Double(firstToken.components.attoseconds) / 1e18
-        measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].measured(seconds) }
+        measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].measured(firstToken.seconds) }
     }
 
     func started(_ deployment: ProviderRouter.Deployment) {

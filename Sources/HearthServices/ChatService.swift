@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HearthCore
 import HearthModels
@@ -6,18 +5,15 @@ import HearthProviders
 
 /// Generations and embeddings, whatever API they came in through: the model's canonical
 /// name, its profile, retrieval from `collections`, then the provider's token stream; tokens
-/// reserved against the caller's limits before, settled after; the exchange kept in a
-/// conversation when the request names one.
+/// reserved against the caller's limits before, settled after; answers kept and replayed
+/// (`AnswerCaching`); the exchange kept in a conversation when the request names one.
 public struct ChatService: Sendable {
     let pipeline: ChatPipeline
     let knowledge: KnowledgeService?
     let limits: LimitService
     let conversations: ConversationService
-    /// Whole answers of deterministic requests, per caller (nil: none kept).
-    let cache: (any AnswerCache)?
-
-    /// How long a kept answer is replayed.
-    static let cacheLifetime: TimeInterval = 3_600
+    /// Answers kept per caller and replayed (exact and semantic).
+    let caching: AnswerCaching
 
     /// Used when a generation request names no model.
     public var defaultModel: String { pipeline.defaultModel }
@@ -35,9 +31,10 @@ public struct ChatService: Sendable {
     ) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         var request = request
         request.model = try Self.allowed(request.model, for: principal)
+        request.fallbacks = try request.fallbacks?.map { try Self.allowed($0, for: principal) }
         let events: AsyncThrowingStream<TokenEvent, any Error>
         if collections.isEmpty {
-            events = try await cached(request, by: principal) {
+            events = try await caching.answer(request, by: principal) {
                 try await Self.metered(request, pipeline: pipeline, limits: limits, by: principal)
             }
         } else {
@@ -59,56 +56,6 @@ public struct ChatService: Sendable {
                 role: .assistant, content: outcome.text, toolCalls: outcome.toolCalls.isEmpty ? nil : outcome.toolCalls)
             try? await conversations.record(messages, reply: reply, model: model, in: conversation)
         }
-    }
-
-    /// The answer kept for this caller's same deterministic request (temperature 0 or a seed),
-    /// replayed as it came; otherwise `generate`'s, kept once it ends normally. A replay is
-    /// recorded as the provider `cache`.
-    private func cached(
-        _ request: GenerationRequest, by principal: Principal,
-        generate: () async throws -> AsyncThrowingStream<TokenEvent, any Error>
-    ) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        guard let cache, let key = Self.cacheKey(request, principal) else { return try await generate() }
-        if let answer = cache.answer(for: key, at: Date()) {
-            RoutingChoice.current?.record("cache")
-            return AsyncThrowingStream { continuation in
-                for event in answer.events { continuation.yield(event) }
-                continuation.finish()
-            }
-        }
-        let events = try await generate()
-        let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
-        let task = Task {
-            var seen: [TokenEvent] = []
-            do {
-                for try await event in events {
-                    seen.append(event)
-                    if case .done = event {
-                        cache.keep(CachedAnswer(events: seen), for: key, until: Date() + Self.cacheLifetime)
-                    }
-                    continuation.yield(event)
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
-    }
-
-    /// What identifies a request's answer for `principal`: its caller (user, else key, else
-    /// role) and everything that shapes the answer; nil when the answer is not deterministic
-    /// or the client asked for a fresh one.
-    static func cacheKey(_ request: GenerationRequest, _ principal: Principal) -> String? {
-        guard RoutingChoice.current?.wantsFreshAnswer != true, request.params.temperature == 0 || request.params.seed != nil else {
-            return nil
-        }
-        var shape = request
-        shape.keepAlive = nil
-        let caller = principal.user.map { "user \($0.id)" } ?? principal.key.map { "key \($0.id)" } ?? "role \(principal.role)"
-        let digest = SHA256.hash(data: Data((caller + "\n" + String(reflecting: shape)).utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
     }
 
     /// Embeds the request's inputs.

@@ -39,14 +39,20 @@ public struct Services: Sendable {
     ///   - conversations: where conversations are kept (default: nowhere; their routes answer 503).
     ///   - responses: where Responses are kept (default: nowhere; `store: true` answers 503).
     ///   - answerCache: whole answers of deterministic requests, replayed (default: none).
+    ///   - semanticCache: answers found again by questions that mean the same (default: none).
+    ///   - semanticModels: models whose questions use `semanticCache` without asking (`*`: all;
+    ///     a request asks with `X-Hearth-Cache: semantic`).
     ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
     ///   - externalSkills: the tools of external MCP servers (default: none).
+    ///   - gateway: reloads the routes of `config.toml` (default: none; reloading answers 503).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
         limits: LimitService = LimitService(), usage: UsageService = UsageService(), conversations: (any ConversationStore)? = nil,
         responses: (any ResponseStore)? = nil, answerCache: (any AnswerCache)? = nil,
-        skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, logger: Logger = Logger(label: "hearth")
+        semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
+        skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
+        logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -56,10 +62,15 @@ public struct Services: Sendable {
         }
         self.knowledge = knowledgeService
         self.conversations = ConversationService(store: conversations, identity: identity)
+        let caching = AnswerCaching(
+            exact: answerCache, semantic: semanticCache, semanticModels: semanticModels,
+            embed: { [pipeline] question in
+                try await pipeline.embed(EmbeddingRequest(model: pipeline.defaultEmbeddingModel, inputs: [question])).vectors[0]
+            })
         chat = ChatService(
-            pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, cache: answerCache)
+            pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
-        system = SystemService(pipeline: pipeline, externalSkills: externalSkills)
+        system = SystemService(pipeline: pipeline, externalSkills: externalSkills, gateway: gateway, logger: logger)
         skills = SkillService(
             folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)
         agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)

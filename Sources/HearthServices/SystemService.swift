@@ -1,11 +1,33 @@
 import HearthCore
 import HearthProviders
+import Logging
 
 /// What the server runs now: loaded models with their slots, queues and memory, and the
 /// external MCP servers whose tools are skills.
 public struct SystemService: Sendable {
     let pipeline: ChatPipeline
     let externalSkills: (any ExternalSkills)?
+    let gateway: GatewayReloader?
+    let logger: Logger
+
+    /// Reads `config.toml` again and routes by it from now on; requests already routed
+    /// finish where they are (administrators only; also on SIGHUP).
+    /// - Throws: `HearthError.forbidden` for others, `.invalidRequest` naming what is wrong
+    ///   in the file (the routes in use stay), `.unavailable` without a configuration file.
+    public func reloadGateway(by principal: Principal) throws -> GatewayReloader.Summary {
+        try IdentityService.requireAdmin(principal)
+        guard let gateway else { throw HearthError(.unavailable, "this server reads no config.toml") }
+        do {
+            let summary = try gateway.reload()
+            logger.info(
+                "config.toml reloaded",
+                metadata: ["hearth.providers": "\(summary.providers.count)", "hearth.routed_models": "\(summary.models.count)"])
+            return summary
+        } catch {
+            logger.error("config.toml not reloaded; the routes in use stay", metadata: ["hearth.error": "\(error)"])
+            throw error
+        }
+    }
 
     /// Where routed models run and how each deployment is doing (administrators only).
     public func deployments(by principal: Principal) -> [ProviderRouter.DeploymentReport] {

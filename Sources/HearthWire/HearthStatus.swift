@@ -150,3 +150,16 @@ public struct ProviderProbes: Codable, Sendable {
 
     public init(deployments: [Probe]) { self.deployments = deployments }
 }
+
+/// `POST /hearth/reload`: what `config.toml` routes now.
+public struct GatewayReload: Codable, Sendable, Equatable {
+    /// Every provider by name, `local` first.
+    public var providers: [String]
+    /// Routed model names and aliases.
+    public var models: [String]
+
+    public init(providers: [String], models: [String]) {
+        self.providers = providers
+        self.models = models
+    }
+}

@@ -127,6 +127,9 @@ extension OpenAI {
         /// Hearth's extension: keep the messages and the answer in this conversation (`new`
         /// starts one; the response's `Hearth-Conversation` header names it).
         public var conversation: String?
+        /// LiteLLM's extension: other models to try, in order, when the model's deployments
+        /// all fail before answering.
+        public var fallbacks: [String]?
 
         /// A request for `messages`; set the other fields as needed.
         public init(model: String?, messages: [Message]) {
@@ -178,7 +181,7 @@ extension OpenAI {
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections, conversation
+            case model, messages, stream, temperature, seed, stop, n, tools, logprobs, collections, conversation, fallbacks
             case responseFormat = "response_format", toolChoice = "tool_choice", parallelToolCalls = "parallel_tool_calls"
             case streamOptions = "stream_options", maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
             case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"
@@ -199,10 +202,22 @@ extension OpenAI {
             let toolUse = try OpenAI.toolUse(
                 tools?.enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice, parallel: parallelToolCalls,
                 besides: params.grammar, formatField: "response_format")
-            return GenerationRequest(
+            var request = GenerationRequest(
                 model: model ?? defaultModel, prompt: .chat(try messages.enumerated().map { try $1.native(at: $0) }), params: params,
                 tools: toolUse)
+            request.fallbacks = try OpenAI.fallbacks(fallbacks)
+            return request
         }
+    }
+
+    /// A request's `fallbacks`: model names, at most 8.
+    /// - Throws: `HearthError.invalidRequest` naming `fallbacks`.
+    static func fallbacks(_ names: [String]?) throws -> [String]? {
+        guard let names else { return nil }
+        guard names.count <= 8, names.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 256 }) else {
+            throw HearthError.invalidRequest("'fallbacks' takes at most 8 model names", field: "fallbacks")
+        }
+        return names
     }
 
     static func params(

@@ -20,9 +20,11 @@ extension OpenAI {
         public var stop: OneOrMany<String>?
         public var n: Int?
         public var suffix: String?
+        /// LiteLLM's extension: other models to try when the model's deployments all fail.
+        public var fallbacks: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case model, prompt, stream, temperature, seed, stop, n, suffix
+            case model, prompt, stream, temperature, seed, stop, n, suffix, fallbacks
             case streamOptions = "stream_options", maxTokens = "max_tokens"
             case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"
             case presencePenalty = "presence_penalty", frequencyPenalty = "frequency_penalty"
@@ -41,7 +43,9 @@ extension OpenAI {
                 maxTokens: maxTokens ?? Self.defaultMaxTokens, temperature: temperature, topP: topP, topK: topK, minP: minP,
                 repeatPenalty: repeatPenalty, presencePenalty: presencePenalty, frequencyPenalty: frequencyPenalty,
                 seed: seed, stop: stop)
-            return GenerationRequest(model: model ?? defaultModel, prompt: .text(prompt.values[0]), params: params)
+            var request = GenerationRequest(model: model ?? defaultModel, prompt: .text(prompt.values[0]), params: params)
+            request.fallbacks = try OpenAI.fallbacks(fallbacks)
+            return request
         }
     }
 

@@ -22,7 +22,8 @@ struct Hearth: AsyncParsableCommand {
         version: Configuration.version,
         subcommands: [
             Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self, Users.self,
-            Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Skills.self, Mcp.self, Providers.self, Admin.self,
+            Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Skills.self, Mcp.self, Providers.self, Reload.self,
+            Admin.self,
         ])
 }
 

@@ -64,13 +64,15 @@ import Testing
         }
     }
 
-    /// Starts `hearth` in the background with `HEARTH_HOME=home`; its output goes to `output`,
-    /// or nowhere.
-    static func start(_ arguments: [String], home: URL, output: URL? = nil) throws -> Process {
+    /// Starts `hearth` in the background with `HEARTH_HOME=home` and `extra` variables; its
+    /// output goes to `output`, or nowhere.
+    static func start(_ arguments: [String], home: URL, output: URL? = nil, environment extra: [String: String] = [:]) throws
+        -> Process
+    {
         let process = Process()
         process.executableURL = root.appending(path: ".build/debug/hearth")
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["HEARTH_HOME"] = home.path
         process.environment = environment
         if let output {
@@ -86,12 +88,15 @@ import Testing
         return process
     }
 
-    /// Runs `body` with `hearth serve EXTRA` started on a free port in a fresh home, a client
-    /// of it and the home; stops the server by PID afterwards if it still runs.
-    static func withServer(_ extra: [String] = [], _ body: (Process, HearthClient, URL) async throws -> Void) async throws {
+    /// Runs `body` with `hearth serve EXTRA` (and `environment`) started on a free port in a
+    /// fresh home, a client of it and the home; stops the server by PID afterwards if it still runs.
+    static func withServer(
+        _ extra: [String] = [], environment: [String: String] = [:], _ body: (Process, HearthClient, URL) async throws -> Void
+    ) async throws {
         let home = try TestModels.home()
         let port = try FreePort.find()
-        let server = try start(["serve", "--port", "\(port)"] + extra, home: home, output: home.appending(path: "server.log"))
+        let server = try start(
+            ["serve", "--port", "\(port)"] + extra, home: home, output: home.appending(path: "server.log"), environment: environment)
         defer {
             if server.isRunning { server.terminate() }
             server.waitUntilExit()

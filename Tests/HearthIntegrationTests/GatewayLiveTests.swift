@@ -16,14 +16,16 @@ import Testing
 @Suite(.serialized, .enabled(if: LlamaServer.path != nil, "needs llama-server (make test builds it)"))
 struct GatewayLiveTests {
 
-    /// llama-server on a free port with smollm2 (`context` tokens, two slots); its /v1 URL.
-    static func startLlamaServer(context: Int) throws -> (Process, String) {
+    /// llama-server on a free port with `model` (smollm2 by default; `context` tokens per
+    /// slot); its URL.
+    static func startLlamaServer(context: Int, slots: Int = 2, threads: Int = 1, model: String? = nil) throws -> (Process, String) {
         let port = try FreePort.find()
         let process = Process()
         process.executableURL = URL(filePath: LlamaServer.path!)
         process.arguments = [
-            "-m", try TestModels.smollm2, "--host", "127.0.0.1", "--port", "\(port)", "-c", "\(context * 2)", "-np", "2", "-t", "1",
-            "--metrics",
+            "-m", try model ?? TestModels.smollm2, "--host", "127.0.0.1", "--port", "\(port)", "-c", "\(context * slots)", "-np",
+            "\(slots)",
+            "-t", "\(threads)", "--metrics",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -131,6 +133,88 @@ struct GatewayLiveTests {
                 busy = try await client.status().models.first?.activeSequences ?? -1
             }
             #expect(busy == 0, "the upstream still generates for a client that left")
+        }
+    }
+
+    @Test func anUpstreamAnswering503WithRetryAfterIsCooledDownAndProbedBack() async throws {
+        let (llama, llamaURL) = try Self.startLlamaServer(context: 1024)
+        defer { if llama.isRunning { llama.terminate() } }
+        // One sequence and a queue of one: while both are taken, Hearth answers 503 with Retry-After: 1.
+        try await CLITests.withServer(["--parallel", "1", "--context", "1024"], environment: ["HEARTH_QUEUE": "1"]) { _, client, _ in
+            try await Self.waitFor(llamaURL, "/health")
+            let hearth = OpenAICompatibleProvider(name: "hearth", baseURL: client.address.url + "/v1", models: ["smollm2:135m"])
+            let llamaProvider = OpenAICompatibleProvider(name: "llama", baseURL: llamaURL + "/v1", models: ["smollm2"])
+            let router = ProviderRouter(
+                providers: [hearth, llamaProvider],
+                routes: ["team": [.init(provider: hearth, model: "smollm2:135m"), .init(provider: llamaProvider, model: "smollm2")]])
+            func ask() async throws -> RoutingChoice {
+                let choice = RoutingChoice()
+                let answer = try await RoutingChoice.$current.withValue(choice) {
+                    try await Self.text(try await router.generate(Self.question("Name a color.")))
+                }
+                #expect(!answer.isEmpty)
+                return choice
+            }
+            var story = Self.question("Tell a long story.", maxTokens: 2_000)
+            story.model = "smollm2:135m"
+            // The story is read in this function only: once it returns, its client has left.
+            func whileAStoryIsTold() async throws {
+                var pieces = try await hearth.generate(story).makeAsyncIterator()
+                _ = try await pieces.next()  // generating now
+                var short = story
+                short.params.maxTokens = 2
+                let queued = Task { try await Self.text(try await hearth.generate(short)) }
+                defer { queued.cancel() }
+                try await Task.sleep(for: .milliseconds(500))  // waiting behind the story
+                let refused = try await ask()
+                #expect(refused.provider == "llama")
+                #expect(refused.failures.map(\.provider) == ["hearth"] && refused.failures.map(\.code) == ["unavailable"])
+                #expect(router.report.first { $0.provider == "hearth" }?.circuit == "open")
+                // Cooling down: not asked again within its Retry-After.
+                let skipped = try await ask()
+                #expect(skipped.provider == "llama" && skipped.failures.isEmpty)
+            }
+            try await whileAStoryIsTold()
+            try await Task.sleep(for: .milliseconds(1_500))
+            var probed = try await ask()
+            for _ in 0..<20 where probed.provider != "hearth" {  // its slot may take a moment to free
+                try await Task.sleep(for: .milliseconds(500))
+                probed = try await ask()
+            }
+            #expect(probed.provider == "hearth")
+            #expect(router.report.first { $0.provider == "hearth" }?.circuit == "closed")
+        }
+    }
+
+    @Test func aPromptOf9000TokensGoesToTheDeploymentWhoseContextFitsWithNoUpstreamError() async throws {
+        // gemma3:270m was trained on 32,768 tokens (smollm2 on 8,192, which llama-server caps at).
+        let (llama, llamaURL) = try Self.startLlamaServer(context: 16_384, slots: 1, threads: 2, model: try TestModels.gemma3)
+        defer { if llama.isRunning { llama.terminate() } }
+        try await CLITests.withServer(["--parallel", "1", "--context", "2048"]) { _, client, _ in
+            try await Self.waitFor(llamaURL, "/health")
+            let hearth = OpenAICompatibleProvider(name: "hearth", baseURL: client.address.url + "/v1", models: ["smollm2:135m"])
+            let llamaProvider = OpenAICompatibleProvider(name: "llama", baseURL: llamaURL + "/v1", models: ["gemma3"])
+            let router = ProviderRouter(
+                providers: [hearth, llamaProvider],
+                routes: [
+                    "team": [
+                        .init(provider: hearth, model: "smollm2:135m", context: 2_048),
+                        .init(provider: llamaProvider, model: "gemma3", context: 16_384),
+                    ]
+                ])
+            let long = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 920) + "What jumps?"
+            let choice = RoutingChoice()
+            var usage: Usage?
+            try await RoutingChoice.$current.withValue(choice) {
+                for try await event in try await router.generate(Self.question(long, maxTokens: 4)) {
+                    if case .done(_, let used) = event { usage = used }
+                }
+            }
+            #expect(choice.provider == "llama" && choice.failures.isEmpty)
+            #expect((usage?.promptTokens ?? 0) >= 9_000, "\(String(describing: usage))")
+            // Hearth never saw it: no request reached its chat route.
+            let metrics = try await client.metrics()
+            #expect(!metrics.contains(#"route="/v1/chat/completions""#), "\(metrics)")
         }
     }
 }

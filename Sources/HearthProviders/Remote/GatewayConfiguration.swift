@@ -63,6 +63,10 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
 
         public var name: String
+        /// Other names the model answers to, routed the same way.
+        public var aliases: [String]?
+        /// Other public models whose deployments get the request once this one's all failed.
+        public var fallbacks: [String]?
         /// `priority` (default), `weighted`, `least-busy` or `lowest-latency`.
         public var strategy: RoutingStrategy?
         /// More rounds over the deployments when all failed with something passing (default 0).
@@ -114,7 +118,13 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
                 throw HearthError.invalidRequest("\(file): provider '\(provider.name)' needs an http(s) base_url")
             }
         }
+        var modelNames = Set<String>()
         for model in models {
+            for name in [model.name] + (model.aliases ?? []) {
+                guard !name.isEmpty, modelNames.insert(ModelStore.canonicalName(name)).inserted else {
+                    throw HearthError.invalidRequest("\(file): the model name '\(name)' is empty or given twice (names and aliases)")
+                }
+            }
             guard !model.deployments.isEmpty else {
                 throw HearthError.invalidRequest("\(file): model '\(model.name)' has no deployments")
             }
@@ -127,6 +137,13 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
     /// The router over `local` (the in-process engine) and the configured providers.
     public func router(local: any InferenceProvider, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> ProviderRouter
+    {
+        ProviderRouter(table(local: local, environment: environment))
+    }
+
+    /// What the router knows of `local` (the in-process engine) and the configured providers.
+    public func table(local: any InferenceProvider, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> ProviderRouter.Table
     {
         var byName: [String: any InferenceProvider] = ["local": local]
         var remote: [any InferenceProvider] = []
@@ -146,17 +163,54 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
             remote.append(built)
         }
         // Public names as requests carry them once canonical (`team` is `team:latest`).
-        var routes: [String: [ProviderRouter.Deployment]] = [:]
+        var table = ProviderRouter.Table(providers: [local] + remote)
         for model in models {
-            routes[ModelStore.canonicalName(model.name)] = model.deployments.map {
+            let deployments = model.deployments.map {
                 let upstream = $0.model ?? ($0.provider == "local" ? ModelStore.canonicalName(model.name) : model.name)
                 return ProviderRouter.Deployment(
                     provider: byName[$0.provider]!, model: upstream, context: $0.context, weight: $0.weight ?? 1)
             }
+            for name in [model.name] + (model.aliases ?? []) {
+                let name = ModelStore.canonicalName(name)
+                table.routes[name] = deployments
+                table.strategies[name] = model.strategy ?? .priority
+                table.retries[name] = model.retries
+                table.fallbacks[name] = model.fallbacks?.map(ModelStore.canonicalName)
+            }
         }
-        return ProviderRouter(
-            providers: [local] + remote, routes: routes,
-            strategies: Dictionary(models.map { (ModelStore.canonicalName($0.name), $0.strategy ?? .priority) }) { $1 },
-            retries: Dictionary(models.compactMap { model in model.retries.map { (ModelStore.canonicalName(model.name), $0) } }) { $1 })
+        return table
+    }
+}
+
+/// Reads `config.toml` again and routes by it from then on (SIGHUP, `hearth reload`).
+public struct GatewayReloader: Sendable {
+    public let file: URL
+    let local: any InferenceProvider
+    let router: ProviderRouter
+
+    public init(file: URL, local: any InferenceProvider, router: ProviderRouter) {
+        self.file = file
+        self.local = local
+        self.router = router
+    }
+
+    /// What a reload put in place.
+    public struct Summary: Sendable, Equatable {
+        public var providers: [String]
+        public var models: [String]
+
+        public init(providers: [String], models: [String]) {
+            self.providers = providers
+            self.models = models
+        }
+    }
+
+    /// Swaps the router's table for the file's; requests already routed finish where they are.
+    /// - Throws: `HearthError.invalidRequest` naming what is wrong in the file (the routes in
+    ///   use stay as they were).
+    public func reload() throws -> Summary {
+        let table = try GatewayConfiguration.load(from: file).table(local: local)
+        router.reload(table)
+        return Summary(providers: table.providers.map(\.name), models: table.routes.keys.sorted())
     }
 }

@@ -30,6 +30,10 @@ public final class Metrics: Sendable {
         var providerAnswers: [String: Int] = [:]
         var providerFailures: [String: Int] = [:]
         var fallbacks: [String: Int] = [:]
+        var retries: [String: Int] = [:]
+        var deploymentDuration: [String: Histogram] = [:]
+        var deploymentFirstToken: [String: Histogram] = [:]
+        var cacheLookups: [String: Int] = [:]
     }
 
     /// Most API keys with labels of their own; requests of further keys count under `other`,
@@ -87,6 +91,23 @@ public final class Metrics: Sendable {
         }
     }
 
+    /// Records an answered generation's deployment: how long the whole request took and how
+    /// long the deployment took to its first event (when the router measured it), and the
+    /// retry rounds it needed.
+    public func recordDeployment(_ deployment: RoutingChoice.Deployment, seconds: Double, retries: Int) {
+        let labels = "provider=\"\(Self.escape(deployment.provider))\",model=\"\(Self.escape(deployment.model ?? ""))\""
+        state.withLock { state in
+            state.deploymentDuration[labels, default: Histogram()].observe(seconds)
+            if let first = deployment.firstTokenSeconds { state.deploymentFirstToken[labels, default: Histogram()].observe(first) }
+            if retries > 0 { state.retries["", default: 0] += retries }
+        }
+    }
+
+    /// Counts one look into the answer cache (`exact` or `semantic`) and whether it hit.
+    public func recordCacheLookup(kind: String, hit: Bool) {
+        state.withLock { $0.cacheLookups["kind=\"\(kind)\",result=\"\(hit ? "hit" : "miss")\"", default: 0] += 1 }
+    }
+
     /// Records the time from a request's arrival to its first generated text.
     public func recordTimeToFirstToken(model: String, seconds: Double) {
         let labels = "model=\"\(Self.escape(model))\""
@@ -94,7 +115,7 @@ public final class Metrics: Sendable {
     }
 
     /// The Prometheus text exposition of every metric; `loaded` gives the engine gauges.
-    public func render(loaded: [LoadedModel] = []) -> String {
+    public func render(loaded: [LoadedModel] = [], circuits: [(provider: String, model: String, state: String)] = []) -> String {
         let snapshot = state.withLock { $0 }
         var out = ""
         func counter(_ name: String, _ help: String, _ values: [String: Int]) {
@@ -123,6 +144,21 @@ public final class Metrics: Sendable {
             "hearth_provider_failures_total", "Deployments that failed before their first token, by provider and error code.",
             snapshot.providerFailures)
         counter("hearth_fallbacks_total", "Generations answered after another deployment had failed.", snapshot.fallbacks)
+        counter("hearth_retries_total", "Rounds over a model's deployments after the first (its retries).", snapshot.retries)
+        histogram(
+            "hearth_deployment_request_duration_seconds", "Whole requests answered by each deployment.", snapshot.deploymentDuration)
+        histogram(
+            "hearth_deployment_first_token_seconds", "Time from asking a routed deployment to its first event.",
+            snapshot.deploymentFirstToken)
+        counter("hearth_cache_lookups_total", "Answer cache lookups by kind (exact, semantic) and result.", snapshot.cacheLookups)
+        out += "# HELP hearth_deployment_circuit Routed deployments' circuits: 1 for the state each is in.\n"
+        out += "# TYPE hearth_deployment_circuit gauge\n"
+        for circuit in circuits {
+            for state in ["closed", "open", "half-open"] {
+                out += "hearth_deployment_circuit{provider=\"\(Self.escape(circuit.provider))\",model=\"\(Self.escape(circuit.model))\","
+                out += "state=\"\(state)\"} \(circuit.state == state ? 1 : 0)\n"
+            }
+        }
         func perModel(_ name: String, _ type: String, _ help: String, _ value: (ModelActivity) -> any Numeric) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for model in loaded { out += "\(name){model=\"\(Self.escape(model.name))\"} \(value(model.activity))\n" }

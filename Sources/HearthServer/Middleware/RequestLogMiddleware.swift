@@ -18,6 +18,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     /// The provider that served the generation (`local`, or a configured remote one).
     static var providerHeader: HTTPField.Name { HTTPField.Name("X-Hearth-Provider")! }
+    /// `semantic`: the answer to a question that means the same may do.
+    static var cacheHeader: HTTPField.Name { HTTPField.Name("X-Hearth-Cache")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let started = ContinuousClock.now
@@ -27,6 +29,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let record = RequestRecord()
         let logger = context.logger
         let route = context.endpointPath ?? request.uri.path
+        let choice = RoutingChoice(
+            wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false,
+            wantsSimilarAnswer: request.headers[Self.cacheHeader]?.lowercased() == "semantic")
         @Sendable func log(_ status: Int) {
             let milliseconds = (ContinuousClock.now - started).seconds * 1000
             var metadata: Logger.Metadata = [
@@ -41,6 +46,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             if let principal = values.principal { metadata["hearth.principal"] = .string(principal.name) }
             logger.info("request", metadata: metadata)
+            if let deployment = choice.deployment, (200..<300).contains(status) {
+                self.metrics.recordDeployment(deployment, seconds: milliseconds / 1000, retries: choice.retries)
+            }
             if let principal = values.principal, let key = principal.key {
                 self.metrics.recordKey(
                     id: key.id, user: principal.name, promptTokens: values.usage?.promptTokens ?? 0,
@@ -52,8 +60,6 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                     completionTokens: values.usage?.completionTokens ?? 0, milliseconds: milliseconds, status: status)
             }
         }
-        let choice = RoutingChoice(
-            wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false)
         do {
             var response = try await RoutingChoice.$current.withValue(choice) {
                 try await RequestRecord.$current.withValue(record) { try await next(request, context) }
@@ -61,6 +67,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[Self.header] = id
             if let provider = choice.provider { response.headers[Self.providerHeader] = provider }
             metrics.recordRouting(provider: choice.provider, failures: choice.failures)
+            if let lookup = choice.cacheLookup { metrics.recordCacheLookup(kind: lookup.kind, hit: lookup.hit) }
             // Logged once the answer is written: a stream's tokens are known only at its end.
             let body = response.body
             let status = response.status.code

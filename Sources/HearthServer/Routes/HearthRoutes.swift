@@ -33,6 +33,10 @@ struct HearthRoutes: Sendable {
                             seconds: $0.seconds)
                     }))
         }
+        router.post("/hearth/reload") { _, context in
+            let summary = try system.reloadGateway(by: context.principal)
+            return try json(GatewayReload(providers: summary.providers, models: summary.models))
+        }
         router.get("/hearth/models") { _, context in
             try json(
                 ModelsWire.ModelList(models: try models.list(by: context.principal).map(Self.model), diskUsage: try models.diskUsage()))

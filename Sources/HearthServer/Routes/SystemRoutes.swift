@@ -13,9 +13,12 @@ struct SystemRoutes: Sendable {
         // Counts by key and user are the operator's to read.
         router.get("/metrics") { _, context in
             try IdentityService.requireAdmin(context.principal)
+            let text = metrics.render(
+                loaded: await system.loadedModels(by: context.principal),
+                circuits: system.deployments(by: context.principal).map { ($0.provider, $0.upstreamModel, $0.circuit) })
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: .init(string: metrics.render(loaded: await system.loadedModels(by: context.principal)))))
+                body: .init(byteBuffer: .init(string: text)))
         }
     }
 }

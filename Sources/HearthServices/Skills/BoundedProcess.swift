@@ -125,8 +125,3 @@ private final class Stopper: Sendable {
         if let pid { kill(pid, SIGKILL) }
     }
 }
-
-extension Duration {
-    /// As seconds with a fraction.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
