@@ -136,6 +136,36 @@ struct GatewayLiveTests {
         }
     }
 
+    @Test func aHangupMakesTheServerReadConfigTomlAgain() async throws {
+        try await CLITests.withServer(["--context", "512"]) { server, client, home in
+            #expect(try await client.status().deployments.isEmpty)
+            try """
+            [[models]]
+            name = "team"
+            aliases = ["crew"]
+            deployments = [{ provider = "local", model = "smollm2:135m" }]
+            """.write(to: home.appending(path: "config.toml"), atomically: true, encoding: .utf8)
+            kill(server.processIdentifier, SIGHUP)
+            var routed: [String] = []
+            for _ in 0..<50 where routed.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                routed = try await client.status().deployments.map(\.model)
+            }
+            #expect(routed.sorted() == ["crew:latest", "team:latest"])
+            #expect(server.isRunning)
+            // A mistake is logged and changes nothing; `hearth reload` says what it is.
+            try "[[models]\n".write(to: home.appending(path: "config.toml"), atomically: true, encoding: .utf8)
+            kill(server.processIdentifier, SIGHUP)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(server.isRunning)
+            #expect(try await client.status().deployments.count == 2)
+            let reload = try CLITests.hearth(["reload", "--host", client.address.description])
+            #expect(reload.status != 0 && reload.error.contains("config.toml"), "\(reload)")
+            let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
+            #expect(log.contains("config.toml not reloaded"))
+        }
+    }
+
     @Test func anUpstreamAnswering503WithRetryAfterIsCooledDownAndProbedBack() async throws {
         let (llama, llamaURL) = try Self.startLlamaServer(context: 1024)
         defer { if llama.isRunning { llama.terminate() } }
