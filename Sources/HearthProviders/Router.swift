@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import Synchronization
+import Tracing
 
 /// Picks where a model's requests go. A model the configuration names (`[[models]]`) has
 /// deployments, tried in order: one that fails before its first token (it does not answer,
@@ -195,6 +196,19 @@ public struct ProviderRouter: Sendable {
     /// the configuration's).
     /// - Throws: the last deployment's error when none does.
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        try await withSpan("hearth.route") { span in
+            span.attributes["hearth.model"] = request.model
+            let events = try await route(request)
+            if let chosen = RoutingChoice.current?.deployment {
+                span.attributes["hearth.provider"] = chosen.provider
+                span.attributes["hearth.upstream_model"] = chosen.model ?? ""
+            }
+            return events
+        }
+    }
+
+    /// `generate`'s work, in its span.
+    private func route(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         let table = self.table
         let fallbacks = request.fallbacks ?? table.fallbacks[request.model] ?? []
         let deployments: [Deployment]
@@ -228,27 +242,33 @@ public struct ProviderRouter: Sendable {
         }
         var failure: (any Error)?
         func attempt(_ deployment: Deployment) async throws -> AsyncThrowingStream<TokenEvent, any Error>? {
-            var upstream = request
-            upstream.model = deployment.model
-            let started = ContinuousClock.now
-            health.started(deployment)
-            do {
-                let events = try await deployment.provider.generate(upstream)
-                var iterator = events.makeAsyncIterator()
-                let first = try await iterator.next()
-                let firstToken = ContinuousClock.now - started
-                health.succeeded(deployment, after: firstToken)
-                RoutingChoice.current?.record(deployment.provider.name, model: deployment.model, firstTokenSeconds: firstToken.seconds)
-                return Self.resumed(first, iterator) { [health] in health.ended(deployment) }
-            } catch let error as HearthError where Self.passesOn(error) {
-                health.ended(deployment)
-                health.failed(deployment, at: now(), retryAfter: error.retryAfter)
-                RoutingChoice.current?.recordFailure(deployment.provider.name, error)
-                failure = error
-                return nil
-            } catch {
-                health.ended(deployment)
-                throw error
+            try await withSpan("hearth.provider", ofKind: .client) { span in
+                span.attributes["hearth.provider"] = deployment.provider.name
+                span.attributes["hearth.upstream_model"] = deployment.model
+                var upstream = request
+                upstream.model = deployment.model
+                let started = ContinuousClock.now
+                health.started(deployment)
+                do {
+                    let events = try await deployment.provider.generate(upstream)
+                    var iterator = events.makeAsyncIterator()
+                    let first = try await iterator.next()
+                    let firstToken = ContinuousClock.now - started
+                    health.succeeded(deployment, after: firstToken)
+                    RoutingChoice.current?.record(deployment.provider.name, model: deployment.model, firstTokenSeconds: firstToken.seconds)
+                    return Self.resumed(first, iterator) { [health] in health.ended(deployment) }
+                } catch let error as HearthError where Self.passesOn(error) {
+                    health.ended(deployment)
+                    health.failed(deployment, at: now(), retryAfter: error.retryAfter)
+                    RoutingChoice.current?.recordFailure(deployment.provider.name, error)
+                    span.recordError(error)
+                    span.setStatus(SpanStatus(code: .error, message: error.code.description))
+                    failure = error
+                    return nil
+                } catch {
+                    health.ended(deployment)
+                    throw error
+                }
             }
         }
         for round in 0..<rounds {

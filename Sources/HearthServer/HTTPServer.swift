@@ -4,8 +4,12 @@ import Hummingbird
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the services do the work.
 public enum HTTPServer {
-    public static func router(services: Services, metrics: Metrics, maxBodyBytes: Int) -> Router<HearthRequestContext> {
+    /// - Parameter traced: whether each request gets a server span (the tracer is bootstrapped).
+    public static func router(services: Services, metrics: Metrics, maxBodyBytes: Int, traced: Bool = false)
+        -> Router<HearthRequestContext>
+    {
         let router = Router(context: HearthRequestContext.self)
+        if traced { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: RequestLogMiddleware(usage: services.usage, metrics: metrics))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())

@@ -4,6 +4,9 @@ import HearthApp
 import HearthCore
 import Hummingbird
 import Logging
+import OTel
+import ServiceLifecycle
+import Tracing
 
 extension Hearth {
     struct Serve: AsyncParsableCommand {
@@ -58,12 +61,28 @@ extension Hearth {
             var logger = Logger(label: "hearth")
             logger.logLevel = logLevel
             do {
-                let app = try await HearthApplication.build(configuration, logger: logger)
+                let app = try await HearthApplication.build(configuration, logger: logger, services: try Self.tracing(configuration))
                 try await app.runService()
             } catch let error as HearthError {
                 throw fail(error)
             }
         }
+    }
+}
+
+extension Hearth.Serve {
+    /// With OTEL_EXPORTER_OTLP_ENDPOINT set, a trace of each request (the server's span, the
+    /// router's decision, each provider asked) is exported over OTLP/HTTP by the returned
+    /// service; otherwise none.
+    static func tracing(_ configuration: Configuration) throws -> [any Service] {
+        guard configuration.tracesEndpoint != nil else { return [] }
+        var settings = OTel.Configuration.default
+        settings.serviceName = "hearth"
+        settings.metrics.enabled = false
+        settings.logs.enabled = false
+        let backend = try OTel.makeTracingBackend(configuration: settings)
+        InstrumentationSystem.bootstrap(backend.factory)
+        return [backend.service]
     }
 }
 

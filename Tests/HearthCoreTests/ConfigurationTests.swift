@@ -77,7 +77,8 @@ import Testing
 
     @Test func everyVariableIsDocumented() {
         for variable in Configuration.variables {
-            #expect(variable.name.hasPrefix("HEARTH_"))
+            // Hearth's own, or OpenTelemetry's standard one for traces.
+            #expect(variable.name.hasPrefix("HEARTH_") || variable.name.hasPrefix("OTEL_"))
             #expect(!variable.help.isEmpty)
             #expect(!variable.defaultValue.isEmpty)
         }

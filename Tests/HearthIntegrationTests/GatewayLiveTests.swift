@@ -1,8 +1,13 @@
 import Foundation
+import HTTPTypes
 import HearthClient
 import HearthCore
 import HearthProviders
 import HearthTesting
+import HearthWire
+import Hummingbird
+import HummingbirdTesting
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -163,6 +168,43 @@ struct GatewayLiveTests {
             #expect(reload.status != 0 && reload.error.contains("config.toml"), "\(reload)")
             let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
             #expect(log.contains("config.toml not reloaded"))
+        }
+    }
+
+    @Test func eachRequestIsTracedOverOTLPWhenAnEndpointIsSet() async throws {
+        let received = Mutex<[String]>([])
+        let router = Router()
+        router.post("/v1/traces") { request, _ -> HTTPResponse.Status in
+            let body = try await request.body.collect(upTo: 1 << 22)
+            received.withLock { $0.append(String(buffer: body)) }
+            return .ok
+        }
+        let collector = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await collector.test(.live) { collectorClient in
+            let endpoint = "http://127.0.0.1:\(try #require(collectorClient.port))"
+            let environment = [
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "OTEL_BSP_SCHEDULE_DELAY": "200",
+            ]
+            try await CLITests.withServer(["--context", "512"], environment: environment) { _, client, home in
+                try """
+                [[models]]
+                name = "team"
+                deployments = [{ provider = "local", model = "nothing:here" }, { provider = "local", model = "smollm2:135m" }]
+                """.write(to: home.appending(path: "config.toml"), atomically: true, encoding: .utf8)
+                _ = try await client.reload()
+                var question = OpenAI.ChatCompletionRequest(model: "team", messages: [.init(role: "user", content: "Hi")])
+                question.maxTokens = 2
+                let answer = try await client.chat(question)
+                #expect(answer.choices.count == 1)
+                var traces = ""
+                for _ in 0..<50 where !traces.contains("hearth.provider") {
+                    try await Task.sleep(for: .milliseconds(200))
+                    traces = received.withLock { $0.joined(separator: "\n") }
+                }
+                #expect(traces.contains("hearth.route") && traces.contains("hearth.provider"), "\(traces.prefix(2_000))")
+                #expect(traces.contains("/v1/chat/completions") && traces.contains("nothing:here"))
+                #expect(!traces.contains("Bearer"))
+            }
         }
     }
 
