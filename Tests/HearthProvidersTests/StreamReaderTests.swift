@@ -33,4 +33,34 @@ struct StreamReaderTests {
         var reader = StreamReader()
         #expect(throws: HearthError.self) { try reader.feed(Array("data: {\"error\":{\"message\":\"boom\"}}\n".utf8)) }
     }
+
+    @Test func anUpstreamThatDoesNotStreamIsReadWhole() throws {
+        let body = Array(
+            #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there.","#
+                .utf8) + Array(#""tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"#.utf8)
+            + Array(#""finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#.utf8)
+        for cut in [1, 13, body.count] {
+            var reader = StreamReader()
+            var events: [TokenEvent] = []
+            var start = 0
+            while start < body.count {
+                events += try reader.feed(Array(body[start..<min(start + cut, body.count)]))
+                start += cut
+            }
+            events += try reader.finish()
+            #expect(
+                events == [
+                    .text("Hello there."), .toolCall(ToolCall(id: "c1", name: "f", arguments: "{}")),
+                    .done(.toolCalls, Usage(promptTokens: 10, completionTokens: 5)),
+                ], "cut every \(cut) bytes")
+        }
+    }
+
+    @Test func aBodyThatIsNeitherEventsNorAnAnswerIsAnError() throws {
+        for body in ["Hello, I am a web page.", #"{"unexpected":true}"#, ""] {
+            var reader = StreamReader()
+            _ = try reader.feed(Array(body.utf8))
+            #expect(throws: HearthError.self, "\(body)") { try reader.finish() }
+        }
+    }
 }

@@ -97,9 +97,15 @@ public struct OpenAICompatibleProvider: RemoteProvider {
 /// Reads an OpenAI stream (`data:` lines of chunks, then `[DONE]`) into token events: text as
 /// it comes, tool calls once their fragments are complete (before the end), the end with its
 /// reason and usage.
+/// Reads an OpenAI answer: server-sent events (`data: {chunk}` lines, then `[DONE]`), or the
+/// whole JSON object from an upstream that does not stream (some servers and proxies ignore
+/// `stream: true`). An answer in neither shape is an error, never an empty answer.
 struct StreamReader: TokenStreamReader {
     /// Bytes of a line not complete yet (a character may be split between reads).
     private var pending: [UInt8] = []
+    /// The whole body, when it is one JSON object instead of events.
+    private var whole: [UInt8]?
+    private var sawEvent = false
     private(set) var finished = false
     private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
     private var reason = FinishReason.stop
@@ -146,14 +152,47 @@ struct StreamReader: TokenStreamReader {
         struct ErrorBody: Decodable { var message: String }
     }
 
+    /// A non-streamed answer: `chat.completion` (`message`) or `text_completion` (`text`).
+    struct Whole: Decodable {
+        struct Choice: Decodable {
+            struct Message: Decodable {
+                var content: String?
+                var toolCalls: [Chunk.Choice.Delta.Call]?
+                enum CodingKeys: String, CodingKey {
+                    case content
+                    case toolCalls = "tool_calls"
+                }
+            }
+            var message: Message?
+            var text: String?
+            var finishReason: String?
+            enum CodingKeys: String, CodingKey {
+                case message, text
+                case finishReason = "finish_reason"
+            }
+        }
+        var choices: [Choice]
+        var usage: Chunk.Counts?
+    }
+
     mutating func feed(_ bytes: [UInt8]) throws -> [TokenEvent] {
+        if whole != nil {
+            whole! += bytes
+            return []
+        }
         pending += bytes
+        if !sawEvent, let first = pending.first(where: { !Self.isSpace($0) }), first == UInt8(ascii: "{") {
+            whole = pending
+            pending = []
+            return []
+        }
         var events: [TokenEvent] = []
         while let newline = pending.firstIndex(of: 0x0A) {
             // Lines end with LF or CRLF; each is whole UTF-8 once its LF has come.
             let line = String(decoding: pending[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             pending.removeSubrange(...newline)
             guard line.hasPrefix("data:") else { continue }
+            sawEvent = true
             let payload = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
             if payload == "[DONE]" {
                 finished = true
@@ -188,10 +227,37 @@ struct StreamReader: TokenStreamReader {
         return events
     }
 
-    /// The end of a stream without `[DONE]` (some servers close instead).
+    /// The end of the body: a whole answer's events, or the end of a stream without `[DONE]`
+    /// (some servers close instead).
+    /// - Throws: `HearthError.unreachable` for a body that is neither events nor an answer.
     mutating func finish() throws -> [TokenEvent] {
-        finished ? [] : end()
+        if let whole {
+            if let error = try? JSONDecoder().decode(Chunk.self, from: Data(whole)).error {
+                throw HearthError(.unreachable, "the provider failed: \(error.message.prefix(500))")
+            }
+            guard let answer = try? JSONDecoder().decode(Whole.self, from: Data(whole)), let choice = answer.choices.first else {
+                throw HearthError(.unreachable, "the provider answered in an unknown shape")
+            }
+            var events: [TokenEvent] = []
+            if let text = choice.message?.content ?? choice.text, !text.isEmpty {
+                pieces += 1
+                events.append(.text(text))
+            }
+            for (index, call) in (choice.message?.toolCalls ?? []).enumerated() {
+                calls[index] = (id: call.id ?? ToolCall.newID(), name: call.function?.name ?? "", arguments: call.function?.arguments ?? "")
+            }
+            reason = choice.finishReason == "length" ? .length : .stop
+            if let counts = answer.usage {
+                usage = Usage(promptTokens: counts.promptTokens ?? 0, completionTokens: counts.completionTokens ?? 0)
+            }
+            return events + end()
+        }
+        guard !finished else { return [] }
+        guard sawEvent else { throw HearthError(.unreachable, "the provider answered in an unknown shape (no events)") }
+        return end()
     }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
     private mutating func end() -> [TokenEvent] {
         finished = true
