@@ -35,9 +35,10 @@ struct StreamReaderTests {
     }
 
     @Test func anUpstreamThatDoesNotStreamIsReadWhole() throws {
-        let body = Array(
-            #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there.","#
-                .utf8) + Array(#""tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"#.utf8)
+        let body =
+            Array(
+                #"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there.","#
+                    .utf8) + Array(#""tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},"#.utf8)
             + Array(#""finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":5}}"#.utf8)
         for cut in [1, 13, body.count] {
             var reader = StreamReader()
