@@ -9,6 +9,8 @@ export HEARTH_SETUP_CACHE := $(CACHE)
 PYTHON ?= python3
 VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
 BENCH_VENV := $(CACHE)/bench-venv-$(shell cat bench/requirements.txt | sha256sum | cut -c1-12)
+# LiteLLM's proxy, the peer of bench-gateway (heavy: installed by that target only).
+GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2
@@ -27,7 +29,7 @@ help:
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
-	@echo "make bench-gateway what keys, limits and usage add per request, against an open server"
+	@echo "make bench-gateway what keys and limits add; Hearth's router vs LiteLLM's proxy (ARGS=--million: memory)"
 	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
 	@echo "make bench-risk    recall of the shell risk check on public lists of dangerous commands"
 
@@ -110,8 +112,19 @@ bench-cli: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
 	$(PYTHON) bench/cli.py --hearth .build/release/hearth $(ARGS)
 
-bench-gateway: setup build-release
-	$(PYTHON) bench/gateway.py --hearth .build/release/hearth $(ARGS)
+# What keys, limits and usage add (bench/gateway.py), then Hearth's router against LiteLLM's
+# proxy in front of nginx (bench/gateway_peers.py); nginx and LiteLLM are installed here only.
+bench-gateway: setup build-release $(GATEWAY_VENV)/.done
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "==> installing nginx"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light >/dev/null; }
+	$(PYTHON) bench/gateway.py --hearth .build/release/hearth
+	$(PYTHON) bench/gateway_peers.py --hearth .build/release/hearth --litellm-venv $(GATEWAY_VENV) $(ARGS)
+
+$(GATEWAY_VENV)/.done: bench/gateway-requirements.txt
+	@echo "==> installing LiteLLM's proxy for bench-gateway"
+	$(PYTHON) -m venv $(GATEWAY_VENV)
+	$(GATEWAY_VENV)/bin/pip install -q -r bench/gateway-requirements.txt
+	@touch $@
 
 bench-tools: setup build-release
 	@scripts/setup-llama.sh --server
