@@ -179,7 +179,9 @@ let package = Package(
             dependencies: [
                 "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            // Read by the tests from the source tree.
+            exclude: ["Data"]
         ),
     ]
 )

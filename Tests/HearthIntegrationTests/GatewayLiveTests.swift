@@ -141,6 +141,46 @@ struct GatewayLiveTests {
         }
     }
 
+    @Test func leastBusyAndLowestLatencyRouteByWhatTheUpstreamsAreDoing() async throws {
+        let (llama, llamaURL) = try Self.startLlamaServer(context: 1024)
+        defer { if llama.isRunning { llama.terminate() } }
+        try await CLITests.withServer(["--parallel", "2", "--context", "1024"]) { _, client, _ in
+            try await Self.waitFor(llamaURL, "/health")
+            let hearth = OpenAICompatibleProvider(name: "hearth", baseURL: client.address.url + "/v1", models: ["smollm2:135m"])
+            let llamaProvider = OpenAICompatibleProvider(name: "llama", baseURL: llamaURL + "/v1", models: ["smollm2"])
+            let deployments: [ProviderRouter.Deployment] = [
+                .init(provider: hearth, model: "smollm2:135m"), .init(provider: llamaProvider, model: "smollm2"),
+            ]
+            let router = ProviderRouter(
+                providers: [hearth, llamaProvider], routes: ["team": deployments, "quick": deployments],
+                strategies: ["team": .leastBusy, "quick": .lowestLatency])
+            func ask(_ model: String, maxTokens: Int = 4) async throws -> (RoutingChoice, AsyncThrowingStream<TokenEvent, any Error>) {
+                let choice = RoutingChoice()
+                var request = Self.question("Tell a long story.", maxTokens: maxTokens)
+                request.model = model
+                let events = try await RoutingChoice.$current.withValue(choice) { try await router.generate(request) }
+                return (choice, events)
+            }
+            // least-busy: while one answer streams from the first, the next goes to the other.
+            func whileAStoryStreams() async throws {
+                let (first, story) = try await ask("team", maxTokens: 2_000)
+                var pieces = story.makeAsyncIterator()
+                _ = try await pieces.next()
+                let (second, short) = try await ask("team")
+                _ = try await Self.text(short)
+                #expect(first.provider == "hearth" && second.provider == "llama")
+            }
+            try await whileAStoryStreams()
+            // lowest-latency: each is measured once, then the one whose first token came sooner leads.
+            for _ in 0..<2 { _ = try await Self.text(try await ask("quick").1) }
+            let report = router.report.filter { $0.model == "quick" }
+            let fastest = try #require(report.min { ($0.firstTokenSeconds ?? 99) < ($1.firstTokenSeconds ?? 99) })
+            let (third, answer) = try await ask("quick")
+            _ = try await Self.text(answer)
+            #expect(third.provider == fastest.provider, "\(report)")
+        }
+    }
+
     @Test func aHangupMakesTheServerReadConfigTomlAgain() async throws {
         try await CLITests.withServer(["--context", "512"]) { server, client, home in
             #expect(try await client.status().deployments.isEmpty)
