@@ -181,7 +181,7 @@ def test_structured_output_follows_the_json_schema(client):
 def test_json_object_mode_answers_json(client):
     reply = client.chat.completions.create(
         model=MODEL, temperature=0, max_tokens=200, response_format={"type": "json_object"},
-        messages=[{"role": "user", "content": "Give a JSON object with a color."}])
+        messages=[{"role": "user", "content": 'Reply with a JSON object with one key, "color", whose value is a color.'}])
     content = reply.choices[0].message.content
     assert reply.choices[0].finish_reason == "stop", content
     assert isinstance(json.loads(content), dict)
