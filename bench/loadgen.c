@@ -1,10 +1,11 @@
 /* loadgen: a small open-loop HTTP/1.1 load generator (epoll, no dependencies).
  *
  *   loadgen --host 127.0.0.1 --port P --path /v1/chat/completions --body-file F \
- *           --rate R (--duration S | --requests N) --connections C [--warmup S]
+ *           --rate R (--duration S | --requests N) --connections C [--warmup S] [--header H]
+ *   loadgen ... --path /v1/models --method GET ...      (no body)
  *
- * Sends POST requests (Content-Type: application/json, the body from F) over C keep-alive
- * connections. Open loop: request i is due at start + i/R whatever happened to earlier ones,
+ * Sends POST requests (Content-Type: application/json, the body from F), or GET requests,
+ * with any extra --header lines, over C keep-alive connections. Open loop: request i is due at start + i/R whatever happened to earlier ones,
  * and its latency runs from that due time, not from when it could be sent, to the end of its
  * response, so a server that falls behind shows the queueing it causes ("coordinated
  * omission" corrected, as in wrk2). A due request goes out on any idle connection, or waits
@@ -186,8 +187,8 @@ static void on_readable(Conn *c) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: loadgen --host H --port P --path PATH --body-file F --rate R "
-                    "(--duration S | --requests N) --connections C [--warmup S]\n");
+    fprintf(stderr, "usage: loadgen --host H --port P --path PATH (--body-file F | --method GET) --rate R "
+                    "(--duration S | --requests N) --connections C [--warmup S] [--header 'Name: value']\n");
     exit(2);
 }
 
@@ -203,7 +204,7 @@ static double pct(double p) { /* nearest rank */
 }
 
 int main(int argc, char **argv) {
-    const char *host = "127.0.0.1", *port = NULL, *path = "/", *body_file = NULL;
+    const char *host = "127.0.0.1", *port = NULL, *path = "/", *body_file = NULL, *method = "POST", *header = NULL;
     double rate = -1, duration = 0, warmup = 0;
     long long requests = 0;
     int nconns = 1;
@@ -218,23 +219,33 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--requests")) requests = atoll(v);
         else if (!strcmp(a, "--connections")) nconns = atoi(v);
         else if (!strcmp(a, "--warmup")) warmup = atof(v);
+        else if (!strcmp(a, "--method")) method = v;
+        else if (!strcmp(a, "--header")) header = v;
         else usage();
     }
-    if (!port || !body_file || rate < 0 || nconns < 1 || (requests > 0) == (duration > 0) || (rate == 0 && !requests))
+    int get = !strcmp(method, "GET");
+    if (!port || (!body_file && !get) || rate < 0 || nconns < 1 || (requests > 0) == (duration > 0) || (rate == 0 && !requests))
         usage();
 
-    /* The request, built once: headers, then the body file. */
-    FILE *f = fopen(body_file, "rb");
-    if (!f) die(body_file);
-    fseek(f, 0, SEEK_END);
-    long body_len = ftell(f);
-    rewind(f);
-    request = malloc(body_len + strlen(path) + strlen(host) + strlen(port) + 256);
-    request_len = sprintf(request, "POST %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n"
-                                   "Content-Length: %ld\r\n\r\n", path, host, port, body_len);
-    if (fread(request + request_len, 1, body_len, f) != (size_t)body_len) die("read body");
-    request_len += body_len;
-    fclose(f);
+    /* The request, built once: headers, then the body file (none for GET). */
+    const char *extra = header ? header : "";
+    const char *extra_end = header ? "\r\n" : "";
+    if (get) {
+        request = malloc(strlen(path) + strlen(host) + strlen(port) + strlen(extra) + 128);
+        request_len = sprintf(request, "GET %s HTTP/1.1\r\nHost: %s:%s\r\n%s%s\r\n", path, host, port, extra, extra_end);
+    } else {
+        FILE *f = fopen(body_file, "rb");
+        if (!f) die(body_file);
+        fseek(f, 0, SEEK_END);
+        long body_len = ftell(f);
+        rewind(f);
+        request = malloc(body_len + strlen(path) + strlen(host) + strlen(port) + strlen(extra) + 256);
+        request_len = sprintf(request, "%s %s HTTP/1.1\r\nHost: %s:%s\r\nContent-Type: application/json\r\n%s%s"
+                                       "Content-Length: %ld\r\n\r\n", method, path, host, port, extra, extra_end, body_len);
+        if (fread(request + request_len, 1, body_len, f) != (size_t)body_len) die("read body");
+        request_len += body_len;
+        fclose(f);
+    }
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     int gai = getaddrinfo(host, port, &hints, &addr);
