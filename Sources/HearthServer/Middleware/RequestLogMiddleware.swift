@@ -98,7 +98,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         id.count <= 128 && !id.isEmpty && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) } ? id : nil
     }
 
+    /// 16 random hex digits.
     static func newID() -> String {
-        String(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))
+        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
