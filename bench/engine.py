@@ -102,15 +102,17 @@ class Server:
         text = Path(self.log.name).read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
 
+    ready_path = "/health"
+
     def wait_ready(self):
-        """Polls GET /health until 200; raises ServerError on exit or timeout."""
+        """Polls GET `ready_path` until 200; raises ServerError on exit or timeout."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise ServerError(f"{self.name} exited with status {self.proc.returncode}")
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn.request("GET", "/health")
+                conn.request("GET", self.ready_path)
                 if conn.getresponse().status == 200:
                     return
             except OSError:

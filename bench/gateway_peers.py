@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine import READY_TIMEOUT_S, Server, ServerError, free_port, log, resolve_model, rss_mb, store_root  # noqa: E402
+from engine import Server, ServerError, free_port, log, resolve_model, rss_mb, store_root  # noqa: E402
 
 NGINX = "/usr/sbin/nginx"
 PATH = "/v1/chat/completions"
@@ -69,23 +69,6 @@ class GroupServer(Server):
         log(f"starting {name}: {' '.join(argv)}")
         self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-
-    def wait_ready(self):
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise ServerError(f"{self.name} exited with status {self.proc.returncode}")
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            try:
-                conn.request("GET", self.ready_path)
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.25)
-        raise ServerError(f"{self.name} not ready after {READY_TIMEOUT_S} s")
 
     def stop(self):
         """SIGTERM to the group (its id is our child's PID), SIGKILL if any of it is left after 10 s."""
