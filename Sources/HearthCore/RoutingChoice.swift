@@ -15,7 +15,7 @@ public final class RoutingChoice: Sendable {
     private let chosen = Mutex<Deployment?>(nil)
     private let failed = Mutex<[(provider: String, code: String)]>([])
     private let rounds = Mutex(0)
-    private let looked = Mutex<(kind: String, hit: Bool)?>(nil)
+    private let looked = Mutex<[(kind: String, hit: Bool)]>([])
 
     /// Where an answer came from: a provider, the model's name there, and how long its first
     /// event took from when it was asked (when the router measured it).
@@ -42,11 +42,11 @@ public final class RoutingChoice: Sendable {
 
     public func recordRetry() { rounds.withLock { $0 += 1 } }
 
-    /// The answer cache's lookup for this request, if it looked: `exact` or `semantic`, and
-    /// whether it found an answer.
-    public var cacheLookup: (kind: String, hit: Bool)? { looked.withLock { $0 } }
+    /// The answer caches' lookups for this request, in order: `exact` or `semantic`, and
+    /// whether each found an answer.
+    public var cacheLookups: [(kind: String, hit: Bool)] { looked.withLock { $0 } }
 
-    public func recordCacheLookup(_ kind: String, hit: Bool) { looked.withLock { $0 = (kind, hit) } }
+    public func recordCacheLookup(_ kind: String, hit: Bool) { looked.withLock { $0.append((kind, hit)) } }
 
     /// Deployments that failed before their first token, in order, with the error's code.
     public var failures: [(provider: String, code: String)] { failed.withLock { $0 } }

@@ -139,7 +139,8 @@ struct GatewayTests {
         let provider = ScriptedProvider(pieces: ["Once", " upon", " a time"])
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let services = Services(pipeline: pipeline, identity: stores.identity, answerCache: MemoryAnswerCache(capacityBytes: 1 << 20))
-        let app = Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20))
+        let metrics = Metrics()
+        let app = Application(router: HTTPServer.router(services: services, metrics: metrics, maxBodyBytes: 1 << 20))
         let (_, alice, bob) = try await IsolationTests.people(stores.identity)
         let body = #"{"messages":[{"role":"user","content":"A story?"}],"temperature":0,"stream":true}"#
         try await app.test(.router) { client in
@@ -173,6 +174,9 @@ struct GatewayTests {
             #expect(try await ask(alice, body.replacingOccurrences(of: #""temperature":0"#, with: #""temperature":0.7"#)).1 == "scripted")
             #expect(provider.requests.count == 4)
         }
+        let text = metrics.render()
+        #expect(text.contains(#"hearth_cache_lookups_total{kind="exact",result="hit"} 1"#), "\(text)")
+        #expect(text.contains(#"hearth_cache_lookups_total{kind="exact",result="miss"} 2"#))
     }
 
     @Test func theMetricsCountAnswersFailuresAndFallbacks() async throws {

@@ -67,7 +67,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[Self.header] = id
             if let provider = choice.provider { response.headers[Self.providerHeader] = provider }
             metrics.recordRouting(provider: choice.provider, failures: choice.failures)
-            if let lookup = choice.cacheLookup { metrics.recordCacheLookup(kind: lookup.kind, hit: lookup.hit) }
+            for lookup in choice.cacheLookups { metrics.recordCacheLookup(kind: lookup.kind, hit: lookup.hit) }
             // Logged once the answer is written: a stream's tokens are known only at its end.
             let body = response.body
             let status = response.status.code
