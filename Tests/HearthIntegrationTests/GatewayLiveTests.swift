@@ -177,7 +177,8 @@ struct GatewayLiveTests {
             let fastest = try #require(report.min { ($0.firstTokenSeconds ?? 99) < ($1.firstTokenSeconds ?? 99) })
             let (third, answer) = try await ask("quick")
             _ = try await Self.text(answer)
-            #expect(third.provider == fastest.provider, "\(report)")
+            // The deployment asked first (another answers only if it failed).
+            #expect((third.failures.first?.provider ?? third.provider) == fastest.provider, "\(report)")
         }
     }
 

@@ -36,6 +36,15 @@ struct Upstream: Sendable {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+        } catch let error as HTTPClientError where error == .remoteConnectionClosed && !Task.isCancelled {
+            // A kept-alive connection the upstream had closed while idle (llama-server closes
+            // them after 5 s): once more, on a new one.
+            do {
+                response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+            } catch {
+                if Task.isCancelled || error is CancellationError { throw CancellationError() }
+                throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
+            }
         } catch {
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
             throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
