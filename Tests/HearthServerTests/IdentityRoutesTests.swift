@@ -46,14 +46,17 @@ struct IdentityRoutesTests {
         return UsageService(store: SQLiteIdentityStore(store))
     }
 
-    func app(_ identity: IdentityService, usage: UsageService = UsageService()) throws -> some ApplicationProtocol {
+    func app(_ identity: IdentityService, usage: UsageService = UsageService(), limits: LimitService = LimitService()) throws
+        -> some ApplicationProtocol
+    {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let conversations = SQLiteIdentityStore(
             try SQLiteKnowledgeStore(path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors")))
         return Application(
             router: HTTPServer.router(
-                services: Services(pipeline: pipeline, identity: identity, usage: usage, conversations: conversations), metrics: Metrics(),
+                services: Services(pipeline: pipeline, identity: identity, limits: limits, usage: usage, conversations: conversations),
+                metrics: Metrics(),
                 maxBodyBytes: 1 << 20),
             logger: logs.logger())
     }
@@ -182,7 +185,9 @@ struct IdentityRoutesTests {
         _ = try await identity.createUser("bob", role: .user, by: .operator)
         let (_, limited) = try await identity.createKey(
             for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limits: Limits(requestsPerMinute: 10), by: .operator)
-        try await app(identity).test(.live) { client in
+        // The limits' clock stands still: however slow a loaded machine is, nothing refills.
+        let now = Date()
+        try await app(identity, limits: LimitService(now: { now })).test(.live) { client in
             let port = try #require(client.port)
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<50 { group.addTask { try await Self.status(port: port, key: limited) } }
