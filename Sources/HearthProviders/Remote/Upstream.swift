@@ -33,22 +33,20 @@ struct Upstream: Sendable {
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
         for (field, value) in headers { request.headers.add(name: field, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
-        } catch let error as HTTPClientError where error == .remoteConnectionClosed && !Task.isCancelled {
-            // A kept-alive connection the upstream had closed while idle (llama-server closes
-            // them after 5 s): once more, on a new one.
+        var sent: HTTPClientResponse?
+        // Twice at most: a kept-alive connection the upstream had closed while idle
+        // (llama-server closes them after 5 s) gets one more try, on a new one.
+        for attempt in 0..<2 where sent == nil {
             do {
-                response = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+                sent = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt == 0 && !Task.isCancelled {
+                continue
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
                 throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
             }
-        } catch {
-            if Task.isCancelled || error is CancellationError { throw CancellationError() }
-            throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
         }
+        guard let response = sent else { throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))") }
         guard (200...299).contains(response.status.code) else {
             let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
             throw refusal(response.status, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }, data)

@@ -104,10 +104,7 @@ struct AnswerCaching: Sendable {
     /// nil when the answer is not deterministic.
     static func exactKey(_ request: GenerationRequest, caller: String) -> String? {
         guard request.params.temperature == 0 || request.params.seed != nil else { return nil }
-        var shape = request
-        shape.keepAlive = nil
-        shape.fallbacks = nil
-        return digest(caller + "\n" + String(reflecting: shape))
+        return digest(caller + "\n" + String(reflecting: shape(of: request)))
     }
 
     /// A single-turn question's scope (the caller and everything but the question) and the
@@ -116,11 +113,18 @@ struct AnswerCaching: Sendable {
         guard request.tools == nil, case .chat(let messages) = request.prompt, let last = messages.last, last.role == .user,
             messages.dropLast().allSatisfy({ $0.role == .system }), !last.content.isEmpty, last.content.utf8.count <= 2_000
         else { return nil }
+        var shape = shape(of: request)
+        shape.prompt = .chat(Array(messages.dropLast()))
+        return (digest("semantic " + caller + "\n" + String(reflecting: shape)), last.content)
+    }
+
+    /// `request` without what does not shape its answer (how long the model stays loaded,
+    /// where else it may run).
+    static func shape(of request: GenerationRequest) -> GenerationRequest {
         var shape = request
         shape.keepAlive = nil
         shape.fallbacks = nil
-        shape.prompt = .chat(Array(messages.dropLast()))
-        return (digest("semantic " + caller + "\n" + String(reflecting: shape)), last.content)
+        return shape
     }
 
     static func digest(_ text: String) -> String {
