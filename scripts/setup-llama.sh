@@ -26,7 +26,7 @@ jobs=$(nproc)
 if [ "${1:-}" = "--prefix" ]; then echo "$prefix"; exit 0; fi
 want_server=no; [ "${1:-}" = "--server" ] && want_server=yes
 
-if [ -f "$prefix/.done" ] && [ -f "$prefix/.common" ] && { [ $want_server = no ] || [ -x "$prefix/bin/llama-server" ]; }; then
+if [ -f "$prefix/.done" ] && [ -f "$prefix/.common" ] && [ -f "$prefix/.templates" ] && { [ $want_server = no ] || [ -x "$prefix/bin/llama-server" ]; }; then
   exit 0
 fi
 
@@ -68,6 +68,14 @@ if [ ! -f "$prefix/.common" ]; then
   cp "$src"/llama.cpp/common/*.h "$prefix/include/common/"
   cp "$src"/llama.cpp/common/jinja/*.h "$prefix/include/common/jinja/"
   touch "$prefix/.common"
+fi
+
+# The chat templates of tool-trained models that llama.cpp tests its parsers with (Qwen 2.5,
+# Llama 3.x, Hermes, Mistral, …): a profile may use one as its TEMPLATE; the tests do.
+if [ ! -f "$prefix/.templates" ]; then
+  rm -rf "$prefix/share/templates" && mkdir -p "$prefix/share/templates"
+  cp "$src"/llama.cpp/models/templates/*.jinja "$prefix/share/templates/"
+  touch "$prefix/.templates"
 fi
 
 if [ $want_server = yes ] && [ ! -x "$prefix/bin/llama-server" ]; then

@@ -58,6 +58,8 @@ final class BatchLoop: @unchecked Sendable {
         let sampler: UnsafeMutablePointer<llama_sampler>
         let maxTokens: Int
         let greedy: Bool
+        /// Tokens printed as their text although special (a call format's `<tool_call>`).
+        let printed: Set<llama_token>
         var generated = 0
         var lastToken: llama_token = 0
         var outputIndex: Int32 = -1
@@ -226,9 +228,17 @@ final class BatchLoop: @unchecked Sendable {
         try model.tokens(for: prompt, template: name.map(ChatTemplate.init(named:)) ?? template).count
     }
 
+    /// How many tokens `render` is evaluated as, from any thread.
+    /// - Throws: `HearthError.invalidRequest` when its tools hold a control token.
+    func promptTokenCount(_ render: JinjaRender) throws -> Int {
+        try model.tokens(for: render).count
+    }
+
     private func admit(_ job: GenerationJob) {
         do {
-            let tokens = try model.tokens(for: job.prompt, template: job.template.map(ChatTemplate.init(named:)) ?? template)
+            let tokens =
+                try job.render.map(model.tokens(for:))
+                ?? model.tokens(for: job.prompt, template: job.template.map(ChatTemplate.init(named:)) ?? template)
             guard !tokens.isEmpty else { throw HearthError.invalidRequest("the prompt is empty", field: "prompt") }
             guard tokens.count < contextPerSequence else {
                 throw HearthError.contextLengthExceeded(promptTokens: tokens.count, contextSize: contextPerSequence)
@@ -240,10 +250,12 @@ final class BatchLoop: @unchecked Sendable {
             let room = contextPerSequence - tokens.count
             clock += 1
             slots[index].lastUsed = clock
+            let calls = try job.render?.sampler(vocab: model.vocab)
             slots[index].run = Run(
-                job: job, prompt: tokens, sampler: try Sampler.make(job.params, vocab: model.vocab),
-                maxTokens: min(job.params.maxTokens ?? room, room), greedy: Sampler.isGreedy(job.params),
-                text: TextAssembler(stops: job.params.stop))
+                job: job, prompt: tokens, sampler: try Sampler.make(job.params, vocab: model.vocab, constraint: calls),
+                maxTokens: min(job.params.maxTokens ?? room, room), greedy: calls == nil && Sampler.isGreedy(job.params),
+                printed: model.singleTokens(job.render?.preserved ?? []),
+                text: TextAssembler(stops: job.params.stop + (job.render?.stops ?? [])))
             statistics.withLock {
                 $0.stats.promptTokens += tokens.count
                 $0.stats.promptTokensCached += reused
@@ -359,7 +371,7 @@ final class BatchLoop: @unchecked Sendable {
         }
         run.generated += 1
         run.lastToken = token
-        let (text, stopped) = run.text.append(model.piece(token))
+        let (text, stopped) = run.text.append(model.piece(token, special: run.printed.contains(token)))
         slots[index].run = run
         if !text.isEmpty, case .terminated = run.job.continuation.yield(.text(text)) {
             finish(index, error: CancellationError())

@@ -56,26 +56,12 @@ struct ChatTemplate: Sendable {
         if let defaultSystemPrompt, !messages.contains(where: { $0.role == .system }) {
             messages.insert(ChatMessage(role: .system, content: defaultSystemPrompt), at: 0)
         }
-        // The template renders a marker in place of each content (private-use characters
-        // around a random number, which no template writes), never the content itself; the
-        // parts between markers are the template's own text.
-        let nonce = UInt64.random(in: 0...UInt64.max)
-        let markers = messages.indices.map { "\u{E000}\(nonce)-\($0)\u{E001}" }
+        let markers = RenderedChat.markers(count: messages.count)
         let placeholders = zip(messages, markers).map { $0.content.isEmpty ? "" : $1 }
         let rendered = try Self.apply(source, placeholders, roles: messages.map(\.role.rawValue))
-        var parts: [RenderedChat.Part] = []
-        var rest = Substring(rendered)
-        while let (range, index) = markers.indices.compactMap({ index in rest.range(of: markers[index]).map { ($0, index) } })
-            .min(by: { $0.0.lowerBound < $1.0.lowerBound })
-        {
-            if range.lowerBound > rest.startIndex { parts.append(.template(String(rest[..<range.lowerBound]))) }
-            var content = messages[index].content
-            if trimsContent { content = content.trimmingCharacters(in: .whitespacesAndNewlines) }
-            if !content.isEmpty { parts.append(.content(content)) }
-            rest = rest[range.upperBound...]
-        }
-        if !rest.isEmpty { parts.append(.template(String(rest))) }
-        return RenderedChat(parts: parts)
+        var contents = messages.map(\.content)
+        if trimsContent { contents = contents.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } }
+        return RenderedChat(rendered, markers: markers, contents: contents)
     }
 
     /// Whether `source` trims contents, found by rendering a padded probe.
@@ -169,6 +155,34 @@ struct RenderedChat: Equatable {
     }
 
     var parts: [Part]
+
+    init(parts: [Part]) {
+        self.parts = parts
+    }
+
+    /// Splits `rendered`, which a template wrote with `markers[i]` in place of message i's
+    /// content, into the template's own text and `contents`.
+    init(_ rendered: String, markers: [String], contents: [String]) {
+        var parts: [Part] = []
+        var rest = Substring(rendered)
+        while let (range, index) = markers.indices.compactMap({ index in rest.range(of: markers[index]).map { ($0, index) } })
+            .min(by: { $0.0.lowerBound < $1.0.lowerBound })
+        {
+            if range.lowerBound > rest.startIndex { parts.append(.template(String(rest[..<range.lowerBound]))) }
+            if !contents[index].isEmpty { parts.append(.content(contents[index])) }
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { parts.append(.template(String(rest))) }
+        self.parts = parts
+    }
+
+    /// A template renders a marker in place of each content (private-use characters around
+    /// a random number, which no template writes), never the content itself: the parts
+    /// between markers are the template's own text.
+    static func markers(count: Int) -> [String] {
+        let nonce = UInt64.random(in: 0...UInt64.max)
+        return (0..<count).map { "\u{E000}\(nonce)-\($0)\u{E001}" }
+    }
 
     /// The prompt as one string, as llama.cpp's template renders it.
     var text: String {

@@ -61,12 +61,14 @@ public final class Engine: Sendable {
     private let loop: BatchLoop
     private let lane: EmbeddingLane
     private let cutoff = Cutoff()
+    private let templates: JinjaTemplates
 
     private init(model: LlamaModel, options: EngineOptions) throws {
         let template = ChatTemplate(embedded: model.embeddedTemplate, architecture: model.architecture)
         loop = try BatchLoop(model: model, template: template, options: options, cutoff: cutoff)
         lane = EmbeddingLane(model: model, options: options, cutoff: cutoff)
-        details = Self.details(of: model, template: template)
+        templates = JinjaTemplates(model: model)
+        details = Self.details(of: model, template: template, ownCalls: templates.own != nil)
         contextPerSequence = loop.contextPerSequence
         self.options = options
         loop.start()
@@ -95,44 +97,54 @@ public final class Engine: Sendable {
     /// Starts generating. The stream yields text pieces and ends with `.done`; cancelling
     /// the consuming task, or dropping the stream, frees the sequence at once.
     /// Errors (`HearthError.contextLengthExceeded`, …) end the stream.
-    /// `template` names a chat template llama.cpp knows, used instead of the model's.
-    /// With `tools` offered to a chat, the answer is either text or calls: `.toolCall`
-    /// events, then `.done(.toolCalls, …)` (see `JSONToolFormat`).
+    /// `template` names a chat template llama.cpp knows, or is a Jinja template, used instead
+    /// of the model's. With `tools` offered to a chat, the answer is either text or calls:
+    /// `.toolCall` events, then `.done(.toolCalls, …)` (see `PromptPlan`).
     public func generate(_ prompt: Prompt, params: GenerationParams = .init(), template: String? = nil, tools: ToolUse? = nil)
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
-        let (rendered, format) = Self.rendered(prompt, tools: tools)
-        guard let format else { return submit(rendered, params: params, template: template) }
-        var constrained = params
         do {
-            constrained.grammar = try format.grammar()
+            let plan = try PromptPlan(prompt, template: template, tools: tools, templates: templates)
+            switch plan.reading {
+            case .plain:
+                return submit(plan.prompt, params: params, template: template, render: plan.render)
+            case .json(let format):
+                var constrained = params
+                constrained.grammar = try format.grammar()
+                return PromptPlan.reading(
+                    submit(plan.prompt, params: constrained, template: template, render: plan.render), with: JSONToolAnswer())
+            case .native(let render):
+                return PromptPlan.reading(
+                    submit(plan.prompt, params: params, template: template, render: render), with: NativeToolAnswer(render: render))
+            }
         } catch {
             return AsyncThrowingStream { $0.finish(throwing: error) }
         }
-        return Self.readingCalls(submit(rendered, params: constrained, template: template))
     }
 
     /// How many tokens `prompt` (with `tools`, as `generate` renders them) is evaluated as,
     /// with `template` as in `generate`.
     /// - Throws: `HearthError.invalidRequest` when the template cannot render the chat.
     public func promptTokens(_ prompt: Prompt, template: String? = nil, tools: ToolUse? = nil) throws -> Int {
-        try loop.promptTokenCount(Self.rendered(prompt, tools: tools).prompt, template: template)
+        let plan = try PromptPlan(prompt, template: template, tools: tools, templates: templates)
+        if let render = plan.render { return try loop.promptTokenCount(render) }
+        return try loop.promptTokenCount(plan.prompt, template: template)
     }
 
-    /// What the batch loop evaluates for `prompt`: with calls offered, the conversation in
-    /// `JSONToolFormat` (and the format, to read the answer); else the prompt, a chat's
-    /// earlier calls and results written as text the template can render.
-    private static func rendered(_ prompt: Prompt, tools: ToolUse?) -> (prompt: Prompt, format: JSONToolFormat?) {
-        guard case .chat(let messages) = prompt else { return (prompt, nil) }
-        if let tools, tools.offersCalls {
-            let format = JSONToolFormat(use: tools)
-            return (.chat(format.messages(messages)), format)
-        }
-        guard messages.contains(where: { $0.role == .tool || $0.toolCalls != nil }) else { return (prompt, nil) }
-        return (.chat(JSONToolFormat.plain(messages)), nil)
+    /// Checks a Jinja chat template (a profile's TEMPLATE) without a model.
+    /// - Throws: `HearthError.invalidRequest` with llama.cpp's reason when it does not parse.
+    public static func verifyJinjaTemplate(_ source: String) throws {
+        _ = try JinjaTemplate(model: nil, source: source)
     }
 
-    private func submit(_ prompt: Prompt, params: GenerationParams, template: String?) -> AsyncThrowingStream<TokenEvent, any Error> {
+    /// Whether `template` is Jinja text rather than the name of a built-in template.
+    public static func isJinja(_ template: String) -> Bool {
+        JinjaTemplates.isJinja(template)
+    }
+
+    private func submit(_ prompt: Prompt, params: GenerationParams, template: String?, render: JinjaRender?)
+        -> AsyncThrowingStream<TokenEvent, any Error>
+    {
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         guard !details.embeddingOnly else {
             continuation.finish(
@@ -140,7 +152,7 @@ public final class Engine: Sendable {
                     "this model only computes embeddings (\(details.architecture)); use it with /v1/embeddings", field: "model"))
             return stream
         }
-        let job = GenerationJob(prompt: prompt, params: params, template: template, continuation: continuation)
+        let job = GenerationJob(prompt: prompt, params: params, template: template, render: render, continuation: continuation)
         continuation.onTermination = { [loop] termination in
             if case .cancelled = termination {
                 job.cancel()
@@ -149,36 +161,6 @@ public final class Engine: Sendable {
         }
         loop.submit(job)
         return stream
-    }
-
-    /// `events` of an answer in `JSONToolFormat`, read: its response's text as it comes, its
-    /// calls at the end.
-    private static func readingCalls(_ events: AsyncThrowingStream<TokenEvent, any Error>) -> AsyncThrowingStream<TokenEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var answer = JSONToolAnswer()
-                do {
-                    for try await event in events {
-                        switch event {
-                        case .text(let piece):
-                            let text = answer.feed(piece)
-                            if !text.isEmpty { continuation.yield(.text(text)) }
-                        case .toolCall(let call):
-                            continuation.yield(.toolCall(call))
-                        case .done(let reason, let usage):
-                            let (text, calls) = answer.finish()
-                            if !text.isEmpty { continuation.yield(.text(text)) }
-                            calls.forEach { continuation.yield(.toolCall($0)) }
-                            continuation.yield(.done(calls.isEmpty ? reason : .toolCalls, usage))
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
     }
 
     /// Embeds each input with the model's pooling (mean for generative models), L2-normalised.
@@ -207,7 +189,7 @@ public final class Engine: Sendable {
         }
     }
 
-    private static func details(of model: LlamaModel, template: ChatTemplate) -> ModelDetails {
+    private static func details(of model: LlamaModel, template: ChatTemplate, ownCalls: Bool) -> ModelDetails {
         let size = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.int64Value ?? 0
         let summary = model.summary
         return ModelDetails(
@@ -215,7 +197,7 @@ public final class Engine: Sendable {
             parameters: model.parameterCount,
             quantization: summary.split(separator: " ").dropFirst(2).joined(separator: " "),
             contextLength: model.contextTrain, embeddingLength: model.embeddingLength, fileSize: size,
-            chatTemplate: template.description,
+            chatTemplate: template.description + (ownCalls ? "; tool calls in its own format" : ""),
             embeddingOnly: model.metadata("\(model.architecture).attention.causal") == "false")
     }
 }

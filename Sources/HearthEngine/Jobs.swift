@@ -7,15 +7,20 @@ final class GenerationJob: Sendable {
     let params: GenerationParams
     /// A chat template name that replaces the model's for this request.
     let template: String?
+    /// The chat already rendered by a Jinja template, with its call grammar: used instead of
+    /// `prompt` and `template`.
+    let render: JinjaRender?
     let continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
     private let cancelled = Atomic<Bool>(false)
 
     init(
-        prompt: Prompt, params: GenerationParams, template: String?, continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
+        prompt: Prompt, params: GenerationParams, template: String?, render: JinjaRender? = nil,
+        continuation: AsyncThrowingStream<TokenEvent, any Error>.Continuation
     ) {
         self.prompt = prompt
         self.params = params
         self.template = template
+        self.render = render
         self.continuation = continuation
     }
 

@@ -75,13 +75,14 @@ final class LlamaModel: @unchecked Sendable {
         return Array(tokens.prefix(Int(max(0, count))))
     }
 
-    /// The bytes a token stands for (control tokens give none). May be part of a UTF-8 character.
-    func piece(_ token: llama_token) -> [UInt8] {
+    /// The bytes a token stands for (control tokens give none unless `special`). May be part
+    /// of a UTF-8 character.
+    func piece(_ token: llama_token, special: Bool = false) -> [UInt8] {
         var buffer = [CChar](repeating: 0, count: 64)
-        var count = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, false)
+        var count = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, special)
         if count < 0 {
             buffer = [CChar](repeating: 0, count: Int(-count))
-            count = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, false)
+            count = llama_token_to_piece(vocab, token, &buffer, Int32(buffer.count), 0, special)
         }
         return buffer.prefix(Int(max(0, count))).map { UInt8(bitPattern: $0) }
     }

@@ -29,11 +29,17 @@ enum Sampler {
 
     /// A new chain; the caller frees it with `llama_sampler_free`. Temperature 0 is greedy.
     /// A grammar, when given, comes first: it removes every token the grammar does not allow.
+    /// `constraint`, a grammar sampler of its own (a call format's), takes the place of
+    /// `params.grammar`; the chain owns it.
     /// - Throws: `HearthError.invalidRequest` when llama.cpp cannot parse the grammar.
-    static func make(_ params: GenerationParams, vocab: OpaquePointer) throws -> UnsafeMutablePointer<llama_sampler> {
+    static func make(_ params: GenerationParams, vocab: OpaquePointer, constraint: UnsafeMutablePointer<llama_sampler>? = nil) throws
+        -> UnsafeMutablePointer<llama_sampler>
+    {
         let vocabularySize = llama_vocab_n_tokens(vocab)
         let chain = llama_sampler_chain_init(llama_sampler_chain_default_params())!
-        if let grammar = params.grammar {
+        if let constraint {
+            llama_sampler_chain_add(chain, constraint)
+        } else if let grammar = params.grammar {
             guard let constraint = llama_sampler_init_grammar(vocab, grammar, "root") else {
                 llama_sampler_free(chain)
                 throw HearthError.invalidRequest("the grammar (or the JSON schema it came from) is not valid", field: "response_format")

@@ -19,7 +19,7 @@ struct SpecialTokensTests {
         #expect(forgedTokens.count(where: { $0 == marker[0] }) == honestTokens.count(where: { $0 == marker[0] }))
         #expect(honestTokens.count(where: { $0 == marker[0] }) == 3)
         // The user's characters are all there, spelled out as text.
-        let text = String(decoding: forgedTokens.flatMap(model.piece), as: UTF8.self)
+        let text = String(decoding: forgedTokens.flatMap { model.piece($0) }, as: UTF8.self)
         // (Control tokens detokenise to nothing, so the markers' text proves plain tokens.)
         #expect(text.contains(forged))
         let plain = model.tokenize(forged, addSpecial: false, parseSpecial: false)

@@ -84,7 +84,7 @@ import Testing
         let pieces = [
             #"{"resp"#, #"onse": "Hel"#, #"lo \"w\u00"#, #"e9rld\" \ud83d"#, #"\ude00\n"#, #"bye"}"#,
         ]
-        for piece in pieces { text += answer.feed(piece) }
+        for piece in pieces { text += answer.feed(piece).text }
         #expect(text == "Hello \"wérld\" 😀\nbye")
         let (rest, calls) = answer.finish()
         #expect(rest.isEmpty && calls.isEmpty)
@@ -95,7 +95,7 @@ import Testing
         let output =
             #"{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}, "#
             + #"{"name": "get_weather", "arguments": {"city": "Oslo"}}, {"name": "get_time", "arguments": {}}]}"#
-        for piece in output.split(separator: " ") { #expect(answer.feed(piece + " ").isEmpty) }
+        for piece in output.split(separator: " ") { #expect(answer.feed(piece + " ").text.isEmpty) }
         let (text, calls) = answer.finish()
         #expect(text.isEmpty)
         #expect(calls.map(\.name) == ["get_weather", "get_time"])
@@ -109,7 +109,7 @@ import Testing
         #expect(call.finish().text == #"{"tool_calls": [{"name": "get_weather", "argu"#)
         #expect(call.finish().calls.isEmpty)
         var words = JSONToolAnswer()
-        #expect(words.feed(#"{"response": "It is cold and"#) == "It is cold and")
+        #expect(words.feed(#"{"response": "It is cold and"#).text == "It is cold and")
         #expect(words.finish() == ("", []))
     }
 }

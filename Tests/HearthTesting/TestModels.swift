@@ -24,6 +24,19 @@ public enum TestModels {
     /// Imported from safetensors by the set-up (`hearth models import`).
     public static var allMiniLM: String { get throws { try path("all-minilm:l6-v2") } }
 
+    /// A chat template of a tool-trained model from llama.cpp's source, which the set-up
+    /// copies beside the library (`Qwen-Qwen2.5-7B-Instruct`, …).
+    public static func llamaTemplate(_ name: String) throws -> String {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appending(path: ".deps/llama/share/templates/\(name).jinja")
+        do {
+            return try String(contentsOf: file, encoding: .utf8)
+        } catch {
+            throw HearthError(
+                .modelNotFound, "llama.cpp's template \(name) is not at \(file.path): run `make test` (scripts/setup-llama.sh) first")
+        }
+    }
+
     /// A fresh HEARTH_HOME in the temporary folder whose models are the set-up's, so that a
     /// test's data (knowledge base, uploads) never reaches the user's folders.
     public static func home() throws -> URL {

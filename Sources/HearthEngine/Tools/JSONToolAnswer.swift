@@ -5,15 +5,19 @@ import HearthCore
 /// passed on as it comes, calls are read once the answer ends. An answer that does not
 /// parse (cut by `max_tokens`) is returned as it stands: the response's text so far, or
 /// the raw output when it was a call; never an error.
-struct JSONToolAnswer {
+struct JSONToolAnswer: ToolAnswerReader {
     private var output = ""
     /// Whether the output is an answer in words (its text is being passed on) or calls; nil
     /// until its first key shows which.
     private var answering: Bool?
     private var decoder = StringDecoder()
 
-    /// The answer's new text, given the model's next piece of output.
-    mutating func feed(_ piece: String) -> String {
+    /// The answer's new text, given the model's next piece of output (its calls come at the end).
+    mutating func feed(_ piece: String) -> (text: String, calls: [ToolCall]) {
+        (text(after: piece), [])
+    }
+
+    private mutating func text(after piece: String) -> String {
         output += piece
         switch answering {
         case true?: return decoder.feed(Substring(piece))
