@@ -206,6 +206,20 @@ extension LocalProvider {
     /// values a profile's TEMPLATE may take.
     public static var templateNames: [String] { Engine.templateNames }
 
+    /// Checks a profile's TEMPLATE: a built-in name, or a Jinja chat template (as a model
+    /// file carries, such as Qwen 2.5's, which brings its tool-call format with it).
+    /// - Throws: `HearthError.invalidRequest` naming `template` for an unknown name or a
+    ///   Jinja template llama.cpp cannot parse.
+    public static func verifyTemplate(_ template: String) throws {
+        if Engine.isJinja(template) {
+            try Engine.verifyJinjaTemplate(template)
+        } else if !templateNames.contains(template) {
+            throw HearthError.invalidRequest(
+                "unknown template '\(template)': give a Jinja chat template, or a name llama.cpp knows: \(templateNames.joined(separator: ", "))",
+                field: "template")
+        }
+    }
+
     /// The template the engine applies to a model of `architecture` whose file carries none.
     public static func fallbackTemplate(for architecture: String) -> String { Engine.fallbackTemplate(for: architecture) }
 }

@@ -66,7 +66,9 @@ public struct ModelService: Sendable {
         var modelfile = "FROM \(profile?.from ?? entry?.name ?? name)\n"
         if let system = profile?.system { modelfile += "SYSTEM \"\"\"\(system)\"\"\"\n" }
         modelfile += lines.map { "PARAMETER \($0)\n" }.joined()
-        if let template = profile?.template { modelfile += "TEMPLATE \(template)\n" }
+        if let template = profile?.template {
+            modelfile += template.contains("\n") ? "TEMPLATE \"\"\"\(template)\"\"\"\n" : "TEMPLATE \(template)\n"
+        }
         let template =
             metadata.embeddingOnly
             ? nil : profile?.template ?? metadata.chatTemplate ?? LocalProvider.fallbackTemplate(for: metadata.architecture)
@@ -182,11 +184,7 @@ public struct ModelService: Sendable {
     ///   `.modelNotFound` for an unknown base.
     @discardableResult
     func create(_ name: String, profile: Profile) throws -> ModelStore.Entry {
-        if let template = profile.template, !LocalProvider.templateNames.contains(template) {
-            throw HearthError.invalidRequest(
-                "unknown template '\(template)'; llama.cpp knows: \(LocalProvider.templateNames.joined(separator: ", "))", field: "template"
-            )
-        }
+        if let template = profile.template { try LocalProvider.verifyTemplate(template) }
         return try requireStore().create(name, profile: profile)
     }
 

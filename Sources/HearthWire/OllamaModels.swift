@@ -229,6 +229,52 @@ extension Ollama {
         }
     }
 
+    /// `POST /api/create`: a model made from an installed one (`from`) with its own system
+    /// prompt, parameters or chat template, or from the legacy `modelfile` text.
+    public struct CreateRequest: Codable, Sendable {
+        /// The new model's name, `name:tag`.
+        public var model: String?
+        /// Legacy spelling of `model`.
+        public var name: String?
+        /// The installed model it is made from.
+        public var from: String?
+        /// A chat template: a Jinja template or a name llama.cpp knows (Hearth reads no Go templates).
+        public var template: String?
+        public var system: String?
+        /// Sampling parameters (`temperature`, `num_predict`, …); `stop` may be a list.
+        public var parameters: [String: JSONValue]?
+        /// A whole Modelfile (older clients).
+        public var modelfile: String?
+        /// Absent means true, as in Ollama.
+        public var stream: Bool?
+
+        /// The new model's name.
+        /// - Throws: `HearthError.invalidRequest` when neither `model` nor `name` is given.
+        public func modelName() throws -> String {
+            try Ollama.required(model, legacy: name)
+        }
+
+        /// The parameters as text, each of `stop`'s strings apart.
+        /// - Throws: `HearthError.invalidRequest` naming a parameter that is an object or null.
+        public func textParameters() throws -> (parameters: [String: String], stop: [String]) {
+            var texts: [String: String] = [:]
+            var stop: [String] = []
+            for (name, value) in parameters ?? [:] {
+                switch value {
+                case .string(let text) where name == "stop": stop.append(text)
+                case .array(let items) where name == "stop":
+                    for case .string(let text) in items { stop.append(text) }
+                case .string(let text): texts[name] = text
+                case .int(let number): texts[name] = String(number)
+                case .double(let number): texts[name] = String(number)
+                case .bool(let flag): texts[name] = String(flag)
+                default: throw HearthError.invalidRequest("parameter \(name) needs a number, a string or (for stop) a list", field: name)
+                }
+            }
+            return (texts, stop)
+        }
+    }
+
     /// `POST /api/copy`: gives the model `source` a second name, `destination`.
     public struct CopyRequest: Codable, Sendable {
         /// The installed model to copy.

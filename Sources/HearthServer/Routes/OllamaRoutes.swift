@@ -27,6 +27,7 @@ struct OllamaRoutes: Sendable {
         router.post("/api/pull") { request, context in try await pull(request, context) }
         router.delete("/api/delete") { request, context in try await delete(request, context) }
         router.post("/api/copy") { request, context in try await copy(request, context) }
+        router.post("/api/create") { request, context in try await create(request, context) }
         router.get("/api/version") { _, _ in try json(Ollama.VersionResponse(version: Configuration.version)) }
         router.head("/") { _, _ in Response(status: .ok) }
     }
@@ -208,6 +209,19 @@ struct OllamaRoutes: Sendable {
         try await models.delete(
             try await request.decode(Ollama.DeleteRequest.self, upTo: maxBodyBytes).modelName(), by: context.principal)
         return Response(status: .ok)
+    }
+
+    /// Creates the model at once; streamed, as Ollama's progress lines ending in `success`.
+    func create(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let wire = try await request.decode(Ollama.CreateRequest.self, upTo: maxBodyBytes)
+        let (parameters, stop) = try wire.textParameters()
+        let changes = ModelService.ProfileChanges(
+            from: wire.from, system: wire.system, parameters: parameters, stop: stop, template: wire.template)
+        try models.create(try wire.modelName(), modelfile: wire.modelfile, changes: changes, by: context.principal)
+        guard wire.stream ?? true else { return try json(Ollama.PullProgress.success) }
+        let lines = try Ollama.line(Ollama.PullProgress.writingManifest) + Ollama.line(Ollama.PullProgress.success)
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson"], body: ResponseBody(byteBuffer: ByteBuffer(string: lines)))
     }
 
     func copy(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
