@@ -23,7 +23,9 @@ public enum HTTPServer {
         MCPRoutes(services: services, maxBodyBytes: maxBodyBytes).add(to: router)
         OpenAIRoutes(chat: services.chat, conversations: services.conversations, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
             to: router)
-        OpenAIResponsesRoutes(chat: services.chat, responses: services.responses, metrics: metrics, maxBodyBytes: maxBodyBytes).add(
+        OpenAIResponsesRoutes(
+            chat: services.chat, responses: services.responses, skills: services.skills, metrics: metrics, maxBodyBytes: maxBodyBytes
+        ).add(
             to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)

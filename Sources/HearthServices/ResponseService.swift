@@ -4,23 +4,58 @@ import HearthCore
 /// OpenAI's Responses API: generations kept for their owner (`store`), which a later request
 /// continues with `previous_response_id`. The route makes the wire objects; this service
 /// finds the conversation to continue, runs the generation through the chat service (limits,
-/// usage), and keeps the response before its end reaches the client.
+/// usage), or through the agent loop when Hearth's skills are offered as server-side tools,
+/// and keeps the response before its end reaches the client.
 public struct ResponseService: Sendable {
     let chat: ChatService
+    let agents: AgentService
     let store: (any ResponseStore)?
 
-    /// A whole answer, for the response object.
+    /// A whole answer, for the response object: what it holds, in order.
     public struct Answer: Sendable {
-        public var text: String
-        public var toolCalls: [ToolCall]
+        public enum Item: Sendable, Equatable {
+            /// The model's words (a run's steps may each have some).
+            case text(String)
+            /// A call of the client's function, for the client to answer.
+            case call(ToolCall)
+            /// A skill that ran on the server, and what it gave.
+            case skill(SkillCall)
+        }
+
+        public var items: [Item]
         public var reason: FinishReason
         public var usage: Usage
 
-        public init(text: String, toolCalls: [ToolCall], reason: FinishReason, usage: Usage) {
-            self.text = text
-            self.toolCalls = toolCalls
+        public init(items: [Item], reason: FinishReason, usage: Usage) {
+            self.items = items
             self.reason = reason
             self.usage = usage
+        }
+
+        /// One generation's answer: its text, then its calls.
+        public init(text: String, toolCalls: [ToolCall], reason: FinishReason, usage: Usage) {
+            self.init(items: (text.isEmpty ? [] : [.text(text)]) + toolCalls.map(Item.call), reason: reason, usage: usage)
+        }
+
+        /// All the words, one step's after another's.
+        public var text: String {
+            items.map { if case .text(let text) = $0 { text } else { "" } }.joined()
+        }
+
+        /// The calls of the client's functions.
+        public var toolCalls: [ToolCall] {
+            items.compactMap { if case .call(let call) = $0 { call } else { nil } }
+        }
+    }
+
+    /// A skill the model called and what it gave.
+    public struct SkillCall: Sendable, Equatable {
+        public var call: ToolCall
+        public var output: SkillOutput
+
+        public init(call: ToolCall, output: SkillOutput) {
+            self.call = call
+            self.output = output
         }
     }
 
@@ -71,6 +106,42 @@ public struct ResponseService: Sendable {
                     id: keeping.id, ownerID: principal.ownerID, model: model, createdAt: keeping.createdAt,
                     messages: Array(messages.dropFirst(keeping.startsWithInstructions ? 1 : 0)) + [reply],
                     body: rendered.body, inputItems: rendered.inputItems))
+        }
+    }
+
+    /// Runs the agent loop for a response that offers skills (`run.skills`) beside the
+    /// client's functions (`run.functions`); with `keeping`, the response (every step's
+    /// calls and results in its conversation) is kept once the run ends, before its end
+    /// reaches the client.
+    /// - Throws: as `AgentService.run`; `unavailable` when keeping is asked of a server that
+    ///   keeps nothing.
+    public func run(_ run: AgentService.Request, keeping: Keeping?, by principal: Principal) async throws
+        -> AsyncThrowingStream<AgentService.Event, any Error>
+    {
+        if keeping != nil { _ = try requireStore() }
+        let events = try await agents.run(run, by: principal)
+        guard let keeping, let store else { return events }
+        let model = run.model ?? agents.defaultModel
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                var transcript = AgentTranscript(messages: run.messages)
+                do {
+                    for try await event in events {
+                        if let answer = transcript.read(event), let rendered = try? keeping.render(answer) {
+                            try? await store.putResponse(
+                                StoredResponse(
+                                    id: keeping.id, ownerID: principal.ownerID, model: model, createdAt: keeping.createdAt,
+                                    messages: Array(transcript.messages.dropFirst(keeping.startsWithInstructions ? 1 : 0)),
+                                    body: rendered.body, inputItems: rendered.inputItems))
+                        }
+                        continuation.yield(event)
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 

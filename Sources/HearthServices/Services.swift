@@ -74,6 +74,6 @@ public struct Services: Sendable {
         skills = SkillService(
             folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)
         agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)
-        self.responses = ResponseService(chat: chat, store: responses)
+        self.responses = ResponseService(chat: chat, agents: agents, store: responses)
     }
 }

@@ -110,14 +110,16 @@ extension OpenAI {
         }
     }
 
-    /// An output item: the assistant's message (`output_text` parts) or a function call.
+    /// An output item: the assistant's message (`output_text` parts), a call of the client's
+    /// function, or an MCP tool the server ran (`mcp_call`, with its output or error).
     public enum OutputItem: Encodable, Sendable {
         case message(id: String, text: String, status: String)
         case functionCall(id: String, call: ToolCall, status: String)
+        case mcpCall(id: String, serverLabel: String, call: ToolCall, output: SkillOutput?, status: String)
 
         enum CodingKeys: String, CodingKey {
-            case type, id, status, role, content, name, arguments
-            case callID = "call_id"
+            case type, id, status, role, content, name, arguments, output, error
+            case callID = "call_id", serverLabel = "server_label"
         }
 
         struct Part: Codable {
@@ -142,6 +144,15 @@ extension OpenAI {
                 try container.encode(call.name, forKey: .name)
                 try container.encode(call.arguments, forKey: .arguments)
                 try container.encode(status, forKey: .status)
+            case .mcpCall(let id, let label, let call, let output, let status):
+                try container.encode("mcp_call", forKey: .type)
+                try container.encode(id, forKey: .id)
+                try container.encode(label, forKey: .serverLabel)
+                try container.encode(call.name, forKey: .name)
+                try container.encode(call.arguments, forKey: .arguments)
+                try container.encode(output.flatMap { $0.isError ? nil : $0.text }, forKey: .output)
+                try container.encode(output.flatMap { $0.isError ? $0.text : nil }, forKey: .error)
+                try container.encode(status, forKey: .status)
             }
         }
 
@@ -150,6 +161,8 @@ extension OpenAI {
             switch self {
             case .message(_, let text, _): .message(role: "assistant", content: text)
             case .functionCall(_, let call, _): .functionCall(call)
+            case .mcpCall(let id, let label, let call, let output, _):
+                .mcpCall(id: id, serverLabel: label, call: call, output: output ?? .failure("it did not finish"))
             }
         }
     }

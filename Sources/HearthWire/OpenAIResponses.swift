@@ -29,6 +29,19 @@ extension OpenAI {
             case topP = "top_p", previousResponseID = "previous_response_id"
         }
 
+        /// The MCP servers whose tools the server runs for this response (see `ResponseTool`).
+        /// - Throws: `HearthError.invalidRequest` for an mcp tool Hearth cannot offer.
+        public var mcpServers: [MCPServerTools] {
+            get throws {
+                guard let tools else { return [] }
+                let servers = try tools.enumerated().filter { $1.type == "mcp" }.map { try $1.server(at: $0) }
+                if !servers.isEmpty, text?.format.map({ $0.type != "text" }) == true {
+                    throw HearthError.invalidRequest("'text.format' cannot be combined with mcp tools", field: "text")
+                }
+                return servers
+            }
+        }
+
         /// The generation this request asks for, after `history` (a previous response's
         /// conversation); `defaultModel` when it names none.
         /// - Throws: `HearthError.invalidRequest` naming the field at fault.
@@ -43,9 +56,10 @@ extension OpenAI {
                 maxTokens: maxOutputTokens, temperature: temperature, topP: topP, topK: nil, minP: nil, repeatPenalty: nil,
                 presencePenalty: nil, frequencyPenalty: nil, seed: nil, stop: nil)
             params.grammar = try text?.format?.grammar()
+            let functions = try tools?.enumerated().filter { $1.type != "mcp" }.map { try $1.native(at: $0) }
             let toolUse = try OpenAI.toolUse(
-                tools?.enumerated().map { try $1.native(at: $0) }, choice: toolChoice?.choice, parallel: parallelToolCalls,
-                besides: params.grammar, formatField: "text")
+                functions, choice: mcpServers.isEmpty ? toolChoice?.choice : nil, parallel: parallelToolCalls, besides: params.grammar,
+                formatField: "text")
             return GenerationRequest(model: model ?? defaultModel, prompt: .chat(messages), params: params, tools: toolUse)
         }
     }
@@ -89,6 +103,17 @@ extension OpenAI {
                 case .functionCallOutput(let callID, let output):
                     let name = messages.lazy.compactMap { $0.toolCalls?.first { $0.id == callID }?.name }.first
                     messages.append(ChatMessage(role: .tool, content: output, toolCallID: callID, name: name))
+                case .mcpCall(_, let label, let call, let output):
+                    // The server's own call and its result, sent back as history.
+                    let name = label == "hearth" ? call.name : label + "." + call.name
+                    let asked = ToolCall(id: call.id, name: name, arguments: call.arguments)
+                    if let last = messages.last, last.role == .assistant {
+                        messages[messages.count - 1].toolCalls = (last.toolCalls ?? []) + [asked]
+                    } else {
+                        messages.append(ChatMessage(role: .assistant, content: "", toolCalls: [asked]))
+                    }
+                    let text = output.isError ? "Error: " + output.text : output.text
+                    messages.append(ChatMessage(role: .tool, content: text, toolCallID: call.id, name: name))
                 }
             }
             return messages
@@ -96,11 +121,13 @@ extension OpenAI {
     }
 
     /// One input item: a message (`content` a string or text parts), a `function_call` the
-    /// model made, or the `function_call_output` that answers it.
+    /// model made, the `function_call_output` that answers it, or an `mcp_call` the server
+    /// ran (an earlier response's output sent back).
     public enum ResponseInputItem: Codable, Sendable, Equatable {
         case message(role: String, content: String)
         case functionCall(ToolCall)
         case functionCallOutput(callID: String, output: String)
+        case mcpCall(id: String, serverLabel: String, call: ToolCall, output: SkillOutput)
 
         struct Part: Codable {
             var type: String
@@ -108,8 +135,8 @@ extension OpenAI {
         }
 
         enum CodingKeys: String, CodingKey {
-            case type, role, content, name, arguments, output, id
-            case callID = "call_id"
+            case type, role, content, name, arguments, output, id, error
+            case callID = "call_id", serverLabel = "server_label"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -141,10 +168,21 @@ extension OpenAI {
                     output = try container.decode([Part].self, forKey: .output).compactMap(\.text).joined()
                 }
                 self = .functionCallOutput(callID: try container.decode(String.self, forKey: .callID), output: output)
+            case "mcp_call":
+                let id = try container.decode(String.self, forKey: .id)
+                let call = ToolCall(
+                    id: id, name: try container.decode(String.self, forKey: .name),
+                    arguments: try container.decodeIfPresent(String.self, forKey: .arguments) ?? "{}")
+                let output = try container.decodeIfPresent(String.self, forKey: .output)
+                let error = try container.decodeIfPresent(String.self, forKey: .error)
+                self = .mcpCall(
+                    id: id, serverLabel: try container.decode(String.self, forKey: .serverLabel), call: call,
+                    output: error.map(SkillOutput.failure) ?? SkillOutput(output ?? ""))
             default:
                 throw DecodingError.dataCorruptedError(
                     forKey: .type, in: container,
-                    debugDescription: "input items of type '\(type)' are not supported (message, function_call, function_call_output)")
+                    debugDescription:
+                        "input items of type '\(type)' are not supported (message, function_call, function_call_output, mcp_call)")
             }
         }
 
@@ -165,26 +203,86 @@ extension OpenAI {
                 try container.encode("function_call_output", forKey: .type)
                 try container.encode(callID, forKey: .callID)
                 try container.encode(output, forKey: .output)
+            case .mcpCall(let id, let label, let call, let output):
+                try container.encode("mcp_call", forKey: .type)
+                try container.encode(id, forKey: .id)
+                try container.encode(label, forKey: .serverLabel)
+                try container.encode(call.name, forKey: .name)
+                try container.encode(call.arguments, forKey: .arguments)
+                try container.encode(output.isError ? nil : output.text, forKey: .output)
+                try container.encode(output.isError ? output.text : nil, forKey: .error)
             }
         }
     }
 
-    /// A function tool, flat: `{"type": "function", "name", "description", "parameters", "strict"}`.
+    /// A tool, flat: a function the client runs (`{"type": "function", "name", "description",
+    /// "parameters", "strict"}`), or MCP tools the server runs (`{"type": "mcp",
+    /// "server_label", "allowed_tools", "require_approval": "never"}`): the label `hearth` is
+    /// Hearth's own skills, another label the tools of the MCP server configured by that name.
     public struct ResponseTool: Codable, Sendable {
         public var type: String
         public var name: String?
         public var description: String?
         public var parameters: JSONValue?
         public var strict: Bool?
+        public var serverLabel: String?
+        public var serverURL: String?
+        public var allowedTools: JSONValue?
+        public var requireApproval: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case type, name, description, parameters, strict
+            case serverLabel = "server_label", serverURL = "server_url", allowedTools = "allowed_tools"
+            case requireApproval = "require_approval"
+        }
 
         func native(at index: Int) throws -> Tool {
             guard type == "function", let name else {
                 throw HearthError.invalidRequest(
-                    "'tools[\(index)]' must be a function tool with a name (built-in tools such as \(type) are not offered)",
+                    "'tools[\(index)]' must be a function tool with a name, or an mcp tool (built-in tools such as \(type) are not offered)",
                     field: "tools")
             }
             return try ToolDefinition(function: .init(name: name, description: description, parameters: parameters)).native(at: index)
         }
+
+        /// The MCP server this tool offers, and the tool names allowed (nil: all).
+        func server(at index: Int) throws -> MCPServerTools {
+            guard let label = serverLabel, !label.isEmpty else {
+                throw HearthError.invalidRequest("'tools[\(index)].server_label' is required for an mcp tool", field: "tools")
+            }
+            guard serverURL == nil else {
+                throw HearthError.invalidRequest(
+                    "'tools[\(index)].server_url': Hearth reaches only the MCP servers its configuration names (use their name as server_label, or 'hearth' for its skills)",
+                    field: "tools")
+            }
+            switch requireApproval {
+            case nil, .string("never")?: break
+            default:
+                throw HearthError.invalidRequest(
+                    "'tools[\(index)].require_approval': Hearth runs MCP tools without approval requests; set it to \"never\"",
+                    field: "tools")
+            }
+            var allowed: [String]?
+            switch allowedTools {
+            case nil, .null?: allowed = nil
+            case .array(let names)?: allowed = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+            case .object(let filter)?:
+                if case .array(let names)? = filter["tool_names"] {
+                    allowed = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+                }
+            default:
+                throw HearthError.invalidRequest("'tools[\(index)].allowed_tools' must be a list of tool names", field: "tools")
+            }
+            return MCPServerTools(label: label, allowed: allowed)
+        }
+    }
+
+    /// The tools of one MCP server a response may run.
+    public struct MCPServerTools: Sendable, Equatable {
+        /// `hearth` (Hearth's skills) or the name of an MCP server in the configuration.
+        public var label: String
+        /// Tool names as that server calls them; nil: all of them.
+        public var allowed: [String]?
     }
 
     /// `tool_choice`: `"auto"`, `"none"`, `"required"` or `{"type": "function", "name": …}`.

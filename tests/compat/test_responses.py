@@ -90,3 +90,28 @@ def test_structured_output_and_bad_requests(client):
         client.responses.create(model=MODEL, input=[{"type": "web_search_call", "id": "x"}])
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model="no-such-model:1b", input="Hi")
+
+
+SKILLS = {"type": "mcp", "server_label": "hearth", "allowed_tools": ["calculate"], "require_approval": "never"}
+
+
+def test_mcp_tools_run_on_the_server_as_mcp_calls(client):
+    response = client.responses.create(
+        model=MODEL, input="What is 12 times 7? Use the calculator.", tools=[SKILLS], tool_choice="required",
+        max_output_tokens=96, temperature=0)
+    calls = [item for item in response.output if item.type == "mcp_call"]
+    assert calls and calls[0].server_label == "hearth" and calls[0].name == "calculate"
+    json.loads(calls[0].arguments)
+    # The skill ran here: its output, or its error for an expression it could not read.
+    assert (calls[0].output is not None) != (calls[0].error is not None)
+    assert response.status in ("completed", "incomplete")
+
+    events = list(client.responses.create(
+        model=MODEL, input="What is 12 times 7? Use the calculator.", tools=[SKILLS], tool_choice="required",
+        max_output_tokens=96, temperature=0, stream=True))
+    types = [event.type for event in events]
+    assert "response.mcp_call.in_progress" in types
+    assert types.index("response.mcp_call.in_progress") < types.index(
+        next(t for t in types if t in ("response.mcp_call.completed", "response.mcp_call.failed")))
+    assert types[-1] in ("response.completed", "response.incomplete")
+    assert [item.type for item in events[-1].response.output][0] == "mcp_call"

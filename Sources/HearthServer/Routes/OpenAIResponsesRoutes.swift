@@ -7,9 +7,12 @@ import Synchronization
 
 /// `/v1/responses`: OpenAI's Responses API over the chat service, whole or streamed as its
 /// semantic events, kept (`store`, the default) for `GET`, `DELETE` and `previous_response_id`.
+/// A request with `mcp` tools runs the agent loop: Hearth's skills (or a configured MCP
+/// server's tools) run on the server as `mcp_call` items until the model answers.
 struct OpenAIResponsesRoutes: Sendable {
     let chat: ChatService
     let responses: ResponseService
+    let skills: SkillService
     let metrics: Metrics
     let maxBodyBytes: Int
 
@@ -36,12 +39,15 @@ struct OpenAIResponsesRoutes: Sendable {
         let wire = try await request.decode(OpenAI.ResponseRequest.self, upTo: maxBodyBytes)
         let history = try await wire.previousResponseID.asyncMap { try await responses.history($0, by: context.principal) } ?? []
         let native = try wire.native(history: history, defaultModel: chat.defaultModel)
-        let shape = ResponseShape(id: "resp_" + randomID(), createdAt: Date(), model: native.model, request: wire)
+        let servers = try wire.mcpServers
+        let shape = ResponseShape(
+            id: "resp_" + randomID(), createdAt: Date(), model: native.model, request: wire, labels: servers.map(\.label))
         let keeping =
             (wire.store ?? true)
             ? ResponseService.Keeping(
                 id: shape.id, createdAt: shape.createdAt, startsWithInstructions: !(wire.instructions ?? "").isEmpty, render: shape.stored)
             : nil
+        guard servers.isEmpty else { return try await run(wire, native, servers: servers, shape: shape, keeping: keeping, context) }
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
             try await responses.generate(native, keeping: keeping, by: context.principal)
         }
@@ -54,6 +60,55 @@ struct OpenAIResponsesRoutes: Sendable {
         let writer = ResponseStreamWriter(shape)
         return generation.sse { event in try writer.blocks(for: event) }
     }
+
+    /// A response whose MCP tools run here: the agent loop, with the client's functions beside them.
+    private func run(
+        _ wire: OpenAI.ResponseRequest, _ native: GenerationRequest, servers: [OpenAI.MCPServerTools], shape: ResponseShape,
+        keeping: ResponseService.Keeping?, _ context: HearthRequestContext
+    ) async throws -> Response {
+        guard case .chat(let messages) = native.prompt else { throw HearthError.invalidRequest("'input' must be messages", field: "input") }
+        let functions = native.tools?.tools ?? []
+        var params = native.params
+        params.grammar = nil
+        let run = AgentService.Request(
+            model: native.model, messages: messages, skills: try skillNames(servers, by: context.principal), functions: functions,
+            firstChoice: wire.toolChoice?.choice ?? .auto,
+            tokenBudget: wire.maxOutputTokens ?? AgentService.defaultTokenBudget, params: params)
+        let events = try await responses.run(run, keeping: keeping, by: context.principal)
+        guard wire.stream == true else {
+            let answer = try await ClientWatcher.cancellingOnDisconnect(context.channel) {
+                var transcript = AgentTranscript(messages: messages)
+                for try await event in events {
+                    if let answer = transcript.read(event) { return answer }
+                }
+                throw HearthError(.internalError, "the agent run ended without finishing")
+            }
+            return try json(shape.response(answer))
+        }
+        let writer = ResponseStreamWriter(shape, functions: Set(functions.map(\.name)), messages: messages)
+        return try await StartedStream(events).sse(logger: context.logger) { try writer.blocks(for: $0).joined() }
+    }
+
+    /// The skills `servers` name that the caller may run: all of Hearth's for `hearth`, the
+    /// `label.tool` skills of a configured MCP server otherwise; `allowed` narrows either.
+    /// - Throws: `HearthError.invalidRequest` for a server with no such tools.
+    private func skillNames(_ servers: [OpenAI.MCPServerTools], by principal: Principal) throws -> [String] {
+        let all = skills.list(by: principal).skills.map(\.name)
+        var names: [String] = []
+        for server in servers {
+            let own = server.label == "hearth" ? all : all.filter { $0.hasPrefix(server.label + ".") }
+            let offered = own.filter { name in
+                server.allowed.map { $0.contains(server.label == "hearth" ? name : String(name.dropFirst(server.label.count + 1))) } ?? true
+            }
+            guard !offered.isEmpty else {
+                throw HearthError.invalidRequest(
+                    "no MCP server '\(server.label.prefix(64))' offers tools you may run here (use 'hearth' for Hearth's skills, or a server of the configuration)",
+                    field: "tools")
+            }
+            names += offered.filter { !names.contains($0) }
+        }
+        return names
+    }
 }
 
 /// What every form of one response shares: its id, time, model and request, and the ids of
@@ -63,9 +118,21 @@ struct ResponseShape: Sendable {
     let createdAt: Date
     let model: String
     let request: OpenAI.ResponseRequest
+    /// The MCP servers the request named: a skill `label.tool` shows as `tool` of `label`.
+    var labels: [String] = []
 
-    var messageID: String { "msg_" + id.dropFirst(5) }
+    /// The `index`th message item's id.
+    func messageID(_ index: Int = 0) -> String { "msg_" + id.dropFirst(5) + (index == 0 ? "" : "_\(index)") }
     func callID(_ index: Int) -> String { "fc_" + id.dropFirst(5) + "_\(index)" }
+    func skillCallID(_ index: Int) -> String { "mcp_" + id.dropFirst(5) + "_\(index)" }
+
+    /// The server label and tool name a skill shows as.
+    func server(of call: ToolCall) -> (label: String, call: ToolCall) {
+        for label in labels where label != "hearth" && call.name.hasPrefix(label + ".") {
+            return (label, ToolCall(id: call.id, name: String(call.name.dropFirst(label.count + 1)), arguments: call.arguments))
+        }
+        return ("hearth", call)
+    }
 
     /// The response, in progress, with `output`.
     func started(_ output: [OpenAI.OutputItem] = []) -> OpenAI.Response {
@@ -73,13 +140,35 @@ struct ResponseShape: Sendable {
             id: id, createdAt: Int(createdAt.timeIntervalSince1970), model: model, request: request, output: output)
     }
 
-    /// The finished response: the text as a message (when there is text or no call), then the calls.
+    /// An `mcp_call` item for a skill that ran (or, without output, is running).
+    func skillItem(_ index: Int, _ call: ToolCall, output: SkillOutput?) -> OpenAI.OutputItem {
+        let (label, shown) = server(of: call)
+        let status = output == nil ? "in_progress" : output!.isError ? "failed" : "completed"
+        return .mcpCall(id: skillCallID(index), serverLabel: label, call: shown, output: output, status: status)
+    }
+
+    /// The finished response: its items in order (words as messages, calls, skills that ran);
+    /// an answer with no words and no call of the client's still has a message.
     func response(_ answer: ResponseService.Answer) -> OpenAI.Response {
         var output: [OpenAI.OutputItem] = []
-        if !answer.text.isEmpty || answer.toolCalls.isEmpty {
-            output.append(.message(id: messageID, text: answer.text, status: answer.reason == .length ? "incomplete" : "completed"))
+        var counts = (messages: 0, calls: 0, skills: 0)
+        let status = answer.reason == .length ? "incomplete" : "completed"
+        for item in answer.items {
+            switch item {
+            case .text(let text):
+                output.append(.message(id: messageID(counts.messages), text: text, status: status))
+                counts.messages += 1
+            case .call(let call):
+                output.append(.functionCall(id: callID(counts.calls), call: call, status: "completed"))
+                counts.calls += 1
+            case .skill(let skill):
+                output.append(skillItem(counts.skills, skill.call, output: skill.output))
+                counts.skills += 1
+            }
         }
-        output += answer.toolCalls.enumerated().map { .functionCall(id: callID($0), call: $1, status: "completed") }
+        if counts.messages == 0 && counts.calls == 0 {
+            output.append(.message(id: messageID(), text: "", status: status))
+        }
         var response = started(output)
         response.finish(answer.reason, usage: answer.usage)
         return response
@@ -105,95 +194,5 @@ struct ResponseShape: Sendable {
             }
         }
         return (body, String(decoding: try encoder.encode(items), as: UTF8.self))
-    }
-}
-
-/// Turns a generation's events into the Responses API's: the response created, a message
-/// item with one `output_text` part growing by deltas, each call as a function-call item,
-/// then `response.completed` (or `response.incomplete`) with the whole response.
-final class ResponseStreamWriter: Sendable {
-    private struct State {
-        var sequence = 0
-        var text = ""
-        var messageOpen = false
-        var items: [OpenAI.OutputItem] = []
-        var calls: [ToolCall] = []
-    }
-
-    private let shape: ResponseShape
-    private let state = Mutex(State())
-
-    init(_ shape: ResponseShape) { self.shape = shape }
-
-    func blocks(for event: Generation.Event) throws -> [String] {
-        try state.withLock { state in
-            var blocks: [String] = []
-            func emit(_ event: OpenAI.ResponseEvent) throws {
-                blocks.append(try event.block)
-                state.sequence += 1
-            }
-            func closeMessage() throws {
-                guard state.messageOpen else { return }
-                state.messageOpen = false
-                let index = state.items.count
-                let item = OpenAI.OutputItem.message(id: shape.messageID, text: state.text, status: "completed")
-                try emit(
-                    .init(
-                        "response.output_text.done", state.sequence, outputIndex: index, itemID: shape.messageID, contentIndex: 0,
-                        text: state.text))
-                try emit(
-                    .init(
-                        "response.content_part.done", state.sequence, outputIndex: index, itemID: shape.messageID, contentIndex: 0,
-                        part: OpenAI.ResponseEvent.textPart(state.text)))
-                try emit(.init("response.output_item.done", state.sequence, outputIndex: index, item: item))
-                state.items.append(item)
-            }
-            switch event {
-            case .start:
-                try emit(.init("response.created", state.sequence, response: shape.started()))
-                try emit(.init("response.in_progress", state.sequence, response: shape.started()))
-            case .text(let piece):
-                if !state.messageOpen {
-                    state.messageOpen = true
-                    let index = state.items.count
-                    try emit(
-                        .init(
-                            "response.output_item.added", state.sequence, outputIndex: index,
-                            item: .message(id: shape.messageID, text: "", status: "in_progress")))
-                    try emit(
-                        .init(
-                            "response.content_part.added", state.sequence, outputIndex: index, itemID: shape.messageID, contentIndex: 0,
-                            part: OpenAI.ResponseEvent.textPart("")))
-                }
-                state.text += piece
-                try emit(
-                    .init(
-                        "response.output_text.delta", state.sequence, outputIndex: state.items.count, itemID: shape.messageID,
-                        contentIndex: 0, delta: piece))
-            case .toolCall(let number, let call):
-                try closeMessage()
-                let index = state.items.count
-                let id = shape.callID(number)
-                try emit(
-                    .init(
-                        "response.output_item.added", state.sequence, outputIndex: index,
-                        item: .functionCall(id: id, call: ToolCall(id: call.id, name: call.name, arguments: ""), status: "in_progress")))
-                try emit(
-                    .init("response.function_call_arguments.delta", state.sequence, outputIndex: index, itemID: id, delta: call.arguments))
-                try emit(
-                    .init(
-                        "response.function_call_arguments.done", state.sequence, outputIndex: index, itemID: id, arguments: call.arguments))
-                let item = OpenAI.OutputItem.functionCall(id: id, call: call, status: "completed")
-                try emit(.init("response.output_item.done", state.sequence, outputIndex: index, item: item))
-                state.items.append(item)
-                state.calls.append(call)
-            case .done(let reason, let usage):
-                try closeMessage()
-                let response = shape.response(
-                    ResponseService.Answer(text: state.text, toolCalls: state.calls, reason: reason, usage: usage))
-                try emit(.init(reason == .length ? "response.incomplete" : "response.completed", state.sequence, response: response))
-            }
-            return blocks
-        }
     }
 }

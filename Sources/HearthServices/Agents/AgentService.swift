@@ -28,6 +28,9 @@ public struct AgentService: Sendable {
         public var messages: [ChatMessage]
         /// The skills offered; nil offers all the caller may run.
         public var skills: [String]?
+        /// The client's own functions, offered beside the skills: a step that calls one ends
+        /// the run (`Finish.toolCalls`) for the client to answer the call.
+        public var functions: [Tool]
         /// Whether the first step must call a skill (`required`), a given one, or may answer
         /// at once (`auto`); later steps are always `auto`.
         public var firstChoice: ToolChoice
@@ -39,13 +42,14 @@ public struct AgentService: Sendable {
         public var keepAlive: Double?
 
         public init(
-            model: String? = nil, messages: [ChatMessage], skills: [String]? = nil, firstChoice: ToolChoice = .auto,
+            model: String? = nil, messages: [ChatMessage], skills: [String]? = nil, functions: [Tool] = [], firstChoice: ToolChoice = .auto,
             maxSteps: Int = AgentService.defaultMaxSteps,
             tokenBudget: Int = AgentService.defaultTokenBudget, params: GenerationParams = GenerationParams(), keepAlive: Double? = nil
         ) {
             self.model = model
             self.messages = messages
             self.skills = skills
+            self.functions = functions
             self.firstChoice = firstChoice
             self.maxSteps = maxSteps
             self.tokenBudget = tokenBudget
@@ -64,6 +68,8 @@ public struct AgentService: Sendable {
         case maxSteps = "max_steps"
         /// The token budget was spent.
         case budget
+        /// The model called one of the client's functions (after any skills of that step ran).
+        case toolCalls = "tool_calls"
     }
 
     /// What a run reports, in order.
@@ -92,7 +98,12 @@ public struct AgentService: Sendable {
         guard request.tokenBudget >= 1 else { throw HearthError.invalidRequest("max_tokens must be at least 1", field: "max_tokens") }
         guard !request.messages.isEmpty else { throw HearthError.invalidRequest("give the agent a task", field: "messages") }
         try request.params.validate()
-        let tools = try offered(request.skills, by: principal)
+        let tools = try offered(request.skills, by: principal) + request.functions
+        let names = tools.map(\.name)
+        if let clash = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw HearthError.invalidRequest(
+                "the function '\(clash.prefix(64))' has the name of a skill offered to this run", field: "tools")
+        }
         var request = request
         request.model = request.model ?? chat.defaultModel
         // The first step starts here, so that its errors are the request's.
@@ -154,7 +165,8 @@ public struct AgentService: Sendable {
                 let finish: Finish = reason != .length ? .stop : spent >= request.tokenBudget ? .budget : .length
                 return .done(finish, text, usage)
             }
-            for call in calls {
+            let functions = calls.filter { call in request.functions.contains { $0.name == call.name } }
+            for call in calls where !functions.contains(call) {
                 try Task.checkCancellation()
                 let output: SkillOutput
                 if !tools.contains(where: { $0.name == call.name }) {
@@ -170,6 +182,7 @@ public struct AgentService: Sendable {
                 report(.toolResult(call, output))
                 messages.append(ChatMessage(role: .tool, content: Self.result(output), toolCallID: call.id, name: call.name))
             }
+            guard functions.isEmpty else { return .done(.toolCalls, text, usage) }
             guard step < request.maxSteps else { return .done(.maxSteps, "", usage) }
             guard spent < request.tokenBudget else { return .done(.budget, "", usage) }
             events = try await self.step(request, messages: messages, tools: tools, choice: .auto, spent: spent, by: principal)
