@@ -39,7 +39,7 @@ final class JinjaTemplate: @unchecked Sendable {
         var request: [String: Any] = [
             "messages": zip(messages, markers).map { Self.wire($0, marker: $0.content.isEmpty ? "" : $1) }
         ]
-        var untrusted = messages.flatMap { ($0.toolCalls ?? []).flatMap { [$0.name, $0.arguments] } + [$0.name ?? ""] }
+        var untrusted = messages.flatMap { ($0.toolCalls ?? []).flatMap { [$0.name] + Self.strings(in: $0.arguments) } + [$0.name ?? ""] }
         if let tools, !tools.tools.isEmpty {
             var offered = tools.tools
             if case .function(let name) = tools.choice { offered = offered.filter { $0.name == name } }
@@ -49,7 +49,7 @@ final class JinjaTemplate: @unchecked Sendable {
             }
             request["tool_choice"] = Self.choice(tools.choice)
             request["parallel_tool_calls"] = tools.parallel
-            untrusted += offered.flatMap { [$0.name, $0.description, $0.parameters] }
+            untrusted += offered.flatMap { [$0.name, $0.description] + Self.strings(in: $0.parameters) }
         }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: request, options: [.withoutEscapingSlashes]), as: UTF8.self)
         var error: UnsafeMutablePointer<CChar>?
@@ -67,6 +67,27 @@ final class JinjaTemplate: @unchecked Sendable {
         if let id = message.toolCallID { wire["tool_call_id"] = id }
         if let name = message.name { wire["name"] = name }
         return wire
+    }
+
+    /// Every key and string in the JSON `text` as the template writes them (decoded: an
+    /// escaped `\u003c` is a `<` by then), or the text itself when it is not JSON.
+    static func strings(in text: String) -> [String] {
+        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return [text] }
+        var strings: [String] = []
+        func collect(_ value: Any) {
+            switch value {
+            case let string as String: strings.append(string)
+            case let array as [Any]: array.forEach(collect)
+            case let object as [String: Any]:
+                for (key, item) in object {
+                    strings.append(key)
+                    collect(item)
+                }
+            default: break
+            }
+        }
+        collect(value)
+        return strings
     }
 
     /// llama.cpp's choices: a named function is `required` with only that tool offered.

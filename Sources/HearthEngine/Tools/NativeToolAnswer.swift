@@ -11,6 +11,8 @@ struct NativeToolAnswer: ToolAnswerReader {
     /// The text passed on so far, and how many calls.
     private var sent = ""
     private var callsSent = 0
+    /// The output's length at the last parse.
+    private var parsedLength = 0
 
     init(render: JinjaRender) {
         self.render = render
@@ -19,6 +21,11 @@ struct NativeToolAnswer: ToolAnswerReader {
     /// The answer's new text and finished calls, given the model's next piece of output.
     mutating func feed(_ piece: String) -> (text: String, calls: [ToolCall]) {
         output += piece
+        // Each parse reads the whole output: it is read again once it has grown by a sixteenth,
+        // 64 bytes at most, so that a long answer is not parsed once a token.
+        let length = output.utf8.count
+        guard length - parsedLength >= min(64, length / 16) else { return ("", []) }
+        parsedLength = length
         guard let parsed = render.parse(output, partial: true) else { return ("", []) }
         var text = ""
         if parsed.content.hasPrefix(sent), parsed.content.count > sent.count {
