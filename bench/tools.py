@@ -24,6 +24,13 @@ Standard library only.
 
   python bench/tools.py --hearth .build/release/hearth --llama-server PATH [--model smollm2:135m]
                         [--limit N] [--only hearth|llama-server] [--split dev|test|all]
+                        [--template FILE.jinja]
+
+With --template, both servers use that Jinja chat template instead of the model's (llama-server
+`--chat-template-file`, Hearth a profile made with it through POST /api/create and removed
+afterwards): with a tool-trained model's template (.deps/llama/share/templates/
+Qwen-Qwen2.5-7B-Instruct.jinja), both render the tools and read the calls in that model's own
+format, Hearth with its call grammar.
 
 Exits 0 whatever the numbers (a benchmark is not a test); 1 if a server fails to start.
 """
@@ -65,7 +72,24 @@ def llama_server(args, model_path, port):
             "-c", str(CONTEXT), "-np", "1"]
     if "--no-webui" in help_text:
         argv.append("--no-webui")
+    if args.template:
+        argv += ["--chat-template-file", args.template]
     return Server("llama-server", argv, port)
+
+
+PROFILE = "bench-template:latest"
+
+
+def hearth_request(server, method, path, body):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT_S)
+    try:
+        conn.request(method, path, json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise ServerError(f"{method} {path}: HTTP {response.status}: {data[:300].decode('utf-8', 'replace')}")
+    finally:
+        conn.close()
 
 
 # --- tools -------------------------------------------------------------------
@@ -488,17 +512,25 @@ def run_server(server, model, cases):
     return results, time.perf_counter() - started
 
 
-def benchmark(name, make, model, cases):
-    """Starts one server, runs every case, always stops it; None if it fails to start."""
+def benchmark(name, make, model, cases, template=None):
+    """Starts one server, runs every case, always stops it; None if it fails to start. With
+    `template` (Hearth only), the cases ask a profile of `model` made with that template."""
     server = make(free_port())
     try:
         try:
             server.wait_ready()
+            if template:
+                hearth_request(server, "POST", "/api/create",
+                               {"model": PROFILE, "from": model, "template": template, "stream": False})
         except ServerError as error:
             print(f"error: {error}\n--- {name} log tail ({server.log.name}) ---\n{server.log_tail()}", file=sys.stderr)
             return None
         log(f"{name} ready on port {server.port}; {len(cases)} cases")
-        return run_server(server, model, cases)
+        try:
+            return run_server(server, PROFILE if template else model, cases)
+        finally:
+            if template:
+                hearth_request(server, "DELETE", "/api/delete", {"model": PROFILE})
     finally:
         server.stop()
 
@@ -595,6 +627,7 @@ def main():
     parser.add_argument("--only", choices=["hearth", "llama-server"], help="run one server only")
     parser.add_argument("--split", choices=["dev", "test", "all"], default="all",
                         help="dev: even-numbered cases, test: odd, all: every case (default)")
+    parser.add_argument("--template", help="a Jinja chat template both servers use instead of the model's")
     args = parser.parse_args()
     for name, binary in (("hearth", args.hearth), ("llama-server", args.llama_server)):
         if args.only in (None, name) and not binary:
@@ -617,10 +650,11 @@ def main():
     for name, make in makers.items():
         if args.only not in (None, name):
             continue
-        outcomes[name] = benchmark(name, make, model_arg, cases)
+        template = Path(args.template).read_text() if args.template and name == "hearth" else None
+        outcomes[name] = benchmark(name, make, model_arg, cases, template)
         if outcomes[name] is None:
             status = 1
-    report(cases, outcomes, args.model)
+    report(cases, outcomes, args.model + (f" with the template {Path(args.template).name}" if args.template else ""))
     return status
 
 
