@@ -15,7 +15,7 @@ MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2
 # Commands the build and the knowledge base need (pdftotext: poppler-utils).
-APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap
+APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr
 # Headers the build links against (zlib, for reading the wheels models come in; SQLite).
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

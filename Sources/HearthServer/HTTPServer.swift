@@ -27,6 +27,7 @@ public enum HTTPServer {
             chat: services.chat, responses: services.responses, skills: services.skills, metrics: metrics, maxBodyBytes: maxBodyBytes
         ).add(
             to: router)
+        VisionRoutes(vision: services.vision, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
             OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)

@@ -28,6 +28,8 @@ public struct Services: Sendable {
     public let agents: AgentService
     /// OpenAI's Responses, kept for `previous_response_id`.
     public let responses: ResponseService
+    /// Reading images (OCR).
+    public let vision = VisionService()
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are

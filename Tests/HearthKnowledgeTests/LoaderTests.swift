@@ -91,7 +91,9 @@ struct LoaderTests {
         #expect(FileKind.detect(URL(filePath: "/usr/share/man/man3/history.3readline.gz")) == .manPage)
         #expect(FileKind.detect(URL(filePath: "/usr/share/man/man7/signal.7")) == .manPage)
         #expect(FileKind.detect(URL(filePath: "/a/archive.tar.gz")) == nil)
-        #expect(FileKind.detect(URL(filePath: "/a/photo.png")) == nil)
+        #expect(FileKind.detect(URL(filePath: "/a/photo.png")) == .image)
+        #expect(FileKind.detect(URL(filePath: "/a/scan.TIFF")) == .image)
+        #expect(FileKind.detect(URL(filePath: "/a/logo.svg")) == nil)
         #expect(FileKind.detect(URL(filePath: "/a/paper.pdf")) == .pdf)
     }
 

@@ -4,6 +4,8 @@ import HearthCore
 /// What kind of file a path is, from its name (and, for text, its bytes).
 public enum FileKind: Sendable, Equatable {
     case text, markdown, html, pdf, manPage
+    /// A picture whose text is read by OCR.
+    case image
     /// Source code in the named language.
     case code(String)
 
@@ -34,6 +36,7 @@ public enum FileKind: Sendable, Equatable {
         case "md", "markdown", "mdown": return .markdown
         case "html", "htm", "xhtml": return .html
         case "pdf": return .pdf
+        case "png", "jpg", "jpeg", "tif", "tiff", "gif", "bmp", "webp": return .image
         default:
             if let language = codeExtensions[ext] { return .code(language) }
             if textNames.contains(url.deletingPathExtension().lastPathComponent.lowercased()) { return .text }
@@ -59,6 +62,7 @@ public enum DocumentLoader {
         case .markdown: return LoadedDocument(blocks: MarkdownLoader.blocks(try text(data)))
         case .text: return LoadedDocument(blocks: MarkdownLoader.blocks(try text(data), headings: false))
         case .html: return LoadedDocument(blocks: HTMLLoader.blocks(try text(data)))
+        case .image: return try await ImageLoader.load(data)
         case .code(let language):
             let blocks = paragraphs(try text(data)[...], firstLine: 1, kind: .code)
             return LoadedDocument(blocks: blocks, metadata: ["language": language])
