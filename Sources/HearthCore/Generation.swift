@@ -15,13 +15,24 @@ public struct ChatMessage: Sendable, Equatable, Codable {
     /// The call a `tool` turn answers, and the tool's name.
     public var toolCallID: String?
     public var name: String?
+    /// Images sent with the message (file bytes). Hearth reads their text (OCR) into
+    /// `content` before any model sees the message; none is kept.
+    public var images: [Data]?
 
-    public init(role: ChatRole, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil, name: String? = nil) {
+    public init(
+        role: ChatRole, content: String, toolCalls: [ToolCall]? = nil, toolCallID: String? = nil, name: String? = nil, images: [Data]? = nil
+    ) {
         self.role = role
         self.content = content
         self.toolCalls = toolCalls
         self.toolCallID = toolCallID
         self.name = name
+        self.images = images
+    }
+
+    /// Images are never encoded: only their text, once read, is kept.
+    enum CodingKeys: String, CodingKey {
+        case role, content, toolCalls, toolCallID, name
     }
 }
 

@@ -14,6 +14,8 @@ public struct ChatService: Sendable {
     let conversations: ConversationService
     /// Answers kept per caller and replayed (exact and semantic).
     let caching: AnswerCaching
+    /// Reads the text of images sent with messages.
+    let vision: VisionService
 
     /// Used when a generation request names no model.
     public var defaultModel: String { pipeline.defaultModel }
@@ -32,6 +34,7 @@ public struct ChatService: Sendable {
         var request = request
         request.model = try Self.allowed(request.model, for: principal)
         request.fallbacks = try request.fallbacks?.map { try Self.allowed($0, for: principal) }
+        request.prompt = try await readingImages(request.prompt, by: principal)
         let events: AsyncThrowingStream<TokenEvent, any Error>
         if collections.isEmpty {
             events = try await caching.answer(request, by: principal) {
@@ -79,6 +82,37 @@ public struct ChatService: Sendable {
     /// `max_tokens` of a request without one, when its caller has token limits (or less: what
     /// the limits have left).
     static let impliedMaxTokens = 4_096
+
+    /// Most images in one request.
+    static let mostImages = 8
+
+    /// `prompt` with each message's images read by OCR into its text, marked as such: the
+    /// model reads what the image says (Hearth serves no vision model), and nothing else
+    /// (caches, conversations) ever holds the image.
+    /// - Throws: `HearthError.invalidRequest` for more than `mostImages` images, or one that
+    ///   is not an image Hearth reads.
+    func readingImages(_ prompt: Prompt, by principal: Principal) async throws -> Prompt {
+        guard case .chat(var messages) = prompt, messages.contains(where: { !($0.images ?? []).isEmpty }) else { return prompt }
+        guard messages.reduce(0, { $0 + ($1.images?.count ?? 0) }) <= Self.mostImages else {
+            throw HearthError.invalidRequest("at most \(Self.mostImages) images in one request", field: "messages")
+        }
+        for index in messages.indices {
+            for (number, image) in (messages[index].images ?? []).enumerated() {
+                let text: String
+                do {
+                    text = try await vision.read(image, by: principal).text
+                } catch let error as HearthError {
+                    throw HearthError.invalidRequest(
+                        "image \(number + 1) of message \(index + 1): \(error.message)", field: "messages[\(index)]")
+                }
+                let read = text.isEmpty ? "(no text found)" : text
+                messages[index].content +=
+                    (messages[index].content.isEmpty ? "" : "\n\n") + "[Text read from an image by OCR]\n\(read)\n[End of the image's text]"
+            }
+            messages[index].images = nil
+        }
+        return .chat(messages)
+    }
 
     /// `request`'s generation, its tokens (its prompt's and `max_tokens`, or without one up to
     /// `impliedMaxTokens`) reserved against `principal`'s limits first and settled with the

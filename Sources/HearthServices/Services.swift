@@ -29,7 +29,7 @@ public struct Services: Sendable {
     /// OpenAI's Responses, kept for `previous_response_id`.
     public let responses: ResponseService
     /// Reading images (OCR).
-    public let vision = VisionService()
+    public let vision: VisionService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -69,8 +69,10 @@ public struct Services: Sendable {
             embed: { [pipeline] question in
                 try await pipeline.embed(EmbeddingRequest(model: pipeline.defaultEmbeddingModel, inputs: [question])).vectors[0]
             })
+        vision = VisionService()
         chat = ChatService(
-            pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching)
+            pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching,
+            vision: vision)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline, externalSkills: externalSkills, gateway: gateway, logger: logger)
         skills = SkillService(

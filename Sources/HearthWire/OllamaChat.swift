@@ -2,8 +2,8 @@ import Foundation
 import HearthCore
 
 extension Ollama {
-    /// One chat message. `content` may be left out (empty); `images` are refused, as no
-    /// vision model is served yet; `thinking` is ignored. An assistant turn may carry
+    /// One chat message. `content` may be left out (empty); `images` (base64) are read by OCR
+    /// into the message's text; `thinking` is ignored. An assistant turn may carry
     /// `tool_calls`, a `tool` turn names its tool in `tool_name`.
     public struct Message: Codable, Sendable, Equatable {
         /// `system`, `user`, `assistant` or `tool`.
@@ -40,8 +40,12 @@ extension Ollama {
         }
 
         func native(at index: Int) throws -> ChatMessage {
-            if let images, !images.isEmpty {
-                throw HearthError.invalidRequest("images are not supported", field: "messages[\(index)].images")
+            let decoded = try (images ?? []).map { image in
+                guard let data = DataURL.decode(image) ?? Data(base64Encoded: image, options: .ignoreUnknownCharacters), !data.isEmpty
+                else {
+                    throw HearthError.invalidRequest("an image must be base64", field: "messages[\(index)].images")
+                }
+                return data
             }
             guard let role = ChatRole(rawValue: role) else {
                 throw HearthError.invalidRequest(
@@ -49,7 +53,7 @@ extension Ollama {
             }
             return ChatMessage(
                 role: role, content: content, toolCalls: role == .assistant ? try toolCalls?.map { try $0.native() } : nil,
-                name: role == .tool ? toolName : nil)
+                name: role == .tool ? toolName : nil, images: decoded.isEmpty ? nil : decoded)
         }
     }
 

@@ -6,10 +6,13 @@ import HearthCore
 public enum OpenAI {}
 
 extension OpenAI {
-    /// One message of a chat request; `content` may be a string, text parts or null.
+    /// One message of a chat request; `content` may be a string, parts (text, and images as
+    /// `data:` URLs) or null.
     public struct Message: Codable, Sendable {
         public var role: String
         public var content: String
+        /// Images of `image_url` parts, decoded from their `data:` URLs.
+        public var images: [Data] = []
         /// An assistant turn's calls; its `content` is then null when empty.
         public var toolCalls: [ToolCallValue]?
         /// The call a `tool` turn answers, and the tool's name.
@@ -50,8 +53,18 @@ extension OpenAI {
         }
 
         struct Part: Decodable {
+            struct ImageURL: Decodable {
+                var url: String
+            }
+
             var type: String
             var text: String?
+            var imageURL: ImageURL?
+
+            enum CodingKeys: String, CodingKey {
+                case type, text
+                case imageURL = "image_url"
+            }
         }
 
         public init(from decoder: any Decoder) throws {
@@ -65,11 +78,19 @@ extension OpenAI {
             } else if let text = try? container.decode(String.self, forKey: .content) {
                 content = text
             } else if let parts = try? container.decode([Part].self, forKey: .content) {
-                guard parts.allSatisfy({ $0.type == "text" }) else {
+                guard parts.allSatisfy({ $0.type == "text" || $0.type == "image_url" }) else {
                     throw DecodingError.dataCorruptedError(
-                        forKey: .content, in: container, debugDescription: "only text content parts are supported")
+                        forKey: .content, in: container, debugDescription: "only text and image_url content parts are supported")
                 }
                 content = parts.compactMap(\.text).joined()
+                images = try parts.filter { $0.type == "image_url" }.map { part in
+                    guard let image = part.imageURL, let data = DataURL.decode(image.url) else {
+                        throw DecodingError.dataCorruptedError(
+                            forKey: .content, in: container,
+                            debugDescription: "an image_url must be a base64 data: URL (Hearth fetches no remote images)")
+                    }
+                    return data
+                }
             } else {
                 throw DecodingError.typeMismatch(
                     String.self,
@@ -90,7 +111,7 @@ extension OpenAI {
             }
             return ChatMessage(
                 role: role, content: content, toolCalls: role == .assistant ? toolCalls?.map(\.native) : nil,
-                toolCallID: toolCallID, name: name)
+                toolCallID: toolCallID, name: name, images: images.isEmpty ? nil : images)
         }
     }
 

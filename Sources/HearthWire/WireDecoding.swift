@@ -129,3 +129,12 @@ public struct Unsupported: Codable, Sendable {
     public init(from decoder: any Decoder) throws {}
     public func encode(to encoder: any Encoder) throws {}
 }
+
+/// `data:` URLs (`data:image/png;base64,…`), the one way images reach Hearth in a chat.
+public enum DataURL {
+    /// The bytes of a base64 `data:` URL; nil for anything else (a remote URL, plain text).
+    public static func decode(_ url: String) -> Data? {
+        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else { return nil }
+        return Data(base64Encoded: String(url[url.index(after: comma)...]), options: .ignoreUnknownCharacters)
+    }
+}

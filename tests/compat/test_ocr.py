@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import zlib
 
+import openai
 import pytest
 from openai import OpenAI
 from PIL import Image, ImageDraw, ImageFont
@@ -102,3 +103,27 @@ def test_a_scanned_pdf_is_read_by_ocr(server, tmp_path):
     assert attached.status == "completed", attached.last_error
     hits = client.vector_stores.search(store.id, query="fog in the harbour", max_num_results=3).data
     assert hits and "Fog closed the harbour" in hits[0].content[0].text
+
+
+def test_an_image_in_a_chat_is_read_into_the_message(server):
+    import base64
+    import ollama
+    client = OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=120)
+    url = "data:image/png;base64," + base64.b64encode(page()).decode()
+    question = {"type": "text", "text": "How many ships did the keeper log?"}
+    alone = client.chat.completions.create(model="smollm2:135m", messages=[{"role": "user", "content": [question]}],
+                                           max_tokens=1, temperature=0)
+    seen = client.chat.completions.create(
+        model="smollm2:135m", messages=[{"role": "user", "content": [question, {"type": "image_url", "image_url": {"url": url}}]}],
+        max_tokens=1, temperature=0)
+    # The page's three lines went into the prompt as text (about 30 tokens and the markers).
+    assert seen.usage.prompt_tokens >= alone.usage.prompt_tokens + 25
+    with pytest.raises(openai.BadRequestError) as remote:
+        client.chat.completions.create(
+            model="smollm2:135m", max_tokens=1,
+            messages=[{"role": "user", "content": [question, {"type": "image_url", "image_url": {"url": "http://169.254.169.254/x.png"}}]}])
+    assert "data:" in str(remote.value)
+    spoken = ollama.Client(host=server).chat(
+        model="smollm2:135m", messages=[{"role": "user", "content": question["text"], "images": [base64.b64encode(page()).decode()]}],
+        options={"num_predict": 1, "temperature": 0})
+    assert spoken.prompt_eval_count >= alone.usage.prompt_tokens + 25
