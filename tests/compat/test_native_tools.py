@@ -8,6 +8,7 @@ import pathlib
 import ollama
 import pytest
 from openai import OpenAI
+from streamed import calls_from_deltas
 
 TEMPLATE = pathlib.Path(__file__).resolve().parents[2] / ".deps/llama/share/templates/Qwen-Qwen2.5-7B-Instruct.jinja"
 MODEL = "smollm2-hermes"
@@ -59,15 +60,7 @@ def test_streamed_calls_reassemble_from_their_deltas(client):
     stream = client.chat.completions.create(
         model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", temperature=0, max_tokens=48,
         parallel_tool_calls=False, stream=True)
-    calls, reasons = {}, []
-    for chunk in stream:
-        for choice in chunk.choices:
-            reasons.append(choice.finish_reason)
-            for delta in choice.delta.tool_calls or []:
-                call = calls.setdefault(delta.index, {"id": None, "name": "", "arguments": ""})
-                call["id"] = delta.id or call["id"]
-                call["name"] += delta.function.name or ""
-                call["arguments"] += delta.function.arguments or ""
+    calls, reasons = calls_from_deltas(stream)
     assert reasons[-1] == "tool_calls"
     assert calls[0]["name"] == "get_weather"
     assert isinstance(json.loads(calls[0]["arguments"])["city"], str)

@@ -6,6 +6,7 @@ import json
 import ollama
 import pytest
 from openai import OpenAI
+from streamed import calls_from_deltas
 
 MODEL = "smollm2:135m"
 WEATHER = {
@@ -51,15 +52,7 @@ def test_the_openai_client_gets_a_call_and_then_an_answer_from_its_result(client
 def test_streamed_calls_reassemble_from_their_deltas(client):
     stream = client.chat.completions.create(
         model=MODEL, messages=QUESTION, tools=[WEATHER], temperature=0, max_tokens=64, stream=True)
-    calls, reasons = {}, []
-    for chunk in stream:
-        for choice in chunk.choices:
-            reasons.append(choice.finish_reason)
-            for delta in choice.delta.tool_calls or []:
-                call = calls.setdefault(delta.index, {"id": None, "name": "", "arguments": ""})
-                call["id"] = delta.id or call["id"]
-                call["name"] += delta.function.name or ""
-                call["arguments"] += delta.function.arguments or ""
+    calls, reasons = calls_from_deltas(stream)
     assert reasons[-1] == "tool_calls"
     assert calls[0]["id"].startswith("call_") and calls[0]["name"] == "get_weather"
     assert json.loads(calls[0]["arguments"])["city"].lower().startswith("paris")
