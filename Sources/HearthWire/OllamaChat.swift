@@ -266,7 +266,7 @@ extension Ollama {
         public var stream: Bool?
         /// `"json"` or a JSON schema: the output is constrained to it by a grammar.
         public var format: JSONValue?
-        /// Base64 images: refused when not empty.
+        /// Base64 images, read by OCR into the prompt's text (not with `raw`).
         public var images: [String]?
         /// Sampling settings; see `Ollama.Options`.
         public var options: Options?
@@ -297,7 +297,16 @@ extension Ollama {
         public func native(defaultModel: String) throws -> GenerationRequest {
             guard let prompt, !prompt.isEmpty else { throw HearthError.invalidRequest("'prompt' must not be empty", field: "prompt") }
             if let suffix, !suffix.isEmpty { throw HearthError.invalidRequest("'suffix' is not supported", field: "suffix") }
-            if let images, !images.isEmpty { throw HearthError.invalidRequest("images are not supported", field: "images") }
+            let decoded = try (images ?? []).map { image in
+                guard let data = DataURL.decode(image) ?? Data(base64Encoded: image, options: .ignoreUnknownCharacters), !data.isEmpty
+                else {
+                    throw HearthError.invalidRequest("an image must be base64", field: "images")
+                }
+                return data
+            }
+            if raw == true && !decoded.isEmpty {
+                throw HearthError.invalidRequest("images need the chat form of the prompt, not 'raw'", field: "images")
+            }
             if let context, !context.isEmpty {
                 throw HearthError.invalidRequest("'context' is not supported: send the conversation to /api/chat", field: "context")
             }
@@ -309,7 +318,7 @@ extension Ollama {
             }
             var messages: [ChatMessage] = []
             if let system, !system.isEmpty { messages.append(ChatMessage(role: .system, content: system)) }
-            messages.append(ChatMessage(role: .user, content: prompt))
+            messages.append(ChatMessage(role: .user, content: prompt, images: decoded.isEmpty ? nil : decoded))
             return GenerationRequest(model: Ollama.model(model, defaultModel), prompt: .chat(messages), params: params)
         }
     }

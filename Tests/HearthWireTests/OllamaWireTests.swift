@@ -56,7 +56,8 @@ import Testing
         #expect(chat(#"{"messages":[{"role":"wizard","content":"Hi"}]}"#) == "messages[0].role")
         #expect(chat(#"{"messages":[{"role":"user","content":"Hi","images":["%%%"]}]}"#) == "messages[0].images")
         #expect(generate(#"{"prompt":"a","suffix":"b"}"#) == "suffix")
-        #expect(generate(#"{"prompt":"a","images":["AAAA"]}"#) == "images")
+        #expect(generate(#"{"prompt":"a","images":["%%%"]}"#) == "images")
+        #expect(generate(#"{"prompt":"a","raw":true,"images":["AAAA"]}"#) == "images")
         #expect(generate(#"{"prompt":"a","context":[1,2]}"#) == "context")
         #expect(field { _ = try decode(Ollama.DeleteRequest.self, "{}").modelName() } == "model")
     }
