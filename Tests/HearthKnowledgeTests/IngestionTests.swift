@@ -25,6 +25,7 @@ struct IngestionTests {
         try Data(repeating: 65, count: 5000).write(to: corpus.appending(path: "big.txt"))
         try Data("%PDF-1.4 garbage".utf8).write(to: corpus.appending(path: "broken.pdf"))
         try Data([1, 2, 3]).write(to: corpus.appending(path: "image.png"))
+        try Data([1, 2, 3]).write(to: corpus.appending(path: "song.mp3"))
     }
 
     func store() throws -> SQLiteKnowledgeStore {
@@ -62,6 +63,7 @@ struct IngestionTests {
         #expect(reasons["big.txt"]?.contains("larger than the limit") == true)
         #expect(reasons["binary.txt"]?.contains("binary") == true)
         #expect(reasons["broken.pdf"]?.contains("pdftotext") == true)
+        #expect(reasons["image.png"]?.contains("not an image") == true)
         #expect(reasons["ignored.txt"] == nil)
         let documents = try await store.documents(in: "docs")
         #expect(documents.map { URL(filePath: $0.path).lastPathComponent } == ["backup.md", "cities.txt"])
