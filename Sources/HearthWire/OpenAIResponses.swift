@@ -87,13 +87,13 @@ extension OpenAI {
             var messages: [ChatMessage] = []
             for (index, item) in items.enumerated() {
                 switch item {
-                case .message(let role, let content):
+                case .message(let role, let content, let images):
                     let mapped = role == "developer" ? "system" : role
                     guard let role = ChatRole(rawValue: mapped), role != .tool else {
                         throw HearthError.invalidRequest(
                             "'input[\(index)].role' must be user, assistant, system or developer", field: "input[\(index)].role")
                     }
-                    messages.append(ChatMessage(role: role, content: content))
+                    messages.append(ChatMessage(role: role, content: content, images: images.isEmpty ? nil : images))
                 case .functionCall(let call):
                     if let last = messages.last, last.role == .assistant {
                         messages[messages.count - 1].toolCalls = (last.toolCalls ?? []) + [call]
@@ -124,7 +124,9 @@ extension OpenAI {
     /// model made, the `function_call_output` that answers it, or an `mcp_call` the server
     /// ran (an earlier response's output sent back).
     public enum ResponseInputItem: Codable, Sendable, Equatable {
-        case message(role: String, content: String)
+        /// `images`: the bytes of `input_image` parts (base64 `data:` URLs), read by OCR; kept
+        /// items show the text only.
+        case message(role: String, content: String, images: [Data] = [])
         case functionCall(ToolCall)
         case functionCallOutput(callID: String, output: String)
         case mcpCall(id: String, serverLabel: String, call: ToolCall, output: SkillOutput)
@@ -132,6 +134,12 @@ extension OpenAI {
         struct Part: Codable {
             var type: String
             var text: String?
+            var imageURL: String?
+
+            enum CodingKeys: String, CodingKey {
+                case type, text
+                case imageURL = "image_url"
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -149,11 +157,21 @@ extension OpenAI {
                     self = .message(role: role, content: text)
                 } else {
                     let parts = try container.decode([Part].self, forKey: .content)
-                    guard parts.allSatisfy({ ["input_text", "output_text", "text"].contains($0.type) }) else {
+                    guard parts.allSatisfy({ ["input_text", "output_text", "text", "input_image"].contains($0.type) }) else {
                         throw DecodingError.dataCorruptedError(
-                            forKey: .content, in: container, debugDescription: "only text parts (input_text, output_text) are supported")
+                            forKey: .content, in: container,
+                            debugDescription: "only text parts (input_text, output_text) and input_image are supported")
                     }
-                    self = .message(role: role, content: parts.compactMap(\.text).joined())
+                    let images = try parts.filter { $0.type == "input_image" }.map { part in
+                        guard let data = part.imageURL.flatMap(DataURL.decode) else {
+                            throw DecodingError.dataCorruptedError(
+                                forKey: .content, in: container,
+                                debugDescription:
+                                    "an input_image must have a base64 data: URL as image_url (Hearth fetches no remote images)")
+                        }
+                        return data
+                    }
+                    self = .message(role: role, content: parts.compactMap(\.text).joined(), images: images)
                 }
             case "function_call":
                 self = .functionCall(
@@ -189,7 +207,7 @@ extension OpenAI {
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             switch self {
-            case .message(let role, let content):
+            case .message(let role, let content, _):
                 try container.encode("message", forKey: .type)
                 try container.encode(role, forKey: .role)
                 try container.encode(

@@ -127,3 +127,16 @@ def test_an_image_in_a_chat_is_read_into_the_message(server):
         model="smollm2:135m", messages=[{"role": "user", "content": question["text"], "images": [base64.b64encode(page()).decode()]}],
         options={"num_predict": 1, "temperature": 0})
     assert spoken.prompt_eval_count >= alone.usage.prompt_tokens + 25
+
+
+def test_an_input_image_in_a_response_is_read_into_its_input(server):
+    import base64
+    client = OpenAI(base_url=server + "/v1", api_key="unused", max_retries=0, timeout=120)
+    url = "data:image/png;base64," + base64.b64encode(page()).decode()
+    ask = {"type": "input_text", "text": "How many ships did the keeper log?"}
+    alone = client.responses.create(model="smollm2:135m", input=[{"role": "user", "content": [ask]}],
+                                    max_output_tokens=1, temperature=0, store=False)
+    seen = client.responses.create(
+        model="smollm2:135m", input=[{"role": "user", "content": [ask, {"type": "input_image", "image_url": url}]}],
+        max_output_tokens=1, temperature=0, store=False)
+    assert seen.usage.input_tokens >= alone.usage.input_tokens + 25
