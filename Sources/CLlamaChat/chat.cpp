@@ -6,6 +6,7 @@
 #include "common.h"
 #include "json-schema-to-grammar.h"
 #include "llama.h"
+#include "log.h"
 
 #include <cctype>
 #include <regex>
@@ -57,6 +58,13 @@ char * hearth_json_schema_to_grammar(const char * schema_json, char ** error) {
 void hearth_chat_string_free(char * string) { std::free(string); }
 
 hearth_chat_templates * hearth_chat_templates_new(const void * model, const char * source, char ** error) {
+    // The chat library logs through a logger of its own (not llama_log_set's), and a parse
+    // that fails logs the whole model output: quiet, as answers must not reach the logs.
+    static const bool quiet = [] {
+        common_log_pause(common_log_main());
+        return true;
+    }();
+    (void) quiet;
     return guarded<hearth_chat_templates>(error, [&] {
         auto templates = common_chat_templates_init(static_cast<const llama_model *>(model), source ? source : "");
         if (!templates) throw std::runtime_error("the chat template cannot be parsed");
@@ -85,28 +93,29 @@ hearth_chat_render * hearth_chat_render_new(const hearth_chat_templates * templa
         inputs.parallel_tool_calls = request.value("parallel_tool_calls", false);
         inputs.add_generation_prompt = true;
         inputs.use_jinja = true;
-        auto render = new hearth_chat_render{common_chat_templates_apply(templates->templates.get(), inputs), {}};
+        auto render = std::make_unique<hearth_chat_render>(
+            hearth_chat_render{common_chat_templates_apply(templates->templates.get(), inputs), {}});
         if (inputs.tool_choice == COMMON_CHAT_TOOL_CHOICE_REQUIRED) render->params.grammar = call_at_once(render->params.grammar);
         render->parsing = common_chat_parser_params(render->params);
         if (!render->params.parser.empty()) render->parsing.parser.load(render->params.parser);
         render->parsing.parse_tool_calls = !inputs.tools.empty() && inputs.tool_choice != COMMON_CHAT_TOOL_CHOICE_NONE;
-        return render;
+        return render.release();
     });
 }
 
 void hearth_chat_render_free(hearth_chat_render * render) { delete render; }
 
-char * hearth_chat_render_describe(const hearth_chat_render * render) {
-    const auto & params = render->params;
-    common_json description = {
-        {"prompt", params.prompt},
-        {"format", common_chat_format_name(params.format)},
-        {"stops", params.additional_stops},
-        {"preserved", params.preserved_tokens},
-        {"grammar", !params.grammar.empty()},
-        {"lazy", params.grammar_lazy},
-    };
-    return copy(description.dump());
+char * hearth_chat_render_describe(const hearth_chat_render * render, char ** error) {
+    return guarded<char>(error, [&] {
+        const auto & params = render->params;
+        common_json description = {
+            {"prompt", params.prompt},
+            {"stops", params.additional_stops},
+            {"preserved", params.preserved_tokens},
+        };
+        // A template may cut a string inside a character: replaced, not thrown.
+        return copy(description.dump_safe());
+    });
 }
 
 // What llama.cpp's common_sampler_init does with a tool-call grammar: triggers become
@@ -146,10 +155,12 @@ void * hearth_chat_render_sampler(const hearth_chat_render * render, const void 
         if (params.grammar_lazy && patterns.empty() && tokens.empty()) throw std::runtime_error("the lazy tool-call grammar has no trigger");
         std::vector<const char *> pattern_pointers;
         for (const auto & pattern : patterns) pattern_pointers.push_back(pattern.c_str());
-        llama_sampler * sampler = params.grammar_lazy
-            ? llama_sampler_init_grammar_lazy_patterns(vocab, params.grammar.c_str(), "root", pattern_pointers.data(),
-                                                       pattern_pointers.size(), tokens.data(), tokens.size())
-            : llama_sampler_init_grammar(vocab, params.grammar.c_str(), "root");
+        std::unique_ptr<llama_sampler, decltype(&llama_sampler_free)> sampler(
+            params.grammar_lazy
+                ? llama_sampler_init_grammar_lazy_patterns(vocab, params.grammar.c_str(), "root", pattern_pointers.data(),
+                                                           pattern_pointers.size(), tokens.data(), tokens.size())
+                : llama_sampler_init_grammar(vocab, params.grammar.c_str(), "root"),
+            llama_sampler_free);
         if (!sampler) throw std::runtime_error("llama.cpp cannot parse the tool-call grammar");
         if (!params.grammar_lazy && !params.generation_prompt.empty()) {
             auto prefill = common_tokenize(vocab, params.generation_prompt, false, true);
@@ -160,10 +171,10 @@ void * hearth_chat_render_sampler(const hearth_chat_render * render, const void 
                     !std::isspace((unsigned char) params.generation_prompt[0])) {
                     continue;
                 }
-                llama_sampler_accept(sampler, prefill[i]);
+                llama_sampler_accept(sampler.get(), prefill[i]);
             }
         }
-        return sampler;
+        return sampler.release();
     });
 }
 
@@ -175,7 +186,7 @@ char * hearth_chat_render_parse(const hearth_chat_render * render, const char * 
             calls.push_back({{"name", call.name}, {"arguments", call.arguments}, {"id", call.id}});
         }
         common_json result = {{"content", message.content}, {"reasoning", message.reasoning_content}, {"tool_calls", calls}};
-        return copy(result.dump());
+        return copy(result.dump_safe());
     });
 }
 

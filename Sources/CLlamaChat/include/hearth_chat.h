@@ -33,8 +33,8 @@ typedef struct hearth_chat_render hearth_chat_render;
 hearth_chat_render * hearth_chat_render_new(const hearth_chat_templates * templates, const char * request_json, char ** error);
 void hearth_chat_render_free(hearth_chat_render * render);
 
-/// {"prompt": text, "format": name, "stops": [text], "preserved": [text], "grammar": bool, "lazy": bool}
-char * hearth_chat_render_describe(const hearth_chat_render * render);
+/// {"prompt": text, "stops": [text], "preserved": [text]}
+char * hearth_chat_render_describe(const hearth_chat_render * render, char ** error);
 
 /// A new grammar sampler (a `struct llama_sampler *`) for the render's tool-call grammar,
 /// lazy when calls are optional (it wakes on the format's trigger); NULL with *error unset

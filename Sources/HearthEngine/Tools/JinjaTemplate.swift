@@ -39,7 +39,9 @@ final class JinjaTemplate: @unchecked Sendable {
         var request: [String: Any] = [
             "messages": zip(messages, markers).map { Self.wire($0, marker: $0.content.isEmpty ? "" : $1) }
         ]
-        var untrusted = messages.flatMap { ($0.toolCalls ?? []).flatMap { [$0.name] + Self.strings(in: $0.arguments) } + [$0.name ?? ""] }
+        var untrusted = messages.flatMap {
+            ($0.toolCalls ?? []).flatMap { [$0.id, $0.name] + Self.strings(in: $0.arguments) } + [$0.name ?? "", $0.toolCallID ?? ""]
+        }
         if let tools, !tools.tools.isEmpty {
             var offered = tools.tools
             if case .function(let name) = tools.choice { offered = offered.filter { $0.name == name } }
@@ -111,23 +113,23 @@ final class JinjaTemplate: @unchecked Sendable {
 final class JinjaRender: @unchecked Sendable {
     private let handle: OpaquePointer
     let chat: RenderedChat
-    /// The format llama.cpp read from the template (`peg-native`, …).
-    let format: String
     /// Stop strings the format adds.
     let stops: [String]
     /// Texts the format writes as special tokens (`<tool_call>`), printed when generated.
     let preserved: [String]
     /// Texts from the request that the template wrote as its own (tool names, descriptions,
-    /// schemas, earlier arguments): the prompt is refused if one holds a control token.
+    /// schemas, earlier calls' ids and arguments): the prompt is refused if one holds a
+    /// control token.
     let untrusted: [String]
 
     fileprivate init(_ handle: OpaquePointer, markers: [String], contents: [String], untrusted: [String]) {
         self.handle = handle
-        let description = hearth_chat_render_describe(handle)
+        var error: UnsafeMutablePointer<CChar>?
+        let description = hearth_chat_render_describe(handle, &error)
+        hearth_chat_string_free(error)
         defer { hearth_chat_string_free(description) }
         let object = description.flatMap { try? JSONSerialization.jsonObject(with: Data(String(cString: $0).utf8)) } as? [String: Any]
         chat = RenderedChat(object?["prompt"] as? String ?? "", markers: markers, contents: contents)
-        format = object?["format"] as? String ?? "unknown"
         stops = object?["stops"] as? [String] ?? []
         preserved = object?["preserved"] as? [String] ?? []
         self.untrusted = untrusted
