@@ -93,6 +93,9 @@ public struct ResponseService: Sendable {
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
         if keeping != nil { _ = try requireStore() }
+        // Images are read once, here, so that the kept conversation holds their text.
+        var request = request
+        request.prompt = try await chat.readingImages(request.prompt, by: principal)
         let events = try await chat.generate(request, by: principal)
         guard let keeping, let store, case .chat(let messages) = request.prompt else { return events }
         let model = request.model
@@ -119,6 +122,9 @@ public struct ResponseService: Sendable {
         -> AsyncThrowingStream<AgentService.Event, any Error>
     {
         if keeping != nil { _ = try requireStore() }
+        var read = run
+        if case .chat(let messages) = try await chat.readingImages(.chat(run.messages), by: principal) { read.messages = messages }
+        let run = read
         let events = try await agents.run(run, by: principal)
         guard let keeping, let store else { return events }
         let model = run.model ?? agents.defaultModel

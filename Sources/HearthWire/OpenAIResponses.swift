@@ -285,9 +285,13 @@ extension OpenAI {
             case nil, .null?: allowed = nil
             case .array(let names)?: allowed = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
             case .object(let filter)?:
-                if case .array(let names)? = filter["tool_names"] {
-                    allowed = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+                // Only a list of names is honoured: a filter Hearth cannot apply (`read_only`)
+                // must not widen into every tool.
+                guard Set(filter.keys) == ["tool_names"], case .array(let names)? = filter["tool_names"] else {
+                    throw HearthError.invalidRequest(
+                        "'tools[\(index)].allowed_tools' may only name tools ({\"tool_names\": […]})", field: "tools")
                 }
+                allowed = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
             default:
                 throw HearthError.invalidRequest("'tools[\(index)].allowed_tools' must be a list of tool names", field: "tools")
             }

@@ -30,6 +30,23 @@ struct ImageHeaderTests {
         #expect(try ImageHeader(bmp) == ImageHeader.make(.bmp, 640, 480))
     }
 
+    @Test func aTIFFIsAsLargeAsItsLargestPage() {
+        // Two pages: 640×480, then 60,000×60,000 (3,600 megapixels) behind it.
+        func page(width: UInt32, height: UInt32, next: UInt32) -> Data {
+            var data = Data([0x02, 0x00])
+            for (tag, value) in [(UInt16(256), width), (257, height)] {
+                data += withUnsafeBytes(of: tag.littleEndian) { Data($0) } + Data([0x04, 0x00, 0x01, 0x00, 0x00, 0x00])
+                data += withUnsafeBytes(of: value.littleEndian) { Data($0) }
+            }
+            return data + withUnsafeBytes(of: next.littleEndian) { Data($0) }
+        }
+        let first = page(width: 640, height: 480, next: 8 + 30)
+        let tiff = Data([0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00]) + first + page(width: 60_000, height: 60_000, next: 0)
+        #expect(throws: HearthError.self) { try ImageHeader(tiff) }
+        let one = Data([0x49, 0x49, 0x2A, 0x00, 0x08, 0x00, 0x00, 0x00]) + page(width: 640, height: 480, next: 0)
+        #expect((try? ImageHeader(one)) == ImageHeader.make(.tiff, 640, 480))
+    }
+
     @Test func bombsTextAndCutHeadersAreRefusedWithTheReason() {
         #expect(throws: HearthError.self) { try ImageHeader(Self.png(width: 100_000, height: 100_000)) }
         #expect(throws: HearthError.self) { try ImageHeader(Self.png(width: 10_000, height: 6_000)) }  // 60 megapixels

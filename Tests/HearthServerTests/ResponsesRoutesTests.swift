@@ -190,6 +190,7 @@ struct ResponsesRoutesTests {
         (#"{"type":"mcp","server_label":"hearth","require_approval":"always"}"#, "require_approval"),
         (#"{"type":"mcp","server_label":"nowhere"}"#, "nowhere"),
         (#"{"type":"mcp","server_label":"hearth","allowed_tools":["files_read"]}"#, "hearth"),
+        (#"{"type":"mcp","server_label":"hearth","allowed_tools":{"read_only":true}}"#, "allowed_tools"),
     ])
     func mcpToolsHearthCannotOfferAreClearErrors(_ tool: String, _ named: String) async throws {
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -24,13 +24,18 @@ enum PDFLoader {
         return LoadedDocument(blocks: blocks, metadata: ["pages": "\(count)"])
     }
 
-    /// Each page rendered at 200 dots per inch and read by OCR.
+    /// Each page rendered at 200 dots per inch (5,000 pixels at most) and read by OCR.
     private static func scanned(_ url: URL) async throws -> LoadedDocument {
         let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-scan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
+        // 200 dots per inch, the longer side at most 5,000 pixels whatever size a page claims.
         _ = try await ExternalTool.run(
-            "pdftoppm", ["-r", "200", "-gray", "-png", "-l", "\(mostScannedPages)", url.path, folder.appending(path: "page").path],
+            "pdftoppm",
+            [
+                "-r", "200", "-scale-to", "5000", "-gray", "-png", "-l", "\(mostScannedPages)", url.path,
+                folder.appending(path: "page").path,
+            ],
             package: "poppler-utils")
         let images = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".png") }.sorted {
             $0.count == $1.count ? $0 < $1 : $0.count < $1.count

@@ -21,7 +21,8 @@ public struct ImageHeader: Sendable, Equatable {
     /// - Throws: `HearthError.invalidRequest` for data that is not an image of a known
     ///   format, a header cut short, or an image larger than `mostPixels`.
     public init(_ data: Data) throws {
-        let bytes = [UInt8](data.prefix(1 << 16))
+        // Metadata (EXIF, ICC, XMP) may come before a JPEG's frame header: read enough of it.
+        let bytes = [UInt8](data.prefix(16 << 20))
         guard let (format, width, height) = Self.read(bytes) else {
             throw HearthError.invalidRequest("not an image Hearth reads (PNG, JPEG, TIFF, GIF, BMP or WebP), or its header is damaged")
         }
@@ -91,7 +92,12 @@ public struct ImageHeader: Sendable, Equatable {
         return nil
     }
 
-    /// The first image of a TIFF: ImageWidth (256) and ImageLength (257) of its first IFD.
+    /// Most pages of a TIFF Hearth reads.
+    static let mostPages = 100
+
+    /// A TIFF's size: its largest page's width and height (ImageWidth 256, ImageLength 257 of
+    /// each IFD), so that a small first page cannot hide a huge second one; nil when a page
+    /// has no size or there are more than `mostPages`.
     private static func tiff(_ b: [UInt8], little: Bool) -> (Format, Int, Int)? {
         func u16(_ i: Int) -> Int? {
             guard i + 2 <= b.count else { return nil }
@@ -101,17 +107,26 @@ public struct ImageHeader: Sendable, Equatable {
             guard let low = u16(little ? i : i + 2), let high = u16(little ? i + 2 : i) else { return nil }
             return high << 16 | low
         }
-        guard let ifd = u32(4), let count = u16(ifd) else { return nil }
-        var width: Int?
-        var height: Int?
-        for entry in 0..<min(count, 512) {
-            let at = ifd + 2 + entry * 12
-            guard let tag = u16(at), let type = u16(at + 2) else { return nil }
-            let value = type == 3 ? u16(at + 8) : u32(at + 8)
-            if tag == 256 { width = value }
-            if tag == 257 { height = value }
+        var largest = (width: 0, height: 0)
+        var next = u32(4)
+        var pages = 0
+        while let ifd = next, ifd != 0 {
+            pages += 1
+            guard pages <= mostPages, let count = u16(ifd) else { return nil }
+            var width: Int?
+            var height: Int?
+            for entry in 0..<min(count, 512) {
+                let at = ifd + 2 + entry * 12
+                guard let tag = u16(at), let type = u16(at + 2) else { return nil }
+                let value = type == 3 ? u16(at + 8) : u32(at + 8)
+                if tag == 256 { width = value }
+                if tag == 257 { height = value }
+            }
+            guard let width, let height else { return nil }
+            if width * height > largest.width * largest.height { largest = (width, height) }
+            next = u32(ifd + 2 + count * 12)
         }
-        guard let width, let height else { return nil }
-        return (.tiff, width, height)
+        guard pages > 0 else { return nil }
+        return (.tiff, largest.width, largest.height)
     }
 }

@@ -46,6 +46,8 @@ public struct OCRResult: Sendable, Equatable {
 public enum OCR {
     /// The command's Debian package, for the error when it is missing.
     static let package = "tesseract-ocr"
+    /// Most address space Tesseract may use, in bytes.
+    static let mostMemory = 3 << 30
 
     /// Reads `data`, an image file's bytes.
     /// - Throws: `HearthError.invalidRequest` for data that is not an image Hearth reads, an
@@ -53,13 +55,16 @@ public enum OCR {
     public static func read(_ data: Data) async throws -> OCRResult {
         let header = try ImageHeader(data)
         let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-ocr-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appending(path: "image.\(header.format.rawValue)")
         try data.write(to: file)
-        // One thread: Tesseract's OpenMP team would compete with the models' for the cores.
+        // One thread: Tesseract's OpenMP team would compete with the models' for the cores. Its
+        // memory is capped (`prlimit`), in case an image decodes to more than its header said
+        // (a GIF frame larger than its screen).
         let tsv = try await ExternalTool.run(
-            "tesseract", [file.path, "stdout", "tsv"], environment: ["OMP_THREAD_LIMIT": "1"], package: package)
+            "prlimit", ["--as=\(mostMemory)", "--", "tesseract", file.path, "stdout", "tsv"], environment: ["OMP_THREAD_LIMIT": "1"],
+            package: package)
         return OCRResult(header: header, lines: lines(fromTSV: String(decoding: tsv, as: UTF8.self)))
     }
 

@@ -98,13 +98,15 @@ public struct AgentService: Sendable {
         guard request.tokenBudget >= 1 else { throw HearthError.invalidRequest("max_tokens must be at least 1", field: "max_tokens") }
         guard !request.messages.isEmpty else { throw HearthError.invalidRequest("give the agent a task", field: "messages") }
         try request.params.validate()
+        var request = request
+        // Images are read once, not at every step.
+        if case .chat(let messages) = try await chat.readingImages(.chat(request.messages), by: principal) { request.messages = messages }
         let tools = try offered(request.skills, by: principal) + request.functions
         let names = tools.map(\.name)
         if let clash = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw HearthError.invalidRequest(
                 "the function '\(clash.prefix(64))' has the name of a skill offered to this run", field: "tools")
         }
-        var request = request
         request.model = request.model ?? chat.defaultModel
         // The first step starts here, so that its errors are the request's.
         let first = try await step(request, messages: request.messages, tools: tools, choice: request.firstChoice, spent: 0, by: principal)
