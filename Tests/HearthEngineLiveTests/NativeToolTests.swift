@@ -10,7 +10,7 @@ import Testing
 /// chat library as `llama-server --jinja` does, with its call grammar.
 @Suite(.serialized) struct NativeToolTests {
     static let engine = Task {
-        try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 2, contextPerSequence: 1024, threads: 2))
+        try await Engine.load(path: try TestModels.smollm2, options: EngineOptions(parallel: 2, contextPerSequence: 1024, threads: 1))
     }
     static let qwen = Result { try TestModels.llamaTemplate("Qwen-Qwen2.5-7B-Instruct") }
 

@@ -21,7 +21,8 @@ import Testing
             defer { tmux.stop() }
             try tmux.start(
                 "AISH_HOST=127.0.0.1:\(client.port!) AISH_MODEL=\(try TestModels.smollm2) NO_COLOR=1 \(aish) list files in this directory")
-            let screen = try await tmux.waitFor("Run it?", seconds: 60)
+            // Alone it takes seconds; beside the whole live suite on two cores, over a minute.
+            let screen = try await tmux.waitFor("Run it?", seconds: 180)
             let proposal = try #require(screen.split(separator: "\n").first { $0.hasPrefix("  $ ") })
             // A real program the shell can find, not an empty or invented command.
             let program = String(proposal.dropFirst(4).split(separator: " ").first ?? "")
