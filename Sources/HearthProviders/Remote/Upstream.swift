@@ -43,7 +43,8 @@ struct Upstream: Sendable {
                 continue
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
-                throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))")
+                // The cause (refused, timed out, closed) goes into the detail, for the log.
+                throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))", detail: "\(error)")
             }
         }
         guard let response = sent else { throw HearthError(.unreachable, "the provider \(name) does not answer (\(baseURL))") }
