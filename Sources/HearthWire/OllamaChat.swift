@@ -40,13 +40,7 @@ extension Ollama {
         }
 
         func native(at index: Int) throws -> ChatMessage {
-            let decoded = try (images ?? []).map { image in
-                guard let data = DataURL.decode(image) ?? Data(base64Encoded: image, options: .ignoreUnknownCharacters), !data.isEmpty
-                else {
-                    throw HearthError.invalidRequest("an image must be base64", field: "messages[\(index)].images")
-                }
-                return data
-            }
+            let decoded = try Ollama.images(images, field: "messages[\(index)].images")
             guard let role = ChatRole(rawValue: role) else {
                 throw HearthError.invalidRequest(
                     "'messages[\(index)].role' must be system, user, assistant or tool", field: "messages[\(index)].role")
@@ -297,13 +291,7 @@ extension Ollama {
         public func native(defaultModel: String) throws -> GenerationRequest {
             guard let prompt, !prompt.isEmpty else { throw HearthError.invalidRequest("'prompt' must not be empty", field: "prompt") }
             if let suffix, !suffix.isEmpty { throw HearthError.invalidRequest("'suffix' is not supported", field: "suffix") }
-            let decoded = try (images ?? []).map { image in
-                guard let data = DataURL.decode(image) ?? Data(base64Encoded: image, options: .ignoreUnknownCharacters), !data.isEmpty
-                else {
-                    throw HearthError.invalidRequest("an image must be base64", field: "images")
-                }
-                return data
-            }
+            let decoded = try Ollama.images(images, field: "images")
             if raw == true && !decoded.isEmpty {
                 throw HearthError.invalidRequest("images need the chat form of the prompt, not 'raw'", field: "images")
             }
@@ -508,5 +496,18 @@ extension Ollama {
     public static func model(_ model: String?, _ defaultModel: String) -> String {
         guard let model, !model.isEmpty else { return defaultModel }
         return model
+    }
+}
+
+extension Ollama {
+    /// The bytes of base64 images (plain, or `data:` URLs), as `/api/chat` and `/api/generate`
+    /// take them.
+    /// - Throws: `HearthError.invalidRequest` naming `field` for one that is not base64.
+    static func images(_ images: [String]?, field: String) throws -> [Data] {
+        try (images ?? []).map { image in
+            guard let data = DataURL.decode(image) ?? Data(base64Encoded: image, options: .ignoreUnknownCharacters), !data.isEmpty
+            else { throw HearthError.invalidRequest("an image must be base64", field: field) }
+            return data
+        }
     }
 }
