@@ -34,12 +34,13 @@ struct Upstream: Sendable {
         for (field, value) in headers { request.headers.add(name: field, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))
         var sent: HTTPClientResponse?
-        // Twice at most: a kept-alive connection the upstream had closed while idle
-        // (llama-server closes them after 5 s) gets one more try, on a new one.
-        for attempt in 0..<2 where sent == nil {
+        // Three times at most: a kept-alive connection the upstream had closed while idle
+        // (llama-server closes them after 5 s; a restarted upstream leaves several) gets
+        // another try, on another one.
+        for attempt in 0..<3 where sent == nil {
             do {
                 sent = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
-            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt == 0 && !Task.isCancelled {
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt < 2 && !Task.isCancelled {
                 continue
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
