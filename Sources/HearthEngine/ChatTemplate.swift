@@ -156,10 +156,6 @@ struct RenderedChat: Equatable {
 
     var parts: [Part]
 
-    init(parts: [Part]) {
-        self.parts = parts
-    }
-
     /// Splits `rendered`, which a template wrote with `markers[i]` in place of message i's
     /// content, into the template's own text and `contents`.
     init(_ rendered: String, markers: [String], contents: [String]) {
