@@ -54,7 +54,7 @@ let package = Package(
                 .unsafeFlags(["-L\(llama)/lib"]),
                 .linkedLibrary("llama-common"), .linkedLibrary("llama-common-base"), .linkedLibrary("llama"), .linkedLibrary("ggml"),
                 .linkedLibrary("ggml-cpu"),
-                .linkedLibrary("ggml-base"), .linkedLibrary("stdc++"), .linkedLibrary("gomp"),
+                .linkedLibrary("ggml-base"), .linkedLibrary("stdc++"),
                 .linkedLibrary("m"),
             ]
         ),

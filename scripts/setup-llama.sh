@@ -18,8 +18,15 @@ cpu_options="-DGGML_NATIVE=OFF -DGGML_SSE42=$(has sse4_2) -DGGML_AVX=$(has avx) 
   -DGGML_FMA=$(has fma) -DGGML_F16C=$(has f16c) -DGGML_BMI2=$(has bmi2) -DGGML_AVX_VNNI=$(has avx_vnni) \
   -DGGML_AVX512=$avx512 -DGGML_AVX512_VBMI=$(has avx512vbmi) -DGGML_AVX512_VNNI=$(has avx512_vnni) \
   -DGGML_AVX512_BF16=$(has avx512_bf16) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
-# The cache key holds the version and the CPU options, so a change of either rebuilds.
-cpu=$(echo "$cpu_options" | sha256sum | cut -c1-12)
+# Hearth's libraries are built without OpenMP: OpenMP gives every thread that starts a
+# computation a team of workers of its own, so each model's batch loop and embedding lane had
+# one, and once libgomp counts more of its threads than cores it sleeps in every barrier (a
+# second model in use slowed the first to 0.57x). Without it, all engines share one ggml
+# thread pool and take turns (Sources/HearthEngine/ComputePool.swift). llama-server, the
+# benchmark peer, is built as it ships (with OpenMP).
+lib_options="-DGGML_OPENMP=OFF"
+# The cache key holds the version and the build options, so a change of either rebuilds.
+cpu=$(echo "$cpu_options $lib_options" | sha256sum | cut -c1-12)
 prefix=$cache/llama.cpp-$version-$cpu
 jobs=$(nproc)
 
@@ -43,7 +50,7 @@ configure_lib() {
   [ -f "$build/lib/CMakeCache.txt" ] && return 0
   cmake -S "$src/llama.cpp" -B "$build/lib" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF \
-    -DLLAMA_CURL=OFF $cpu_options >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
+    -DLLAMA_CURL=OFF $cpu_options $lib_options >>"$build.lib.log" 2>&1 || { tail -30 "$build.lib.log"; exit 1; }
 }
 if [ ! -f "$prefix/.done" ]; then
   echo "==> building llama.cpp $version (static libraries, about 4 minutes on 2 cores)"

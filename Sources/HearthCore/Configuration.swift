@@ -121,7 +121,7 @@ public struct Configuration: Sendable, Equatable {
             }
             c.maxQueue = number
         },
-        Variable(name: "HEARTH_THREADS", help: "CPU threads for inference", defaultValue: "number of CPUs") { c, v in
+        Variable(name: "HEARTH_THREADS", help: "CPU threads for inference, shared by all models", defaultValue: "number of CPUs") { c, v in
             c.threads = try positive(v, "HEARTH_THREADS")
         },
         Variable(

@@ -314,7 +314,7 @@ final class BatchLoop: @unchecked Sendable {
             slots[index].run = run
         }
         let size = Int(batch.n_tokens)
-        let status = llama_decode(context, batch)
+        let status = ComputePool.shared.compute(context, batch)
         guard status == 0 else {
             // Status 2: aborted by the cutoff.
             let error = cutoff.isPast ? Cutoff.error : HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")

@@ -3,8 +3,8 @@ import Foundation
 import HearthCore
 
 /// The thread that computes a model's embeddings, in a llama.cpp context of its own, so
-/// that a large embedding batch never stalls the generations of the batch loop: both
-/// threads decode side by side over the same weights.
+/// that a large embedding batch never stalls the generations of the batch loop: both take
+/// turns on the process's `ComputePool` over the same weights.
 ///
 /// Jobs run oldest first, many inputs to a decode. Everything but `pending`/`stopping`
 /// (guarded by `condition`) is touched only by the lane's thread, which is why the class
@@ -99,7 +99,11 @@ final class EmbeddingLane: @unchecked Sendable {
             llama_memory_clear(llama_get_memory(context), true)
             batch.n_tokens = 0
             var sequences: Int32 = 0
-            while next < tokenized.count, sequences < Self.sequences, Int(batch.n_tokens) + tokenized[next].count <= capacity {
+            // Beside another model's work, in pieces of about a generation step's cost (at least one input).
+            let budget = ComputePool.shared.othersAreBusy(than: context) ? Self.sharedTokensPerDecode : capacity
+            while next < tokenized.count, sequences < Self.sequences, Int(batch.n_tokens) + tokenized[next].count <= capacity,
+                sequences == 0 || Int(batch.n_tokens) + tokenized[next].count <= budget
+            {
                 for (position, token) in tokenized[next].enumerated() {
                     let row = Int(batch.n_tokens)
                     batch.token[row] = token
@@ -112,7 +116,7 @@ final class EmbeddingLane: @unchecked Sendable {
                 sequences += 1
                 next += 1
             }
-            let status = model.isEncoderOnly ? llama_encode(context, batch) : llama_decode(context, batch)
+            let status = ComputePool.shared.compute(context, batch, encoder: model.isEncoderOnly)
             guard status == 0 else {
                 // Status 2: aborted by the cutoff.
                 throw cutoff.isPast
@@ -130,6 +134,8 @@ final class EmbeddingLane: @unchecked Sendable {
 
     /// Most inputs embedded in one decode.
     static let sequences: Int32 = 32
+    /// Most tokens embedded in one decode while another model computes.
+    static let sharedTokensPerDecode = 64
 
     private func makeContext() throws -> OpaquePointer {
         var params = llama_context_default_params()

@@ -37,7 +37,7 @@ struct EngineFlags: ParsableArguments {
     @Option(name: .long, help: "Context size of each sequence, in tokens (HEARTH_CONTEXT).")
     var context: Int?
 
-    @Option(name: .long, help: "CPU threads for inference (HEARTH_THREADS).")
+    @Option(name: .long, help: "CPU threads for inference, shared by all models (HEARTH_THREADS).")
     var threads: Int?
 
     func validate() throws {
