@@ -412,7 +412,8 @@ def report(args, model, h, l):
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
 
     for n in args.streams:
-        target = 0.95 if n == 1 else 1.0
+        # Issue 19: level at one stream, clearly ahead with several.
+        target = 1.0 if n == 1 else 1.10
         ratio = h["agg"][n] / l["agg"][n]
         check(ratio >= target, f"aggregate tok/s ratio, {plural(n)}: {ratio:.2f} (target >= {target:.2f})")
     if 1 in args.streams:
