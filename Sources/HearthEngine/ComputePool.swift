@@ -82,6 +82,10 @@ final class ComputePool: @unchecked Sendable {
             pool = existing
         } else {
             var params = ggml_threadpool_params_default(threads)
+            // Workers spin about 2 ms for the next graph (a decode loop's next step comes
+            // sooner), then sleep: llama.cpp's default (50) spins ~120 ms, which on a busy
+            // machine takes a core from everything else after every graph.
+            params.poll = 1
             guard let made = ggml_threadpool_new(&params) else { return }
             pools[threads] = made
             pool = made

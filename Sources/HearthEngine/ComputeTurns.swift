@@ -2,7 +2,9 @@
 /// models. Turns are fair in time: among the callers waiting, the one that has computed least
 /// goes first; a caller that computed a moment ago and is still owed time is waited for
 /// briefly (it is sampling its next step), so that another's stream of large batches cannot
-/// take every turn. A caller back from idling starts level with the others, never with credit.
+/// take every turn. Credit is bounded: a new caller, or one back from idling, starts level
+/// with the others, and nobody is owed more than `maxLag`, so a caller that computed much
+/// alone is not then starved while the others catch up.
 struct ComputeTurns<Owner: Hashable> {
     typealias Instant = ContinuousClock.Instant
 
@@ -10,6 +12,8 @@ struct ComputeTurns<Owner: Hashable> {
     static var grace: Duration { .milliseconds(3) }
     /// A caller idle for longer is forgotten (starts level when it comes back).
     static var forgetAfter: Duration { .seconds(1) }
+    /// Most compute time a caller may be owed (behind the one that computed most).
+    static var maxLag: Duration { .milliseconds(100) }
     /// A caller that computed within this long is busy (see `othersAreBusy`).
     static var busyWithin: Duration { .milliseconds(200) }
 
@@ -31,6 +35,9 @@ struct ComputeTurns<Owner: Hashable> {
     /// What to do with calls waiting from `waiting` owners (in arrival order, not empty).
     mutating func choose(among waiting: [Owner], now: Instant) -> Choice {
         accounts = accounts.filter { now - $0.value.lastTurn < Self.forgetAfter }
+        if let top = accounts.values.map(\.used).max() {
+            for owner in accounts.keys { accounts[owner]!.used = max(accounts[owner]!.used, top - Self.maxLag) }
+        }
         let floor = accounts.values.map(\.used).min() ?? .zero
         for owner in waiting where accounts[owner] == nil {
             accounts[owner] = Account(used: floor, lastTurn: now)

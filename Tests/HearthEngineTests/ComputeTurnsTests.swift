@@ -84,6 +84,30 @@ struct ComputeTurnsTests {
         #expect(turns.choose(among: ["a", "b"], now: at(1_610)) == .run(1))
     }
 
+    /// x computed 5 s beside l, which computed a moment now and then (never forgotten); n
+    /// arrives: it may not take 5 s of turns in a row because l's account was that low.
+    @Test func noCallerIsOwedMoreThanTheLagAndNoneIsStarved() {
+        var turns = Turns()
+        var now = 0
+        for step in 0..<500 {
+            if step % 90 == 0 {
+                #expect(turns.choose(among: ["l", "x"], now: at(now)) == .run(0))
+                turns.ran("l", from: at(now), to: at(now + 1))
+                now += 1
+            }
+            turns.ran("x", from: at(now), to: at(now + 10))
+            now += 10
+        }
+        var turnsOfN = 0
+        while case .run(let index) = turns.choose(among: ["x", "n"], now: at(now)), index == 1 {
+            turns.ran("n", from: at(now), to: at(now + 10))
+            now += 10
+            turnsOfN += 1
+            if turnsOfN > 1_000 { break }
+        }
+        #expect(turnsOfN <= 11, "n took \(turnsOfN) turns before x had one")
+    }
+
     @Test func othersAreBusyWhileTheyComputedInTheLast200Milliseconds() {
         var turns = Turns()
         turns.ran("generation", from: at(0), to: at(10))
