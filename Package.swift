@@ -179,6 +179,7 @@ let package = Package(
             dependencies: [
                 "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // Read by the tests from the source tree.
             exclude: ["Data"]

@@ -105,7 +105,14 @@ import Testing
         let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
         let deadline = ContinuousClock.now + .seconds(120)
         while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
-        try await body(server, client, home)
+        do {
+            try await body(server, client, home)
+        } catch {
+            // What the server said (it may have exited, or never started) explains the failure.
+            let log = (try? String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)) ?? ""
+            print("hearth serve (\(server.isRunning ? "running" : "exited \(server.terminationStatus)")) wrote:\n\(log.suffix(3_000))")
+            throw error
+        }
     }
 
     @Test func serveHelpListsEveryVariableWithItsDefault() throws {

@@ -112,7 +112,8 @@ import Testing
             to: corpus.appending(path: "bread.txt"), atomically: true, encoding: .utf8)
         let configuration = try TestModels.serverConfiguration(parallel: 2, context: 2048, home: home)
         let app = try await HearthApplication.build(configuration)
-        try await app.test(.live) { client in
+        try await app.test(.live) { live in
+            let client = PatientClient(port: try #require(live.port))
             let ingest = #"{"collection":"coast","paths":["\#(corpus.path)"]}"#
             try await client.execute(uri: "/hearth/ingest", method: .post, body: ByteBuffer(string: ingest)) { response in
                 #expect(response.status == .ok)

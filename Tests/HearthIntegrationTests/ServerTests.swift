@@ -17,7 +17,8 @@ import Testing
 
     @Test func chatStreamsOverALiveServer() async throws {
         let app = try await HearthApplication.build(try Self.configuration())
-        try await app.test(.live) { client in
+        try await app.test(.live) { live in
+            let client = PatientClient(port: try #require(live.port))
             let body =
                 #"{"messages":[{"role":"user","content":"Name three colors."}],"temperature":0,"max_tokens":30,"stream":true,"stream_options":{"include_usage":true}}"#
             try await client.execute(uri: "/v1/chat/completions", method: .post, body: ByteBuffer(string: body)) { response in
