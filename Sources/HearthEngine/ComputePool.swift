@@ -65,12 +65,13 @@ final class ComputePool: @unchecked Sendable {
         return status.value ?? -1
     }
 
-    /// Whether a context other than `context` computed in the last 200 ms: then large work
-    /// (embedding batches) goes in small pieces, so that the other keeps its pace.
+    /// Whether a context other than `context` is waiting to compute or computed in the last
+    /// 200 ms: then large work (long prompts, embedding batches) goes in small pieces, so
+    /// that the other keeps its pace.
     func othersAreBusy(than context: OpaquePointer) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return turns.othersAreBusy(than: context, now: .now)
+        return calls.contains { $0.owner != context } || turns.othersAreBusy(than: context, now: .now)
     }
 
     /// Points `context` at the pool of its thread count (on the compute thread: pools are
