@@ -35,6 +35,8 @@ final class ComputePool: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var calls: [Call] = []
+    /// Whose call is computing now.
+    private var running: OpaquePointer?
     private var turns = ComputeTurns<OpaquePointer>()
 
     /// ggml thread pools by thread count; touched only by the compute thread.
@@ -65,13 +67,14 @@ final class ComputePool: @unchecked Sendable {
         return status.value ?? -1
     }
 
-    /// Whether a context other than `context` is waiting to compute or computed in the last
-    /// 200 ms: then large work (long prompts, embedding batches) goes in small pieces, so
+    /// Whether a context other than `context` is computing, waiting to, or computed in the
+    /// last 200 ms: then large work (long prompts, embedding batches) goes in small pieces, so
     /// that the other keeps its pace.
     func othersAreBusy(than context: OpaquePointer) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        return calls.contains { $0.owner != context } || turns.othersAreBusy(than: context, now: .now)
+        return (running.map { $0 != context } ?? false) || calls.contains { $0.owner != context }
+            || turns.othersAreBusy(than: context, now: .now)
     }
 
     /// Points `context` at the pool of its thread count (on the compute thread: pools are
@@ -100,6 +103,7 @@ final class ComputePool: @unchecked Sendable {
         while true {
             condition.lock()
             let call = next()
+            running = call.owner
             condition.unlock()
 
             let started = ContinuousClock.now
@@ -107,6 +111,7 @@ final class ComputePool: @unchecked Sendable {
             let ended = ContinuousClock.now
 
             condition.lock()
+            running = nil
             turns.ran(call.owner, from: started, to: ended)
             condition.unlock()
         }

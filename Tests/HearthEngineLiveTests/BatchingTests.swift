@@ -89,6 +89,25 @@ import Testing
     }
 
     /// Polls `condition` every 10 ms for at most 30 s.
+    /// Two models share the process's compute pool: while one streams, the other's long
+    /// prompt goes in pieces of at most 128 tokens, so the stream waits a short turn, not a
+    /// 512-token one.
+    @Test func besideAnotherModelsStreamALongPromptGoesInSmallPieces() async throws {
+        let streaming = try await Self.engine(parallel: 1, context: 4096)
+        let prompted = try await Self.engine(parallel: 1, context: 2048)
+        let long = String(repeating: "The keeper trimmed the lamp and wrote the weather in his ledger. ", count: 50)
+        let (_, pieces) = try await Self.whileAStreamRuns(streaming, maxTokens: 3_000) {
+            try await Self.text(prompted, .text(long), GenerationParams(maxTokens: 1, temperature: 0))
+        }
+        let activity = prompted.activity
+        await streaming.shutdown()
+        await prompted.shutdown()
+        #expect(pieces > 0)
+        #expect(activity.promptTokens > 512, "the prompt must be longer than one full step")
+        let largest = ModelActivity.batchBuckets.firstIndex(of: BatchLoop.sharedBatchSize)!
+        #expect(activity.batchSizeCounts[(largest + 1)...].allSatisfy { $0 == 0 }, "\(activity.batchSizeCounts)")
+    }
+
     static func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
