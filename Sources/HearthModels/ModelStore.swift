@@ -22,7 +22,7 @@ public struct ModelStore: Sendable {
         public var profile: Profile?
     }
 
-    struct Manifest: Codable {
+    struct Manifest: Codable, Sendable {
         var name: String
         var format: String
         var blob: String
@@ -34,6 +34,9 @@ public struct ModelStore: Sendable {
     public let root: URL
     /// Headers already read, by blob digest: a blob never changes, so neither does its header.
     private let headers = Headers()
+    /// Manifests already read, by path, with the file's status when read: a request names a
+    /// model, and reading its manifest again costs more than the rest of a gateway's work.
+    private let decoded = ManifestCache()
 
     public init(root: URL) {
         self.root = root
@@ -41,6 +44,10 @@ public struct ModelStore: Sendable {
 
     private final class Headers: Sendable {
         let byDigest = Mutex<[String: ModelMetadata]>([:])
+    }
+
+    private final class ManifestCache: Sendable {
+        let byPath = Mutex<[String: (status: FileStatus, manifest: Manifest)]>([:])
     }
 
     /// The summary of the entry's GGUF header, read once per blob (listings ask often).
@@ -109,7 +116,7 @@ public struct ModelStore: Sendable {
     public func entry(_ name: String) throws -> Entry? {
         guard let (model, tag) = Self.parts(name) else { return nil }
         let file = manifests.appending(path: "\(model)/\(tag).json")
-        guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+        guard FileStatus(of: file.path) != nil else { return nil }
         return try read(file)
     }
 
@@ -272,23 +279,48 @@ public struct ModelStore: Sendable {
         try encoder.encode(manifest).write(to: folder.appending(path: "\(tag).json"), options: .atomic)
     }
 
+    /// The entry of a manifest file, decoded again only when the file changed.
     private func read(_ file: URL) throws -> Entry {
-        let manifest: Manifest
-        do {
-            manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: file))
-        } catch {
-            throw HearthError(.modelLoadFailed, "a model manifest is unreadable", detail: "\(file.path): \(error)")
+        let path = file.path
+        let status = FileStatus(of: path)
+        var manifest = status.flatMap { status in decoded.byPath.withLock { $0[path] }.flatMap { $0.status == status ? $0.manifest : nil } }
+        if manifest == nil {
+            do {
+                manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: file))
+            } catch {
+                throw HearthError(.modelLoadFailed, "a model manifest is unreadable", detail: "\(path): \(error)")
+            }
+            if let status, let manifest { decoded.byPath.withLock { $0[path] = (status, manifest) } }
         }
+        guard let manifest else { throw HearthError(.modelLoadFailed, "a model manifest is unreadable", detail: path) }
         let blob = blobURL(manifest.blob)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: blob.path) else {
+        guard let blobStatus = FileStatus(of: blob.path) else {
             throw HearthError(
                 .modelLoadFailed, "the file of \(manifest.name) is missing from the model store; reinstall it", detail: "\(root.path)/blobs"
             )
         }
-        let modified = (try? FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date) ?? nil
         return Entry(
-            name: manifest.name, blob: blob, digest: manifest.blob,
-            size: (attributes[.size] as? NSNumber)?.int64Value ?? manifest.size,
-            modified: modified ?? Date(timeIntervalSince1970: 0), description: manifest.description ?? "", profile: manifest.profile)
+            name: manifest.name, blob: blob, digest: manifest.blob, size: blobStatus.size,
+            modified: status?.modified ?? Date(timeIntervalSince1970: 0), description: manifest.description ?? "",
+            profile: manifest.profile)
     }
+}
+
+/// What `stat` says of a file that identifies a version of it: a manifest rewritten (always
+/// aside, then renamed) gets another inode. Nil when the file does not exist.
+struct FileStatus: Equatable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var seconds: Int
+    var nanoseconds: Int
+
+    init?(of path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        (device, inode, size) = (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
+        (seconds, nanoseconds) = (info.st_mtim.tv_sec, info.st_mtim.tv_nsec)
+    }
+
+    var modified: Date { Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(nanoseconds) / 1e9) }
 }

@@ -36,7 +36,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             let milliseconds = (ContinuousClock.now - started).seconds * 1000
             var metadata: Logger.Metadata = [
                 "hearth.method": .string(request.method.rawValue), "hearth.route": .string(route),
-                "hearth.status": .stringConvertible(status), "hearth.latency_ms": .string(String(format: "%.1f", milliseconds)),
+                "hearth.status": .stringConvertible(status), "hearth.latency_ms": .string(String((milliseconds * 10).rounded() / 10)),
             ]
             let values = record.snapshot
             if let model = values.model { metadata["hearth.model"] = .string(model) }
