@@ -40,6 +40,19 @@ import Testing
         }
     }
 
+    @Test func aManifestRewrittenInTheSameSecondIsReadAgain() throws {
+        try install("base:1")
+        let store = ModelStore(root: root)
+        _ = try store.create("helper:1", profile: Profile(from: "base:1", system: "Be brief."))
+        #expect(try store.entry("helper:1")?.profile?.system == "Be brief.")
+        // Same length, same second: only the file itself (renamed over the old one) differs.
+        _ = try store.create("helper:1", profile: Profile(from: "base:1", system: "Be kind.."))
+        #expect(try store.entry("helper:1")?.profile?.system == "Be kind..")
+        #expect(try store.list().first { $0.name == "helper:1" }?.profile?.system == "Be kind..")
+        _ = try store.remove("helper:1")
+        #expect(try store.entry("helper:1") == nil)
+    }
+
     @Test func aManifestWhoseBlobIsGoneIsAClearError() throws {
         try install("gone:1")
         try FileManager.default.removeItem(at: root.appending(path: "blobs"))
