@@ -10,6 +10,8 @@ PYTHON ?= python3
 VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
 BENCH_VENV := $(CACHE)/bench-venv-$(shell cat bench/requirements.txt | sha256sum | cut -c1-12)
 # LiteLLM's proxy, the peer of bench-gateway (heavy: installed by that target only).
+# Playwright, for the browser tests of the web UI (they drive Debian's chromium).
+WEB_VENV := $(CACHE)/web-venv-$(shell cat tests/web/requirements.txt | sha256sum | cut -c1-12)
 GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
@@ -18,14 +20,18 @@ IMPORTED_MODELS ?= all-minilm:l6-v2
 APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr
 # Headers the build links against (zlib, for reading the wheels models come in; SQLite).
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
+# JavaScript libraries the web UI embeds at build time (web/vendor.txt names the files).
+APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/nodejs/dompurify/dist/purify.min.js:node-dompurify \
+	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system llama models venv bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
+.PHONY: run test setup system llama models venv browser web-tests bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
 	@echo "make test          set up, build and run the whole test suite"
 	@echo "make unit-tests    only the model-free tests (no models, no servers)"
+	@echo "make web-tests     only the browser tests of the web UI (Playwright + chromium)"
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
@@ -37,19 +43,24 @@ run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
 	.build/release/hearth serve $(ARGS)
 
-test: setup venv
+test: setup venv browser
 	@scripts/setup-llama.sh --server
 	swift build --build-tests
 	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
 	swift test --skip-build
 	$(VENV)/bin/python -m pytest -q tests/compat
+	$(WEB_VENV)/bin/python -m pytest -q tests/web
+
+# Only the browser tests of the web UI (after a build).
+web-tests: browser
+	$(WEB_VENV)/bin/python -m pytest -q tests/web $(ARGS)
 
 setup: system llama models
 
 # Debian packages the build needs; installed only when a command is missing.
 system:
 	@missing=""; for p in $(APT_PACKAGES); do command -v $${p%%:*} >/dev/null || missing="$$missing $${p##*:}"; done; \
-	for h in $(APT_HEADERS); do [ -f "$${h%%:*}" ] || missing="$$missing $${h##*:}"; done; \
+	for h in $(APT_HEADERS) $(APT_WEB); do [ -f "$${h%%:*}" ] || missing="$$missing $${h##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -69,6 +80,16 @@ $(VENV)/.done: tests/compat/requirements.txt
 	@echo "==> creating the Python environment for compatibility tests"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r tests/compat/requirements.txt
+	@touch $@
+
+# Debian's chromium and Playwright (driving it, no browser download), for tests/web.
+browser: $(WEB_VENV)/.done
+	@command -v chromium >/dev/null || { echo "==> installing chromium (browser tests)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+$(WEB_VENV)/.done: tests/web/requirements.txt
+	@echo "==> creating the Python environment for browser tests"
+	$(PYTHON) -m venv $(WEB_VENV)
+	$(WEB_VENV)/bin/pip install -q -r tests/web/requirements.txt
 	@touch $@
 
 # The vector-search peer (hnswlib, built from its source package) for bench-knowledge.

@@ -109,8 +109,12 @@ let package = Package(
                 "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge", "HearthMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            plugins: ["WebBundle"]
         ),
+        // The web UI's files into Swift source, at build time (see Plugins/WebBundle).
+        .executableTarget(name: "WebBundler"),
+        .plugin(name: "WebBundle", capability: .buildTool(), dependencies: ["WebBundler"]),
         .target(
             name: "HearthClient",
             dependencies: ["HearthCore", "HearthWire", .product(name: "AsyncHTTPClient", package: "async-http-client")]

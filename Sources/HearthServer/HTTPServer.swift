@@ -15,6 +15,7 @@ public enum HTTPServer {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(identity: services.identity, limits: services.limits))
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
+        WebRoutes().add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
         IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
         ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)

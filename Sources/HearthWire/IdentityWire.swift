@@ -202,6 +202,21 @@ public enum IdentityWire {
         }
     }
 
+    /// `GET /hearth/auth/me`: who the request's credential signs in as.
+    public struct Me: Codable, Sendable {
+        /// The user's name; `local` on an open server, `operator` for a static key.
+        public var user: String
+        public var role: String
+        /// How: `open` (a loopback server without users or keys), `session`, `key`.
+        public var via: String
+
+        public init(_ principal: Principal, via: String) {
+            user = principal.name
+            role = principal.role.rawValue
+            self.via = via
+        }
+    }
+
     /// `POST /hearth/users/{name}/password`.
     public struct SetPassword: Codable, Sendable {
         public var password: String

@@ -6,7 +6,8 @@ import Hummingbird
 
 /// Finds out once per request who is asking (`Authorization: Bearer KEY`, else a browser's
 /// `hearth_session` cookie, through the identity service), holds the request to its key's
-/// limits, and puts the principal in the context for every route; `/health` needs no key. An
+/// limits, and puts the principal in the context for every route; `/health` and the web UI's
+/// files (`/`, `/ui/…`) need no key. An
 /// open server (loopback, no keys, no users) lets everyone in as `local`.
 struct AuthMiddleware: RouterMiddleware {
     let identity: IdentityService
@@ -15,10 +16,12 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: HearthRequestContext, next: (Request, HearthRequestContext) async throws -> Response
     ) async throws -> Response {
-        if request.uri.path == "/health" { return try await next(request, context) }
+        // The web UI's page and files are public: the page signs in through the API.
+        let path = request.uri.path
+        if path == "/health" || path == "/" || path.hasPrefix("/ui/") { return try await next(request, context) }
         // Signing in is how a person without a key gets one; a page of another site may not
         // sign a browser in (to an account of the attacker's choosing).
-        if request.uri.path == "/hearth/auth/login" {
+        if path == "/hearth/auth/login" {
             if let origin = request.headers[.origin], !Self.isSameOrigin(origin, as: request.head.authority) {
                 throw HearthError(.forbidden, "sign in from a page of this server, or from a client that sends no Origin")
             }

@@ -64,6 +64,13 @@ struct IdentityRoutes: Sendable {
             response.headers[.setCookie] = SessionCookie.setting(session.token, maxAge: Int(IdentityService.sessionLifetime))
             return response
         }
+        router.get("/hearth/auth/me") { request, context in
+            let credential = try AuthMiddleware.credential(of: request)
+            let via =
+                context.principal == .local
+                ? "open" : credential?.hasPrefix(IdentityService.sessionPrefix) == true ? "session" : "key"
+            return try json(IdentityWire.Me(context.principal, via: via))
+        }
         router.post("/hearth/auth/logout") { request, _ in
             // The token the middleware let in: the bearer's, or the cookie's (with X-Hearth-CSRF).
             try await identity.logout(try AuthMiddleware.credential(of: request) ?? "")

@@ -1,0 +1,39 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds the web UI in the target it is applied to (HearthServer): every file under `web/`
+/// (served at `/ui/…`, `index.html` at `/`) and the Debian JavaScript libraries listed in
+/// `web/vendor.txt` (served at `/ui/vendor/…`), through WebBundler, into a generated Swift
+/// file. Rebuilt when any of them changes.
+@main
+struct WebBundle: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let web = context.package.directoryURL.appending(path: "web")
+        var inputs: [URL] = []
+        var pairs: [String] = []
+        let files = FileManager.default.enumerator(at: web, includingPropertiesForKeys: [.isRegularFileKey])
+        while let file = files?.nextObject() as? URL {
+            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            let relative = String(file.standardizedFileURL.path.dropFirst(web.standardizedFileURL.path.count + 1))
+            guard relative != "vendor.txt", !relative.hasPrefix(".") else { continue }
+            inputs.append(file)
+            pairs.append("/ui/\(relative)=\(file.path)")
+        }
+        // vendor.txt: `NAME  /usr/share/…/FILE  DEBIAN-PACKAGE` per line; # starts a comment.
+        let vendor = web.appending(path: "vendor.txt")
+        inputs.append(vendor)
+        for line in try String(contentsOf: vendor, encoding: .utf8).split(separator: "\n") {
+            let fields = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].split(separator: " ")
+            guard fields.count == 3 else { continue }
+            // A missing file is left to WebBundler, which names the package to install.
+            if FileManager.default.fileExists(atPath: String(fields[1])) { inputs.append(URL(filePath: String(fields[1]))) }
+            pairs.append("/ui/vendor/\(fields[0])=\(fields[1])=\(fields[2])")
+        }
+        let output = context.pluginWorkDirectoryURL.appending(path: "WebAssets+Packed.swift")
+        return [
+            .buildCommand(
+                displayName: "Embedding the web UI", executable: try context.tool(named: "WebBundler").url,
+                arguments: [output.path] + pairs.sorted(), inputFiles: inputs, outputFiles: [output])
+        ]
+    }
+}

@@ -1,0 +1,84 @@
+"""What the page must never do: run script from model output, messages, titles or links, or
+any inline script at all."""
+from conftest import PASSWORDS, api
+
+MODEL = "smollm2:135m"
+PAYLOADS = [
+    "<script>window.__xss = 1</script>",
+    "<img src=x onerror=\"window.__xss = 2\">",
+    "[click me](javascript:window.__xss=3)",
+    "<a href=\"javascript:window.__xss=4\">link</a>",
+    "<svg onload=\"window.__xss = 5\"></svg>",
+    "<iframe src=\"javascript:window.__xss=6\"></iframe>",
+    "<details open ontoggle=\"window.__xss = 7\">x</details>",
+    "<form action=\"javascript:window.__xss=8\"><button>go</button></form>",
+    "```html\n<script>window.__xss = 9</script>\n```",
+    "<style>body { display: none }</style>",
+]
+
+
+def test_html_in_messages_and_titles_renders_as_text(page, server):
+    alice = server.sign_in("alice")
+    history = []
+    for payload in PAYLOADS:
+        history += [{"role": "user", "content": payload}, {"role": "assistant", "content": payload}]
+    status, _ = api(server.url, "POST", "/v1/chat/completions", alice, {
+        "model": MODEL, "conversation": "new", "max_tokens": 2, "messages": history + [{"role": "user", "content": "ok"}]})
+    assert status == 200
+    _, listing = api(server.url, "GET", "/hearth/conversations", alice)
+    conversation = listing["conversations"][0]
+    status, _ = api(server.url, "PATCH", f"/hearth/conversations/{conversation['id']}", alice,
+                    {"title": "<img src=x onerror=\"window.__xss = 10\">"})
+    assert status == 200
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server.url + "/")
+    page.get_by_label("User name").fill("alice")
+    page.get_by_label("Password").fill(PASSWORDS["alice"])
+    page.get_by_role("button", name="Sign in").click()
+    title = page.locator(".conversations .open", has_text="onerror")
+    assert title.inner_text() == "<img src=x onerror=\"window.__xss = 10\">", "the title is shown as text"
+    title.click()
+    page.locator(".message.user").nth(len(PAYLOADS) - 1).wait_for()
+    # User messages are text, exactly as typed.
+    users = page.locator(".message.user .content").all_inner_texts()
+    assert users[: len(PAYLOADS)] == PAYLOADS
+    for link in page.locator(".messages a").all():
+        assert link.get_attribute("href") is None or not link.get_attribute("href").lower().startswith("javascript")
+        link.click(modifiers=["Control"], no_wait_after=True)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+    messages = page.locator(".messages")
+    assert messages.locator("script, iframe, svg, form, style, [onerror], [onload], [ontoggle]").count() == 0
+    # The code block shows the script as code.
+    assert "<script>window.__xss = 9</script>" in messages.locator("pre code").first.inner_text()
+    assert page.locator("body").is_visible()
+
+
+def test_the_policy_forbids_inline_script(page, server):
+    response = page.goto(server.url + "/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    violations = []
+    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.__inline = 1';
+        document.body.append(script);
+        const image = document.createElement('img');
+        image.setAttribute('onerror', 'window.__inline = 2');
+        image.src = 'data:,broken';
+        document.body.append(image);
+    }""")
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__inline") is None
+    assert violations, "the browser reported no blocked script"
+
+
+def test_the_page_and_its_files_need_no_key_but_the_api_does(page, server):
+    for path in ("/", "/ui/app.js", "/ui/vendor/purify.min.js"):
+        assert page.request.get(server.url + path).status == 200
+    assert page.request.get(server.url + "/ui/nothing-here.js").status == 404
+    assert page.request.get(server.url + "/hearth/conversations").status == 401

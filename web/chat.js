@@ -1,0 +1,233 @@
+// The chat: conversations kept by the server (list, search, open, rename, delete, new), a
+// model picker and a system prompt, answers streamed as Markdown, stop, regenerate, edit.
+import { APIError, request, streamChat } from "./api.js";
+import { h, showAlert } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+
+const remembered = { model: "hearth.model" };
+
+/** Shows the chat in `root` for the signed-in principal `me`. */
+export function showChat(root, me) {
+  const state = { conversation: null, messages: [], streaming: null, models: [] };
+
+  const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
+  const search = h("input", { type: "search", placeholder: "Search chats", "aria-label": "Search chats" });
+  const newChat = h("button", { type: "button", class: "primary", onclick: () => open(null) }, "New chat");
+  const model = h("select", { id: "model", "aria-label": "Model" });
+  const system = h("textarea", { id: "system", rows: 3, placeholder: "You are a helpful assistant." });
+  const temperature = h("input", { id: "temperature", type: "number", min: 0, max: 2, step: 0.1, placeholder: "default" });
+  const settings = h("details", { class: "settings" },
+    h("summary", {}, "Settings"),
+    h("label", { for: "system" }, "System prompt"), system,
+    h("label", { for: "temperature" }, "Temperature"), temperature);
+  const messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
+  const prompt = h("textarea", { id: "prompt", rows: 2, placeholder: "Send a message (Enter; Shift+Enter for a new line)", "aria-label": "Message" });
+  const send = h("button", { type: "submit", class: "primary", id: "send" }, "Send");
+  const stop = h("button", { type: "button", id: "stop", hidden: true, onclick: () => state.streaming?.abort() }, "Stop");
+  const composer = h("form", { class: "composer" }, prompt, send, stop);
+
+  root.replaceChildren(h("div", { class: "chat" },
+    h("aside", { class: "sidebar" }, newChat, search, list),
+    h("section", { class: "conversation", "aria-label": "Conversation" },
+      h("div", { class: "toolbar" }, h("label", { for: "model" }, "Model"), model, settings),
+      messages, composer)));
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = prompt.value.trim();
+    if (!text || state.streaming) return;
+    prompt.value = "";
+    state.messages.push({ role: "user", content: text });
+    generate();
+  });
+  prompt.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+  let searchTimer;
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(refreshList, 200);
+  });
+  model.addEventListener("change", () => localStorage.setItem(remembered.model, model.value));
+
+  loadModels();
+  refreshList();
+  open(null);
+
+  async function loadModels() {
+    try {
+      const answer = await request("GET", "/v1/models");
+      state.models = answer.data.map((entry) => entry.id);
+      const wanted = localStorage.getItem(remembered.model);
+      model.replaceChildren(...state.models.map((id) => h("option", { value: id }, id)));
+      if (state.models.includes(wanted)) model.value = wanted;
+    } catch (error) {
+      showAlert(`Models: ${error.message}`);
+    }
+  }
+
+  async function refreshList() {
+    try {
+      const query = search.value.trim();
+      const answer = await request("GET", `/hearth/conversations?limit=100${query ? `&q=${encodeURIComponent(query)}` : ""}`);
+      list.replaceChildren(...answer.conversations.map(listItem));
+    } catch (error) {
+      showAlert(`Conversations: ${error.message}`);
+    }
+  }
+
+  function listItem(conversation) {
+    const current = conversation.id === state.conversation;
+    return h("li", { class: current ? "current" : null, "data-id": conversation.id },
+      h("button", { type: "button", class: "open", "aria-current": current ? "true" : null, onclick: () => open(conversation.id) },
+        conversation.title || "Untitled"),
+      h("button", { type: "button", class: "quiet", "aria-label": `Rename ${conversation.title}`, onclick: () => rename(conversation) }, "✎"),
+      h("button", { type: "button", class: "quiet", "aria-label": `Delete ${conversation.title}`, onclick: () => remove(conversation) }, "🗑"));
+  }
+
+  async function open(id) {
+    if (state.streaming) state.streaming.abort();
+    state.conversation = id;
+    state.messages = [];
+    system.value = "";
+    if (id) {
+      try {
+        const detail = await request("GET", `/hearth/conversations/${encodeURIComponent(id)}`);
+        state.messages = detail.messages.map(({ role, content }) => ({ role, content }));
+        if (state.messages[0]?.role === "system") system.value = state.messages.shift().content;
+        if (state.models.includes(detail.conversation.model)) model.value = detail.conversation.model;
+      } catch (error) {
+        showAlert(error.message);
+        state.conversation = null;
+      }
+    }
+    for (const item of list.children) {
+      const current = item.dataset.id === state.conversation;
+      item.classList.toggle("current", current);
+      item.querySelector(".open")?.toggleAttribute("aria-current", current);
+    }
+    renderAll();
+    prompt.focus();
+  }
+
+  async function rename(conversation) {
+    const title = window.prompt("New title", conversation.title)?.trim();
+    if (!title) return;
+    try {
+      await request("PATCH", `/hearth/conversations/${encodeURIComponent(conversation.id)}`, { title });
+      refreshList();
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
+
+  async function remove(conversation) {
+    if (!window.confirm(`Delete “${conversation.title}”?`)) return;
+    try {
+      await request("DELETE", `/hearth/conversations/${encodeURIComponent(conversation.id)}`);
+      if (state.conversation === conversation.id) open(null);
+      refreshList();
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
+
+  function renderAll() {
+    messages.replaceChildren(...state.messages.map((message, index) => messageView(message, index)));
+    if (!state.messages.length) {
+      messages.append(h("p", { class: "empty" }, `Ask ${model.value || "a model"} anything.`));
+    }
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  function messageView(message, index) {
+    const content = h("div", { class: "content" });
+    if (message.role === "assistant") renderMarkdown(content, message.content);
+    else content.textContent = message.content;
+    const actions = h("div", { class: "actions" });
+    const last = index === state.messages.length - 1;
+    if (message.role === "assistant" && last && !state.streaming) {
+      actions.append(h("button", { type: "button", class: "quiet", onclick: regenerate }, "Regenerate"));
+    }
+    if (message.role === "user" && !state.streaming) {
+      actions.append(h("button", { type: "button", class: "quiet", onclick: () => edit(index) }, "Edit"));
+    }
+    return h("article", { class: `message ${message.role}`, "data-role": message.role },
+      h("div", { class: "role" }, message.role === "user" ? (me.user === "local" ? "You" : me.user) : message.model ?? model.value),
+      content, actions);
+  }
+
+  function regenerate() {
+    if (state.streaming || state.messages.at(-1)?.role !== "assistant") return;
+    state.messages.pop();
+    generate();
+  }
+
+  function edit(index) {
+    if (state.streaming) return;
+    prompt.value = state.messages[index].content;
+    state.messages = state.messages.slice(0, index);
+    renderAll();
+    prompt.focus();
+  }
+
+  async function generate() {
+    const controller = new AbortController();
+    state.streaming = controller;
+    const answer = { role: "assistant", content: "", model: model.value };
+    state.messages.push(answer);
+    renderAll();
+    const view = messages.lastElementChild;
+    const content = view.querySelector(".content");
+    view.classList.add("streaming");
+    send.disabled = true;
+    stop.hidden = false;
+    let frame = 0;
+    const body = {
+      model: model.value,
+      messages: [...(system.value.trim() ? [{ role: "system", content: system.value.trim() }] : []),
+        ...state.messages.slice(0, -1).map(({ role, content }) => ({ role, content }))],
+      conversation: state.conversation ?? "new",
+    };
+    if (temperature.value !== "") body.temperature = Number(temperature.value);
+    let stopped = false;
+    try {
+      const result = await streamChat(body, {
+        signal: controller.signal,
+        onConversation: (id) => { state.conversation = id; },
+        onText: (piece) => {
+          answer.content += piece;
+          if (!frame) frame = requestAnimationFrame(() => {
+            frame = 0;
+            const follow = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
+            renderMarkdown(content, answer.content);
+            if (follow) messages.scrollTop = messages.scrollHeight;
+          });
+        },
+      });
+      if (result.finishReason === "length") showAlert("The answer reached its token limit.", "info");
+    } catch (error) {
+      if (error.name === "AbortError") {
+        stopped = true;
+      } else {
+        // The server kept nothing of a failed request: give the question back.
+        state.messages.pop();
+        const question = state.messages.pop();
+        if (question?.role === "user") prompt.value = question.content;
+        showAlert(error instanceof APIError ? error.message : `The answer broke off: ${error.message}`);
+      }
+    } finally {
+      cancelAnimationFrame(frame);
+      state.streaming = null;
+      send.disabled = false;
+      stop.hidden = true;
+      renderAll();
+      if (stopped) messages.lastElementChild?.classList.add("stopped");
+      refreshList();
+      prompt.focus();
+    }
+  }
+}
