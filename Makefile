@@ -157,7 +157,7 @@ bench-risk:
 	$(PYTHON) bench/risk.py --aish .build/release/aish $(ARGS)
 
 lint:
-	swift format lint --recursive --strict Sources Tests Package.swift
+	swift format lint --recursive --strict Sources Plugins Tests Package.swift
 
 clean:
 	rm -rf .build .deps
