@@ -38,27 +38,47 @@ export async function request(method, path, body) {
   return response.status === 204 ? null : response.json();
 }
 
-/**
- * Streams a chat completion: calls onText(piece) for each piece of the answer as it arrives.
- * onConversation(id) hears the conversation it is kept in as soon as the answer starts.
- * Returns { conversation, finishReason, usage }. Aborting `signal` stops the generation (the
- * server keeps the answer as far as it got).
- */
-export async function streamChat(body, { signal, onText, onConversation }) {
+/** POSTs `body` to `path` for server-sent events; returns the response once it answered 2xx. */
+async function openStream(path, body, signal) {
   let response;
   try {
-    response = await fetch("/v1/chat/completions", {
+    response = await fetch(path, {
       method: "POST", signal, credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-Hearth-CSRF": "1" },
-      body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+      body: JSON.stringify(body),
     });
   } catch (error) {
     if (error.name === "AbortError") throw error;
     throw new APIError(`the server does not answer (${error.message})`, 0);
   }
   if (!response.ok) throw await failure(response);
-  const result = { conversation: response.headers.get("Hearth-Conversation"), finishReason: null, usage: null };
-  if (result.conversation) onConversation?.(result.conversation);
+  return response;
+}
+
+/** Calls onData(object) for each `data:` line of a response's events, until `[DONE]` or the end. */
+async function readEvents(response, onData) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    pending += value;
+    let end;
+    while ((end = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, end).replace(/\r$/, "");
+      pending = pending.slice(end + 1);
+      if (!line.startsWith("data:")) continue;
+      const data = line.slice(5).trim();
+      if (data === "[DONE]") return;
+      const object = JSON.parse(data);
+      if (object.error) throw new APIError(object.error.message ?? String(object.error), 500);
+      onData(object);
+    }
+  }
+}
+
+/** Calls onLine(object) for each line of an NDJSON response (pulls, ingestion). */
+export async function readLines(response, onLine) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let pending = "";
   for (;;) {
@@ -67,19 +87,87 @@ export async function streamChat(body, { signal, onText, onConversation }) {
     pending += value;
     let end;
     while ((end = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, end).replace(/\r$/, "");
+      const line = pending.slice(0, end).trim();
       pending = pending.slice(end + 1);
-      if (!line.startsWith("data:")) continue;
-      const data = line.slice(5).trim();
-      if (data === "[DONE]") return result;
-      const chunk = JSON.parse(data);
-      if (chunk.error) throw new APIError(chunk.error.message ?? String(chunk.error), 500);
-      if (chunk.usage) result.usage = chunk.usage;
-      for (const choice of chunk.choices ?? []) {
-        if (choice.delta?.content) onText(choice.delta.content);
-        if (choice.finish_reason) result.finishReason = choice.finish_reason;
-      }
+      if (line) onLine(JSON.parse(line));
     }
   }
+  if (pending.trim()) onLine(JSON.parse(pending));
+}
+
+/** POSTs JSON and returns the raw response (for NDJSON streams). Throws APIError. */
+export async function post(path, body, signal) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST", signal, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-Hearth-CSRF": "1" }, body: JSON.stringify(body),
+    });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new APIError(`the server does not answer (${error.message})`, 0);
+  }
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
+/**
+ * Streams a chat completion: calls onText(piece) for each piece of the answer as it arrives.
+ * onConversation(id) hears the conversation it is kept in as soon as the answer starts.
+ * Returns { conversation, finishReason, usage }. Aborting `signal` stops the generation (the
+ * server keeps the answer as far as it got).
+ */
+export async function streamChat(body, { signal, onText, onConversation }) {
+  const response = await openStream("/v1/chat/completions", { ...body, stream: true, stream_options: { include_usage: true } }, signal);
+  const result = { conversation: response.headers.get("Hearth-Conversation"), finishReason: null, usage: null };
+  if (result.conversation) onConversation?.(result.conversation);
+  await readEvents(response, (chunk) => {
+    if (chunk.usage) result.usage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      if (choice.delta?.content) onText(choice.delta.content);
+      if (choice.finish_reason) result.finishReason = choice.finish_reason;
+    }
+  });
   return result;
+}
+
+/**
+ * Asks a collection (POST /hearth/ask, streamed): onSources(list) first, then onText(piece)
+ * as the answer comes. Returns { finishReason, usage }.
+ */
+export async function streamAsk(body, { signal, onSources, onText }) {
+  const response = await openStream("/hearth/ask", { ...body, stream: true }, signal);
+  const result = { finishReason: null, usage: null };
+  await readEvents(response, (event) => {
+    if (event.sources) onSources(event.sources);
+    if (event.delta) onText(event.delta);
+    if (event.finish_reason) result.finishReason = event.finish_reason;
+    if (event.usage) result.usage = event.usage;
+  });
+  return result;
+}
+
+/**
+ * Uploads a file (multipart POST /v1/files) and calls onProgress(fraction) as it goes.
+ * Returns the file object ({ id, filename, bytes, … }). Throws APIError.
+ */
+export function upload(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/v1/files");
+    xhr.setRequestHeader("X-Hearth-CSRF", "1");
+    xhr.responseType = "json";
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
+      else reject(new APIError(xhr.response?.error?.message ?? `${xhr.status} ${xhr.statusText}`, xhr.status));
+    });
+    xhr.addEventListener("error", () => reject(new APIError("the upload broke off", 0)));
+    const form = new FormData();
+    form.append("purpose", "assistants");
+    form.append("file", file);
+    xhr.send(form);
+  });
 }

@@ -6,7 +6,7 @@ import { renderMarkdown } from "./markdown.js";
 
 const remembered = { model: "hearth.model" };
 
-/** Shows the chat in `root` for the signed-in principal `me`. */
+/** Shows the chat in `root` for the signed-in principal `me`; returns what stops it. */
 export function showChat(root, me) {
   const state = { conversation: null, messages: [], streaming: null, models: [] };
 
@@ -56,6 +56,7 @@ export function showChat(root, me) {
   loadModels();
   refreshList();
   open(null);
+  return () => state.streaming?.abort();
 
   async function loadModels() {
     try {

@@ -1,0 +1,222 @@
+// Knowledge: collections (create, delete), files uploaded into one with a progress bar each,
+// its documents, search with the query's words highlighted, and questions answered from it
+// with citations that open the passage they cite.
+import { request, streamAsk, upload } from "./api.js";
+import { h, showAlert } from "./dom.js";
+import { renderMarkdown } from "./markdown.js";
+
+/** Shows the knowledge view in `root` for `me`; returns what stops it. */
+export function showKnowledge(root, me) {
+  const state = { collection: null, asking: null };
+  const list = h("ul", { class: "collections", "aria-label": "Collections" });
+  const newName = h("input", { id: "new-collection", placeholder: "notes", required: true, pattern: "[A-Za-z0-9._-]+" });
+  const create = h("form", { class: "inline" }, h("label", { for: "new-collection" }, "New collection"), newName,
+    h("button", { type: "submit", class: "primary" }, "Create"));
+  const detail = h("section", { class: "collection", "aria-label": "Collection" });
+  root.replaceChildren(h("div", { class: "split" }, h("aside", { class: "sidebar" }, create, list), detail));
+
+  create.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const made = await request("POST", "/hearth/collections", { name: newName.value.trim() });
+      newName.value = "";
+      await refresh();
+      open(made.name);
+    } catch (error) {
+      showAlert(error.message);
+    }
+  });
+
+  refresh().then(() => open(list.querySelector("[data-name]")?.dataset.name ?? null));
+  return () => state.asking?.abort();
+
+  async function refresh() {
+    try {
+      const answer = await request("GET", "/hearth/collections");
+      list.replaceChildren(...answer.collections.map((collection) =>
+        h("li", { "data-name": collection.name, class: collection.name === state.collection ? "current" : null },
+          h("button", { type: "button", class: "open", onclick: () => open(collection.name) },
+            collection.name, h("span", { class: "count" }, `${collection.documents} docs`)))));
+    } catch (error) {
+      showAlert(`Collections: ${error.message}`);
+    }
+  }
+
+  async function open(name) {
+    state.asking?.abort();
+    state.collection = name;
+    for (const item of list.children) item.classList.toggle("current", item.dataset.name === name);
+    if (!name) {
+      detail.replaceChildren(h("p", { class: "empty" }, "Create a collection, then add files to it."));
+      return;
+    }
+    let info;
+    try {
+      info = await request("GET", `/hearth/collections/${encodeURIComponent(name)}`);
+    } catch (error) {
+      showAlert(error.message);
+      return;
+    }
+    const files = h("input", { id: "files", type: "file", multiple: true });
+    const uploads = h("ul", { class: "uploads", "aria-label": "Uploads" });
+    const documents = h("ul", { class: "documents", "aria-label": "Documents" });
+    const counts = h("span", { class: "count" });
+    const show = (info) => {
+      counts.textContent = `${info.collection.documents} documents · ${info.collection.chunks} chunks · ${info.collection.embedding_model}`;
+      documents.replaceChildren(...info.documents.map((document) => h("li", {}, displayName(document.path),
+        h("span", { class: "count" }, `${document.chunks} chunks · ${formatBytes(document.bytes)}`))));
+    };
+    show(info);
+    // After an upload: the documents and counts again, the uploads' rows stay.
+    const reload = async () => {
+      if (state.collection !== name) return;
+      try {
+        show(await request("GET", `/hearth/collections/${encodeURIComponent(name)}`));
+        refresh();
+      } catch (error) {
+        showAlert(error.message);
+      }
+    };
+    const question = h("input", { id: "question", placeholder: "Ask something the files answer", required: true });
+    const answer = h("div", { class: "answer content", "aria-live": "polite" });
+    const sources = h("ol", { class: "sources", "aria-label": "Sources" });
+    const passage = h("div", { class: "passage", id: "passage", hidden: true, tabindex: -1 });
+    const query = h("input", { id: "search", type: "search", placeholder: "Words or a question", required: true });
+    const hits = h("ol", { class: "hits", "aria-label": "Search results" });
+    const ask = h("form", { class: "inline" }, h("label", { for: "question" }, "Ask"), question, h("button", { type: "submit", class: "primary" }, "Ask"));
+    const search = h("form", { class: "inline" }, h("label", { for: "search" }, "Search"), query, h("button", { type: "submit" }, "Search"));
+    const remove = h("button", { type: "button", class: "danger" }, "Delete collection");
+    detail.replaceChildren(
+      h("div", { class: "heading" }, h("h2", {}, name), counts, remove),
+      h("div", { class: "inline" }, h("label", { for: "files" }, "Add files"), files), uploads,
+      ask, answer, sources, passage, search, hits,
+      h("h3", {}, "Documents"), documents);
+
+    files.addEventListener("change", () => {
+      for (const file of files.files) addFile(name, file, uploads).then(reload);
+      files.value = "";
+    });
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(`Delete the collection “${name}” and its documents?`)) return;
+      try {
+        await request("DELETE", `/hearth/collections/${encodeURIComponent(name)}`);
+        await refresh();
+        open(list.querySelector("[data-name]")?.dataset.name ?? null);
+      } catch (error) {
+        showAlert(error.message);
+      }
+    });
+    ask.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      state.asking?.abort();
+      const controller = new AbortController();
+      state.asking = controller;
+      let text = "";
+      let found = [];
+      answer.replaceChildren(h("p", { class: "muted" }, "Searching…"));
+      sources.replaceChildren();
+      passage.hidden = true;
+      try {
+        await streamAsk({ question: question.value, collection: name }, {
+          signal: controller.signal,
+          onSources: (list) => {
+            found = list;
+            sources.replaceChildren(...list.map((source) => h("li", {},
+              h("button", { type: "button", class: "source", onclick: () => showPassage(passage, source) },
+                `[${source.rank}] ${displayName(source.path)}${source.heading ? ` — ${source.heading}` : ""}, ${source.location?.summary ?? ""}`))));
+          },
+          onText: (piece) => {
+            text += piece;
+            renderAnswer(answer, text, found, passage);
+          },
+        });
+        renderAnswer(answer, text, found, passage);
+      } catch (error) {
+        if (error.name !== "AbortError") {
+          answer.replaceChildren();
+          showAlert(error.message);
+        }
+      } finally {
+        if (state.asking === controller) state.asking = null;
+      }
+    });
+    search.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const result = await request("POST", "/hearth/search", { query: query.value, collection: name, k: 10 });
+        const words = query.value.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? [];
+        hits.replaceChildren(...result.hits.map((hit) => h("li", {},
+          h("div", { class: "hit-title" }, `${displayName(hit.path)}${hit.heading ? ` — ${hit.heading}` : ""} · ${hit.location?.summary ?? ""}`),
+          h("p", { class: "hit-text" }, ...highlighted(hit.text, words)))));
+        if (!result.hits.length) hits.replaceChildren(h("li", { class: "muted" }, "Nothing found."));
+      } catch (error) {
+        showAlert(error.message);
+      }
+    });
+  }
+
+  /** Uploads one file, adds it to `collection`, and follows its ingestion to the end (never throws). */
+  async function addFile(collection, file, uploads) {
+    const bar = h("progress", { max: 1, value: 0, "aria-label": `Progress of ${file.name}` });
+    const status = h("span", { class: "status" }, "uploading");
+    uploads.append(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, status));
+    try {
+      const uploaded = await upload(file, (fraction) => { bar.value = fraction * 0.5; });
+      bar.value = 0.5;
+      status.textContent = "ingesting";
+      const path = `/v1/vector_stores/${encodeURIComponent(collection)}/files`;
+      let entry = await request("POST", path, { file_id: uploaded.id });
+      while (entry.status === "in_progress") {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        entry = await request("GET", `${path}/${encodeURIComponent(uploaded.id)}`);
+      }
+      if (entry.status !== "completed") throw new Error(entry.last_error?.message ?? entry.status);
+      bar.value = 1;
+      status.textContent = "done";
+    } catch (error) {
+      status.textContent = `failed: ${error.message}`;
+      status.classList.add("failed");
+    }
+  }
+}
+
+/** The answer as Markdown, with each [n] made a button that opens source n's passage. */
+function renderAnswer(element, text, sources, passage) {
+  renderMarkdown(element, text);
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  const nodes = [];
+  while (walker.nextNode()) if (/\[\d+\]/.test(walker.currentNode.nodeValue)) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = node.nodeValue.split(/(\[\d+\])/);
+    node.replaceWith(...parts.map((part) => {
+      const source = sources.find((s) => `[${s.rank}]` === part);
+      return source
+        ? h("button", { type: "button", class: "cite", "aria-label": `Source ${source.rank}`, onclick: () => showPassage(passage, source) }, part)
+        : document.createTextNode(part);
+    }));
+  }
+}
+
+function showPassage(passage, source) {
+  passage.replaceChildren(
+    h("div", { class: "hit-title" }, `[${source.rank}] ${displayName(source.path)}${source.heading ? ` — ${source.heading}` : ""}, ${source.location?.summary ?? ""}`),
+    h("blockquote", {}, source.text));
+  passage.hidden = false;
+  passage.focus();
+}
+
+/** `text` as text nodes, with each of `words` wrapped in <mark>. */
+function highlighted(text, words) {
+  if (!words.length) return [text];
+  const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`, "giu");
+  return text.split(pattern).map((part, index) => (index % 2 ? h("mark", {}, part) : part));
+}
+
+/** An uploaded file's path is `file-ID/NAME`: people know it by NAME. */
+function displayName(path) {
+  return /^file-[^/]+\//.test(path) ? path.slice(path.indexOf("/") + 1) : path;
+}
+
+function formatBytes(bytes) {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / (1 << 20)).toFixed(1)} MB`;
+}
