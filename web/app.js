@@ -1,9 +1,10 @@
 // The web UI's entry: finds out who is signed in (GET /hearth/auth/me), then shows the view
-// the address names (#/chat, #/knowledge, #/models, #/admin), or the sign-in form when the
+// the address names (#/chat, #/knowledge, #/models, #/dashboard, #/admin), or the sign-in form when the
 // server wants one.
 import { request } from "./api.js";
 import { showAdmin } from "./admin.js";
 import { showChat } from "./chat.js";
+import { showDashboard } from "./dashboard.js";
 import { h, showAlert } from "./dom.js";
 import { showKnowledge } from "./knowledge.js";
 import { showModels } from "./models.js";
@@ -16,6 +17,7 @@ const views = {
   chat: { title: "Chat", show: showChat },
   knowledge: { title: "Knowledge", show: showKnowledge },
   models: { title: "Models", show: showModels },
+  dashboard: { title: "Dashboard", show: showDashboard },
   admin: { title: "Admin", show: showAdmin, admin: true },
 };
 let me = null;

@@ -9,15 +9,15 @@ import PackagePlugin
 struct WebBundle: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let web = context.package.directoryURL.appending(path: "web")
-        var inputs: [URL] = []
+        // WebBundler reads the folder itself when it runs: SwiftPM keeps this plugin's commands
+        // until the package changes, so a file added to web/ later would be missed here. The
+        // files seen now are inputs, so that editing any of them (as adding a file edits the
+        // one that loads it) runs it again.
+        var inputs: [URL] = [web]
         var pairs: [String] = []
         let files = FileManager.default.enumerator(at: web, includingPropertiesForKeys: [.isRegularFileKey])
         while let file = files?.nextObject() as? URL {
-            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
-            let relative = String(file.standardizedFileURL.path.dropFirst(web.standardizedFileURL.path.count + 1))
-            guard relative != "vendor.txt", !relative.hasPrefix(".") else { continue }
-            inputs.append(file)
-            pairs.append("/ui/\(relative)=\(file.path)")
+            if (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { inputs.append(file) }
         }
         // vendor.txt: `NAME  /usr/share/…/FILE  DEBIAN-PACKAGE` per line; # starts a comment.
         let vendor = web.appending(path: "vendor.txt")
@@ -33,7 +33,7 @@ struct WebBundle: BuildToolPlugin {
         return [
             .buildCommand(
                 displayName: "Embedding the web UI", executable: try context.tool(named: "WebBundler").url,
-                arguments: [output.path] + pairs.sorted(), inputFiles: inputs, outputFiles: [output])
+                arguments: [output.path, web.path] + pairs.sorted(), inputFiles: inputs, outputFiles: [output])
         ]
     }
 }

@@ -74,7 +74,7 @@ public enum HearthApplication {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
-                MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
+                MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system), EventTicker(events: services.events),
             ] + extra,
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
@@ -163,5 +163,21 @@ struct UploadIngestion: Service {
         } catch {
             logger.error("could not save the vector indexes", metadata: ["error": "\(String(reflecting: error))"])
         }
+    }
+}
+
+/// Publishes what the loaded models are doing every second, while anyone listens to
+/// `/hearth/events` (the dashboard); ends the listeners' streams at shutdown.
+struct EventTicker: Service {
+    let events: EventService
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await events.publishStats()
+            }
+        }
+        events.close()
     }
 }

@@ -10,12 +10,13 @@ public enum HTTPServer {
     {
         let router = Router(context: HearthRequestContext.self)
         if traced { router.add(middleware: TracingMiddleware()) }
-        router.add(middleware: RequestLogMiddleware(usage: services.usage, metrics: metrics))
+        router.add(middleware: RequestLogMiddleware(usage: services.usage, metrics: metrics, events: services.events))
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthMiddleware(identity: services.identity, limits: services.limits))
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         WebRoutes().add(to: router)
+        EventRoutes(events: services.events).add(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
         IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
         ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)

@@ -30,6 +30,8 @@ public struct Services: Sendable {
     public let responses: ResponseService
     /// Reading images (OCR).
     public let vision: VisionService
+    /// Requests answered and model activity, for `/hearth/events`.
+    public let events: EventService
 
     /// - Parameters:
     ///   - ingestRoots: folders `ingest` may read from (requests naming paths elsewhere are
@@ -47,6 +49,7 @@ public struct Services: Sendable {
     ///   - skillsFolder: the parent of the user's skill folders (default: none, built-in skills only).
     ///   - externalSkills: the tools of external MCP servers (default: none).
     ///   - gateway: reloads the routes of `config.toml` (default: none; reloading answers 503).
+    ///   - eventBus: where events go (default: in-process).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
@@ -54,7 +57,7 @@ public struct Services: Sendable {
         responses: (any ResponseStore)? = nil, answerCache: (any AnswerCache)? = nil,
         semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
-        logger: Logger = Logger(label: "hearth")
+        eventBus: any EventBus = MemoryEventBus(), logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -75,6 +78,7 @@ public struct Services: Sendable {
             vision: vision)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
         system = SystemService(pipeline: pipeline, externalSkills: externalSkills, gateway: gateway, logger: logger)
+        events = EventService(bus: eventBus, system: system)
         skills = SkillService(
             folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)
         agents = AgentService(chat: chat, skills: skills, conversations: self.conversations)

@@ -1,8 +1,10 @@
 // WebBundler: turns the web UI's files into Swift source, so that `hearth` carries them in its
 // binary. Run by the WebBundle build plugin, never by hand:
 //
-//   WebBundler OUTPUT.swift URL-PATH=FILE [URL-PATH=FILE ...]
+//   WebBundler OUTPUT.swift WEB-FOLDER [URL-PATH=FILE=DEBIAN-PACKAGE ...]
 //
+// Every file under WEB-FOLDER is served at /ui/ and its path there (but `vendor.txt` and
+// hidden files); the pairs add the Debian files `web/vendor.txt` names.
 // Each file is stored twice, as it is and gzipped (gzip -9 -n), both in base64, with a
 // 64-bit FNV-1a hash of its bytes for the ETag. A missing file fails the build with the
 // Debian package to install (`web/vendor.txt` names them; `make setup` installs them).
@@ -35,10 +37,19 @@ func fnv1a(_ data: Data) -> String {
     return String(hash, radix: 16)
 }
 
-let arguments = CommandLine.arguments.dropFirst()
-guard let output = arguments.first else { fail("usage: WebBundler OUTPUT.swift URL-PATH=FILE[=DEBIAN-PACKAGE] ...") }
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.count >= 2 else { fail("usage: WebBundler OUTPUT.swift WEB-FOLDER [URL-PATH=FILE=DEBIAN-PACKAGE ...]") }
+let (output, web) = (arguments[0], URL(filePath: arguments[1]).standardizedFileURL)
+var pairs: [String] = []
+let files = FileManager.default.enumerator(at: web, includingPropertiesForKeys: [.isRegularFileKey])
+while let file = files?.nextObject() as? URL {
+    guard (try? file.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+    let relative = String(file.standardizedFileURL.path.dropFirst(web.path.count + 1))
+    guard relative != "vendor.txt", !relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+    pairs.append("/ui/\(relative)=\(file.path)")
+}
 var entries: [String] = []
-for pair in arguments.dropFirst() {
+for pair in pairs.sorted() + arguments.dropFirst(2) {
     let parts = pair.split(separator: "=", maxSplits: 2).map(String.init)
     guard parts.count >= 2 else { fail("expected URL-PATH=FILE, got \(pair)") }
     let (path, file) = (parts[0], parts[1])

@@ -8,12 +8,15 @@ import Logging
 /// Gives every request an id (the client's `X-Request-Id` when it sent a sane one), puts it
 /// in the request's logger as `hearth.request.id` and in the response's `X-Request-Id`, and
 /// logs one info line per request when its answer is written: method, route, status,
-/// latency, and the model and tokens when it generated (`RequestRecord`).
+/// latency, and the model and tokens when it generated (`RequestRecord`); the same, without
+/// content, goes to `/hearth/events` for an API request.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Where a request that used a model is accounted.
     let usage: UsageService
     /// Where requests are counted by key.
     let metrics: Metrics
+    /// Where each answered API request is announced (`/hearth/events`).
+    let events: EventService
 
     static var header: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
     /// The provider that served the generation (`local`, or a configured remote one).
@@ -32,6 +35,9 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let choice = RoutingChoice(
             wantsFreshAnswer: request.headers[.cacheControl].map { $0.contains("no-cache") || $0.contains("no-store") } ?? false,
             wantsSimilarAnswer: request.headers[Self.cacheHeader]?.lowercased() == "semantic")
+        // The UI's files, health checks and the event stream itself are not news.
+        let path = request.uri.path
+        let announced = !(path == "/" || path.hasPrefix("/ui/") || path == "/health" || path == "/hearth/events")
         @Sendable func log(_ status: Int) {
             let milliseconds = (ContinuousClock.now - started).seconds * 1000
             var metadata: Logger.Metadata = [
@@ -53,6 +59,15 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 self.metrics.recordKey(
                     id: key.id, user: principal.name, promptTokens: values.usage?.promptTokens ?? 0,
                     completionTokens: values.usage?.completionTokens ?? 0)
+            }
+            if announced {
+                self.events.requestAnswered(
+                    RequestSummary(
+                        id: id, method: request.method.rawValue, route: route, status: status, milliseconds: milliseconds,
+                        model: values.model, promptTokens: values.usage?.promptTokens ?? 0,
+                        completionTokens: values.usage?.completionTokens ?? 0, user: values.principal?.name ?? "anonymous",
+                        provider: choice.provider, firstTokenMilliseconds: values.firstToken.map { $0 * 1000 }),
+                    by: values.principal)
             }
             if let model = values.model, let principal = values.principal {
                 self.usage.record(

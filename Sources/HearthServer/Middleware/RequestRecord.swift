@@ -9,6 +9,8 @@ final class RequestRecord: Sendable {
         var model: String?
         var usage: Usage?
         var principal: Principal?
+        /// Seconds from the start of the generation to its first text.
+        var firstToken: Double?
     }
 
     /// The record of the request the current task serves, if any.
@@ -21,6 +23,7 @@ final class RequestRecord: Sendable {
     func record(model: String) { values.withLock { $0.model = model } }
     func record(usage: Usage) { values.withLock { $0.usage = usage } }
     func record(principal: Principal) { values.withLock { $0.principal = principal } }
+    func record(firstToken seconds: Double) { values.withLock { $0.firstToken = seconds } }
 }
 
 extension Metrics {

@@ -47,7 +47,9 @@ final class Generation: Sendable {
         switch event {
         case .text where isFirst:
             firstText.withLock { $0 = .now }
-            metrics.recordTimeToFirstToken(model: model, seconds: (ContinuousClock.now - started).seconds)
+            let seconds = (ContinuousClock.now - started).seconds
+            metrics.recordTimeToFirstToken(model: model, seconds: seconds)
+            record?.record(firstToken: seconds)
         case .done(_, let usage):
             metrics.recordTokens(model: model, prompt: usage.promptTokens, completion: usage.completionTokens)
             record?.record(usage: usage)

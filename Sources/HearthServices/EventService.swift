@@ -1,0 +1,46 @@
+import HearthCore
+
+/// The server's events for whoever listens (`/hearth/events`, the dashboard): each answered
+/// request, and every second what the loaded models are doing. A user hears about their own
+/// requests and the models they may use; an administrator hears everything, including the
+/// requests of nobody signed in (sign-in attempts).
+public struct EventService: Sendable {
+    let bus: any EventBus
+    let system: SystemService
+
+    public init(bus: any EventBus, system: SystemService) {
+        self.bus = bus
+        self.system = system
+    }
+
+    /// Publishes that a request was answered (the request log does, once per request).
+    public func requestAnswered(_ summary: RequestSummary, by principal: Principal?) {
+        guard bus.hasSubscribers else { return }
+        bus.publish(HearthEvent(.request(summary), ownerID: principal?.user?.id))
+    }
+
+    /// Publishes what the loaded models are doing, when anyone listens.
+    public func publishStats() async {
+        guard bus.hasSubscribers else { return }
+        bus.publish(HearthEvent(.stats(await system.loadedModels(by: .local))))
+    }
+
+    /// Ends every listener's stream (the server is shutting down).
+    public func close() { bus.close() }
+
+    /// The events of `topics` (nil: all) that `principal` may see, from now on.
+    public func events(topics: Set<String>?, by principal: Principal) -> AsyncCompactMapSequence<AsyncStream<HearthEvent>, HearthEvent> {
+        bus.subscribe().compactMap { event in
+            guard topics?.contains(event.topic) ?? true else { return nil }
+            switch event.body {
+            case .request:
+                // A request nobody signed in for (a sign-in attempt) is the administrators' only.
+                return principal.isAdmin || (event.ownerID != nil && event.ownerID == principal.user?.id) ? event : nil
+            case .stats(let models):
+                var mine = event
+                mine.body = .stats(models.filter { principal.mayUse($0.name) })
+                return mine
+            }
+        }
+    }
+}

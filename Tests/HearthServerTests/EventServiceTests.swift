@@ -1,0 +1,77 @@
+import HearthCore
+import HearthProviders
+import HearthServices
+import HearthTesting
+import Testing
+
+/// Who hears which event on `/hearth/events`: a user their own requests, an administrator all
+/// of them (and sign-in attempts), everyone the model activity of the models they may use.
+struct EventServiceTests {
+    let bus = MemoryEventBus()
+    let events: EventService
+
+    init() {
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        events = EventService(bus: bus, system: Services(pipeline: pipeline).system)
+    }
+
+    static func user(_ id: Int64, _ name: String, models: [String]? = nil) -> Principal {
+        let user = User(id: id, name: name, role: .user)
+        return Principal(
+            user: user, role: .user, key: models.map { APIKey(id: "key_\(name)", userID: id, label: "", prefix: "", models: $0) })
+    }
+
+    static func request(by user: String) -> RequestSummary {
+        RequestSummary(
+            id: user, method: "POST", route: "/v1/chat/completions", status: 200, milliseconds: 1, model: "m", promptTokens: 1,
+            completionTokens: 1, user: user, provider: "local")
+    }
+
+    /// The request ids a listener hears before the next model activity event, and that event's models.
+    static func heard(_ stream: AsyncCompactMapSequence<AsyncStream<HearthEvent>, HearthEvent>) async -> ([String], [String]) {
+        var ids: [String] = []
+        for await event in stream {
+            switch event.body {
+            case .request(let summary): ids.append(summary.id)
+            case .stats(let models): return (ids, models.map(\.name))
+            }
+        }
+        return (ids, [])
+    }
+
+    @Test func eachListenerHearsWhatIsTheirs() async throws {
+        let alice = Self.user(2, "alice")
+        let bob = Self.user(3, "bob", models: ["other:1"])
+        let admin = Principal(user: User(id: 1, name: "root", role: .admin), role: .admin)
+        let streams = [alice, bob, admin].map { events.events(topics: nil, by: $0) }
+        let requestsOnly = events.events(topics: ["request"], by: admin)
+        events.requestAnswered(Self.request(by: "alice"), by: alice)
+        events.requestAnswered(Self.request(by: "bob"), by: bob)
+        events.requestAnswered(Self.request(by: "anonymous"), by: nil)
+        bus.publish(HearthEvent(.stats([LoadedModel(name: "m:latest", provider: "local", activity: ModelActivity())])))
+        let (aliceHeard, aliceModels) = await Self.heard(streams[0])
+        let (bobHeard, bobModels) = await Self.heard(streams[1])
+        let (adminHeard, adminModels) = await Self.heard(streams[2])
+        #expect(aliceHeard == ["alice"] && aliceModels == ["m:latest"])
+        #expect(bobHeard == ["bob"] && bobModels == [], "bob's key may not use m")
+        #expect(adminHeard == ["alice", "bob", "anonymous"] && adminModels == ["m:latest"])
+        events.requestAnswered(Self.request(by: "last"), by: admin)
+        var ids: [String] = []
+        for await event in requestsOnly {
+            guard case .request(let summary) = event.body else { Issue.record("a stats event on a request-only stream"); break }
+            ids.append(summary.id)
+            if summary.id == "last" { break }
+        }
+        #expect(ids == ["alice", "bob", "anonymous", "last"])
+    }
+
+    @Test func nothingIsPublishedToNobodyAndClosingEndsTheStreams() async {
+        events.requestAnswered(Self.request(by: "alice"), by: Self.user(2, "alice"))
+        let stream = events.events(topics: nil, by: Self.user(2, "alice"))
+        events.close()
+        var count = 0
+        for await _ in stream { count += 1 }
+        #expect(count == 0, "an event from before the subscription, or the stream did not end")
+    }
+}
