@@ -25,7 +25,7 @@ APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/no
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup system llama models venv browser web-tests bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
+.PHONY: run test setup system llama models venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
+	@echo "make bench-ui      the web UI: page weight vs llama-server's, first paint, tokens on screen"
 	@echo "make bench-gateway what keys and limits add; Hearth's router vs LiteLLM's proxy (ARGS=--million: memory)"
 	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
 	@echo "make bench-risk    recall of the shell risk check on public lists of dangerous commands"
@@ -135,6 +136,13 @@ bench-cli: setup build-release
 
 # What keys, limits and usage add (bench/gateway.py), then Hearth's router against LiteLLM's
 # proxy in front of nginx (bench/gateway_peers.py); nginx and LiteLLM are installed here only.
+# The web UI in Debian's chromium: page weight against llama-server's UI, first paint, first
+# piece of an answer on screen (ARGS="--screenshots docs/images" for the README's pictures).
+bench-ui: setup build-release browser
+	@scripts/setup-llama.sh --server
+	$(WEB_VENV)/bin/python bench/ui.py --hearth .build/release/hearth \
+	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
 bench-gateway: setup build-release $(GATEWAY_VENV)/.done
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "==> installing nginx"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light >/dev/null; }

@@ -37,9 +37,8 @@ async function start() {
     return;
   }
   const signOut = h("button", { type: "button", class: "quiet", onclick: signOutNow }, "Sign out");
-  who.replaceChildren(
-    h("span", { class: "user", title: `role: ${me.role}` }, me.via === "open" ? "open server" : me.user),
-    me.via === "session" ? signOut : null);
+  who.replaceChildren(h("span", { class: "user", title: `role: ${me.role}` }, me.via === "open" ? "open server" : me.user));
+  if (me.via === "session") who.append(signOut);
   nav.replaceChildren(...Object.entries(views)
     .filter(([, view]) => !view.admin || me.role === "admin")
     .map(([name, view]) => h("a", { href: `#/${name}`, "data-view": name }, view.title)));

@@ -187,6 +187,7 @@ export function showChat(root, me) {
     send.disabled = true;
     stop.hidden = false;
     let frame = 0;
+    let shown = false;
     const body = {
       model: model.value,
       messages: [...(system.value.trim() ? [{ role: "system", content: system.value.trim() }] : []),
@@ -200,12 +201,17 @@ export function showChat(root, me) {
         signal: controller.signal,
         onConversation: (id) => { state.conversation = id; },
         onText: (piece) => {
+          // User timing marks: bench/ui.py measures from the first piece read to its paint.
+          if (!answer.content) performance.mark("hearth:first-piece");
           answer.content += piece;
           if (!frame) frame = requestAnimationFrame(() => {
             frame = 0;
             const follow = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
             renderMarkdown(content, answer.content);
             if (follow) messages.scrollTop = messages.scrollHeight;
+            // The next frame starts once this one is painted.
+            if (!shown) requestAnimationFrame(() => performance.mark("hearth:first-piece-shown"));
+            shown = true;
           });
         },
       });

@@ -86,18 +86,20 @@ export function showDashboard(root) {
   return () => source.close();
 }
 
-/** Tokens/s over the last hour as a line, scaled to its own maximum. */
+/** Tokens/s over the last hour (or since the page opened) as a line, scaled to its maximum. */
 function drawLine(canvas, points, now) {
   const context = canvas.getContext("2d");
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
   if (!points?.length) return;
   const top = Math.max(1, ...points.map((p) => p.tps));
+  // The span shown grows with what the page has seen, from a minute up to the hour.
+  const span = Math.min(HOUR, Math.max(60, now - points[0].time));
   context.strokeStyle = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#c2410c";
   context.lineWidth = 1.5;
   context.beginPath();
   points.forEach((point, index) => {
-    const x = width - ((now - point.time) / HOUR) * width;
+    const x = width - ((now - point.time) / span) * width;
     const y = height - 2 - (point.tps / top) * (height - 4);
     if (index === 0) context.moveTo(x, y);
     else context.lineTo(x, y);
