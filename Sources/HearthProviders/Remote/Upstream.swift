@@ -35,12 +35,15 @@ struct Upstream: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         var sent: HTTPClientResponse?
         // Three times at most: a kept-alive connection the upstream had closed while idle
-        // (llama-server closes them after 5 s; a restarted upstream leaves several) gets
-        // another try, on another one.
+        // (llama-server closes them after 5 s; a restarted upstream leaves several), or one
+        // closed before the request could be written, gets another try, on another one.
         for attempt in 0..<3 where sent == nil {
             do {
                 sent = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
             } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt < 2 && !Task.isCancelled {
+                continue
+            } catch let error as ChannelError where error == .ioOnClosedChannel && attempt < 2 && !Task.isCancelled {
+                // Closed before the request went out (seen with llama-server, now and then).
                 continue
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
