@@ -20,32 +20,19 @@ async function failure(response) {
   return new APIError(String(message), response.status);
 }
 
-/** Sends a request and returns its JSON answer (null for 204). Throws APIError. */
-export async function request(method, path, body) {
-  const headers = { Accept: "application/json" };
+/**
+ * Sends a request (JSON `body` when given; the CSRF header on every change) and returns the
+ * response once it answered 2xx. Throws APIError, or the AbortError of `signal`.
+ */
+async function send(method, path, body, { signal, accept = "application/json" } = {}) {
+  const headers = { Accept: accept };
   if (method !== "GET" && method !== "HEAD") headers["X-Hearth-CSRF"] = "1";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
-      method, headers, credentials: "same-origin",
+      method, headers, signal, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    throw new APIError(`the server does not answer (${error.message})`, 0);
-  }
-  if (!response.ok) throw await failure(response);
-  return response.status === 204 ? null : response.json();
-}
-
-/** POSTs `body` to `path` for server-sent events; returns the response once it answered 2xx. */
-async function openStream(path, body, signal) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method: "POST", signal, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-Hearth-CSRF": "1" },
-      body: JSON.stringify(body),
     });
   } catch (error) {
     if (error.name === "AbortError") throw error;
@@ -55,30 +42,19 @@ async function openStream(path, body, signal) {
   return response;
 }
 
-/** Calls onData(object) for each `data:` line of a response's events, until `[DONE]` or the end. */
-async function readEvents(response, onData) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let pending = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    pending += value;
-    let end;
-    while ((end = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, end).replace(/\r$/, "");
-      pending = pending.slice(end + 1);
-      if (!line.startsWith("data:")) continue;
-      const data = line.slice(5).trim();
-      if (data === "[DONE]") return;
-      const object = JSON.parse(data);
-      if (object.error) throw new APIError(object.error.message ?? String(object.error), 500);
-      onData(object);
-    }
-  }
+/** Sends a request and returns its JSON answer (null for 204). Throws APIError. */
+export async function request(method, path, body) {
+  const response = await send(method, path, body);
+  return response.status === 204 ? null : response.json();
 }
 
-/** Calls onLine(object) for each line of an NDJSON response (pulls, ingestion). */
-export async function readLines(response, onLine) {
+/** POSTs JSON and returns the response, for a stream of `accept` (NDJSON, events). */
+export function post(path, body, signal, accept = "application/x-ndjson") {
+  return send("POST", path, body, { signal, accept });
+}
+
+/** Calls onLine(text) for each line of a response body as it arrives, until it returns false. */
+async function eachLine(response, onLine) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let pending = "";
   for (;;) {
@@ -87,28 +63,33 @@ export async function readLines(response, onLine) {
     pending += value;
     let end;
     while ((end = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, end).trim();
+      const line = pending.slice(0, end).replace(/\r$/, "");
       pending = pending.slice(end + 1);
-      if (line) onLine(JSON.parse(line));
+      if (onLine(line) === false) return;
     }
   }
-  if (pending.trim()) onLine(JSON.parse(pending));
+  if (pending) onLine(pending);
 }
 
-/** POSTs JSON and returns the raw response (for NDJSON streams). Throws APIError. */
-export async function post(path, body, signal) {
-  let response;
-  try {
-    response = await fetch(path, {
-      method: "POST", signal, credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-Hearth-CSRF": "1" }, body: JSON.stringify(body),
-    });
-  } catch (error) {
-    if (error.name === "AbortError") throw error;
-    throw new APIError(`the server does not answer (${error.message})`, 0);
-  }
-  if (!response.ok) throw await failure(response);
-  return response;
+/** Calls onData(object) for each `data:` line of server-sent events, until `[DONE]`. */
+function readEvents(response, onData) {
+  return eachLine(response, (line) => {
+    if (!line.startsWith("data:")) return true;
+    const data = line.slice(5).trim();
+    if (data === "[DONE]") return false;
+    const object = JSON.parse(data);
+    if (object.error) throw new APIError(object.error.message ?? String(object.error), 500);
+    onData(object);
+    return true;
+  });
+}
+
+/** Calls onLine(object) for each line of an NDJSON response (pulls, ingestion). */
+export function readLines(response, onLine) {
+  return eachLine(response, (line) => {
+    if (line.trim()) onLine(JSON.parse(line));
+    return true;
+  });
 }
 
 /**
@@ -118,7 +99,8 @@ export async function post(path, body, signal) {
  * server keeps the answer as far as it got).
  */
 export async function streamChat(body, { signal, onText, onConversation }) {
-  const response = await openStream("/v1/chat/completions", { ...body, stream: true, stream_options: { include_usage: true } }, signal);
+  const response = await post("/v1/chat/completions", { ...body, stream: true, stream_options: { include_usage: true } }, signal,
+    "text/event-stream");
   const result = { conversation: response.headers.get("Hearth-Conversation"), finishReason: null, usage: null };
   if (result.conversation) onConversation?.(result.conversation);
   await readEvents(response, (chunk) => {
@@ -136,7 +118,7 @@ export async function streamChat(body, { signal, onText, onConversation }) {
  * as the answer comes. Returns { finishReason, usage }.
  */
 export async function streamAsk(body, { signal, onSources, onText }) {
-  const response = await openStream("/hearth/ask", { ...body, stream: true }, signal);
+  const response = await post("/hearth/ask", { ...body, stream: true }, signal, "text/event-stream");
   const result = { finishReason: null, usage: null };
   await readEvents(response, (event) => {
     if (event.sources) onSources(event.sources);

@@ -1,6 +1,10 @@
 """What the page must never do: run script from model output, messages, titles or links, or
 any inline script at all."""
-from conftest import PASSWORDS, api
+import json
+import time
+import urllib.request
+
+from conftest import PASSWORDS, api, sign_in
 
 MODEL = "smollm2:135m"
 PAYLOADS = [
@@ -82,3 +86,39 @@ def test_the_page_and_its_files_need_no_key_but_the_api_does(page, server):
         assert page.request.get(server.url + path).status == 200
     assert page.request.get(server.url + "/ui/nothing-here.js").status == 404
     assert page.request.get(server.url + "/hearth/conversations").status == 401
+
+
+def test_file_names_render_as_text_and_collection_names_refuse_html(page, server):
+    alice = server.sign_in("alice")
+    status, answer = api(server.url, "POST", "/hearth/collections", alice, {"name": "<b>bold</b>"})
+    assert status == 400, answer
+    status, _ = api(server.url, "POST", "/hearth/collections", alice, {"name": "names"})
+    assert status == 201
+    hostile = '<img src=x onerror="window.__xss=11">.md'
+    boundary = "hearthboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{hostile.replace(chr(34), '%22')}\"\r\n"
+            f"Content-Type: text/markdown\r\n\r\n# Note\n\nThe ferry leaves at nine.\n\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(server.url + "/v1/files", data=body, method="POST", headers={
+        "Authorization": f"Bearer {alice}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        file_id = json.loads(response.read())["id"]
+    status, _ = api(server.url, "POST", "/v1/vector_stores/names/files", alice, {"file_id": file_id})
+    assert status == 200
+    for _ in range(100):
+        _, entry = api(server.url, "GET", f"/v1/vector_stores/names/files/{file_id}", alice)
+        if entry["status"] != "in_progress":
+            break
+        time.sleep(0.2)
+    assert entry["status"] == "completed", entry
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, server, "alice")
+    page.get_by_role("link", name="Knowledge").click()
+    page.locator(".collections button", has_text="names").click()
+    document = page.locator(".documents li").first
+    document.wait_for()
+    assert "onerror" in document.inner_text(), "the name is shown as text"
+    assert page.locator(".documents img, .documents [onerror]").count() == 0
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None and dialogs == []
