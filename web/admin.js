@@ -1,5 +1,6 @@
-// Administration: users (add, disable, enable) and API keys (create — the secret is shown
-// once — and revoke). Only administrators see it; the server refuses everyone else anyway.
+// Administration: users (add, disable, enable), API keys (create — the secret is shown once —
+// and revoke), usage by user and by model, and the audit log. Only administrators see it; the
+// server refuses everyone else anyway.
 import { request } from "./api.js";
 import { h, showAlert } from "./dom.js";
 
@@ -14,13 +15,25 @@ export function showAdmin(root) {
   const keyUser = h("input", { id: "key-user", placeholder: "user (default: you)" });
   const keyLabel = h("input", { id: "key-label", placeholder: "label" });
   const secret = h("div", { class: "secret", hidden: true, role: "status" });
+  const usageBy = h("select", { id: "usage-by" }, h("option", { value: "user" }, "user"), h("option", { value: "model" }, "model"),
+    h("option", { value: "day" }, "day"), h("option", { value: "key" }, "key"));
+  const usageDays = h("select", { id: "usage-days" }, ...[1, 7, 30, 365].map((days) => h("option", { value: days, selected: days === 30 }, `${days} days`)));
+  const usage = h("tbody", { id: "usage" });
+  const audit = h("tbody", { id: "audit" });
   const createKey = h("form", { class: "inline" }, h("label", { for: "key-user" }, "New key for"), keyUser,
     h("label", { for: "key-label" }, "Label"), keyLabel, h("button", { type: "submit", class: "primary" }, "Create key"));
   root.replaceChildren(h("section", { class: "page" },
     h("h2", {}, "Users"), addUser,
     h("table", {}, h("thead", {}, h("tr", {}, ...["Name", "Role", "State", ""].map((t) => h("th", {}, t)))), users),
     h("h2", {}, "API keys"), createKey, secret,
-    h("table", {}, h("thead", {}, h("tr", {}, ...["Key", "User", "Label", "Created", "State", ""].map((t) => h("th", {}, t)))), keys)));
+    h("table", {}, h("thead", {}, h("tr", {}, ...["Key", "User", "Label", "Created", "State", ""].map((t) => h("th", {}, t)))), keys),
+    h("h2", {}, "Usage"),
+    h("div", { class: "inline" }, h("label", { for: "usage-by" }, "By"), usageBy, h("label", { for: "usage-days" }, "Over"), usageDays),
+    h("table", {}, h("thead", {}, h("tr", {}, ...["", "Requests", "Prompt tokens", "Completion tokens"].map((t) => h("th", {}, t)))), usage),
+    h("h2", {}, "Audit log"),
+    h("table", {}, h("thead", {}, h("tr", {}, ...["Time", "Who", "Action", "Target", "Address"].map((t) => h("th", {}, t)))), audit)));
+  usageBy.addEventListener("change", showUsage);
+  usageDays.addEventListener("change", showUsage);
 
   addUser.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -46,12 +59,31 @@ export function showAdmin(root) {
       secret.hidden = false;
       keyLabel.value = "";
       refresh();
+      showUsage();
     } catch (error) {
       showAlert(error.message);
     }
   });
 
   refresh();
+  showUsage();
+
+  async function showUsage() {
+    try {
+      const [totals, log] = await Promise.all([
+        request("GET", `/hearth/usage?by=${usageBy.value}&days=${usageDays.value}`),
+        request("GET", "/hearth/audit?days=30&limit=100"),
+      ]);
+      usage.replaceChildren(...totals.totals.map((total) => h("tr", { "data-group": total.group },
+        h("td", {}, total.group), h("td", {}, String(total.requests)),
+        h("td", {}, String(total.prompt_tokens)), h("td", {}, String(total.completion_tokens)))));
+      audit.replaceChildren(...log.events.map((event) => h("tr", {},
+        h("td", {}, new Date(event.time * 1000).toLocaleString()), h("td", {}, event.actor), h("td", {}, event.action),
+        h("td", {}, event.target), h("td", {}, event.address ?? ""))));
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
 
   async function refresh() {
     try {
@@ -84,6 +116,7 @@ export function showAdmin(root) {
     try {
       await request("DELETE", `/hearth/keys/${encodeURIComponent(key.id)}`);
       refresh();
+      showUsage();
     } catch (error) {
       showAlert(error.message);
     }

@@ -1,5 +1,6 @@
 // The chat: conversations kept by the server (list, search, open, rename, delete, new), a
-// model picker and a system prompt, answers streamed as Markdown, stop, regenerate, edit.
+// model picker, a system prompt, collections to answer from (with cited sources), answers
+// streamed as Markdown, stop, regenerate, edit.
 import { APIError, request, streamChat } from "./api.js";
 import { h, showAlert } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
@@ -16,10 +17,12 @@ export function showChat(root, me) {
   const model = h("select", { id: "model", "aria-label": "Model" });
   const system = h("textarea", { id: "system", rows: 3, placeholder: "You are a helpful assistant." });
   const temperature = h("input", { id: "temperature", type: "number", min: 0, max: 2, step: 0.1, placeholder: "default" });
+  const grounding = h("select", { id: "grounding", multiple: true, size: 3 });
   const settings = h("details", { class: "settings" },
     h("summary", {}, "Settings"),
     h("label", { for: "system" }, "System prompt"), system,
-    h("label", { for: "temperature" }, "Temperature"), temperature);
+    h("label", { for: "temperature" }, "Temperature"), temperature,
+    h("label", { for: "grounding" }, "Answer from collections (cited)"), grounding);
   const messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
   const prompt = h("textarea", { id: "prompt", rows: 2, placeholder: "Send a message (Enter; Shift+Enter for a new line)", "aria-label": "Message" });
   const send = h("button", { type: "submit", class: "primary", id: "send" }, "Send");
@@ -54,6 +57,7 @@ export function showChat(root, me) {
   model.addEventListener("change", () => localStorage.setItem(remembered.model, model.value));
 
   loadModels();
+  loadCollections();
   refreshList();
   open(null);
   return () => state.streaming?.abort();
@@ -67,6 +71,15 @@ export function showChat(root, me) {
       if (state.models.includes(wanted)) model.value = wanted;
     } catch (error) {
       showAlert(`Models: ${error.message}`);
+    }
+  }
+
+  async function loadCollections() {
+    try {
+      const answer = await request("GET", "/hearth/collections");
+      grounding.replaceChildren(...answer.collections.map((c) => h("option", { value: c.name }, c.name)));
+    } catch (error) {
+      showAlert(`Collections: ${error.message}`);
     }
   }
 
@@ -195,6 +208,8 @@ export function showChat(root, me) {
       conversation: state.conversation ?? "new",
     };
     if (temperature.value !== "") body.temperature = Number(temperature.value);
+    const collections = [...grounding.selectedOptions].map((option) => option.value);
+    if (collections.length) body.collections = collections;
     let stopped = false;
     try {
       const result = await streamChat(body, {

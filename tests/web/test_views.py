@@ -1,14 +1,16 @@
 """Knowledge, models and administration in a real browser."""
+import http.server
 import json
 import os
-import subprocess
 import sys
+import threading
 import time
+import urllib.request
 
 from conftest import api, sign_in
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from hearth_server import free_port, models_folder  # noqa: E402
+from hearth_server import models_folder  # noqa: E402
 
 FACT = "The keeper of the Skerry lighthouse is named Morag Quill. She lights the lamp at dusk and logs every ship."
 
@@ -49,18 +51,37 @@ def test_a_file_uploaded_into_a_collection_answers_a_question_and_its_passage_op
     assert "coast" not in [c["name"] for c in listing["collections"]]
 
 
+class SlowFile(http.server.BaseHTTPRequestHandler):
+    """Serves one file at any path, 256 KB every 10 ms (about 25 MB/s): a download that takes
+    long enough for its progress to be watched."""
+    path_to_serve = None
+
+    def do_GET(self):
+        size = os.path.getsize(self.path_to_serve)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        with open(self.path_to_serve, "rb") as file:
+            while chunk := file.read(256 << 10):
+                self.wfile.write(chunk)
+                time.sleep(0.01)
+
+    def log_message(self, *args):
+        pass
+
+
 def test_an_admin_pulls_a_model_from_a_local_url_and_watches_it_come(page, server):
     blobs = os.path.join(models_folder(), "blobs")
     blob = min((b for b in os.listdir(blobs) if b.startswith("sha256-")), key=lambda b: os.path.getsize(os.path.join(blobs, b)))
-    port = free_port()
-    files = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=blobs,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    handler = type("Handler", (SlowFile,), {"path_to_serve": os.path.join(blobs, blob)})
+    files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=files.serve_forever, daemon=True).start()
     try:
-        time.sleep(0.5)
         sign_in(page, server, "admin")
         page.get_by_role("link", name="Models").click()
         page.locator("tr[data-model='smollm2:135m']").wait_for()
-        page.get_by_label("Pull", exact=True).fill(f"http://127.0.0.1:{port}/{blob}")
+        page.get_by_label("Pull", exact=True).fill(f"http://127.0.0.1:{files.server_port}/model.gguf")
         page.get_by_label("as", exact=True).fill("webtest-pull:1")
         page.get_by_role("button", name="Pull", exact=True).click()
         seen = set()
@@ -76,8 +97,8 @@ def test_an_admin_pulls_a_model_from_a_local_url_and_watches_it_come(page, serve
         page.get_by_role("button", name="Delete webtest-pull:1").click()
         page.locator("tr[data-model='webtest-pull:1']").wait_for(state="detached")
     finally:
-        files.terminate()
-        files.wait()
+        files.shutdown()
+        files.server_close()
         api(server.url, "DELETE", "/hearth/models/webtest-pull:1", server.admin_key)
 
 
@@ -112,3 +133,50 @@ def test_a_user_sees_no_admin_view_and_the_api_refuses_her(page, server):
     page.locator("tr[data-model='smollm2:135m']").wait_for()
     assert page.get_by_role("button", name="Pull").count() == 0
     assert page.get_by_role("button", name="Delete smollm2:135m").count() == 0
+
+
+def test_an_admin_sees_usage_by_user_and_the_audit_log(page, server):
+    alice = server.sign_in("alice")
+    status, _ = api(server.url, "POST", "/v1/chat/completions", alice, {
+        "model": "smollm2:135m", "max_tokens": 3, "messages": [{"role": "user", "content": "Hi"}]})
+    assert status == 200
+    sign_in(page, server, "admin")
+    page.get_by_role("link", name="Admin").click()
+    row = page.locator("#usage tr[data-group='alice']")
+    row.wait_for()
+    cells = row.locator("td").all_inner_texts()
+    assert int(cells[1]) >= 1 and int(cells[3]) >= 1, cells
+    page.get_by_label("By", exact=True).select_option("model")
+    page.locator("#usage tr[data-group='smollm2:135m']").wait_for()
+    log = page.locator("#audit").inner_text()
+    assert "auth.login" in log and "alice" in log
+
+
+def test_a_chat_answers_from_a_chosen_collection_and_lists_its_sources(page, server):
+    alice = server.sign_in("alice")
+    status, _ = api(server.url, "POST", "/hearth/collections", alice, {"name": "harbour"})
+    assert status == 201
+    boundary = "hearthboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ferries.md\"\r\n"
+            f"Content-Type: text/markdown\r\n\r\n# Ferries\n\nThe Skerry ferry leaves the harbour at nine every morning.\n"
+            f"\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(server.url + "/v1/files", data=body, method="POST", headers={
+        "Authorization": f"Bearer {alice}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        file_id = json.loads(response.read())["id"]
+    api(server.url, "POST", "/v1/vector_stores/harbour/files", alice, {"file_id": file_id})
+    for _ in range(100):
+        _, entry = api(server.url, "GET", f"/v1/vector_stores/harbour/files/{file_id}", alice)
+        if entry["status"] != "in_progress":
+            break
+        time.sleep(0.2)
+    sign_in(page, server, "alice")
+    page.get_by_label("Model").select_option("smollm2:135m")
+    page.get_by_text("Settings").click()
+    page.get_by_label("Answer from collections (cited)").select_option(["harbour"])
+    page.get_by_label("Message").fill("When does the Skerry ferry leave?")
+    page.get_by_label("Message").press("Enter")
+    page.get_by_role("button", name="Regenerate").wait_for(timeout=120_000)
+    answer = page.locator(".message.assistant .content").last.inner_text()
+    assert "Sources" in answer and "ferries.md" in answer, answer
