@@ -139,22 +139,22 @@ public final class SQLiteIdentityStore: IdentityStore, UsageStore, AuditStore {
         }
     }
 
-    public func createSession(hash: Data, userID: Int64, expiresAt: Date) async throws {
+    public func createSession(hash: Data, userID: Int64, expiresAt: Date, keyHash: Data?) async throws {
         try await write { db in
             // Expired sessions go as new ones come.
             try db.execute(sql: "DELETE FROM sessions WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
             try db.execute(
-                sql: "INSERT INTO sessions (hash, user_id, expires_at) VALUES (?, ?, ?)",
-                arguments: [hash, userID, expiresAt.timeIntervalSince1970])
+                sql: "INSERT INTO sessions (hash, user_id, expires_at, key_hash) VALUES (?, ?, ?, ?)",
+                arguments: [hash, userID, expiresAt.timeIntervalSince1970, keyHash])
         }
     }
 
-    public func session(hash: Data) async throws -> (User, Date)? {
+    public func session(hash: Data) async throws -> (user: User, expiresAt: Date, keyHash: Data?)? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE hash = ?", arguments: [hash]),
                 let user = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [row["user_id"] as Int64])
             else { return nil }
-            return (Self.user(user), Date(timeIntervalSince1970: row["expires_at"]))
+            return (Self.user(user), Date(timeIntervalSince1970: row["expires_at"]), row["key_hash"])
         }
     }
 

@@ -237,6 +237,11 @@ enum Schema {
                     );
                     """)
         }
+        migrator.registerMigration("11 sessions opened with a key") { db in
+            // The keyed hash of the API key a session was opened with (the web UI's sign-in
+            // by key): the session has the key's limits and ends with it.
+            try db.execute(sql: "ALTER TABLE sessions ADD COLUMN key_hash BLOB")
+        }
         return migrator
     }
 }

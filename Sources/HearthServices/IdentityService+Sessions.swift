@@ -47,8 +47,35 @@ extension IdentityService {
         throttle.withLock { $0.succeeded(subjects[0]) }
         let token = Self.sessionPrefix + Self.randomToken(bytes: 32)
         let expiresAt = now().addingTimeInterval(Self.sessionLifetime)
-        try await store.createSession(hash: hash(token), userID: user.id, expiresAt: expiresAt)
+        try await store.createSession(hash: hash(token), userID: user.id, expiresAt: expiresAt, keyHash: nil)
         try await record(name, "auth.login", target: name, address: address)
+        return (token, user, expiresAt)
+    }
+
+    /// Signs in with an API key (the web UI's other way in): a session with the key's user and
+    /// the key's limits, models and collections, which ends when the key is revoked or expires.
+    /// Failures are slowed down per address and recorded, as for passwords.
+    /// - Throws: `HearthError.unauthorized` for a key that is not a valid stored key (static
+    ///   operator keys open no sessions); `.rateLimited` with `retryAfter` while guesses are slowed.
+    public func login(key: String, address: String?) async throws -> (token: String, user: User, expiresAt: Date) {
+        let store = try requireStore()
+        let subjects = ["address:" + (address ?? "-")]
+        if let wait = throttle.withLock({ $0.wait(for: subjects, now: now()) }) {
+            throw HearthError(
+                .rateLimited, "too many failed sign-ins; retry in \(Int(wait.rounded(.up))) s", retryAfter: Int(wait.rounded(.up)))
+        }
+        let keyHash = hash(key)
+        guard key.hasPrefix(Self.keyPrefix), let (stored, user) = try await store.key(hash: keyHash), stored.isValid(at: now()),
+            !user.disabled
+        else {
+            throttle.withLock { $0.failed(subjects, now: now()) }
+            try await record("anonymous", "auth.login.failed", target: "key", address: address)
+            throw HearthError(.unauthorized, "invalid API key")
+        }
+        let token = Self.sessionPrefix + Self.randomToken(bytes: 32)
+        let expiresAt = min(now().addingTimeInterval(Self.sessionLifetime), stored.expiresAt ?? .distantFuture)
+        try await store.createSession(hash: hash(token), userID: user.id, expiresAt: expiresAt, keyHash: keyHash)
+        try await record(user.name, "auth.login", target: stored.id, address: address)
         return (token, user, expiresAt)
     }
 
@@ -64,9 +91,12 @@ extension IdentityService {
     /// The principal of a live session token, nil when it is none.
     func sessionPrincipal(_ token: String) async throws -> Principal? {
         guard token.hasPrefix(Self.sessionPrefix), let store,
-            let (user, expiresAt) = try await store.session(hash: hash(token)), expiresAt > now(), !user.disabled
+            let (user, expiresAt, keyHash) = try await store.session(hash: hash(token)), expiresAt > now(), !user.disabled
         else { return nil }
-        return Principal(user: user, role: user.role)
+        guard let keyHash else { return Principal(user: user, role: user.role) }
+        // Opened with a key: it has the key's limits, and ends when the key does.
+        guard let (key, _) = try await store.key(hash: keyHash), key.isValid(at: now()) else { return nil }
+        return Principal(user: user, role: user.role, key: key)
     }
 }
 

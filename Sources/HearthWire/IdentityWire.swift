@@ -172,13 +172,19 @@ public enum IdentityWire {
     }
 
     /// `POST /hearth/auth/login`.
+    /// `POST /hearth/auth/login`: a name and password, or an API key.
     public struct Login: Codable, Sendable {
-        public var name: String
-        public var password: String
+        public var name: String?
+        public var password: String?
+        public var key: String?
 
         public init(name: String, password: String) {
             self.name = name
             self.password = password
+        }
+
+        public init(key: String) {
+            self.key = key
         }
     }
 

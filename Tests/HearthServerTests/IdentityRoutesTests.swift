@@ -317,6 +317,37 @@ struct IdentityRoutesTests {
         }
     }
 
+    @Test func aKeySignsInToASessionWithItsLimitsThatEndsWithTheKey() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let identity = try identity()
+        let (_, _, admin) = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        let (limited, secret) = try await identity.createKey(
+            for: "bob", label: "browser", expiresIn: nil, models: ["other:1"], collections: nil, by: .operator)
+        try await app(identity).test(.router) { client in
+            let (status, body) = try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: #"{"key":"\#(secret)"}"#)
+            #expect(status == .ok, "\(body)")
+            let session = try JSONDecoder().decode(IdentityWire.Session.self, from: Data(body.utf8))
+            #expect(session.token.hasPrefix("hts_") && session.token != secret && session.user == "bob")
+            let me = try await Self.call(client, .get, "/hearth/auth/me", key: session.token)
+            #expect(me.0 == .ok && me.1.contains(#""via":"session""#) && me.1.contains(#""user":"bob""#))
+            // The key's model list holds in its session: the scripted model is not on it.
+            #expect(try await Self.call(client, .get, "/v1/models", key: session.token).1.contains("scripted") == false)
+            #expect(try await Self.call(client, .get, "/v1/models", key: admin).1.contains("scripted"))
+            // Neither a wrong key, a static one nor name and key together open a session.
+            #expect(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: #"{"key":"hth_nope"}"#).0 == .unauthorized)
+            #expect(
+                try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: #"{"name":"bob","key":"\#(secret)"}"#).0
+                    == .badRequest)
+            // Revoking the key ends the session at once.
+            #expect(try await Self.call(client, .delete, "/hearth/keys/\(limited.id)", key: admin).0 == .ok)
+            #expect(try await Self.call(client, .get, "/hearth/auth/me", key: session.token).0 == .unauthorized)
+            #expect(try await Self.call(client, .post, "/hearth/auth/login", key: nil, body: #"{"key":"\#(secret)"}"#).0 == .unauthorized)
+        }
+        let events = try await identity.auditEvents(days: 1, limit: 20, by: .operator).map(\.action)
+        #expect(events.contains("auth.login") && events.contains("auth.login.failed"))
+    }
+
     @Test func peopleSignInWithAPasswordAndGuessingIsSlowedDown() async throws {
         defer { try? FileManager.default.removeItem(at: folder) }
         let identity = try identity()

@@ -99,3 +99,27 @@ def test_another_users_conversation_is_neither_listed_nor_opened(page, server):
     assert page.locator(".conversations li").count() == 0
     answer = page.request.get(server.url + f"/hearth/conversations/{secret['id']}")
     assert answer.status == 404
+
+
+def test_an_api_key_signs_in_with_its_limits_and_revoking_it_signs_out(page, server):
+    status, made = api(server.url, "POST", "/hearth/keys", server.admin_key,
+                       {"user": "alice", "label": "browser key", "models": ["gemma3:270m"]})
+    assert status == 201, made
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Use an API key instead").click()
+    page.get_by_label("API key").fill("hth_wrong")
+    page.get_by_role("button", name="Sign in").click()
+    assert "invalid API key" in page.locator(".form-error").inner_text()
+    page.get_by_label("API key").fill(made["key"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Message").wait_for()
+    assert page.locator("#who").inner_text().startswith("alice")
+    # The key may use gemma3:270m only: the picker offers nothing else.
+    page.locator("#model option").first.wait_for(state="attached")
+    assert page.locator("#model option").all_inner_texts() == ["gemma3:270m"]
+    cookie = next(c for c in page.context.cookies() if c["name"] == "hearth_session")
+    assert cookie["value"] != made["key"], "the browser holds a session, not the key"
+    status, _ = api(server.url, "DELETE", f"/hearth/keys/{made['id']}", server.admin_key)
+    assert status == 200
+    page.reload()
+    page.get_by_role("button", name="Sign in").wait_for()

@@ -130,10 +130,11 @@ public protocol IdentityStore: Sendable {
     func setPassword(_ encoded: String?, user name: String) async throws -> Bool
     /// The user and their encoded password, if the user exists.
     func password(of name: String) async throws -> (User, String?)?
-    /// Stores a sign-in session under the hash of its token.
-    func createSession(hash: Data, userID: Int64, expiresAt: Date) async throws
-    /// The session with this token hash: its user and expiry.
-    func session(hash: Data) async throws -> (User, Date)?
+    /// Stores a sign-in session under the hash of its token; `keyHash` binds it to the API key
+    /// it was opened with (nil: a password's).
+    func createSession(hash: Data, userID: Int64, expiresAt: Date, keyHash: Data?) async throws
+    /// The session with this token hash: its user, expiry and key.
+    func session(hash: Data) async throws -> (user: User, expiresAt: Date, keyHash: Data?)?
     /// - Returns: whether such a session existed.
     func deleteSession(hash: Data) async throws -> Bool
 

@@ -58,7 +58,13 @@ struct IdentityRoutes: Sendable {
         }
         router.post("/hearth/auth/login") { request, context in
             let wire = try await request.decode(IdentityWire.Login.self, upTo: maxBodyBytes)
-            let session = try await identity.login(wire.name, password: wire.password, address: context.channel.remoteAddress?.ipAddress)
+            let address = context.channel.remoteAddress?.ipAddress
+            let session: (token: String, user: User, expiresAt: Date)
+            switch (wire.name, wire.password, wire.key) {
+            case (let name?, let password?, nil): session = try await identity.login(name, password: password, address: address)
+            case (nil, nil, let key?): session = try await identity.login(key: key, address: address)
+            default: throw HearthError.invalidRequest("sign in with 'name' and 'password', or with 'key'")
+            }
             var response = try json(IdentityWire.Session(token: session.token, user: session.user, expiresAt: session.expiresAt))
             // The same token as a cookie, for the web UI.
             response.headers[.setCookie] = SessionCookie.setting(session.token, maxAge: Int(IdentityService.sessionLifetime))
