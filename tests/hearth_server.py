@@ -50,8 +50,8 @@ def start(extra_env=None, args=(), files=None):
     for name, text in (files or {}).items():
         with open(os.path.join(home, name), "w") as file:
             file.write(text)
-    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=home,
-               **(extra_env or {}))
+    env = dict(os.environ, HEARTH_PARALLEL="4", HEARTH_CONTEXT="512", HEARTH_MAX_BODY="65536", HEARTH_HOME=home)
+    env.update(extra_env or {})  # which may override the defaults above
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [hearth_binary(), "serve", "--host", "127.0.0.1", "--port", str(port), "--model", "smollm2:135m", *args],

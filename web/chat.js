@@ -29,6 +29,25 @@ export function showChat(root, me) {
   const stop = h("button", { type: "button", id: "stop", hidden: true, onclick: () => state.streaming?.abort() }, "Stop");
   const composer = h("form", { class: "composer" }, prompt, send, stop);
 
+  // Answers are rendered as Markdown when they come near the visible part: a conversation of
+  // a thousand messages opens at once and stays smooth.
+  // A conversation opens at its end and stays there while the answers near it take their
+  // height, until the reader scrolls.
+  let pinned = false;
+  const nearView = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      const content = entry.target;
+      nearView.unobserve(content);
+      renderMarkdown(content, content.markdownSource);
+      delete content.dataset.pending;
+    }
+    if (pinned) messages.scrollTop = messages.scrollHeight;
+  }, { root: messages, rootMargin: "800px 0px" });
+  for (const name of ["wheel", "touchstart", "keydown", "mousedown"]) {
+    messages.addEventListener(name, () => { pinned = false; }, { passive: true });
+  }
+
   root.replaceChildren(h("div", { class: "chat" },
     h("aside", { class: "sidebar" }, newChat, search, list),
     h("section", { class: "conversation", "aria-label": "Conversation" },
@@ -60,7 +79,10 @@ export function showChat(root, me) {
   loadCollections();
   refreshList();
   open(null);
-  return () => state.streaming?.abort();
+  return () => {
+    state.streaming?.abort();
+    nearView.disconnect();
+  };
 
   async function loadModels() {
     try {
@@ -150,17 +172,24 @@ export function showChat(root, me) {
   }
 
   function renderAll() {
+    nearView.disconnect();
     messages.replaceChildren(...state.messages.map((message, index) => messageView(message, index)));
     if (!state.messages.length) {
       messages.append(h("p", { class: "empty" }, `Ask ${model.value || "a model"} anything.`));
     }
+    pinned = true;
     messages.scrollTop = messages.scrollHeight;
   }
 
   function messageView(message, index) {
     const content = h("div", { class: "content" });
-    if (message.role === "assistant") renderMarkdown(content, message.content);
-    else content.textContent = message.content;
+    if (message.role === "assistant") {
+      content.markdownSource = message.content;
+      content.dataset.pending = "";
+      nearView.observe(content);
+    } else {
+      content.textContent = message.content;
+    }
     const actions = h("div", { class: "actions" });
     const last = index === state.messages.length - 1;
     if (message.role === "assistant" && last && !state.streaming) {
@@ -196,6 +225,8 @@ export function showChat(root, me) {
     renderAll();
     const view = messages.lastElementChild;
     const content = view.querySelector(".content");
+    nearView.unobserve(content); // rendered as the answer comes
+    delete content.dataset.pending;
     view.classList.add("streaming");
     send.disabled = true;
     stop.hidden = false;

@@ -32,6 +32,15 @@ struct ChatTemplateTests {
         #expect(contents == ["S", "U1", "A1", "U2"])
     }
 
+    @Test func aThousandMessagesComeApartInOrderAndAForgedMarkerIsContent() throws {
+        var messages = (0..<1_000).map { ChatMessage(role: $0 % 2 == 0 ? .user : .assistant, content: "m\($0)") }
+        messages[3].content = "\u{E000}0-1\u{E001} looks like a marker"
+        let chat = try ChatTemplate(named: "chatml").render(messages)
+        let contents = chat.parts.compactMap { if case .content(let text) = $0 { text } else { nil } }
+        #expect(contents == messages.map(\.content))
+        #expect(chat.text.hasPrefix("<|im_start|>user\nm0<|im_end|>\n<|im_start|>assistant\nm1<|im_end|>"))
+    }
+
     @Test func gemmaWithoutATemplateGetsGemmaTurns() {
         #expect(ChatTemplate(embedded: nil, architecture: "gemma3").description.hasPrefix("gemma"))
     }
