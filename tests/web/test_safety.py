@@ -5,6 +5,7 @@ import time
 import urllib.request
 
 from conftest import PASSWORDS, api, sign_in
+from playwright.sync_api import expect
 
 MODEL = "smollm2:135m"
 PAYLOADS = [
@@ -43,9 +44,13 @@ def test_html_in_messages_and_titles_renders_as_text(page, server):
     title = page.locator(".conversations .open", has_text="onerror")
     assert title.inner_text() == "<img src=x onerror=\"window.__xss = 10\">", "the title is shown as text"
     title.click()
-    page.locator(".message.user").nth(len(PAYLOADS) - 1).wait_for()
+    page.locator(".message.user").nth(len(PAYLOADS) - 1).wait_for(state="attached")
+    # Answers are rendered as they come near view: bring each into view.
+    for answer in page.locator(".message.assistant").all():
+        answer.scroll_into_view_if_needed()
+    expect(page.locator(".content[data-pending]")).to_have_count(0)
     # User messages are text, exactly as typed.
-    users = page.locator(".message.user .content").all_inner_texts()
+    users = page.locator(".message.user .content").all_text_contents()
     assert users[: len(PAYLOADS)] == PAYLOADS
     for link in page.locator(".messages a").all():
         assert link.get_attribute("href") is None or not link.get_attribute("href").lower().startswith("javascript")
@@ -56,7 +61,7 @@ def test_html_in_messages_and_titles_renders_as_text(page, server):
     messages = page.locator(".messages")
     assert messages.locator("script, iframe, svg, form, style, [onerror], [onload], [ontoggle]").count() == 0
     # The code block shows the script as code.
-    assert "<script>window.__xss = 9</script>" in messages.locator("pre code").first.inner_text()
+    assert "<script>window.__xss = 9</script>" in messages.locator("pre code").first.text_content()
     assert page.locator("body").is_visible()
 
 
