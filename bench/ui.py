@@ -185,7 +185,7 @@ def main():
                       "without its UI, which needs npm or Hugging Face)")
     ratio = hearth_bytes / llama_bytes
     fcp = statistics.median(p for p in paints if p is not None) if any(p is not None for p in paints) else None
-    print(f"\npage weight (chat view, transferred, fresh browser)")
+    print("\npage weight (chat view, transferred, fresh browser)")
     print(f"  Hearth        {hearth_bytes / 1024:8.1f} KB in {hearth_files} files")
     print(f"  llama-server  {llama_text}")
     print(f"  ratio         {ratio:8.2f}")

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -42,6 +43,28 @@ def api(url, method, path, key=None, body=None):
             return response.status, json.loads(data) if data else None
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def add_file(url, key, collection, filename, text):
+    """Uploads `text` as `filename` (`/v1/files`, multipart) into `collection` and waits until
+    it is searchable; returns the file's id."""
+    boundary = "hearthboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename.replace(chr(34), '%22')}\"\r\n"
+            f"Content-Type: text/markdown\r\n\r\n{text}\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(url + "/v1/files", data=body, method="POST", headers={
+        "Authorization": f"Bearer {key}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        file_id = json.loads(response.read())["id"]
+    status, entry = api(url, "POST", f"/v1/vector_stores/{collection}/files", key, {"file_id": file_id})
+    assert status == 200, entry
+    for _ in range(300):
+        if entry["status"] != "in_progress":
+            break
+        time.sleep(0.2)
+        _, entry = api(url, "GET", f"/v1/vector_stores/{collection}/files/{file_id}", key)
+    assert entry["status"] == "completed", entry
+    return file_id
 
 
 class Server:

@@ -1,10 +1,7 @@
 """What the page must never do: run script from model output, messages, titles or links, or
 any inline script at all."""
-import json
-import time
-import urllib.request
 
-from conftest import PASSWORDS, api, sign_in
+from conftest import PASSWORDS, add_file, api, sign_in
 from playwright.sync_api import expect
 
 MODEL = "smollm2:135m"
@@ -99,23 +96,7 @@ def test_file_names_render_as_text_and_collection_names_refuse_html(page, server
     assert status == 400, answer
     status, _ = api(server.url, "POST", "/hearth/collections", alice, {"name": "names"})
     assert status == 201
-    hostile = '<img src=x onerror="window.__xss=11">.md'
-    boundary = "hearthboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{hostile.replace(chr(34), '%22')}\"\r\n"
-            f"Content-Type: text/markdown\r\n\r\n# Note\n\nThe ferry leaves at nine.\n\r\n--{boundary}--\r\n").encode()
-    request = urllib.request.Request(server.url + "/v1/files", data=body, method="POST", headers={
-        "Authorization": f"Bearer {alice}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        file_id = json.loads(response.read())["id"]
-    status, _ = api(server.url, "POST", "/v1/vector_stores/names/files", alice, {"file_id": file_id})
-    assert status == 200
-    for _ in range(100):
-        _, entry = api(server.url, "GET", f"/v1/vector_stores/names/files/{file_id}", alice)
-        if entry["status"] != "in_progress":
-            break
-        time.sleep(0.2)
-    assert entry["status"] == "completed", entry
+    add_file(server.url, alice, "names", '<img src=x onerror="window.__xss=11">.md', "# Note\n\nThe ferry leaves at nine.\n")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page, server, "alice")

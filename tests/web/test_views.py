@@ -1,13 +1,11 @@
 """Knowledge, models and administration in a real browser."""
 import http.server
-import json
 import os
 import sys
 import threading
 import time
-import urllib.request
 
-from conftest import api, sign_in
+from conftest import add_file, api, sign_in
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from hearth_server import models_folder  # noqa: E402
@@ -156,21 +154,7 @@ def test_a_chat_answers_from_a_chosen_collection_and_lists_its_sources(page, ser
     alice = server.sign_in("alice")
     status, _ = api(server.url, "POST", "/hearth/collections", alice, {"name": "harbour"})
     assert status == 201
-    boundary = "hearthboundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nassistants\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ferries.md\"\r\n"
-            f"Content-Type: text/markdown\r\n\r\n# Ferries\n\nThe Skerry ferry leaves the harbour at nine every morning.\n"
-            f"\r\n--{boundary}--\r\n").encode()
-    request = urllib.request.Request(server.url + "/v1/files", data=body, method="POST", headers={
-        "Authorization": f"Bearer {alice}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        file_id = json.loads(response.read())["id"]
-    api(server.url, "POST", "/v1/vector_stores/harbour/files", alice, {"file_id": file_id})
-    for _ in range(100):
-        _, entry = api(server.url, "GET", f"/v1/vector_stores/harbour/files/{file_id}", alice)
-        if entry["status"] != "in_progress":
-            break
-        time.sleep(0.2)
+    add_file(server.url, alice, "harbour", "ferries.md", "# Ferries\n\nThe Skerry ferry leaves the harbour at nine every morning.\n")
     sign_in(page, server, "alice")
     page.get_by_label("Model").select_option("smollm2:135m")
     page.get_by_text("Settings").click()
