@@ -1,8 +1,21 @@
 // Markdown to safe HTML: marked parses, DOMPurify removes anything that could run (scripts,
-// event handlers, javascript: links, forms, frames), highlight.js colours code, and every
-// code block gets a copy button.
+// event handlers, javascript: links, forms, frames), highlight.js colours code (loaded with
+// the first code block), and every code block gets a copy button.
 
 const forbidden = ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed", "svg", "math"];
+
+// highlight.js is most of the page's weight: it is loaded when the first code block comes.
+let loading = null;
+function highlighter() {
+  loading ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/ui/vendor/highlight.min.js";
+    script.addEventListener("load", () => resolve(window.hljs));
+    script.addEventListener("error", reject);
+    document.head.append(script);
+  });
+  return loading;
+}
 
 /** Fills `element` with `text` rendered as Markdown, sanitised. */
 export function renderMarkdown(element, text) {
@@ -20,6 +33,7 @@ export function renderMarkdown(element, text) {
   }
   for (const code of clean.querySelectorAll("pre > code")) {
     if (window.hljs) window.hljs.highlightBlock(code);
+    else highlighter().then((hljs) => { if (code.isConnected) hljs.highlightBlock(code); }, () => {});
     const copy = document.createElement("button");
     copy.className = "copy";
     copy.type = "button";

@@ -59,6 +59,8 @@ def test_html_in_messages_and_titles_renders_as_text(page, server):
     assert messages.locator("script, iframe, svg, form, style, [onerror], [onload], [ontoggle]").count() == 0
     # The code block shows the script as code.
     assert "<script>window.__xss = 9</script>" in messages.locator("pre code").first.text_content()
+    # highlight.js, loaded with the first code block, coloured it.
+    expect(messages.locator("pre code.hljs").first).to_be_attached()
     assert page.locator("body").is_visible()
 
 
