@@ -13,10 +13,11 @@ public struct EventService: Sendable {
         self.system = system
     }
 
-    /// Publishes that a request was answered (the request log does, once per request).
-    public func requestAnswered(_ summary: RequestSummary, by principal: Principal?) {
+    /// Publishes that a request was answered (the request log does, once per request); the
+    /// summary is made only when anyone listens.
+    public func requestAnswered(_ summary: @autoclosure () -> RequestSummary, by principal: Principal?) {
         guard bus.hasSubscribers else { return }
-        bus.publish(HearthEvent(.request(summary), ownerID: principal?.user?.id))
+        bus.publish(HearthEvent(.request(summary()), ownerID: principal?.user?.id))
     }
 
     /// Publishes what the loaded models are doing, when anyone listens.

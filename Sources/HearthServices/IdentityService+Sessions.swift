@@ -31,10 +31,7 @@ extension IdentityService {
     public func login(_ name: String, password: String, address: String?) async throws -> (token: String, user: User, expiresAt: Date) {
         let store = try requireStore()
         let subjects = ["user:" + name, "address:" + (address ?? "-")]
-        if let wait = throttle.withLock({ $0.wait(for: subjects, now: now()) }) {
-            throw HearthError(
-                .rateLimited, "too many failed sign-ins; retry in \(Int(wait.rounded(.up))) s", retryAfter: Int(wait.rounded(.up)))
-        }
+        try refuseWhileThrottled(subjects)
         let found = try await store.password(of: name)
         // Without a user or a password, hash anyway: the answer takes as long either way.
         let matches = try await onOwnThread("hearth-scrypt") { PasswordHash.verify(password, against: found?.1) }
@@ -60,10 +57,7 @@ extension IdentityService {
     public func login(key: String, address: String?) async throws -> (token: String, user: User, expiresAt: Date) {
         let store = try requireStore()
         let subjects = ["address:" + (address ?? "-")]
-        if let wait = throttle.withLock({ $0.wait(for: subjects, now: now()) }) {
-            throw HearthError(
-                .rateLimited, "too many failed sign-ins; retry in \(Int(wait.rounded(.up))) s", retryAfter: Int(wait.rounded(.up)))
-        }
+        try refuseWhileThrottled(subjects)
         let keyHash = hash(key)
         guard key.hasPrefix(Self.keyPrefix), let (stored, user) = try await store.key(hash: keyHash), stored.isValid(at: now()),
             !user.disabled
@@ -77,6 +71,14 @@ extension IdentityService {
         try await store.createSession(hash: hash(token), userID: user.id, expiresAt: expiresAt, keyHash: keyHash)
         try await record(user.name, "auth.login", target: stored.id, address: address)
         return (token, user, expiresAt)
+    }
+
+    /// - Throws: `HearthError.rateLimited` with `retryAfter` while failed sign-ins of any of
+    ///   `subjects` (an account, an address) slow the next one down.
+    private func refuseWhileThrottled(_ subjects: [String]) throws {
+        guard let wait = throttle.withLock({ $0.wait(for: subjects, now: now()) }) else { return }
+        let seconds = Int(wait.rounded(.up))
+        throw HearthError(.rateLimited, "too many failed sign-ins; retry in \(seconds) s", retryAfter: seconds)
     }
 
     /// Ends the session `token` stands for.

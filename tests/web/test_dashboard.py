@@ -45,7 +45,7 @@ def test_tokens_per_second_rise_while_a_chat_streams_and_users_see_only_their_re
         assert "/v1/chat/completions" in page.locator(".recent tr", has_text="alice").first.inner_text()
         bob.wait_for_timeout(1500)
         assert "alice" not in bob.locator(".recent").inner_text()
-        assert tokens_per_second(bob.locator(f".card[data-model='{MODEL}']")) >= 0
+        assert bob.locator(f".card[data-model='{MODEL}']").count() == 1, "bob may use the model: he sees its activity"
     finally:
         bob_context.close()
 

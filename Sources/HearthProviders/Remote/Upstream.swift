@@ -40,10 +40,7 @@ struct Upstream: Sendable {
         for attempt in 0..<3 where sent == nil {
             do {
                 sent = try await http.execute(request, deadline: .now() + .seconds(firstByteTimeout))
-            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt < 2 && !Task.isCancelled {
-                continue
-            } catch let error as ChannelError where error == .ioOnClosedChannel && attempt < 2 && !Task.isCancelled {
-                // Closed before the request went out (seen with llama-server, now and then).
+            } catch let error where Self.closedBeforeAnswering(error) && attempt < 2 && !Task.isCancelled {
                 continue
             } catch {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
@@ -57,6 +54,13 @@ struct Upstream: Sendable {
             throw refusal(response.status, retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) }, data)
         }
         return response
+    }
+
+    /// Whether a request failed because its kept-alive connection was already closed (by the
+    /// upstream while idle, or before the request could be written): another connection may
+    /// answer it.
+    static func closedBeforeAnswering(_ error: any Error) -> Bool {
+        (error as? HTTPClientError) == .remoteConnectionClosed || (error as? ChannelError) == .ioOnClosedChannel
     }
 
     /// The upstream's refusal as Hearth's error, with the upstream's message.
