@@ -1,8 +1,9 @@
-// The dashboard: live from GET /hearth/events — per loaded model its tokens/s (with the last
-// hour as a chart), busy slots, queue, prompt-cache hits and memory; requests per minute by
-// status, time to first token, and the latest requests (a user sees their own; no prompt
-// text is ever sent).
+// The dashboard: live from the WebSocket /hearth/ws — per loaded model its tokens/s (with the
+// last hour as a chart), busy slots, queue, prompt-cache hits and memory; requests per minute
+// by status, time to first token, the latest requests, and models loaded and files ingested
+// (a user sees their own; no prompt text is ever sent).
 import { h } from "./dom.js";
+import { subscribe } from "./socket.js";
 
 const HOUR = 3600;
 
@@ -14,6 +15,7 @@ export function showDashboard(root) {
   const perMinute = h("div", { class: "figures", id: "per-minute" });
   const firstToken = h("div", { class: "figures", id: "first-token" });
   const recent = h("tbody");
+  const activity = h("ul", { class: "activity", id: "activity" }, h("li", { class: "muted" }, "nothing yet"));
   const state = h("span", { class: "count", id: "stream-state" }, "connecting…");
   root.replaceChildren(h("section", { class: "page dashboard" },
     h("div", { class: "heading" }, h("h2", {}, "Dashboard"), state),
@@ -23,20 +25,34 @@ export function showDashboard(root) {
     h("h3", {}, "Recent requests"),
     h("table", { class: "recent" },
       h("thead", {}, h("tr", {}, ...["Time", "User", "Route", "Model", "Status", "Tokens", "Latency"].map((t) => h("th", {}, t)))),
-      recent)));
+      recent),
+    h("h3", {}, "Models and ingestion"),
+    activity));
 
-  const source = new EventSource("/hearth/events");
-  source.addEventListener("open", () => { state.textContent = "live"; });
-  source.addEventListener("error", () => { state.textContent = "reconnecting…"; });
-  source.addEventListener("message", (message) => {
-    const event = JSON.parse(message.data);
-    if (event.type === "stats") showStats(event.time, event.data.models);
-    if (event.type === "request") {
-      requests.unshift({ ...event.data, time: event.time });
-      requests.length = Math.min(requests.length, 200);
-      showRequests();
-    }
+  const close = subscribe(["stats", "request", "model", "ingestion"], {
+    onState: (text) => { state.textContent = text; },
+    onEvent: (event) => {
+      if (event.type === "stats") showStats(event.time, event.data.models);
+      if (event.type === "request") {
+        requests.unshift({ ...event.data, time: event.time });
+        requests.length = Math.min(requests.length, 200);
+        showRequests();
+      }
+      if (event.type === "model" || event.type === "ingestion") showActivity(event);
+    },
   });
+
+  function showActivity(event) {
+    const d = event.data;
+    const text = event.type === "model"
+      ? `${d.name}: ${d.action}${d.load_ms !== undefined ? ` in ${(d.load_ms / 1000).toFixed(1)} s` : ""}${d.error ? ` — ${d.error}` : ""}`
+      : `${d.filename ?? `job ${d.job}`} → ${d.collection}: ${d.status.replace("_", " ")}` +
+        (d.files_total > 1 ? ` (${d.files_done} of ${d.files_total} files)` : "") + (d.chunks ? `, ${d.chunks} chunks` : "") +
+        (d.error ? ` — ${d.error}` : "");
+    if (activity.firstChild?.classList.contains("muted")) activity.replaceChildren();
+    activity.prepend(h("li", { class: event.type }, h("time", {}, new Date(event.time * 1000).toLocaleTimeString()), " ", text));
+    while (activity.children.length > 50) activity.lastChild.remove();
+  }
 
   function showStats(time, models) {
     for (const model of models) {
@@ -83,7 +99,7 @@ export function showDashboard(root) {
       h("td", {}, `${r.latency_ms.toFixed(0)} ms`))));
   }
 
-  return () => source.close();
+  return close;
 }
 
 /** Tokens/s over the last hour (or since the page opened) as a line, scaled to its maximum. */

@@ -29,19 +29,20 @@ public enum HearthApplication {
         _ configuration: Configuration, logger: Logger = Logger(label: "hearth"), preload: [String]? = nil,
         services extra: [any Service] = [], onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
+        let events = MemoryEventBus()
         let provider = LocalProvider(
             store: ModelStore(root: configuration.paths.models),
             options: EngineOptions(
                 parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence,
                 threads: configuration.threads, maxQueue: configuration.maxQueue, promptLookup: configuration.promptLookup),
-            keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes)
+            keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes, events: events)
         let pipeline = ChatPipeline(
             router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: provider),
             defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let gateway = GatewayReloader(file: configuration.paths.configFile, local: provider, router: pipeline.router)
         let store = try SQLiteKnowledgeStore(paths: configuration.paths)
-        let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel)
+        let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
         let identityStore = SQLiteIdentityStore(store)
         try configuration.validate(hasUsers: try await identityStore.userCount() > 0)
         let identity = IdentityService(
@@ -56,7 +57,7 @@ public enum HearthApplication {
             answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticModels: configuration.semanticCacheModels,
-            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, logger: logger)
+            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
@@ -70,7 +71,9 @@ public enum HearthApplication {
             services: services, metrics: Metrics(), maxBodyBytes: configuration.maxBodyBytes,
             traced: configuration.tracesEndpoint != nil)
         let application = Application(
-            router: router, server: HTTPServer.http1,
+            router: router,
+            server: HTTPServer.http1(
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: configuration.maxBodyBytes)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),

@@ -9,6 +9,10 @@ public struct HearthEvent: Sendable {
         case request(RequestSummary)
         /// What the loaded models are doing now (published every second while anyone listens).
         case stats([LoadedModel])
+        /// A model was loaded, failed to load, or was unloaded.
+        case model(ModelChange)
+        /// An ingestion into a collection moved on (a file of a job, an uploaded file).
+        case ingestion(IngestionProgress)
     }
 
     public var time: Date
@@ -23,16 +27,76 @@ public struct HearthEvent: Sendable {
         self.time = time
     }
 
-    /// `request` or `stats`: what a subscriber picks events by.
+    /// `request`, `stats`, `model` or `ingestion`: what a subscriber picks events by.
     public var topic: String {
         switch body {
         case .request: "request"
         case .stats: "stats"
+        case .model: "model"
+        case .ingestion: "ingestion"
         }
     }
 
     /// The topics there are.
-    public static let topics: Set<String> = ["request", "stats"]
+    public static let topics: Set<String> = ["request", "stats", "model", "ingestion"]
+}
+
+/// A model loaded (with how long it took), one that failed to load, or one unloaded.
+public struct ModelChange: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case loaded, failed, unloaded
+    }
+
+    public var name: String
+    public var action: Action
+    /// What the model takes in memory (estimated before loading).
+    public var memoryBytes: Int64
+    /// Seconds the load took (`loaded`, `failed`).
+    public var seconds: Double?
+    /// Why it failed to load.
+    public var error: String?
+
+    public init(name: String, action: Action, memoryBytes: Int64, seconds: Double? = nil, error: String? = nil) {
+        self.name = name
+        self.action = action
+        self.memoryBytes = memoryBytes
+        self.seconds = seconds
+        self.error = error
+    }
+}
+
+/// Where an ingestion stands: a job over paths (`job`) after each file, or an uploaded file
+/// (`fileID`) as it starts and ends.
+public struct IngestionProgress: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case inProgress = "in_progress", completed, failed
+    }
+
+    public var collection: String
+    public var job: Int64?
+    public var fileID: String?
+    public var filename: String?
+    public var status: Status
+    public var filesDone: Int
+    public var filesTotal: Int
+    /// Chunks stored so far.
+    public var chunks: Int
+    public var error: String?
+
+    public init(
+        collection: String, job: Int64? = nil, fileID: String? = nil, filename: String? = nil, status: Status, filesDone: Int,
+        filesTotal: Int, chunks: Int, error: String? = nil
+    ) {
+        self.collection = collection
+        self.job = job
+        self.fileID = fileID
+        self.filename = filename
+        self.status = status
+        self.filesDone = filesDone
+        self.filesTotal = filesTotal
+        self.chunks = chunks
+        self.error = error
+    }
 }
 
 /// One answered request, without its content.

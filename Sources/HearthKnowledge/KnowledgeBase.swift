@@ -17,11 +17,11 @@ public struct KnowledgeBase: Sendable {
 
     public init(
         store: any KnowledgeStore, embedder: any Embedder, embeddingModel: String, reranker: (any Reranker)? = nil,
-        logger: Logger = Logger(label: "hearth.knowledge")
+        logger: Logger = Logger(label: "hearth.knowledge"), events: (any EventBus)? = nil
     ) {
         self.store = store
         self.embeddingModel = embeddingModel
-        ingestor = Ingestor(store: store, embedder: embedder, logger: logger)
+        ingestor = Ingestor(store: store, embedder: embedder, logger: logger, events: events)
         retriever = Retriever(store: store, embedder: embedder, reranker: reranker)
         answerer = Answerer(retriever: retriever)
         uploads = UploadQueue(ingestor: ingestor, logger: logger)
@@ -88,20 +88,33 @@ public final class UploadQueue: Sendable {
         let store = ingestor.store
         guard var attachment = try? await store.attachment(fileID: work.fileID, in: work.collection), attachment.status == .inProgress
         else { return }
+        let file = try? await store.file(work.fileID)
+        var progress = IngestionProgress(
+            collection: work.collection, fileID: work.fileID, filename: file?.filename, status: .inProgress, filesDone: 0,
+            filesTotal: 1, chunks: 0)
+        publish(progress, owner: file?.ownerID)
         do {
-            guard let file = try await store.file(work.fileID), let content = try await store.fileContent(work.fileID) else {
+            guard let file, let content = try await store.fileContent(work.fileID) else {
                 throw HearthError(.notFound, "file \(work.fileID) was deleted")
             }
-            _ = try await ingestor.ingest(file: file, content: content, into: work.collection, attributes: attachment.attributes)
+            let document = try await ingestor.ingest(file: file, content: content, into: work.collection, attributes: attachment.attributes)
             attachment.status = .completed
             attachment.bytes = file.bytes
+            (progress.status, progress.filesDone, progress.chunks) = (.completed, 1, document.chunks)
         } catch {
             attachment.status = .failed
             attachment.error = (error as? HearthError)?.message ?? "\(error)"
+            (progress.status, progress.error) = (.failed, attachment.error)
             logger.debug("upload ingestion failed", metadata: ["hearth.file": "\(work.fileID)", "error": "\(error)"])
         }
         // The attachment may have been removed meanwhile; then there is nothing to record.
-        guard (try? await store.attachment(fileID: work.fileID, in: work.collection)) != nil else { return }
-        try? await store.putAttachment(attachment)
+        if (try? await store.attachment(fileID: work.fileID, in: work.collection)) != nil { try? await store.putAttachment(attachment) }
+        publish(progress, owner: file?.ownerID)
+    }
+
+    /// Publishes how an upload's ingestion goes, for the user who uploaded it.
+    private func publish(_ progress: IngestionProgress, owner: Int64?) {
+        guard let events = ingestor.events, events.hasSubscribers else { return }
+        events.publish(HearthEvent(.ingestion(progress), ownerID: owner))
     }
 }

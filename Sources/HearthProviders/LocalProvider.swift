@@ -22,11 +22,14 @@ public actor LocalProvider: InferenceProvider {
     private var residency: ModelResidency
     /// The time, injected so that tests can move it.
     private let now: @Sendable () -> Date
+    /// Where loads and unloads are published (`model` events).
+    private nonisolated let events: (any EventBus)?
 
     public init(
         store: ModelStore, options: EngineOptions, keepAlive: TimeInterval = 300, maxMemoryBytes: Int64 = .max,
-        now: @escaping @Sendable () -> Date = Date.init
+        events: (any EventBus)? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.events = events
         self.store = store
         self.options = options
         self.keepAlive = keepAlive
@@ -90,9 +93,11 @@ public actor LocalProvider: InferenceProvider {
             let memory = metadata.memoryEstimate(contextTokens: options.contextPerSequence * options.parallel)
             for victim in try residency.evictions(toFit: memory, for: model) { await remove(victim) }
             if engines[path] == nil {  // another request may have started loading it meanwhile
-                let options = options
-                engines[path] = Task { try await Engine.load(path: path, options: options) }
-                residency.add(path, name: ModelStore.canonicalName(model), memoryBytes: memory, keepAlive: self.keepAlive, now: now())
+                let (options, name, events) = (options, ModelStore.canonicalName(model), events)
+                engines[path] = Task {
+                    try await Self.load(path, options: options, name: name, memoryBytes: memory, events: events)
+                }
+                residency.add(path, name: name, memoryBytes: memory, keepAlive: self.keepAlive, now: now())
             }
         }
         residency.begin(path, keepAlive: keepAlive)
@@ -105,15 +110,40 @@ public actor LocalProvider: InferenceProvider {
         }
     }
 
+    /// Loads the engine of `path`, publishing how it went (the `model` events).
+    private static func load(_ path: String, options: EngineOptions, name: String, memoryBytes: Int64, events: (any EventBus)?)
+        async throws -> Engine
+    {
+        let started = ContinuousClock.now
+        func publish(_ action: ModelChange.Action, error: String? = nil) {
+            let seconds = (ContinuousClock.now - started).seconds
+            events?.publish(
+                HearthEvent(.model(ModelChange(name: name, action: action, memoryBytes: memoryBytes, seconds: seconds, error: error))))
+        }
+        do {
+            let engine = try await Engine.load(path: path, options: options)
+            publish(.loaded)
+            return engine
+        } catch {
+            publish(.failed, error: (error as? HearthError)?.message ?? "\(error)")
+            throw error
+        }
+    }
+
     /// Ends one use of the model at `path`; unloads it at once when its keep-alive is 0.
     private func release(_ path: String, keepAlive: TimeInterval?) async {
         if residency.end(path, keepAlive: keepAlive, now: now()) { await evictExpired(now: now()) }
     }
 
     private func remove(_ path: String) async {
+        let resident = residency.models[path]
         residency.remove(path)
         guard let engine = engines.removeValue(forKey: path) else { return }
-        if let engine = try? await engine.value { await engine.shutdown() }
+        guard let engine = try? await engine.value else { return }
+        await engine.shutdown()
+        if let resident {
+            events?.publish(HearthEvent(.model(.init(name: resident.name, action: .unloaded, memoryBytes: resident.memoryBytes))))
+        }
     }
 
     public func loadedModels() async -> [LoadedModel] {

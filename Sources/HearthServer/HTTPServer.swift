@@ -1,5 +1,6 @@
 import HearthServices
 import Hummingbird
+import HummingbirdWebSocket
 
 /// Builds the router every Hearth server runs: middleware (errors, metrics, auth) and the
 /// route groups. Handlers only translate; the services do the work.
@@ -17,6 +18,7 @@ public enum HTTPServer {
         SystemRoutes(metrics: metrics, system: services.system).add(to: router)
         WebRoutes().add(to: router)
         EventRoutes(events: services.events).add(to: router)
+        SocketRoutes.addRefusal(to: router)
         HearthRoutes(system: services.system, models: services.models, maxBodyBytes: maxBodyBytes).add(to: router)
         IdentityRoutes(identity: services.identity, usage: services.usage, maxBodyBytes: maxBodyBytes).add(to: router)
         ConversationRoutes(conversations: services.conversations, maxBodyBytes: maxBodyBytes).add(to: router)
@@ -37,6 +39,19 @@ public enum HTTPServer {
         OllamaRoutes(
             chat: services.chat, conversations: services.conversations, models: services.models, metrics: metrics,
             maxBodyBytes: maxBodyBytes
+        ).add(to: router)
+        return router
+    }
+
+    /// The router of WebSocket upgrades (`/hearth/ws`), whose chats are served by `http`.
+    public static func socketRouter(services: Services, http: Router<HearthRequestContext>, maxBodyBytes: Int)
+        -> Router<HearthSocketContext>
+    {
+        let router = Router(context: HearthSocketContext.self)
+        let responder = http.buildResponder()
+        SocketRoutes(
+            auth: AuthMiddleware(identity: services.identity, limits: services.limits), limits: services.limits,
+            events: services.events, http: { try await responder.respond(to: $0, context: $1) }, maxMessageBytes: maxBodyBytes
         ).add(to: router)
         return router
     }

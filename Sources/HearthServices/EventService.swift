@@ -1,9 +1,11 @@
+import Foundation
 import HearthCore
 
-/// The server's events for whoever listens (`/hearth/events`, the dashboard): each answered
-/// request, and every second what the loaded models are doing. A user hears about their own
-/// requests and the models they may use; an administrator hears everything, including the
-/// requests of nobody signed in (sign-in attempts).
+/// The server's events for whoever listens (`/hearth/events`, `/hearth/ws`, the dashboard):
+/// each answered request, every second what the loaded models are doing, models loaded and
+/// unloaded, ingestion progress. A user hears about their own requests and ingestions and the
+/// models they may use; an administrator hears everything, including the requests of nobody
+/// signed in (sign-in attempts).
 public struct EventService: Sendable {
     let bus: any EventBus
     let system: SystemService
@@ -29,6 +31,16 @@ public struct EventService: Sendable {
     /// Ends every listener's stream (the server is shutting down).
     public func close() { bus.close() }
 
+    /// The topics `names` asks for.
+    /// - Throws: `HearthError.invalidRequest` for a name that is not a topic.
+    public static func topics(_ names: some Sequence<some StringProtocol>) throws -> Set<String> {
+        let topics = Set(names.map { $0.trimmingCharacters(in: .whitespaces) })
+        guard topics.isSubset(of: HearthEvent.topics) else {
+            throw HearthError.invalidRequest("the topics are \(HearthEvent.topics.sorted().joined(separator: ", "))", field: "topics")
+        }
+        return topics
+    }
+
     /// The events of `topics` (nil: all) that `principal` may see, from now on.
     public func events(topics: Set<String>?, by principal: Principal) -> AsyncCompactMapSequence<AsyncStream<HearthEvent>, HearthEvent> {
         bus.subscribe().compactMap { event in
@@ -41,6 +53,11 @@ public struct EventService: Sendable {
                 var mine = event
                 mine.body = .stats(models.filter { principal.mayUse($0.name) })
                 return mine
+            case .model(let change):
+                return principal.mayUse(change.name) ? event : nil
+            case .ingestion:
+                // Another user's uploads and collections are theirs (an admin sees all).
+                return principal.isAdmin || (event.ownerID != nil && event.ownerID == principal.user?.id) ? event : nil
             }
         }
     }

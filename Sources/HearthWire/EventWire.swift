@@ -1,8 +1,9 @@
 import Foundation
 import HearthCore
 
-/// `GET /hearth/events`: one server-sent event per `HearthEvent`, as
-/// `data: {"type": "request"|"stats", "time": UNIX_SECONDS, "data": {…}}`.
+/// Events on the wire: `GET /hearth/events` sends one server-sent event per `HearthEvent`, as
+/// `data: {"type": "request"|"stats"|"model"|"ingestion", "time": UNIX_SECONDS, "data": {…}}`;
+/// `/hearth/ws` sends the same object inside `{"type": "event", "event": …}`.
 public enum EventWire {
     /// A request answered: `data` of a `request` event.
     public struct Request: Codable, Sendable, Equatable {
@@ -46,6 +47,60 @@ public enum EventWire {
         public var models: [HearthStatus.Model]
     }
 
+    /// A model loaded, failed to load or unloaded: `data` of a `model` event.
+    public struct Model: Codable, Sendable, Equatable {
+        public var name: String
+        /// `loaded`, `failed` or `unloaded`.
+        public var action: String
+        public var memoryBytes: Int64
+        public var loadMs: Double?
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, action, error
+            case memoryBytes = "memory_bytes", loadMs = "load_ms"
+        }
+
+        public init(_ change: ModelChange) {
+            name = change.name
+            action = change.action.rawValue
+            memoryBytes = change.memoryBytes
+            loadMs = change.seconds.map { ($0 * 10_000).rounded() / 10 }
+            error = change.error
+        }
+    }
+
+    /// Where an ingestion stands: `data` of an `ingestion` event.
+    public struct Ingestion: Codable, Sendable, Equatable {
+        public var collection: String
+        public var job: Int64?
+        public var fileID: String?
+        public var filename: String?
+        /// `in_progress`, `completed` or `failed`.
+        public var status: String
+        public var filesDone: Int
+        public var filesTotal: Int
+        public var chunks: Int
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case collection, job, filename, status, chunks, error
+            case fileID = "file_id", filesDone = "files_done", filesTotal = "files_total"
+        }
+
+        public init(_ progress: IngestionProgress) {
+            collection = progress.collection
+            job = progress.job
+            fileID = progress.fileID
+            filename = progress.filename
+            status = progress.status.rawValue
+            filesDone = progress.filesDone
+            filesTotal = progress.filesTotal
+            chunks = progress.chunks
+            error = progress.error
+        }
+    }
+
     struct Envelope<Data: Encodable>: Encodable {
         var type: String
         var time: Double
@@ -54,15 +109,24 @@ public enum EventWire {
 
     /// `event` as one server-sent event (`data: …` and a blank line).
     public static func sse(_ event: HearthEvent) throws -> String {
+        "data: " + (try json(event)) + "\n\n"
+    }
+
+    /// `event` as JSON: `{"type": TOPIC, "time": UNIX_SECONDS, "data": {…}}`.
+    public static func json(_ event: HearthEvent) throws -> String {
         let time = (event.time.timeIntervalSince1970 * 1000).rounded() / 1000
+        let encoder = JSONEncoder()
         let json: Foundation.Data
         switch event.body {
         case .request(let summary):
-            json = try JSONEncoder().encode(Envelope(type: event.topic, time: time, data: Request(summary)))
+            json = try encoder.encode(Envelope(type: event.topic, time: time, data: Request(summary)))
         case .stats(let models):
-            json = try JSONEncoder().encode(
-                Envelope(type: event.topic, time: time, data: Stats(models: models.map(HearthStatus.Model.init))))
+            json = try encoder.encode(Envelope(type: event.topic, time: time, data: Stats(models: models.map(HearthStatus.Model.init))))
+        case .model(let change):
+            json = try encoder.encode(Envelope(type: event.topic, time: time, data: Model(change)))
+        case .ingestion(let progress):
+            json = try encoder.encode(Envelope(type: event.topic, time: time, data: Ingestion(progress)))
         }
-        return "data: " + String(decoding: json, as: UTF8.self) + "\n\n"
+        return String(decoding: json, as: UTF8.self)
     }
 }

@@ -14,8 +14,9 @@ import Testing
 @Suite(.serialized) struct SchedulerTests {
     static let options = EngineOptions(parallel: 1, contextPerSequence: 256, threads: 2)
 
-    func provider(keepAlive: TimeInterval = 60, maxMemoryBytes: Int64 = .max) -> LocalProvider {
-        LocalProvider(store: TestModels.store, options: Self.options, keepAlive: keepAlive, maxMemoryBytes: maxMemoryBytes)
+    func provider(keepAlive: TimeInterval = 60, maxMemoryBytes: Int64 = .max, events: (any EventBus)? = nil) -> LocalProvider {
+        LocalProvider(
+            store: TestModels.store, options: Self.options, keepAlive: keepAlive, maxMemoryBytes: maxMemoryBytes, events: events)
     }
 
     func ask(_ provider: LocalProvider, _ model: String = "smollm2:135m", keepAlive: TimeInterval? = nil) async throws {
@@ -39,7 +40,9 @@ import Testing
     }
 
     @Test func anIdleModelUnloadsWhenItsKeepAliveHasPassed() async throws {
-        let provider = provider(keepAlive: 60)
+        let bus = MemoryEventBus()
+        let heard = bus.subscribe()
+        let provider = provider(keepAlive: 60, events: bus)
         try await ask(provider)
         let loaded = await settle(provider) { _ in true }
         #expect(loaded == ["smollm2:135m"])
@@ -52,6 +55,16 @@ import Testing
         try await ask(provider)  // and it loads again on the next request
         #expect(await loadedNames(provider) == ["smollm2:135m"])
         await provider.shutdown()
+        // Each load and unload was published (the dashboard shows them).
+        var changes: [ModelChange] = []
+        for await event in heard {
+            guard case .model(let change) = event.body else { continue }
+            changes.append(change)
+            if changes.count == 4 { break }
+        }
+        #expect(changes.map(\.action) == [.loaded, .unloaded, .loaded, .unloaded])
+        #expect(changes.allSatisfy { $0.name == "smollm2:135m" && $0.memoryBytes > 0 })
+        #expect(changes[0].seconds.map { $0 > 0 } == true)
     }
 
     @Test func keepAliveZeroUnloadsWhenAnsweredAndNegativeStays() async throws {

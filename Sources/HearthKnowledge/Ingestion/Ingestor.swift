@@ -14,11 +14,14 @@ public struct Ingestor: Sendable {
     /// Chunks per call to the embedder.
     public var batchSize: Int
     public var logger: Logger
+    /// Where progress is published (`ingestion` events), for the collection's owner.
+    public var events: (any EventBus)?
 
     public init(
         store: any KnowledgeStore, embedder: any Embedder, chunker: Chunker = Chunker(), batchSize: Int = 32,
-        logger: Logger = Logger(label: "hearth.knowledge")
+        logger: Logger = Logger(label: "hearth.knowledge"), events: (any EventBus)? = nil
     ) {
+        self.events = events
         self.store = store
         self.embedder = embedder
         self.chunker = chunker
@@ -75,6 +78,8 @@ public struct Ingestor: Sendable {
         } catch {
             // Stopped (cancelled, or failed): it resumes when ingested again.
             job.status = .interrupted
+            let owner = try? await store.collection(job.collection, counted: false)?.ownerID
+            publish(job, owner: owner ?? nil, error: (error as? HearthError)?.message ?? "\(error)")
             do { try await store.updateJob(job) } catch let failure {
                 logger.error("could not record an ingestion job as interrupted", metadata: ["error": "\(String(reflecting: failure))"])
             }
@@ -89,11 +94,16 @@ public struct Ingestor: Sendable {
         guard let collection = try await store.collection(job.collection, counted: false) else {
             throw KnowledgeCollection.notFound(job.collection)
         }
+        let owner = collection.ownerID
+        func report(_ job: IngestionJob) {
+            progress(job)
+            publish(job, owner: owner)
+        }
         let walked = try SourceWalker(maxFileBytes: job.maxFileBytes).walk(job.paths.map { URL(filePath: $0) })
         job.filesTotal = walked.files.count
         job.unsupported = walked.unsupported
         job.problems = walked.problems
-        progress(job)
+        report(job)
         let known = Dictionary(
             try await store.documents(in: job.collection).map { ($0.path, $0.contentHash) }, uniquingKeysWith: { first, _ in first })
         let chunker = self.chunker
@@ -123,13 +133,13 @@ public struct Ingestor: Sendable {
             }
             job.filesDone += 1
             try await store.updateJob(job)
-            progress(job)
+            report(job)
         }
         if job.sync { job.removed = try await removeVanished(job) }
         job.status = .completed
         try await store.updateJob(job)
         try await store.flush()
-        progress(job)
+        report(job)
         return job
     }
 
@@ -241,6 +251,18 @@ public struct Ingestor: Sendable {
         else { throw HearthError.invalidRequest("\(file.filename): no text in it") }
         (draft.chunks, draft.vectors) = try await embed(draft.chunks, texts: texts, model: target.embeddingModel)
         return try await store.putDocument(draft, in: collection)
+    }
+
+    /// Publishes where `job` stands (failed when there is an `error`), when anyone listens.
+    func publish(_ job: IngestionJob, owner: Int64?, error: String? = nil) {
+        guard let events, events.hasSubscribers else { return }
+        let status: IngestionProgress.Status = error != nil ? .failed : job.status == .completed ? .completed : .inProgress
+        events.publish(
+            HearthEvent(
+                .ingestion(
+                    IngestionProgress(
+                        collection: job.collection, job: job.id, status: status, filesDone: job.filesDone, filesTotal: job.filesTotal,
+                        chunks: job.chunks, error: error)), ownerID: owner))
     }
 
     /// A document's content hash: sha256 of its bytes, in hex.

@@ -2,6 +2,7 @@ import Foundation
 import HearthCore
 import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
@@ -82,8 +83,12 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
 }
 
 extension HTTPServer {
-    /// HTTP/1.1 with a `ClientWatcher` on every connection.
-    public static var http1: HTTPServerBuilder {
-        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]))
+    /// HTTP/1.1 with a `ClientWatcher` on every connection, and WebSocket upgrades answered by
+    /// `webSockets` (`socketRouter`). Messages up to 1 MiB travel in one frame.
+    public static func http1(webSockets: Router<HearthSocketContext>) -> HTTPServerBuilder {
+        .http1WebSocketUpgrade(
+            webSocketRouter: webSockets,
+            configuration: .init(
+                http1: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]), ws: .init(maxFrameSize: 1 << 20)))
     }
 }

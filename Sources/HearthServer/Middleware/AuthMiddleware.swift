@@ -3,6 +3,7 @@ import HTTPTypes
 import HearthCore
 import HearthServices
 import Hummingbird
+import NIOCore
 
 /// Finds out once per request who is asking (`Authorization: Bearer KEY`, else a browser's
 /// `hearth_session` cookie, through the identity service), holds the request to its key's
@@ -27,14 +28,8 @@ struct AuthMiddleware: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        let credential = try Self.credential(of: request)
         var context = context
-        context.principal = try await identity.authenticate(bearer: credential, address: context.channel.remoteAddress?.ipAddress)
-        // A web page can make a browser send requests to 127.0.0.1: an open server answers
-        // only those from a loopback page or from no page at all (curl, SDKs, the CLI).
-        if context.principal == .local, let origin = request.headers[.origin], !Self.isLoopbackOrigin(origin) {
-            throw HearthError(.forbidden, "an open server takes no requests from web pages; create a user and use a key")
-        }
+        context.principal = try await principal(of: request, on: context.channel)
         RequestRecord.current?.record(principal: context.principal)
         guard let permit = try limits.admit(context.principal) else { return try await next(request, context) }
         var response = try await next(request, context)
@@ -45,6 +40,19 @@ struct AuthMiddleware: RouterMiddleware {
             try await body.write(writer)
         }
         return response
+    }
+
+    /// Who sends `request` (arrived on `channel`).
+    /// - Throws: `HearthError.unauthorized` or `.forbidden` (see `credential(of:)`).
+    func principal(of request: Request, on channel: any Channel) async throws -> Principal {
+        let credential = try Self.credential(of: request)
+        let principal = try await identity.authenticate(bearer: credential, address: channel.remoteAddress?.ipAddress)
+        // A web page can make a browser send requests to 127.0.0.1: an open server answers
+        // only those from a loopback page or from no page at all (curl, SDKs, the CLI).
+        if principal == .local, let origin = request.headers[.origin], !Self.isLoopbackOrigin(origin) {
+            throw HearthError(.forbidden, "an open server takes no requests from web pages; create a user and use a key")
+        }
+        return principal
     }
 
     /// Whether a browser's `Origin` is a page served from this machine.

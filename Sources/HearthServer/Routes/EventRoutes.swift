@@ -5,21 +5,14 @@ import Hummingbird
 import NIOCore
 
 /// `GET /hearth/events`: the server's events as server-sent events, for as long as the client
-/// listens (`?topics=request,stats` picks some; default all). Ends when the server shuts down
-/// (the bus is closed then).
+/// listens (`?topics=request,stats` picks some of request, stats, model, ingestion; default
+/// all). Ends when the server shuts down (the bus is closed then). `/hearth/ws` has the same.
 struct EventRoutes: Sendable {
     let events: EventService
 
     func add(to router: Router<HearthRequestContext>) {
         router.get("/hearth/events") { request, context in
-            let topics = try request.uri.queryParameters.get("topics").map { text in
-                let names = Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-                guard names.isSubset(of: HearthEvent.topics) else {
-                    throw HearthError.invalidRequest(
-                        "'topics' takes \(HearthEvent.topics.sorted().joined(separator: ", ")), separated by commas", field: "topics")
-                }
-                return names
-            }
+            let topics = try request.uri.queryParameters.get("topics").map { try EventService.topics($0.split(separator: ",")) }
             let stream = events.events(topics: topics, by: context.principal)
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],

@@ -1,0 +1,64 @@
+import HearthCore
+import HearthServices
+import HearthWire
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+/// `GET /hearth/ws`: events by topic and streamed chats over one WebSocket (the messages are
+/// in `SocketWire`; `SocketSession` serves an open socket). The upgrade signs in as any
+/// request does (a key, or the session cookie of a page of this server) and counts against
+/// the key's request rate. Refused sockets open, say why in an `error` message and close
+/// with code 1008, so that the reason reaches the client (a refused upgrade would be a bare 400).
+struct SocketRoutes: Sendable {
+    let auth: AuthMiddleware
+    let limits: LimitService
+    let events: EventService
+    /// The HTTP routes, which serve each chat.
+    let http: @Sendable (Request, HearthRequestContext) async throws -> Response
+    let maxMessageBytes: Int
+
+    func add(to router: Router<HearthSocketContext>) {
+        router.ws("/hearth/ws") { inbound, outbound, context in
+            let (request, channel) = (context.request, context.requestContext.channel)
+            let principal: Principal
+            do {
+                principal = try await signIn(request, on: channel)
+            } catch {
+                let refusal = APIError(error)
+                try? await outbound.write(.text(SocketWire.error(id: nil, status: Int(refusal.status.code), refusal.body.error)))
+                try? await outbound.close(.policyViolation, reason: String(refusal.message.prefix(120)))
+                return
+            }
+            let session = SocketSession(
+                principal: principal, upgrade: request, channel: channel, outbound: outbound, events: events, http: http,
+                logger: context.logger)
+            await session.run(inbound.messages(maxSize: maxMessageBytes)) {
+                // Still signed in? (A session signed out or a key revoked ends the socket.)
+                (try? await auth.principal(of: request, on: channel)) == principal
+            }
+        }
+    }
+
+    /// The one the socket is for.
+    /// - Throws: what signing in throws; `HearthError.forbidden` for a page of another site.
+    private func signIn(_ request: Request, on channel: any Channel) async throws -> Principal {
+        let principal = try await auth.principal(of: request, on: channel)
+        // WebSockets have no CORS: a page of another site could open one with the browser's
+        // cookie and read everything. Only a client holding a key may come from elsewhere.
+        if request.headers[.authorization] == nil, let origin = request.headers[.origin],
+            !AuthMiddleware.isSameOrigin(origin, as: request.head.authority)
+        {
+            throw HearthError(.forbidden, "open /hearth/ws from a page of this server, or with a key")
+        }
+        _ = try limits.admit(principal)
+        return principal
+    }
+
+    /// `GET /hearth/ws` without an upgrade: a clear error instead of a 404.
+    static func addRefusal(to router: Router<HearthRequestContext>) {
+        router.get("/hearth/ws") { _, _ -> Response in
+            throw HearthError.invalidRequest("/hearth/ws is a WebSocket: connect with 'Upgrade: websocket'")
+        }
+    }
+}

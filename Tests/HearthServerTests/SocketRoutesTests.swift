@@ -1,0 +1,172 @@
+import Foundation
+import HTTPTypes
+import HearthCore
+import HearthProviders
+import HearthSQLite
+import HearthServer
+import HearthServices
+import HearthTesting
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSClient
+import Logging
+import NIOWebSocket
+import Synchronization
+import Testing
+
+/// `/hearth/ws` over a real socket: who may open one, events by topic, chats streamed as over
+/// HTTP (through the same routes), and bad messages answered without closing the socket.
+struct SocketRoutesTests {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "socket-\(UUID().uuidString)")
+
+    /// An identity with an administrator and bob (with a key); the key's secret.
+    func identity() async throws -> (IdentityService, String) {
+        let store = try SQLiteKnowledgeStore(
+            path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors"))
+        let identityStore = SQLiteIdentityStore(store)
+        let identity = IdentityService(
+            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: folder.appending(path: "server.secret")))
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("bob", role: .user, by: .operator)
+        try await identity.setPassword("correct horse battery", user: "bob", by: .operator)
+        let (_, key) = try await identity.createKey(
+            for: "bob", label: "", expiresIn: nil, models: nil, collections: nil, limits: Limits(), by: .operator)
+        return (identity, key)
+    }
+
+    func app(_ identity: IdentityService) throws -> some ApplicationProtocol {
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
+        let conversations = SQLiteIdentityStore(
+            try SQLiteKnowledgeStore(path: folder.appending(path: "knowledge.sqlite"), indexFolder: folder.appending(path: "vectors")))
+        let services = Services(pipeline: pipeline, identity: identity, conversations: conversations)
+        let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)
+        return Application(
+            router: router,
+            server: HTTPServer.http1(webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20)))
+    }
+
+    /// Opens `/hearth/ws`, sends `messages`, and reads until `done` holds for what came (or
+    /// the server closes, or 10 s pass); returns the messages received and the server's close code.
+    static func converse(
+        port: Int, headers: HTTPFields = [:], send messages: [String], until done: @escaping @Sendable ([JSONObject]) -> Bool
+    ) async throws -> ([JSONObject], WebSocketErrorCode?) {
+        let received = Mutex<[JSONObject]>([])
+        let close = try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(port)/hearth/ws", configuration: .init(additionalHeaders: headers),
+            logger: Logger(label: "test")
+        ) { inbound, outbound, _ in
+            for message in messages { try await outbound.write(.text(message)) }
+            // What has not come in 10 s is not coming: the test fails instead of hanging.
+            let timer = Task { try await Task.sleep(for: .seconds(10)) }
+            defer { timer.cancel() }
+            Task {
+                _ = await timer.result
+                if !timer.isCancelled { try await outbound.close(.normalClosure, reason: "the test gave up waiting") }
+            }
+            for try await message in inbound.messages(maxSize: 1 << 20) {
+                guard case .text(let text) = message else { continue }
+                let all = received.withLock {
+                    $0.append(JSONObject(text))
+                    return $0
+                }
+                if done(all) { break }
+            }
+        }
+        return (received.withLock { $0 }, close?.closeCode)
+    }
+
+    /// Whether messages of each of `types` came.
+    static func holds(_ types: Set<String>) -> @Sendable ([JSONObject]) -> Bool {
+        { all in types.isSubset(of: Set(all.compactMap(\.type))) }
+    }
+
+    /// A received message, its fields read as needed.
+    struct JSONObject: Sendable, CustomStringConvertible {
+        let text: String
+        init(_ text: String) { self.text = text }
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
+        var type: String? { object["type"] as? String }
+        var id: String? { object["id"] as? String }
+        var status: Int? { object["status"] as? Int }
+        var message: String { ((object["error"] as? [String: Any])?["message"] as? String) ?? "" }
+        var description: String { text }
+    }
+
+    @Test func aSocketWithoutASignInOrFromAnotherSiteIsToldWhyAndClosed() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (identity, key) = try await identity()
+        try await app(identity).test(.live) { client in
+            let port = try #require(client.port)
+            let (anonymous, anonymousClose) = try await Self.converse(port: port, send: [], until: { _ in false })
+            #expect(anonymous.first?.type == "error" && anonymous.first?.status == 401, "\(anonymous)")
+            #expect(anonymousClose == .policyViolation)
+            // Signed in by the cookie, from a page that is not this server's (this client
+            // sends `Origin: ws://127.0.0.1`, as no page of this server would).
+            let cookie = try await client.execute(
+                uri: "/hearth/auth/login", method: .post, body: ByteBuffer(string: #"{"name":"bob","password":"correct horse battery"}"#)
+            ) { try #require($0.headers[.setCookie]?.split(separator: ";").first.map(String.init)) }
+            let (foreign, foreignClose) = try await Self.converse(port: port, headers: [.cookie: cookie], send: [], until: { _ in false })
+            #expect(foreign.first?.status == 403 && foreign.first?.message.contains("page of this server") == true, "\(foreign)")
+            #expect(foreignClose == .policyViolation)
+            try await client.execute(uri: "/hearth/ws", method: .get, headers: [.authorization: "Bearer \(key)"]) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("Upgrade: websocket"))
+            }
+        }
+    }
+
+    @Test func aChatStreamsOverTheSocketThroughTheHTTPRoutesAndItsRequestIsAnEvent() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (identity, key) = try await identity()
+        try await app(identity).test(.live) { client in
+            let port = try #require(client.port)
+            let chat = #"{"model":"scripted:test","messages":[{"role":"user","content":"hi"}],"conversation":"new"}"#
+            let (received, _) = try await Self.converse(
+                port: port, headers: [.authorization: "Bearer \(key)"],
+                send: [#"{"type":"subscribe","topics":["request"]}"#, #"{"type":"chat","id":"a","body":\#(chat)}"#],
+                until: Self.holds(["chat.end", "event"]))
+            #expect(received.first?.type == "subscribed")
+            let start = try #require(received.first { $0.type == "chat.start" })
+            #expect(start.id == "a" && (start.object["conversation"] as? String)?.hasPrefix("conv_") == true, "kept as over HTTP")
+            let text = received.filter { $0.type == "chat.chunk" }.compactMap { message -> String? in
+                let data = message.object["data"] as? [String: Any]
+                let choice = (data?["choices"] as? [[String: Any]])?.first
+                return (choice?["delta"] as? [String: Any])?["content"] as? String
+            }.joined()
+            #expect(text == "Hello, world")
+            #expect(received.first { $0.type == "chat.end" }?.object["cancelled"] as? Bool == false)
+            let event = try #require(received.first { $0.type == "event" }?.object["event"] as? [String: Any])
+            let data = try #require(event["data"] as? [String: Any])
+            #expect(event["type"] as? String == "request")
+            #expect(data["route"] as? String == "/v1/chat/completions" && data["user"] as? String == "bob" && data["status"] as? Int == 200)
+        }
+    }
+
+    @Test func badMessagesAreAnsweredAndTheSocketStaysOpen() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (identity, key) = try await identity()
+        try await app(identity).test(.live) { client in
+            let port = try #require(client.port)
+            let (received, _) = try await Self.converse(
+                port: port, headers: [.authorization: "Bearer \(key)"],
+                send: [
+                    "not json", #"{"type":"dance"}"#, #"{"type":"subscribe","topics":["gossip"]}"#,
+                    #"{"type":"chat","body":{"messages":[]}}"#,
+                    #"{"type":"chat","id":"m","body":{"model":"missing:1","messages":[{"role":"user","content":"hi"}]}}"#,
+                    #"{"type":"ping"}"#,
+                ],
+                until: { (all: [JSONObject]) -> Bool in
+                    let pong = all.contains { $0.type == "pong" }
+                    return pong && all.contains { $0.id == "m" }
+                })
+            let errors = received.filter { $0.type == "error" }
+            #expect(errors.count == 5, "\(received)")
+            #expect(errors.contains { $0.status == 400 && $0.message.contains("not valid JSON") })
+            #expect(errors.contains { $0.message.contains("'dance'") })
+            #expect(errors.contains { $0.message.contains("request, stats") })
+            #expect(errors.contains { $0.message.contains("'id'") })
+            #expect(errors.contains { $0.id == "m" && $0.status == 404 && $0.message.contains("missing:1") })
+        }
+    }
+}
