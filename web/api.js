@@ -98,15 +98,17 @@ export function readLines(response, onLine) {
  * Returns { conversation, finishReason, usage }. Aborting `signal` stops the generation (the
  * server keeps the answer as far as it got).
  */
-export async function streamChat(body, { signal, onText, onConversation }) {
+export async function streamChat(body, { signal, onText, onConversation, onSources, onToolCall }) {
   const response = await post("/v1/chat/completions", { ...body, stream: true, stream_options: { include_usage: true } }, signal,
     "text/event-stream");
   const result = { conversation: response.headers.get("Hearth-Conversation"), finishReason: null, usage: null };
   if (result.conversation) onConversation?.(result.conversation);
   await readEvents(response, (chunk) => {
     if (chunk.usage) result.usage = chunk.usage;
+    if (chunk.hearth_sources) onSources?.(chunk.hearth_sources);
     for (const choice of chunk.choices ?? []) {
       if (choice.delta?.content) onText(choice.delta.content);
+      for (const call of choice.delta?.tool_calls ?? []) onToolCall?.(call);
       if (choice.finish_reason) result.finishReason = choice.finish_reason;
     }
   });

@@ -1,9 +1,9 @@
 // The chat: conversations kept by the server (list, search, open, rename, delete, new), a
-// model picker, a system prompt, collections to answer from (with cited sources), answers
-// streamed as Markdown, stop, regenerate, edit.
+// model picker, a system prompt, collections to answer from (each [n] opens its passage),
+// answers streamed as Markdown, tool calls and their results folded, stop, regenerate, edit.
 import { APIError, request, streamChat } from "./api.js";
+import { renderCited } from "./citations.js";
 import { h, showAlert } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
 
 const remembered = { model: "hearth.model" };
 
@@ -39,7 +39,7 @@ export function showChat(root, me) {
       if (!entry.isIntersecting) continue;
       const content = entry.target;
       nearView.unobserve(content);
-      renderMarkdown(content, content.markdownSource);
+      renderCited(content, content.markdownSource, content.sources, content.passage);
       delete content.dataset.pending;
     }
     if (pinned) messages.scrollTop = messages.scrollHeight;
@@ -132,7 +132,8 @@ export function showChat(root, me) {
     if (id) {
       try {
         const detail = await request("GET", `/hearth/conversations/${encodeURIComponent(id)}`);
-        state.messages = detail.messages.map(({ role, content }) => ({ role, content }));
+        state.messages = detail.messages.map(({ role, content, tool_calls, tool_call_id, name }) =>
+          ({ role, content, tool_calls, tool_call_id, name }));
         if (state.messages[0]?.role === "system") system.value = state.messages.shift().content;
         if (state.models.includes(detail.conversation.model)) model.value = detail.conversation.model;
       } catch (error) {
@@ -183,10 +184,18 @@ export function showChat(root, me) {
 
   function messageView(message, index) {
     const content = h("div", { class: "content" });
+    const passage = h("div", { class: "passage", hidden: true, tabindex: -1 });
+    const folded = [];
     if (message.role === "assistant") {
       content.markdownSource = message.content;
+      content.sources = message.sources;
+      content.passage = passage;
       content.dataset.pending = "";
       nearView.observe(content);
+      folded.push(...(message.tool_calls ?? []).map(toolCallView));
+    } else if (message.role === "tool") {
+      folded.push(h("details", { class: "tool" }, h("summary", {}, `Result of ${message.name ?? "a tool"}`),
+        h("pre", {}, message.content)));
     } else {
       content.textContent = message.content;
     }
@@ -198,9 +207,17 @@ export function showChat(root, me) {
     if (message.role === "user" && !state.streaming) {
       actions.append(h("button", { type: "button", class: "quiet", onclick: () => edit(index) }, "Edit"));
     }
+    const who = message.role === "user" ? (me.user === "local" ? "You" : me.user)
+      : message.role === "tool" ? "Tool" : message.model ?? model.value;
     return h("article", { class: `message ${message.role}`, "data-role": message.role },
-      h("div", { class: "role" }, message.role === "user" ? (me.user === "local" ? "You" : me.user) : message.model ?? model.value),
-      content, actions);
+      h("div", { class: "role" }, who), ...folded, message.role === "tool" ? null : content, passage, actions);
+  }
+
+  /** A tool call, folded: its name, and its arguments when opened. */
+  function toolCallView(call) {
+    let args = call.function?.arguments ?? "";
+    try { args = JSON.stringify(JSON.parse(args), null, 2); } catch { /* shown as it came */ }
+    return h("details", { class: "tool" }, h("summary", {}, `Tool call: ${call.function?.name ?? "?"}`), h("pre", {}, args));
   }
 
   function regenerate() {
@@ -235,7 +252,8 @@ export function showChat(root, me) {
     const body = {
       model: model.value,
       messages: [...(system.value.trim() ? [{ role: "system", content: system.value.trim() }] : []),
-        ...state.messages.slice(0, -1).map(({ role, content }) => ({ role, content }))],
+        ...state.messages.slice(0, -1).map(({ role, content, tool_calls, tool_call_id, name }) =>
+          ({ role, content, ...(tool_calls ? { tool_calls } : {}), ...(tool_call_id ? { tool_call_id, name } : {}) }))],
       conversation: state.conversation ?? "new",
     };
     if (temperature.value !== "") body.temperature = Number(temperature.value);
@@ -246,6 +264,14 @@ export function showChat(root, me) {
       const result = await streamChat(body, {
         signal: controller.signal,
         onConversation: (id) => { state.conversation = id; },
+        onSources: (list) => { answer.sources = list; },
+        onToolCall: (delta) => {
+          // Calls come in pieces: the first names the call, the others add to its arguments.
+          answer.tool_calls ??= [];
+          const call = (answer.tool_calls[delta.index ?? 0] ??= { id: delta.id, type: "function", function: { name: "", arguments: "" } });
+          if (delta.function?.name) call.function.name += delta.function.name;
+          if (delta.function?.arguments) call.function.arguments += delta.function.arguments;
+        },
         onText: (piece) => {
           // User timing marks: bench/ui.py measures from the first piece read to its paint.
           if (!answer.content) performance.mark("hearth:first-piece");
@@ -253,7 +279,7 @@ export function showChat(root, me) {
           if (!frame) frame = requestAnimationFrame(() => {
             frame = 0;
             const follow = messages.scrollHeight - messages.scrollTop - messages.clientHeight < 80;
-            renderMarkdown(content, answer.content);
+            renderCited(content, answer.content, answer.sources, view.querySelector(".passage"));
             if (follow) messages.scrollTop = messages.scrollHeight;
             // The next frame starts once this one is painted.
             if (!shown) requestAnimationFrame(() => performance.mark("hearth:first-piece-shown"));

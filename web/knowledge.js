@@ -3,7 +3,7 @@
 // with citations that open the passage they cite.
 import { request, streamAsk, upload } from "./api.js";
 import { h, showAlert } from "./dom.js";
-import { renderMarkdown } from "./markdown.js";
+import { displayName, renderCited, showPassage, sourceTitle } from "./citations.js";
 
 /** Shows the knowledge view in `root` for `me`; returns what stops it. */
 export function showKnowledge(root, me) {
@@ -122,15 +122,14 @@ export function showKnowledge(root, me) {
           onSources: (list) => {
             found = list;
             sources.replaceChildren(...list.map((source) => h("li", {},
-              h("button", { type: "button", class: "source", onclick: () => showPassage(passage, source) },
-                `[${source.rank}] ${displayName(source.path)}${source.heading ? ` — ${source.heading}` : ""}, ${source.location?.summary ?? ""}`))));
+              h("button", { type: "button", class: "source", onclick: () => showPassage(passage, source) }, sourceTitle(source)))));
           },
           onText: (piece) => {
             text += piece;
-            renderAnswer(answer, text, found, passage);
+            renderCited(answer, text, found, passage);
           },
         });
-        renderAnswer(answer, text, found, passage);
+        renderCited(answer, text, found, passage);
       } catch (error) {
         if (error.name !== "AbortError") {
           answer.replaceChildren();
@@ -180,41 +179,11 @@ export function showKnowledge(root, me) {
   }
 }
 
-/** The answer as Markdown, with each [n] made a button that opens source n's passage. */
-function renderAnswer(element, text, sources, passage) {
-  renderMarkdown(element, text);
-  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
-  const nodes = [];
-  while (walker.nextNode()) if (/\[\d+\]/.test(walker.currentNode.nodeValue)) nodes.push(walker.currentNode);
-  for (const node of nodes) {
-    const parts = node.nodeValue.split(/(\[\d+\])/);
-    node.replaceWith(...parts.map((part) => {
-      const source = sources.find((s) => `[${s.rank}]` === part);
-      return source
-        ? h("button", { type: "button", class: "cite", "aria-label": `Source ${source.rank}`, onclick: () => showPassage(passage, source) }, part)
-        : document.createTextNode(part);
-    }));
-  }
-}
-
-function showPassage(passage, source) {
-  passage.replaceChildren(
-    h("div", { class: "hit-title" }, `[${source.rank}] ${displayName(source.path)}${source.heading ? ` — ${source.heading}` : ""}, ${source.location?.summary ?? ""}`),
-    h("blockquote", {}, source.text));
-  passage.hidden = false;
-  passage.focus();
-}
-
 /** `text` as text nodes, with each of `words` wrapped in <mark>. */
 function highlighted(text, words) {
   if (!words.length) return [text];
   const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`, "giu");
   return text.split(pattern).map((part, index) => (index % 2 ? h("mark", {}, part) : part));
-}
-
-/** An uploaded file's path is `file-ID/NAME`: people know it by NAME. */
-function displayName(path) {
-  return /^file-[^/]+\//.test(path) ? path.slice(path.indexOf("/") + 1) : path;
 }
 
 function formatBytes(bytes) {

@@ -31,11 +31,26 @@ public struct ChatService: Sendable {
     public func generate(
         _ request: GenerationRequest, collections: [String] = [], conversation: Conversation? = nil, by principal: Principal
     ) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
+        try await start(request, collections: collections, conversation: conversation, by: principal).events
+    }
+
+    /// A generation started, with the passages it answers from.
+    public struct Started: Sendable {
+        public var events: AsyncThrowingStream<TokenEvent, any Error>
+        /// What an answer from collections cites as [n] (in order); empty without collections.
+        public var sources: [SearchHit]
+    }
+
+    /// Starts a generation as `generate` does, also returning the sources it answers from.
+    public func start(
+        _ request: GenerationRequest, collections: [String] = [], conversation: Conversation? = nil, by principal: Principal
+    ) async throws -> Started {
         var request = request
         request.model = try Self.allowed(request.model, for: principal)
         request.fallbacks = try request.fallbacks?.map { try Self.allowed($0, for: principal) }
         request.prompt = try await readingImages(request.prompt, by: principal)
         let events: AsyncThrowingStream<TokenEvent, any Error>
+        var sources: [SearchHit] = []
         if collections.isEmpty {
             events = try await caching.answer(request, by: principal) {
                 try await Self.metered(request, pipeline: pipeline, limits: limits, by: principal)
@@ -48,17 +63,18 @@ public struct ChatService: Sendable {
             let answer = try await knowledge.ask(
                 RetrievalQuery(text: question.content, collections: collections), model: request.model, params: request.params,
                 history: messages.dropLast().filter { $0.role != .system }, keepAlive: request.keepAlive, by: principal)
-            events = answer.events
+            (events, sources) = (answer.events, answer.sources)
         }
-        guard let conversation, case .chat(let messages) = request.prompt else { return events }
+        guard let conversation, case .chat(let messages) = request.prompt else { return Started(events: events, sources: sources) }
         let model = request.model
-        return Self.watched(events) { [conversations] outcome in
+        let watched = Self.watched(events) { [conversations] outcome in
             // A stopped answer is kept as far as it got; one that failed before any text is not.
             guard outcome.usage != nil || !outcome.text.isEmpty || !outcome.toolCalls.isEmpty else { return }
             let reply = ChatMessage(
                 role: .assistant, content: outcome.text, toolCalls: outcome.toolCalls.isEmpty ? nil : outcome.toolCalls)
             try? await conversations.record(messages, reply: reply, model: model, in: conversation)
         }
+        return Started(events: watched, sources: sources)
     }
 
     /// Embeds the request's inputs.

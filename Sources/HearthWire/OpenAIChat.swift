@@ -292,11 +292,14 @@ extension OpenAI {
         public var model: String
         public var choices: [Choice]
         public var usage: Usage
+        /// Hearth's extension: the passages an answer from `collections` cites as [n].
+        public var hearthSources: [KnowledgeWire.Hit]?
 
         public init(
             id: String, created: Int, model: String, text: String, toolCalls: [ToolCall] = [], finishReason: FinishReason,
-            usage: HearthCore.Usage
+            usage: HearthCore.Usage, sources: [SearchHit] = []
         ) {
+            hearthSources = sources.isEmpty ? nil : KnowledgeWire.Hit.ranked(sources)
             self.id = id
             self.created = created
             self.model = model
@@ -340,8 +343,14 @@ extension OpenAI {
         public var model: String
         public var choices: [Choice]
         public var usage: Usage?
+        /// Hearth's extension, on the first chunk: the passages an answer from `collections`
+        /// cites as [n].
+        public var hearthSources: [KnowledgeWire.Hit]?
 
-        public init(id: String, created: Int, model: String, delta: Delta, finishReason: FinishReason? = nil) {
+        public init(
+            id: String, created: Int, model: String, delta: Delta, finishReason: FinishReason? = nil, sources: [SearchHit] = []
+        ) {
+            hearthSources = sources.isEmpty ? nil : KnowledgeWire.Hit.ranked(sources)
             self.id = id
             self.created = created
             self.model = model
@@ -365,6 +374,7 @@ extension OpenAI {
             try container.encode(model, forKey: .model)
             try container.encode(choices, forKey: .choices)
             try container.encode(usage, forKey: .usage)
+            try container.encodeIfPresent(hearthSources, forKey: .hearthSources)
         }
     }
 }
@@ -373,7 +383,10 @@ extension OpenAI {
 // `created`, `model` or `usage`: those decode to empty values rather than failing.
 
 extension OpenAI.ChatCompletion {
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case hearthSources = "hearth_sources"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -383,11 +396,15 @@ extension OpenAI.ChatCompletion {
         choices = try container.decode([Choice].self, forKey: .choices)
         usage =
             try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage) ?? OpenAI.Usage(Usage(promptTokens: 0, completionTokens: 0))
+        hearthSources = try container.decodeIfPresent([KnowledgeWire.Hit].self, forKey: .hearthSources)
     }
 }
 
 extension OpenAI.ChatCompletionChunk {
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case hearthSources = "hearth_sources"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -396,5 +413,6 @@ extension OpenAI.ChatCompletionChunk {
         model = try container.decodeIfPresent(String.self, forKey: .model) ?? ""
         choices = try container.decodeIfPresent([Choice].self, forKey: .choices) ?? []
         usage = try container.decodeIfPresent(OpenAI.Usage.self, forKey: .usage)
+        hearthSources = try container.decodeIfPresent([KnowledgeWire.Hit].self, forKey: .hearthSources)
     }
 }

@@ -164,3 +164,30 @@ def test_a_chat_answers_from_a_chosen_collection_and_lists_its_sources(page, ser
     page.get_by_role("button", name="Regenerate").wait_for(timeout=120_000)
     answer = page.locator(".message.assistant .content").last.inner_text()
     assert "Sources" in answer and "ferries.md" in answer, answer
+    # Each [n] opens the passage it cites (at least the list of sources has one).
+    page.locator(".message.assistant .cite").first.click()
+    passage = page.locator(".message.assistant .passage").last
+    assert passage.is_visible() and "Skerry ferry leaves the harbour" in passage.inner_text()
+    assert "ferries.md" in passage.locator(".hit-title").inner_text()
+
+
+def test_tool_calls_and_their_results_are_folded_in_a_kept_chat(page, server):
+    alice = server.sign_in("alice")
+    status, answer = api(server.url, "POST", "/v1/chat/completions", alice, {
+        "model": "smollm2:135m", "max_tokens": 8, "conversation": "new", "messages": [
+            {"role": "user", "content": "What is the weather in Oslo?"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "call_1", "type": "function", "function": {
+                "name": "get_weather", "arguments": "{\"city\": \"Oslo\"}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "12 °C and rain"}]})
+    assert status == 200, answer
+    sign_in(page, server, "alice")
+    page.locator(".conversations li .open").first.click()
+    call = page.locator("details.tool", has_text="Tool call: get_weather")
+    result = page.locator("details.tool", has_text="Result of get_weather")
+    call.wait_for()
+    assert not call.locator("pre").is_visible(), "a tool call starts folded"
+    call.locator("summary").click()
+    assert '"city": "Oslo"' in call.locator("pre").inner_text()
+    result.locator("summary").click()
+    assert "12 °C and rain" in result.locator("pre").inner_text()
+    assert page.errors == []

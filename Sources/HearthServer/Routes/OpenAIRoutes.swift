@@ -34,17 +34,22 @@ struct OpenAIRoutes: Sendable {
         let id = "chatcmpl-" + randomID()
         let created = Int(Date().timeIntervalSince1970)
         let conversation = try await wire.conversation.asyncMap { try await conversations.resolve($0, by: context.principal) }
+        var sources: [SearchHit] = []
         let generation = try await Generation.start(model: native.model, metrics: metrics) {
-            try await chat.generate(native, collections: wire.collections ?? [], conversation: conversation, by: context.principal)
+            let started = try await chat.start(
+                native, collections: wire.collections ?? [], conversation: conversation, by: context.principal)
+            sources = started.sources
+            return started.events
         }
         guard wire.stream == true else {
             let answer = try await generation.collect(for: context)
             return try json(
                 OpenAI.ChatCompletion(
                     id: id, created: created, model: native.model, text: answer.text, toolCalls: answer.toolCalls,
-                    finishReason: answer.reason, usage: answer.usage)
+                    finishReason: answer.reason, usage: answer.usage, sources: sources)
             ).naming(conversation)
         }
+        let cited = sources
         let includeUsage = wire.streamOptions?.includeUsage == true
         return generation.sse { event in
             switch event {
@@ -52,7 +57,7 @@ struct OpenAIRoutes: Sendable {
                 return [
                     try ServerSentEvents.event(
                         OpenAI.ChatCompletionChunk(
-                            id: id, created: created, model: native.model, delta: .init(role: "assistant", content: "")))
+                            id: id, created: created, model: native.model, delta: .init(role: "assistant", content: ""), sources: cited))
                 ]
             case .text(let text):
                 return [
