@@ -1,6 +1,7 @@
-// Knowledge: collections (create, delete), files uploaded into one with a progress bar each,
-// its documents, search with the query's words highlighted, and questions answered from it
-// with citations that open the passage they cite.
+// Knowledge: collections (create, share for administrators, delete), files or folders
+// uploaded into one with a progress bar each, its documents and their chunks, search with the
+// query's words highlighted, and questions answered from it with citations that open the
+// passage they cite.
 import { request, streamAsk, upload } from "./api.js";
 import { h, showAlert } from "./dom.js";
 import { displayName, renderCited, showPassage, sourceTitle } from "./citations.js";
@@ -58,13 +59,23 @@ export function showKnowledge(root, me) {
       return;
     }
     const files = h("input", { id: "files", type: "file", multiple: true });
+    const folder = h("input", { id: "folder", type: "file", webkitdirectory: "" });
     const uploads = h("ul", { class: "uploads", "aria-label": "Uploads" });
     const documents = h("ul", { class: "documents", "aria-label": "Documents" });
     const counts = h("span", { class: "count" });
+    const shares = h("input", { id: "shares", placeholder: "alice, bob (or *)" });
+    const share = h("form", { class: "inline", hidden: me.role !== "admin" },
+      h("label", { for: "shares" }, "Shared with"), shares, h("button", { type: "submit" }, "Share"));
     const show = (info) => {
       counts.textContent = `${info.collection.documents} documents · ${info.collection.chunks} chunks · ${info.collection.embedding_model}`;
-      documents.replaceChildren(...info.documents.map((document) => h("li", {}, displayName(document.path),
-        h("span", { class: "count" }, `${document.chunks} chunks · ${formatBytes(document.bytes)}`))));
+      shares.value = (info.shared_with ?? []).join(", ");
+      documents.replaceChildren(...info.documents.map((document) => {
+        const chunks = h("ol", { class: "chunks", hidden: true });
+        const toggle = h("button", { type: "button", class: "open", "aria-expanded": "false" }, displayName(document.path));
+        toggle.addEventListener("click", () => showChunks(name, document.path, toggle, chunks));
+        return h("li", { "data-path": document.path }, toggle,
+          h("span", { class: "count" }, `${document.chunks} chunks · ${formatBytes(document.bytes)}`), chunks);
+      }));
     };
     show(info);
     // After an upload: the documents and counts again, the uploads' rows stay.
@@ -88,13 +99,32 @@ export function showKnowledge(root, me) {
     const remove = h("button", { type: "button", class: "danger" }, "Delete collection");
     detail.replaceChildren(
       h("div", { class: "heading" }, h("h2", {}, name), counts, remove),
-      h("div", { class: "inline" }, h("label", { for: "files" }, "Add files"), files), uploads,
+      share,
+      h("div", { class: "inline" }, h("label", { for: "files" }, "Add files"), files,
+        h("label", { for: "folder" }, "or a folder"), folder), uploads,
       ask, answer, sources, passage, search, hits,
       h("h3", {}, "Documents"), documents);
 
     files.addEventListener("change", () => {
       for (const file of files.files) addFile(name, file, uploads).then(reload);
       files.value = "";
+    });
+    folder.addEventListener("change", async () => {
+      // One at a time, hidden files and folders left out (as `hearth ingest` does).
+      const chosen = [...folder.files].filter((file) => !file.webkitRelativePath.split("/").some((part) => part.startsWith(".")));
+      folder.value = "";
+      for (const file of chosen) await addFile(name, file, uploads);
+      reload();
+    });
+    share.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const users = shares.value.split(",").map((user) => user.trim()).filter(Boolean);
+      try {
+        show(await request("PUT", `/hearth/collections/${encodeURIComponent(name)}/shares`, { users }));
+        showAlert(users.length ? `Shared with ${users.join(", ")}.` : "Shared with nobody.", "info");
+      } catch (error) {
+        showAlert(error.message);
+      }
     });
     remove.addEventListener("click", async () => {
       if (!window.confirm(`Delete the collection “${name}” and its documents?`)) return;
@@ -154,11 +184,26 @@ export function showKnowledge(root, me) {
     });
   }
 
+  /** Shows (or hides again) the chunks of the document at `path`, as they were indexed. */
+  async function showChunks(collection, path, toggle, list) {
+    const opening = list.hidden;
+    toggle.setAttribute("aria-expanded", String(opening));
+    list.hidden = !opening;
+    if (!opening || list.childElementCount) return;
+    try {
+      const answer = await request("GET", `/hearth/collections/${encodeURIComponent(collection)}/chunks?path=${encodeURIComponent(path)}`);
+      list.replaceChildren(...answer.chunks.map((text) => h("li", {}, h("p", { class: "hit-text" }, text))));
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
+
   /** Uploads one file, adds it to `collection`, and follows its ingestion to the end (never throws). */
   async function addFile(collection, file, uploads) {
-    const bar = h("progress", { max: 1, value: 0, "aria-label": `Progress of ${file.name}` });
+    const label = file.webkitRelativePath || file.name;
+    const bar = h("progress", { max: 1, value: 0, "aria-label": `Progress of ${label}` });
     const status = h("span", { class: "status" }, "uploading");
-    uploads.append(h("li", { "data-file": file.name }, h("span", { class: "name" }, file.name), bar, status));
+    uploads.append(h("li", { "data-file": label }, h("span", { class: "name" }, label), bar, status));
     try {
       const uploaded = await upload(file, (fraction) => { bar.value = fraction * 0.5; });
       bar.value = 0.5;

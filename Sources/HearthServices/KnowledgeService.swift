@@ -58,11 +58,18 @@ public struct KnowledgeService: Sendable {
     /// in order (overlapping where the chunker made them overlap).
     /// - Throws: `HearthError.notFound` for an unknown collection (or another's) or document.
     public func document(_ path: String, in name: String, by principal: Principal) async throws -> (StoredDocument, String) {
+        let (document, chunks) = try await chunks(of: path, in: name, by: principal)
+        return (document, chunks.joined(separator: "\n\n"))
+    }
+
+    /// A document of a collection `principal` may read, and its chunks in order.
+    /// - Throws: `HearthError.notFound` for an unknown collection (or another's) or document.
+    public func chunks(of path: String, in name: String, by principal: Principal) async throws -> (StoredDocument, [String]) {
         _ = try await readable(name, by: principal)
         guard let document = try await base.store.document(in: name, path: path) else {
             throw HearthError(.notFound, "no document '\(path.prefix(200))' in '\(name)'", field: "path")
         }
-        return (document, try await base.store.chunkTexts(ofDocument: document.id).joined(separator: "\n\n"))
+        return (document, try await base.store.chunkTexts(ofDocument: document.id))
     }
 
     /// Creates the collection for `principal`, or returns it when it exists and is theirs.

@@ -236,6 +236,17 @@ public enum KnowledgeWire {
     }
 
     /// One hit: where it comes from, how it scored, its text.
+    /// `GET /hearth/collections/{name}/chunks?path=…`: a document's chunks in order.
+    public struct DocumentChunks: Codable, Sendable {
+        public var path: String
+        public var chunks: [String]
+
+        public init(path: String, chunks: [String]) {
+            self.path = path
+            self.chunks = chunks
+        }
+    }
+
     public struct Hit: Codable, Sendable {
         public var rank: Int
         public var score: Double

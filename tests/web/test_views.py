@@ -4,6 +4,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 
 from conftest import add_file, api, sign_in
 
@@ -47,6 +48,38 @@ def test_a_file_uploaded_into_a_collection_answers_a_question_and_its_passage_op
     token = server.sign_in("bob")
     _, listing = api(server.url, "GET", "/hearth/collections", token)
     assert "coast" not in [c["name"] for c in listing["collections"]]
+
+
+def test_an_admin_uploads_a_folder_opens_a_documents_chunks_and_shares_the_collection(page, server, tmp_path):
+    folder = tmp_path / "handbook"
+    (folder / "rules").mkdir(parents=True)
+    (folder / "rules" / "leave.md").write_text("# Leave\n\nEveryone takes twenty-eight days of leave a year.\n")
+    (folder / "welcome.md").write_text("# Welcome\n\nThe office opens at eight.\n")
+    (folder / ".secret.md").write_text("# Hidden\n\nNot for the collection.\n")
+    sign_in(page, server, "admin")
+    page.get_by_role("link", name="Knowledge").click()
+    page.get_by_label("New collection").fill("handbook")
+    page.get_by_role("button", name="Create").click()
+    page.get_by_role("heading", name="handbook").wait_for()
+    page.get_by_label("or a folder").set_input_files(str(folder))
+    for name in ("handbook/rules/leave.md", "handbook/welcome.md"):
+        page.locator(".uploads li", has_text=name).locator(".status", has_text="done").wait_for(timeout=120_000)
+    assert page.locator(".uploads li", has_text=".secret.md").count() == 0, "hidden files stay out"
+    page.locator(".documents li", has_text="welcome.md").wait_for()  # the list after the last file
+    document = page.locator(".documents li", has_text="leave.md")
+    document.get_by_role("button", name="leave.md").click()
+    document.locator(".chunks li").first.wait_for()
+    assert "twenty-eight days" in document.locator(".chunks").inner_text()
+    page.get_by_label("Shared with").fill("bob")
+    page.get_by_role("button", name="Share").click()
+    page.locator("#alert", has_text="Shared with bob").wait_for()
+    path = document.get_attribute("data-path")
+    bob, alice = server.sign_in("bob"), server.sign_in("alice")
+    status, chunks = api(server.url, "GET", f"/hearth/collections/handbook/chunks?path={urllib.parse.quote(path)}", bob)
+    assert status == 200 and "twenty-eight days" in chunks["chunks"][0], chunks
+    status, _ = api(server.url, "GET", f"/hearth/collections/handbook/chunks?path={urllib.parse.quote(path)}", alice)
+    assert status == 404, "not shared with alice"
+    assert page.errors == []
 
 
 class SlowFile(http.server.BaseHTTPRequestHandler):

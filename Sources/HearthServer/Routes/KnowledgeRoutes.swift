@@ -22,6 +22,14 @@ struct KnowledgeRoutes: Sendable {
         router.get("/hearth/collections/{name}") { _, context in
             try json(detail(try await knowledge.collection(try context.parameters.segment("name"), by: context.principal)))
         }
+        router.get("/hearth/collections/{name}/chunks") { request, context in
+            guard let path = request.uri.queryParameters.get("path") else {
+                throw HearthError.invalidRequest("'?path=' names the document whose chunks to list", field: "path")
+            }
+            let (document, chunks) = try await knowledge.chunks(
+                of: path, in: try context.parameters.segment("name"), by: context.principal)
+            return try json(KnowledgeWire.DocumentChunks(path: document.path, chunks: chunks))
+        }
         router.put("/hearth/collections/{name}/shares") { request, context in
             let wire = try await request.decode(KnowledgeWire.Shares.self, upTo: maxBodyBytes)
             return try json(
