@@ -1,5 +1,6 @@
-// Models: what is installed (size, parameters, quantisation, profiles), pulling one by name or
-// URL with live progress, and deleting one (administrators).
+// Models: what is installed (size, parameters, quantisation, profiles); administrators pull
+// one by name or URL with live progress, make a profile (a model with its own system prompt
+// and parameters), copy one under another name, and delete one.
 import { post, readLines, request } from "./api.js";
 import { h, showAlert } from "./dom.js";
 
@@ -13,8 +14,26 @@ export function showModels(root, me) {
   const status = h("span", { class: "status", id: "pull-status", "aria-live": "polite" });
   const pull = h("form", { class: "inline" },
     h("label", { for: "pull-model" }, "Pull"), name, h("label", { for: "pull-name" }, "as"), as, pullButton, bar, status);
+  const profileName = h("input", { id: "profile-name", placeholder: "helper:latest", required: true });
+  const profileFrom = h("select", { id: "profile-from", required: true });
+  const profileSystem = h("textarea", { id: "profile-system", rows: 2, placeholder: "You are a concise assistant." });
+  const profileTemperature = h("input", { id: "profile-temperature", type: "number", min: 0, max: 2, step: 0.1, placeholder: "default" });
+  const profile = h("form", { class: "stacked", "aria-label": "New profile" },
+    h("h3", {}, "New profile"),
+    h("label", { for: "profile-name" }, "Name"), profileName,
+    h("label", { for: "profile-from" }, "From"), profileFrom,
+    h("label", { for: "profile-system" }, "System prompt"), profileSystem,
+    h("label", { for: "profile-temperature" }, "Temperature"), profileTemperature,
+    h("button", { type: "submit", class: "primary" }, "Create profile"));
+  const copySource = h("select", { id: "copy-source", required: true });
+  const copyName = h("input", { id: "copy-name", placeholder: "name:tag", required: true });
+  const copy = h("form", { class: "inline", "aria-label": "Copy a model" },
+    h("label", { for: "copy-source" }, "Copy"), copySource, h("label", { for: "copy-name" }, "to"), copyName,
+    h("button", { type: "submit" }, "Copy"));
+  const admin = me.role === "admin";
   root.replaceChildren(h("section", { class: "page" },
-    me.role === "admin" ? pull : null,
+    admin ? pull : null,
+    admin ? h("details", { class: "more" }, h("summary", {}, "Profiles and copies"), profile, copy) : null,
     h("table", { class: "models" },
       h("thead", {}, h("tr", {}, ...["Name", "Size", "Parameters", "Quantisation", "Architecture", ""].map((title) => h("th", {}, title)))),
       table)));
@@ -47,11 +66,43 @@ export function showModels(root, me) {
     }
   });
 
+  profile.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { name: profileName.value.trim(), from: profileFrom.value };
+    if (profileSystem.value.trim()) body.system = profileSystem.value.trim();
+    if (profileTemperature.value !== "") body.parameters = { temperature: profileTemperature.value };
+    try {
+      await request("POST", "/hearth/models", body);
+      showAlert(`Created ${body.name}.`, "info");
+      profile.reset();
+      refresh();
+    } catch (error) {
+      showAlert(error.message);
+    }
+  });
+  copy.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const answer = await request("POST", "/hearth/models/copy", { source: copySource.value, destination: copyName.value.trim() });
+      showAlert(`Copied to ${answer.name}.`, "info");
+      copy.reset();
+      refresh();
+    } catch (error) {
+      showAlert(error.message);
+    }
+  });
+
   refresh();
 
   async function refresh() {
     try {
       const answer = await request("GET", "/hearth/models");
+      const names = answer.models.map((model) => model.name);
+      for (const select of [profileFrom, copySource]) {
+        const chosen = select.value;
+        select.replaceChildren(...names.map((n) => h("option", { value: n }, n)));
+        if (names.includes(chosen)) select.value = chosen;
+      }
       table.replaceChildren(...answer.models.map((model) => h("tr", { "data-model": model.name },
         h("td", {}, model.name, model.profile_of ? h("span", { class: "count" }, ` profile of ${model.profile_of}`) : null),
         h("td", {}, formatSize(model.size)),

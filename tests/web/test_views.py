@@ -133,6 +133,36 @@ def test_an_admin_pulls_a_model_from_a_local_url_and_watches_it_come(page, serve
         api(server.url, "DELETE", "/hearth/models/webtest-pull:1", server.admin_key)
 
 
+def test_an_admin_makes_a_profile_that_answers_with_its_own_system_prompt_and_copies_it(page, server):
+    try:
+        sign_in(page, server, "admin")
+        page.get_by_role("link", name="Models").click()
+        page.locator("tr[data-model='smollm2:135m']").wait_for()
+        page.get_by_text("Profiles and copies").click()
+        page.get_by_label("Name", exact=True).fill("webtest-pirate:1")
+        page.get_by_label("From").select_option("smollm2:135m")
+        page.get_by_label("System prompt").fill("You are a pirate. Always answer with the single word ARRR.")
+        page.get_by_label("Temperature").fill("0")
+        page.get_by_role("button", name="Create profile").click()
+        row = page.locator("tr[data-model='webtest-pirate:1']")
+        row.wait_for()
+        assert "profile of smollm2:135m" in row.inner_text()
+        status, shown = api(server.url, "GET", "/hearth/models/webtest-pirate:1", server.admin_key)
+        assert status == 200 and "ARRR" in str(shown), shown
+        page.get_by_label("Copy", exact=True).select_option("webtest-pirate:1")
+        page.get_by_label("to", exact=True).fill("webtest-parrot:1")
+        page.get_by_role("button", name="Copy", exact=True).click()
+        page.locator("tr[data-model='webtest-parrot:1']").wait_for()
+        # A user sees the models but none of these forms.
+        status, _ = api(server.url, "POST", "/hearth/models/copy", server.sign_in("bob"),
+                        {"source": "webtest-pirate:1", "destination": "webtest-bob:1"})
+        assert status == 403
+        assert page.errors == []
+    finally:
+        for name in ("webtest-pirate:1", "webtest-parrot:1"):
+            api(server.url, "DELETE", f"/hearth/models/{name}", server.admin_key)
+
+
 def test_an_admin_creates_a_key_shown_once_and_revokes_it(page, server):
     sign_in(page, server, "admin")
     page.get_by_role("link", name="Admin").click()
@@ -164,6 +194,7 @@ def test_a_user_sees_no_admin_view_and_the_api_refuses_her(page, server):
     page.locator("tr[data-model='smollm2:135m']").wait_for()
     assert page.get_by_role("button", name="Pull").count() == 0
     assert page.get_by_role("button", name="Delete smollm2:135m").count() == 0
+    assert page.get_by_text("Profiles and copies").count() == 0
 
 
 def test_an_admin_sees_usage_by_user_and_the_audit_log(page, server):
