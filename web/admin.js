@@ -1,6 +1,6 @@
 // Administration: users (add, disable, enable), API keys (create — the secret is shown once —
-// and revoke), usage by user and by model, and the audit log. Only administrators see it; the
-// server refuses everyone else anyway.
+// and revoke), usage by user and by model, the audit log, and the server's settings (read
+// only). Only administrators see it; the server refuses everyone else anyway.
 import { request } from "./api.js";
 import { h, showAlert } from "./dom.js";
 
@@ -20,6 +20,7 @@ export function showAdmin(root) {
   const usageDays = h("select", { id: "usage-days" }, ...[1, 7, 30, 365].map((days) => h("option", { value: days, selected: days === 30 }, `${days} days`)));
   const usage = h("tbody", { id: "usage" });
   const audit = h("tbody", { id: "audit" });
+  const settings = h("tbody", { id: "settings" });
   const createKey = h("form", { class: "inline" }, h("label", { for: "key-user" }, "New key for"), keyUser,
     h("label", { for: "key-label" }, "Label"), keyLabel, h("button", { type: "submit", class: "primary" }, "Create key"));
   root.replaceChildren(h("section", { class: "page" },
@@ -31,7 +32,10 @@ export function showAdmin(root) {
     h("div", { class: "inline" }, h("label", { for: "usage-by" }, "By"), usageBy, h("label", { for: "usage-days" }, "Over"), usageDays),
     h("table", {}, h("thead", {}, h("tr", {}, ...["", "Requests", "Prompt tokens", "Completion tokens"].map((t) => h("th", {}, t)))), usage),
     h("h2", {}, "Audit log"),
-    h("table", {}, h("thead", {}, h("tr", {}, ...["Time", "Who", "Action", "Target", "Address"].map((t) => h("th", {}, t)))), audit)));
+    h("table", {}, h("thead", {}, h("tr", {}, ...["Time", "Who", "Action", "Target", "Address"].map((t) => h("th", {}, t)))), audit),
+    h("h2", {}, "Server settings"),
+    h("p", { class: "muted" }, "As the server runs now; they change by the HEARTH_* variables and a restart."),
+    h("table", {}, h("thead", {}, h("tr", {}, ...["Setting", "Value", "What it does"].map((t) => h("th", {}, t)))), settings)));
   usageBy.addEventListener("change", showUsage);
   usageDays.addEventListener("change", showUsage);
 
@@ -67,6 +71,17 @@ export function showAdmin(root) {
 
   refresh();
   showUsage();
+  showSettings();
+
+  async function showSettings() {
+    try {
+      const answer = await request("GET", "/hearth/settings");
+      settings.replaceChildren(...answer.settings.map((setting) => h("tr", { "data-setting": setting.name },
+        h("td", {}, h("code", {}, setting.name)), h("td", {}, setting.value), h("td", { class: "muted" }, setting.help))));
+    } catch (error) {
+      showAlert(error.message);
+    }
+  }
 
   async function showUsage() {
     try {

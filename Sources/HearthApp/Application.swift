@@ -57,7 +57,8 @@ public enum HearthApplication {
             answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticModels: configuration.semanticCacheModels,
-            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events, logger: logger)
+            skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events,
+            settings: configuration.settings, logger: logger)
         for model in preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(

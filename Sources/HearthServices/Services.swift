@@ -50,6 +50,7 @@ public struct Services: Sendable {
     ///   - externalSkills: the tools of external MCP servers (default: none).
     ///   - gateway: reloads the routes of `config.toml` (default: none; reloading answers 503).
     ///   - eventBus: where events go (default: in-process).
+    ///   - settings: the configuration in effect, shown to administrators (`/hearth/settings`).
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
@@ -57,7 +58,7 @@ public struct Services: Sendable {
         responses: (any ResponseStore)? = nil, answerCache: (any AnswerCache)? = nil,
         semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
-        eventBus: any EventBus = MemoryEventBus(), logger: Logger = Logger(label: "hearth")
+        eventBus: any EventBus = MemoryEventBus(), settings: [Configuration.Setting] = [], logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -77,7 +78,8 @@ public struct Services: Sendable {
             pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching,
             vision: vision)
         models = ModelService(pipeline: pipeline, packageIndex: packageIndex, allowsPaths: allowsModelPaths, logger: logger)
-        system = SystemService(pipeline: pipeline, externalSkills: externalSkills, gateway: gateway, logger: logger)
+        system = SystemService(
+            pipeline: pipeline, externalSkills: externalSkills, gateway: gateway, settings: settings, logger: logger)
         events = EventService(bus: eventBus, system: system)
         skills = SkillService(
             folder: skillsFolder, fileRoots: ingestRoots, knowledge: knowledgeService, external: externalSkills, logger: logger)

@@ -8,7 +8,16 @@ public struct SystemService: Sendable {
     let pipeline: ChatPipeline
     let externalSkills: (any ExternalSkills)?
     let gateway: GatewayReloader?
+    /// The settings the server runs with (empty for an in-process server).
+    let settings: [Configuration.Setting]
     let logger: Logger
+
+    /// The settings the server runs with (administrators only).
+    /// - Throws: `HearthError.forbidden` for others.
+    public func settings(by principal: Principal) throws -> [Configuration.Setting] {
+        try IdentityService.requireAdmin(principal)
+        return settings
+    }
 
     /// Reads `config.toml` again and routes by it from now on; requests already routed
     /// finish where they are (administrators only; also on SIGHUP).

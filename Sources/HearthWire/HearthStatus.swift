@@ -163,3 +163,22 @@ public struct GatewayReload: Codable, Sendable, Equatable {
         self.models = models
     }
 }
+
+/// `GET /hearth/settings` (administrators): the `HEARTH_*` settings in effect.
+public struct HearthSettings: Codable, Sendable {
+    public struct Setting: Codable, Sendable {
+        public var name: String
+        public var value: String
+        public var help: String
+
+        public init(_ setting: Configuration.Setting) {
+            name = setting.name
+            value = setting.value
+            help = setting.help
+        }
+    }
+
+    public var settings: [Setting]
+
+    public init(settings: [Setting]) { self.settings = settings }
+}

@@ -212,6 +212,14 @@ def test_an_admin_sees_usage_by_user_and_the_audit_log(page, server):
     page.locator("#usage tr[data-group='smollm2:135m']").wait_for()
     log = page.locator("#audit").inner_text()
     assert "auth.login" in log and "alice" in log
+    # The settings the server runs with, read only; no key in them; not for users.
+    port = server.url.rsplit(":", 1)[1]
+    assert port in page.locator("#settings tr[data-setting='HEARTH_HOST']").inner_text()
+    assert "smollm2:135m" in page.locator("#settings tr[data-setting='HEARTH_MODELS']").inner_text()
+    assert page.locator("#settings input, #settings button").count() == 0
+    assert server.admin_key not in page.content()
+    status, _ = api(server.url, "GET", "/hearth/settings", alice)
+    assert status == 403
 
 
 def test_a_chat_answers_from_a_chosen_collection_and_lists_its_sources(page, server):

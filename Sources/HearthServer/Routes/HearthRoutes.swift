@@ -4,14 +4,17 @@ import HearthServices
 import HearthWire
 import Hummingbird
 
-/// `/hearth/status` and `/hearth/models…`: Hearth's own API for what the server runs and
-/// which models it has.
+/// `/hearth/status`, `/hearth/settings` and `/hearth/models…`: Hearth's own API for what the
+/// server runs, with which settings, and which models it has.
 struct HearthRoutes: Sendable {
     let system: SystemService
     let models: ModelService
     let maxBodyBytes: Int
 
     func add(to router: Router<HearthRequestContext>) {
+        router.get("/hearth/settings") { _, context in
+            try json(HearthSettings(settings: try system.settings(by: context.principal).map(HearthSettings.Setting.init)))
+        }
         router.get("/hearth/status") { _, context in
             try json(
                 HearthStatus(
