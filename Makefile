@@ -22,7 +22,7 @@ APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesser
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
 # JavaScript libraries the web UI embeds at build time (web/vendor.txt names the files).
 APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/nodejs/dompurify/dist/purify.min.js:node-dompurify \
-	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js
+	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system llama models venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help

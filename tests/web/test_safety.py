@@ -17,6 +17,11 @@ PAYLOADS = [
     "```html\n<script>window.__xss = 9</script>\n```",
     "<style>body { display: none }</style>",
 ]
+# Maths is typeset from model output: neither raw MathML nor KaTeX's commands may link or run.
+MATH_PAYLOADS = [
+    "<math><maction actiontype=\"statusline\" href=\"javascript:window.__xss=11\"><mi>x</mi></maction></math>",
+    "$\\href{javascript:window.__xss=12}{click}$ and $$\\htmlData{onclick=window.__xss=13}{x}$$",
+]
 
 
 def test_html_in_messages_and_titles_renders_as_text(page, server):
@@ -56,7 +61,7 @@ def test_html_in_messages_and_titles_renders_as_text(page, server):
     assert page.evaluate("window.__xss") is None
     assert dialogs == []
     messages = page.locator(".messages")
-    assert messages.locator("script, iframe, svg, form, style, [onerror], [onload], [ontoggle]").count() == 0
+    assert messages.locator("script, iframe, svg, form, style, [onerror], [onload], [ontoggle], [onclick], [href^='javascript']").count() == 0
     # The code block shows the script as code.
     assert "<script>window.__xss = 9</script>" in messages.locator("pre code").first.text_content()
     # highlight.js, loaded with the first code block, coloured it.
@@ -110,3 +115,36 @@ def test_file_names_render_as_text_and_collection_names_refuse_html(page, server
     assert page.locator(".documents img, .documents [onerror]").count() == 0
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None and dialogs == []
+
+
+def test_maths_is_typeset_as_mathml_and_prices_and_code_keep_their_dollars(page, server):
+    alice = server.sign_in("alice")
+    answer = ("The area is $\\pi r^2$, and a half is\n\n$$\\frac{a_1}{b_2}$$\n\nor \\(x_i^2\\). "
+              "Prices: $5 and $10. In code: `$HOME` and\n\n```sh\necho $a$b\n```\n")
+    status, _ = api(server.url, "POST", "/v1/chat/completions", alice, {
+        "model": MODEL, "conversation": "new", "max_tokens": 2, "messages": [
+            {"role": "user", "content": "Maths?"}, {"role": "assistant", "content": answer},
+            *[{"role": "assistant", "content": payload} for payload in MATH_PAYLOADS], {"role": "user", "content": "ok"}]})
+    assert status == 200
+    sign_in(page, server, "alice")
+    assert page.evaluate("window.katex") is None, "KaTeX comes with the first formula, not before"
+    page.locator(".conversations .open").first.click()
+    content = page.locator(".message.assistant .content").first
+    expect(content.locator("math")).to_have_count(3)
+    area, half, square = content.locator("math").all()
+    assert "π" in area.text_content() and area.locator("msup").count() == 1
+    assert half.get_attribute("display") == "block" and half.locator("mfrac msub").count() == 2
+    assert square.locator("msubsup").count() == 1
+    text = content.inner_text()
+    assert "Prices: $5 and $10." in text and "$HOME" in text and "echo $a$b" in text
+    messages = page.locator(".messages")
+    messages.locator(".message.assistant").last.scroll_into_view_if_needed()
+    expect(page.locator(".content[data-pending]")).to_have_count(0)
+    assert messages.locator("maction").count() == 0, "raw MathML in an answer is removed"
+    for element in messages.locator("math *").all():
+        assert element.get_attribute("href") is None and element.get_attribute("onclick") is None
+    for link in messages.locator("a, math [href]").all():
+        link.click(modifiers=["Control"], no_wait_after=True)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    assert page.errors == []
