@@ -1,15 +1,18 @@
 // The chat: conversations kept by the server (list, search, open, rename, delete, new), a
 // model picker, a system prompt, collections to answer from (each [n] opens its passage),
+// files attached to the chat (they go into a collection of its own, which answers cite),
 // answers streamed as Markdown, tool calls and their results folded, stop, regenerate, edit.
 import { APIError, request, streamChat } from "./api.js";
-import { renderCited } from "./citations.js";
+import { displayName, renderCited } from "./citations.js";
 import { h, showAlert } from "./dom.js";
+import { addFile } from "./files.js";
 
-const remembered = { model: "hearth.model" };
+const remembered = { model: "hearth.model", files: (conversation) => `hearth.files.${conversation}` };
 
 /** Shows the chat in `root` for the signed-in principal `me`; returns what stops it. */
 export function showChat(root, me) {
-  const state = { conversation: null, messages: [], streaming: null, models: [] };
+  // `files`: the collection this chat's attached files went into; `reading`: files not yet searchable.
+  const state = { conversation: null, messages: [], streaming: null, models: [], files: null, reading: 0 };
 
   const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
   const search = h("input", { type: "search", placeholder: "Search chats", "aria-label": "Search chats" });
@@ -27,7 +30,11 @@ export function showChat(root, me) {
   const prompt = h("textarea", { id: "prompt", rows: 2, placeholder: "Send a message (Enter; Shift+Enter for a new line)", "aria-label": "Message" });
   const send = h("button", { type: "submit", class: "primary", id: "send" }, "Send");
   const stop = h("button", { type: "button", id: "stop", hidden: true, onclick: () => state.streaming?.abort() }, "Stop");
-  const composer = h("form", { class: "composer" }, prompt, send, stop);
+  const attach = h("input", { type: "file", id: "attach", multiple: true, hidden: true });
+  const attachButton = h("button", { type: "button", class: "quiet", "aria-label": "Attach files", title: "Attach files: answers cite them",
+    onclick: () => attach.click() }, "📎");
+  const attached = h("ul", { class: "uploads attached", "aria-label": "Attached files" });
+  const composer = h("form", { class: "composer" }, attachButton, attach, prompt, send, stop);
 
   // Answers are rendered as Markdown when they come near the visible part: a conversation of
   // a thousand messages opens at once and stays smooth.
@@ -52,12 +59,13 @@ export function showChat(root, me) {
     h("aside", { class: "sidebar" }, newChat, search, list),
     h("section", { class: "conversation", "aria-label": "Conversation" },
       h("div", { class: "toolbar" }, h("label", { for: "model" }, "Model"), model, settings),
-      messages, composer)));
+      messages, attached, composer)));
 
   composer.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = prompt.value.trim();
     if (!text || state.streaming) return;
+    if (state.reading) return showAlert("The attached files are still being read.", "info");
     prompt.value = "";
     state.messages.push({ role: "user", content: text });
     generate();
@@ -74,6 +82,25 @@ export function showChat(root, me) {
     searchTimer = setTimeout(refreshList, 200);
   });
   model.addEventListener("change", () => localStorage.setItem(remembered.model, model.value));
+  attach.addEventListener("change", async () => {
+    const chosen = [...attach.files];
+    attach.value = "";
+    try {
+      if (!state.files) {
+        const made = await request("POST", "/hearth/collections", { name: `chat-${crypto.randomUUID().slice(0, 13)}` });
+        state.files = made.name;
+        if (state.conversation) localStorage.setItem(remembered.files(state.conversation), state.files);
+      }
+    } catch (error) {
+      return showAlert(`Attaching: ${error.message}`);
+    }
+    const collection = state.files;
+    state.reading += chosen.length;
+    send.disabled = true;
+    await Promise.all(chosen.map((file) => addFile(collection, file, attached)));
+    state.reading -= chosen.length;
+    send.disabled = state.reading > 0 || !!state.streaming;
+  });
 
   loadModels();
   loadCollections();
@@ -99,7 +126,9 @@ export function showChat(root, me) {
   async function loadCollections() {
     try {
       const answer = await request("GET", "/hearth/collections");
-      grounding.replaceChildren(...answer.collections.map((c) => h("option", { value: c.name }, c.name)));
+      // A chat's own attachments are not offered to the others.
+      grounding.replaceChildren(...answer.collections.filter((c) => !c.name.startsWith("chat-"))
+        .map((c) => h("option", { value: c.name }, c.name)));
     } catch (error) {
       showAlert(`Collections: ${error.message}`);
     }
@@ -129,6 +158,9 @@ export function showChat(root, me) {
     state.conversation = id;
     state.messages = [];
     system.value = "";
+    state.files = id ? localStorage.getItem(remembered.files(id)) : null;
+    attached.replaceChildren();
+    if (state.files) showAttached(state.files);
     if (id) {
       try {
         const detail = await request("GET", `/hearth/conversations/${encodeURIComponent(id)}`);
@@ -148,6 +180,18 @@ export function showChat(root, me) {
     }
     renderAll();
     prompt.focus();
+  }
+
+  /** The files attached to this chat earlier (its collection's documents). */
+  async function showAttached(collection) {
+    try {
+      const info = await request("GET", `/hearth/collections/${encodeURIComponent(collection)}`);
+      if (state.files !== collection) return;
+      attached.replaceChildren(...info.documents.map((document) =>
+        h("li", {}, h("span", { class: "name" }, displayName(document.path)), h("span", { class: "status" }, "attached"))));
+    } catch {
+      state.files = null; // the collection is gone: answers no longer use it
+    }
   }
 
   async function rename(conversation) {
@@ -258,12 +302,16 @@ export function showChat(root, me) {
     };
     if (temperature.value !== "") body.temperature = Number(temperature.value);
     const collections = [...grounding.selectedOptions].map((option) => option.value);
+    if (state.files) collections.push(state.files);
     if (collections.length) body.collections = collections;
     let stopped = false;
     try {
       const result = await streamChat(body, {
         signal: controller.signal,
-        onConversation: (id) => { state.conversation = id; },
+        onConversation: (id) => {
+          state.conversation = id;
+          if (state.files) localStorage.setItem(remembered.files(id), state.files);
+        },
         onSources: (list) => { answer.sources = list; },
         onToolCall: (delta) => {
           // Calls come in pieces: the first names the call, the others add to its arguments.
@@ -301,7 +349,7 @@ export function showChat(root, me) {
     } finally {
       cancelAnimationFrame(frame);
       state.streaming = null;
-      send.disabled = false;
+      send.disabled = state.reading > 0;
       stop.hidden = true;
       renderAll();
       if (stopped) messages.lastElementChild?.classList.add("stopped");

@@ -2,8 +2,9 @@
 // uploaded into one with a progress bar each, its documents and their chunks, search with the
 // query's words highlighted, and questions answered from it with citations that open the
 // passage they cite.
-import { request, streamAsk, upload } from "./api.js";
+import { request, streamAsk } from "./api.js";
 import { h, showAlert } from "./dom.js";
+import { addFile } from "./files.js";
 import { displayName, renderCited, showPassage, sourceTitle } from "./citations.js";
 
 /** Shows the knowledge view in `root` for `me`; returns what stops it. */
@@ -195,31 +196,6 @@ export function showKnowledge(root, me) {
       list.replaceChildren(...answer.chunks.map((text) => h("li", {}, h("p", { class: "hit-text" }, text))));
     } catch (error) {
       showAlert(error.message);
-    }
-  }
-
-  /** Uploads one file, adds it to `collection`, and follows its ingestion to the end (never throws). */
-  async function addFile(collection, file, uploads) {
-    const label = file.webkitRelativePath || file.name;
-    const bar = h("progress", { max: 1, value: 0, "aria-label": `Progress of ${label}` });
-    const status = h("span", { class: "status" }, "uploading");
-    uploads.append(h("li", { "data-file": label }, h("span", { class: "name" }, label), bar, status));
-    try {
-      const uploaded = await upload(file, (fraction) => { bar.value = fraction * 0.5; });
-      bar.value = 0.5;
-      status.textContent = "ingesting";
-      const path = `/v1/vector_stores/${encodeURIComponent(collection)}/files`;
-      let entry = await request("POST", path, { file_id: uploaded.id });
-      while (entry.status === "in_progress") {
-        await new Promise((resolve) => setTimeout(resolve, 400));
-        entry = await request("GET", `${path}/${encodeURIComponent(uploaded.id)}`);
-      }
-      if (entry.status !== "completed") throw new Error(entry.last_error?.message ?? entry.status);
-      bar.value = 1;
-      status.textContent = "done";
-    } catch (error) {
-      status.textContent = `failed: ${error.message}`;
-      status.classList.add("failed");
     }
   }
 }

@@ -243,6 +243,27 @@ def test_a_chat_answers_from_a_chosen_collection_and_lists_its_sources(page, ser
     assert "ferries.md" in passage.locator(".hit-title").inner_text()
 
 
+def test_a_file_attached_to_a_chat_is_read_and_the_answer_cites_it(page, server, tmp_path):
+    notes = tmp_path / "orchard.md"
+    notes.write_text("# Orchard\n\nThe quince tree in the orchard was planted by Ines Varga in 1987.\n")
+    sign_in(page, server, "bob")
+    page.get_by_label("Model").select_option("smollm2:135m")
+    page.locator("#attach").set_input_files(str(notes))
+    row = page.locator(".attached li", has_text="orchard.md")
+    row.locator(".status", has_text="done").wait_for(timeout=120_000)
+    page.get_by_label("Message").fill("Who planted the quince tree?")
+    page.get_by_label("Message").press("Enter")
+    page.get_by_role("button", name="Regenerate").wait_for(timeout=120_000)
+    answer = page.locator(".message.assistant .content").last
+    assert "Sources" in answer.inner_text() and "orchard.md" in answer.inner_text(), answer.inner_text()
+    answer.locator(".cite").first.click()
+    assert "Ines Varga" in page.locator(".message.assistant .passage").last.inner_text()
+    # The chat keeps its files: opened again, they are listed and still answer.
+    page.locator(".conversations li .open").first.click()
+    page.locator(".attached li", has_text="orchard.md").wait_for()
+    assert page.errors == []
+
+
 def test_tool_calls_and_their_results_are_folded_in_a_kept_chat(page, server):
     alice = server.sign_in("alice")
     status, answer = api(server.url, "POST", "/v1/chat/completions", alice, {
