@@ -1,7 +1,9 @@
 // The dashboard: live from the WebSocket /hearth/ws — per loaded model its tokens/s (with the
-// last hour as a chart), busy slots, queue, prompt-cache hits and memory; requests per minute
-// by status, time to first token, the latest requests, and models loaded and files ingested
-// (a user sees their own; no prompt text is ever sent).
+// last hour as a chart, the server's history before the page opened), busy slots, queue,
+// prompt-cache hits and memory; requests per minute by status, time to first token, the
+// latest requests, and models loaded and files ingested (a user sees their own; no prompt
+// text is ever sent).
+import { request } from "./api.js";
 import { h } from "./dom.js";
 import { subscribe } from "./socket.js";
 
@@ -28,6 +30,17 @@ export function showDashboard(root) {
       recent),
     h("h3", {}, "Models and ingestion"),
     activity));
+
+  // The hour before the page opened, as the server kept it (10-second buckets); the live
+  // stats add to it from now on.
+  request("GET", "/hearth/stats/history").then((past) => {
+    for (const model of past.models) {
+      const live = history.get(model.name) ?? [];
+      const earlier = model.samples.map((s) => ({ time: s.time, tps: s.tokens_per_second }))
+        .filter((point) => !live.length || point.time < live[0].time);
+      history.set(model.name, [...earlier, ...live]);
+    }
+  }, () => {});
 
   const close = subscribe(["stats", "request", "model", "ingestion"], {
     onState: (text) => { state.textContent = text; },

@@ -9,6 +9,8 @@ import HearthCore
 public struct EventService: Sendable {
     let bus: any EventBus
     let system: SystemService
+    /// The last hour of the models' activity, for dashboards opened now.
+    let history = StatsHistory()
 
     public init(bus: any EventBus, system: SystemService) {
         self.bus = bus
@@ -22,10 +24,18 @@ public struct EventService: Sendable {
         bus.publish(HearthEvent(.request(summary()), ownerID: principal?.user?.id))
     }
 
-    /// Publishes what the loaded models are doing, when anyone listens.
-    public func publishStats() async {
+    /// Keeps what the loaded models are doing in the last hour's history and publishes it,
+    /// when anyone listens (the server calls it every second).
+    public func publishStats(at time: Date = Date()) async {
+        let models = await system.loadedModels(by: .local)
+        history.record(models, at: time)
         guard bus.hasSubscribers else { return }
-        bus.publish(HearthEvent(.stats(await system.loadedModels(by: .local))))
+        bus.publish(HearthEvent(.stats(models), time: time))
+    }
+
+    /// The last hour of the activity of the models `principal` may use, in 10-second buckets.
+    public func statsHistory(by principal: Principal) -> [String: [StatsHistory.Sample]] {
+        history.series(where: principal.mayUse)
     }
 
     /// Ends every listener's stream (the server is shutting down).

@@ -101,6 +101,43 @@ public enum EventWire {
         }
     }
 
+    /// `GET /hearth/stats/history`: the last hour of each model's activity, in buckets of
+    /// `interval` seconds (the most of each figure within one).
+    public struct History: Codable, Sendable {
+        public struct Sample: Codable, Sendable {
+            public var time: Double
+            public var tokensPerSecond: Double
+            public var activeSequences: Int
+            public var queuedRequests: Int
+
+            enum CodingKeys: String, CodingKey {
+                case time
+                case tokensPerSecond = "tokens_per_second", activeSequences = "active_sequences", queuedRequests = "queued_requests"
+            }
+        }
+
+        public struct Model: Codable, Sendable {
+            public var name: String
+            public var samples: [Sample]
+        }
+
+        public var interval: Double
+        public var models: [Model]
+
+        public init(interval: Double, series: [String: [(time: Date, tokensPerSecond: Double, active: Int, queued: Int)]]) {
+            self.interval = interval
+            models = series.keys.sorted().map { name in
+                Model(
+                    name: name,
+                    samples: series[name]!.map {
+                        Sample(
+                            time: $0.time.timeIntervalSince1970, tokensPerSecond: ($0.tokensPerSecond * 10).rounded() / 10,
+                            activeSequences: $0.active, queuedRequests: $0.queued)
+                    })
+            }
+        }
+    }
+
     struct Envelope<Data: Encodable>: Encodable {
         var type: String
         var time: Double

@@ -55,3 +55,22 @@ def test_the_event_stream_needs_a_sign_in_and_names_its_topics(page, server):
     token = server.sign_in("bob")
     status, answer = api(server.url, "GET", "/hearth/events?topics=nonsense", token)
     assert status == 400 and "request, stats" in answer["error"]["message"]
+
+
+def test_a_dashboard_opened_after_a_chat_draws_the_hour_before_it(page, server):
+    alice = server.sign_in("alice")
+    status, _ = api(server.url, "POST", "/v1/chat/completions", alice, {
+        "model": MODEL, "max_tokens": 48, "temperature": 0, "messages": [{"role": "user", "content": "Count to twenty."}]})
+    assert status == 200
+    time.sleep(1.5)  # the server samples every second
+    status, past = api(server.url, "GET", "/hearth/stats/history", alice)
+    assert status == 200 and past["interval"] == 10
+    samples = next(m["samples"] for m in past["models"] if m["name"] == MODEL)
+    assert max(s["tokens_per_second"] for s in samples) > 0, samples
+    sign_in(page, server, "alice")
+    page.get_by_role("link", name="Dashboard").click()
+    canvas = page.locator(f".card[data-model='{MODEL}'] canvas")
+    canvas.wait_for()
+    # Drawn at once from the server's history: one live point alone draws no line.
+    inked = canvas.evaluate("c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((v, i) => i % 4 == 3 && v > 0).length")
+    assert inked > 0, "the chart of a dashboard opened now is empty: the hour before it was not drawn"

@@ -7,10 +7,17 @@ import NIOCore
 /// `GET /hearth/events`: the server's events as server-sent events, for as long as the client
 /// listens (`?topics=request,stats` picks some of request, stats, model, ingestion; default
 /// all). Ends when the server shuts down (the bus is closed then). `/hearth/ws` has the same.
+/// `GET /hearth/stats/history`: the last hour of the models' activity, for a dashboard opened now.
 struct EventRoutes: Sendable {
     let events: EventService
 
     func add(to router: Router<HearthRequestContext>) {
+        router.get("/hearth/stats/history") { _, context in
+            let series = events.statsHistory(by: context.principal).mapValues { samples in
+                samples.map { ($0.time, $0.tokensPerSecond, $0.activeSequences, $0.queuedRequests) }
+            }
+            return try json(EventWire.History(interval: StatsHistory.bucket, series: series))
+        }
         router.get("/hearth/events") { request, context in
             let topics = try request.uri.queryParameters.get("topics").map { try EventService.topics($0.split(separator: ",")) }
             let stream = events.events(topics: topics, by: context.principal)
