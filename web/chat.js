@@ -32,7 +32,7 @@ export function showChat(root, me) {
   const stop = h("button", { type: "button", id: "stop", hidden: true, onclick: () => state.streaming?.abort() }, "Stop");
   const attach = h("input", { type: "file", id: "attach", multiple: true, hidden: true });
   const attachButton = h("button", { type: "button", class: "quiet", "aria-label": "Attach files", title: "Attach files: answers cite them",
-    onclick: () => attach.click() }, "📎");
+    onclick: () => attach.click() }, "Attach");
   const attached = h("ul", { class: "uploads attached", "aria-label": "Attached files" });
   const composer = h("form", { class: "composer" }, attachButton, attach, prompt, send, stop);
 
@@ -150,7 +150,7 @@ export function showChat(root, me) {
       h("button", { type: "button", class: "open", "aria-current": current ? "true" : null, onclick: () => open(conversation.id) },
         conversation.title || "Untitled"),
       h("button", { type: "button", class: "quiet", "aria-label": `Rename ${conversation.title}`, onclick: () => rename(conversation) }, "✎"),
-      h("button", { type: "button", class: "quiet", "aria-label": `Delete ${conversation.title}`, onclick: () => remove(conversation) }, "🗑"));
+      h("button", { type: "button", class: "quiet", "aria-label": `Delete ${conversation.title}`, onclick: () => remove(conversation) }, "✕"));
   }
 
   async function open(id) {
