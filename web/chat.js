@@ -7,7 +7,11 @@ import { displayName, renderCited } from "./citations.js";
 import { h, showAlert } from "./dom.js";
 import { addFile } from "./files.js";
 
-const remembered = { model: "hearth.model", files: (conversation) => `hearth.files.${conversation}` };
+const remembered = {
+  model: "hearth.model",
+  files: (conversation) => `hearth.files.${conversation}`,
+  parameters: (conversation) => `hearth.parameters.${conversation}`,
+};
 
 /** Shows the chat in `root` for the signed-in principal `me`; returns what stops it. */
 export function showChat(root, me) {
@@ -20,11 +24,17 @@ export function showChat(root, me) {
   const model = h("select", { id: "model", "aria-label": "Model" });
   const system = h("textarea", { id: "system", rows: 3, placeholder: "You are a helpful assistant." });
   const temperature = h("input", { id: "temperature", type: "number", min: 0, max: 2, step: 0.1, placeholder: "default" });
+  const topP = h("input", { id: "top-p", type: "number", min: 0, max: 1, step: 0.05, placeholder: "default" });
+  const maxTokens = h("input", { id: "max-tokens", type: "number", min: 1, step: 1, placeholder: "no limit" });
+  // The sampling parameters a conversation was last sent with (the browser keeps them).
+  const parameters = { temperature, top_p: topP, max_tokens: maxTokens };
   const grounding = h("select", { id: "grounding", multiple: true, size: 3 });
   const settings = h("details", { class: "settings" },
     h("summary", {}, "Settings"),
     h("label", { for: "system" }, "System prompt"), system,
     h("label", { for: "temperature" }, "Temperature"), temperature,
+    h("label", { for: "top-p" }, "Top p"), topP,
+    h("label", { for: "max-tokens" }, "Most tokens in an answer"), maxTokens,
     h("label", { for: "grounding" }, "Answer from collections (cited)"), grounding);
   const messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
   const prompt = h("textarea", { id: "prompt", rows: 2, placeholder: "Send a message (Enter; Shift+Enter for a new line)", "aria-label": "Message" });
@@ -159,6 +169,8 @@ export function showChat(root, me) {
     state.messages = [];
     system.value = "";
     state.files = id ? localStorage.getItem(remembered.files(id)) : null;
+    const kept = id ? JSON.parse(localStorage.getItem(remembered.parameters(id)) ?? "{}") : {};
+    for (const [name, input] of Object.entries(parameters)) input.value = kept[name] ?? "";
     attached.replaceChildren();
     if (state.files) showAttached(state.files);
     if (id) {
@@ -300,7 +312,7 @@ export function showChat(root, me) {
           ({ role, content, ...(tool_calls ? { tool_calls } : {}), ...(tool_call_id ? { tool_call_id, name } : {}) }))],
       conversation: state.conversation ?? "new",
     };
-    if (temperature.value !== "") body.temperature = Number(temperature.value);
+    for (const [name, input] of Object.entries(parameters)) if (input.value !== "") body[name] = Number(input.value);
     const collections = [...grounding.selectedOptions].map((option) => option.value);
     if (state.files) collections.push(state.files);
     if (collections.length) body.collections = collections;
@@ -311,6 +323,8 @@ export function showChat(root, me) {
         onConversation: (id) => {
           state.conversation = id;
           if (state.files) localStorage.setItem(remembered.files(id), state.files);
+          const chosen = Object.fromEntries(Object.entries(parameters).map(([name, input]) => [name, input.value]));
+          localStorage.setItem(remembered.parameters(id), JSON.stringify(chosen));
         },
         onSources: (list) => { answer.sources = list; },
         onToolCall: (delta) => {

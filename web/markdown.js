@@ -6,30 +6,20 @@
 
 const forbidden = ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed", "svg", "math"];
 
-// highlight.js is most of the page's weight: it is loaded when the first code block comes.
-let loading = null;
-function highlighter() {
-  loading ??= new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "/ui/vendor/highlight.min.js";
-    script.addEventListener("load", () => resolve(window.hljs));
-    script.addEventListener("error", reject);
-    document.head.append(script);
-  });
-  return loading;
-}
-
-// KaTeX, like highlight.js, is loaded when the first formula comes.
-let loadingKatex = null;
-function typesetter() {
-  loadingKatex ??= new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = "/ui/vendor/katex.min.js";
-    script.addEventListener("load", () => resolve(window.katex));
-    script.addEventListener("error", reject);
-    document.head.append(script);
-  });
-  return loadingKatex;
+// highlight.js and KaTeX are most of the page's weight: each is loaded when the first code
+// block or formula comes, once.
+const loading = new Map();
+function vendor(file, global) {
+  if (!loading.has(file)) {
+    loading.set(file, new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = `/ui/vendor/${file}`;
+      script.addEventListener("load", () => resolve(window[global]));
+      script.addEventListener("error", reject);
+      document.head.append(script);
+    }));
+  }
+  return loading.get(file);
 }
 
 // Formulas become placeholders (private-use characters Markdown leaves alone) before parsing,
@@ -60,7 +50,7 @@ function formula({ tex, display }) {
     }));
   };
   if (window.katex) typeset(window.katex);
-  else typesetter().then((katex) => { if (element.isConnected) typeset(katex); }, () => {});
+  else vendor("katex.min.js", "katex").then((katex) => { if (element.isConnected) typeset(katex); }, () => {});
   return element;
 }
 
@@ -92,7 +82,7 @@ export function renderMarkdown(element, text) {
   }
   for (const code of clean.querySelectorAll("pre > code")) {
     if (window.hljs) window.hljs.highlightBlock(code);
-    else highlighter().then((hljs) => { if (code.isConnected) hljs.highlightBlock(code); }, () => {});
+    else vendor("highlight.min.js", "hljs").then((hljs) => { if (code.isConnected) hljs.highlightBlock(code); }, () => {});
     const copy = document.createElement("button");
     copy.className = "copy";
     copy.type = "button";

@@ -123,3 +123,21 @@ def test_an_api_key_signs_in_with_its_limits_and_revoking_it_signs_out(page, ser
     assert status == 200
     page.reload()
     page.get_by_role("button", name="Sign in").wait_for()
+
+
+def test_a_conversations_sampling_parameters_are_sent_and_kept_with_it(page, server):
+    sign_in(page, server, "alice")
+    page.get_by_label("Model").select_option(MODEL)
+    page.get_by_text("Settings").click()
+    page.get_by_label("Temperature").fill("0")
+    page.get_by_label("Most tokens in an answer").fill("4")
+    page.get_by_label("Message").fill("Tell me a long story about a lighthouse.")
+    page.get_by_label("Message").press("Enter")
+    page.locator("#alert", has_text="token limit").wait_for(timeout=60_000)  # max_tokens reached the server
+    page.get_by_role("button", name="Regenerate").wait_for()
+    page.get_by_role("button", name="New chat").click()
+    assert page.get_by_label("Most tokens in an answer").input_value() == ""
+    page.locator(".conversations li .open").first.click()
+    page.locator(".message.assistant").first.wait_for()
+    assert page.get_by_label("Temperature").input_value() == "0"
+    assert page.get_by_label("Most tokens in an answer").input_value() == "4"

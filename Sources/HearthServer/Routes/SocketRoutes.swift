@@ -33,10 +33,17 @@ struct SocketRoutes: Sendable {
             let session = SocketSession(
                 principal: principal, upgrade: request, channel: channel, outbound: outbound, events: events, http: http,
                 logger: context.logger)
+            let opened = ContinuousClock.now
             await session.run(inbound.messages(maxSize: maxMessageBytes)) {
                 // Still signed in? (A session signed out or a key revoked ends the socket.)
                 (try? await auth.principal(of: request, on: channel)) == principal
             }
+            context.logger.info(
+                "socket closed",
+                metadata: [
+                    "hearth.principal": "\(principal.name)", "hearth.route": "/hearth/ws",
+                    "hearth.seconds": "\(Int((ContinuousClock.now - opened).seconds))",
+                ])
         }
     }
 
