@@ -169,7 +169,8 @@ export function showChat(root, me) {
     state.messages = [];
     system.value = "";
     state.files = id ? localStorage.getItem(remembered.files(id)) : null;
-    const kept = id ? JSON.parse(localStorage.getItem(remembered.parameters(id)) ?? "{}") : {};
+    let kept = {};
+    try { kept = (id && JSON.parse(localStorage.getItem(remembered.parameters(id)) ?? "{}")) || {}; } catch { /* forgotten */ }
     for (const [name, input] of Object.entries(parameters)) input.value = kept[name] ?? "";
     attached.replaceChildren();
     if (state.files) showAttached(state.files);
@@ -221,6 +222,11 @@ export function showChat(root, me) {
     if (!window.confirm(`Delete “${conversation.title}”?`)) return;
     try {
       await request("DELETE", `/hearth/conversations/${encodeURIComponent(conversation.id)}`);
+      // Its attached files go with it.
+      const files = localStorage.getItem(remembered.files(conversation.id));
+      if (files) await request("DELETE", `/hearth/collections/${encodeURIComponent(files)}`).catch(() => {});
+      localStorage.removeItem(remembered.files(conversation.id));
+      localStorage.removeItem(remembered.parameters(conversation.id));
       if (state.conversation === conversation.id) open(null);
       refreshList();
     } catch (error) {

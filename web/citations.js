@@ -9,7 +9,11 @@ export function renderCited(element, text, sources, passage) {
   if (!sources?.length) return;
   const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
   const nodes = [];
-  while (walker.nextNode()) if (/\[\d+\]/.test(walker.currentNode.nodeValue)) nodes.push(walker.currentNode);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    // [n] in code or a formula is not a citation.
+    if (/\[\d+\]/.test(node.nodeValue) && !node.parentElement.closest("pre, code, math")) nodes.push(node);
+  }
   for (const node of nodes) {
     const parts = node.nodeValue.split(/(\[\d+\])/);
     node.replaceWith(...parts.map((part) => {

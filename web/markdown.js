@@ -44,9 +44,10 @@ function formula({ tex, display }) {
   element.className = display ? "math display" : "math";
   element.textContent = display ? `$$${tex}$$` : `$${tex}$`;
   const typeset = (katex) => {
-    const mathml = katex.renderToString(tex, { output: "mathml", displayMode: display, throwOnError: false });
+    // Sizes are capped, so that a formula cannot stretch the page (\rule{1000em}…).
+    const mathml = katex.renderToString(tex, { output: "mathml", displayMode: display, throwOnError: false, maxSize: 20, maxExpand: 200 });
     element.replaceChildren(window.DOMPurify.sanitize(mathml, {
-      USE_PROFILES: { html: true, mathMl: true }, FORBID_ATTR: ["style"], RETURN_DOM_FRAGMENT: true,
+      USE_PROFILES: { mathMl: true }, FORBID_ATTR: ["style", "href"], RETURN_DOM_FRAGMENT: true,
     }));
   };
   if (window.katex) typeset(window.katex);

@@ -74,7 +74,8 @@ public enum HearthApplication {
         let application = Application(
             router: router,
             server: HTTPServer.http1(
-                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: configuration.maxBodyBytes)),
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: configuration.maxBodyBytes),
+                maxBodyBytes: configuration.maxBodyBytes),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),

@@ -28,7 +28,7 @@ extension Configuration {
             "OTEL_EXPORTER_OTLP_ENDPOINT": tracesEndpoint.map(Self.withoutCredentials) ?? "none",
             "HEARTH_KEEP_ALIVE": keepAlive < 0 ? "-1" : "\(Int(keepAlive))s",
             "HEARTH_MAX_MEMORY": "\(maxMemoryBytes >> 20) MB",
-            "HEARTH_PYPI_INDEX": packageIndex,
+            "HEARTH_PYPI_INDEX": Self.withoutCredentials(packageIndex),
             "HEARTH_HOME": paths.data.path,
         ]
         return Self.variables.compactMap { variable in
@@ -38,7 +38,8 @@ extension Configuration {
 
     /// `url` without a user and password in it.
     static func withoutCredentials(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.user != nil || parts.password != nil else { return url }
+        guard var parts = URLComponents(string: url) else { return url.contains("@") ? "(not shown)" : url }
+        guard parts.user != nil || parts.password != nil else { return url }
         (parts.user, parts.password) = (nil, nil)
         return parts.string ?? "(not shown)"
     }

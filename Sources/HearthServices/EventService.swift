@@ -63,11 +63,18 @@ public struct EventService: Sendable {
                 var mine = event
                 mine.body = .stats(models.filter { principal.mayUse($0.name) })
                 return mine
-            case .model(let change):
-                return principal.mayUse(change.name) ? event : nil
-            case .ingestion:
-                // Another user's uploads and collections are theirs (an admin sees all).
-                return principal.isAdmin || (event.ownerID != nil && event.ownerID == principal.user?.id) ? event : nil
+            case .model(var change):
+                guard principal.mayUse(change.name) else { return nil }
+                // Why a load failed can name the server's files: the administrators' to read.
+                guard !principal.isAdmin, change.error != nil else { return event }
+                change.error = "the model could not be loaded"
+                var told = event
+                told.body = .model(change)
+                return told
+            case .ingestion(let progress):
+                // Another user's uploads and collections are theirs (an admin sees all); a key
+                // limited to some collections hears of those only.
+                return principal.owns(event.ownerID) && principal.keyAllows(progress.collection) ? event : nil
             }
         }
     }

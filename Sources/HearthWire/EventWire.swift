@@ -124,15 +124,15 @@ public enum EventWire {
         public var interval: Double
         public var models: [Model]
 
-        public init(interval: Double, series: [String: [(time: Date, tokensPerSecond: Double, active: Int, queued: Int)]]) {
-            self.interval = interval
+        public init(_ series: [String: [StatsHistory.Sample]]) {
+            interval = StatsHistory.bucket
             models = series.keys.sorted().map { name in
                 Model(
                     name: name,
                     samples: series[name]!.map {
                         Sample(
                             time: $0.time.timeIntervalSince1970, tokensPerSecond: ($0.tokensPerSecond * 10).rounded() / 10,
-                            activeSequences: $0.active, queuedRequests: $0.queued)
+                            activeSequences: $0.activeSequences, queuedRequests: $0.queuedRequests)
                     })
             }
         }

@@ -235,7 +235,6 @@ public enum KnowledgeWire {
         }
     }
 
-    /// One hit: where it comes from, how it scored, its text.
     /// `GET /hearth/collections/{name}/chunks?path=…`: a document's chunks in order.
     public struct DocumentChunks: Codable, Sendable {
         public var path: String
@@ -247,6 +246,7 @@ public enum KnowledgeWire {
         }
     }
 
+    /// One hit: where it comes from, how it scored, its text.
     public struct Hit: Codable, Sendable {
         public var rank: Int
         public var score: Double

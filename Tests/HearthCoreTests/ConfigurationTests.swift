@@ -31,6 +31,7 @@ import Testing
         let configuration = try Configuration(environment: [
             "HEARTH_API_KEYS": "sk-secret-one,sk-secret-two", "HEARTH_API_KEY": "sk-client", "HEARTH_PARALLEL": "3",
             "HEARTH_KEEP_ALIVE": "1h", "HEARTH_HOME": "/srv/hearth", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:sk-pass@otel.example/v1",
+            "HEARTH_PYPI_INDEX": "https://me:sk-index@pypi.example/simple",
         ])
         let settings = Dictionary(uniqueKeysWithValues: configuration.settings.map { ($0.name, $0.value) })
         #expect(settings["HEARTH_PARALLEL"] == "3")
@@ -39,6 +40,7 @@ import Testing
         #expect(settings["HEARTH_API_KEYS"] == "2 keys (not shown)")
         #expect(settings["HEARTH_API_KEY"] == nil, "the CLI's key is not the server's business")
         #expect(settings["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://otel.example/v1")
+        #expect(settings["HEARTH_PYPI_INDEX"] == "https://pypi.example/simple")
         #expect(!configuration.settings.contains { $0.value.contains("sk-") })
         #expect(configuration.settings.count == Configuration.variables.count - 1)
     }

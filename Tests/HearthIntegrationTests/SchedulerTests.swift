@@ -55,6 +55,7 @@ import Testing
         try await ask(provider)  // and it loads again on the next request
         #expect(await loadedNames(provider) == ["smollm2:135m"])
         await provider.shutdown()
+        bus.close()  // fewer events than expected end the loop below instead of hanging it
         // Each load and unload was published (the dashboard shows them).
         var changes: [ModelChange] = []
         for await event in heard {

@@ -75,6 +75,39 @@ struct EventServiceTests {
         #expect(ids == ["alice", "bob", "anonymous", "last"])
     }
 
+    @Test func aLoadFailureIsExplainedToAdministratorsAndAKeyHearsOfItsCollectionsOnly() async {
+        let admin = Principal(user: User(id: 1, name: "root", role: .admin), role: .admin)
+        let alice = Self.user(2, "alice")
+        let notesOnly = Principal(
+            user: User(id: 2, name: "alice", role: .user), role: .user,
+            key: APIKey(id: "key_notes", userID: 2, label: "", prefix: "", collections: ["notes"]))
+        let streams = [admin, alice, notesOnly].map { events.events(topics: ["model", "ingestion"], by: $0) }
+        bus.publish(
+            HearthEvent(.model(ModelChange(name: "m:latest", action: .failed, memoryBytes: 1, error: "cannot open /srv/secret/m.gguf"))))
+        for collection in ["diary", "notes"] {
+            bus.publish(
+                HearthEvent(
+                    .ingestion(IngestionProgress(collection: collection, status: .completed, filesDone: 1, filesTotal: 1, chunks: 1)),
+                    ownerID: 2))
+        }
+        events.close()
+        var heard: [[String]] = []
+        for stream in streams {
+            var lines: [String] = []
+            for await event in stream {
+                switch event.body {
+                case .model(let change): lines.append("model \(change.error ?? "")")
+                case .ingestion(let progress): lines.append("ingestion \(progress.collection)")
+                default: break
+                }
+            }
+            heard.append(lines)
+        }
+        #expect(heard[0] == ["model cannot open /srv/secret/m.gguf", "ingestion diary", "ingestion notes"])
+        #expect(heard[1] == ["model the model could not be loaded", "ingestion diary", "ingestion notes"])
+        #expect(heard[2] == ["model the model could not be loaded", "ingestion notes"])
+    }
+
     @Test func nothingIsPublishedToNobodyAndClosingEndsTheStreams() async {
         events.requestAnswered(Self.request(by: "alice"), by: Self.user(2, "alice"))
         let stream = events.events(topics: nil, by: Self.user(2, "alice"))

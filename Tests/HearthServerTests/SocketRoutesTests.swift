@@ -43,7 +43,8 @@ struct SocketRoutesTests {
         let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)
         return Application(
             router: router,
-            server: HTTPServer.http1(webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20)))
+            server: HTTPServer.http1(
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20))
     }
 
     /// Opens `/hearth/ws`, sends `messages`, and reads until `done` holds for what came (or
@@ -154,6 +155,7 @@ struct SocketRoutesTests {
                     "not json", #"{"type":"dance"}"#, #"{"type":"subscribe","topics":["gossip"]}"#,
                     #"{"type":"chat","body":{"messages":[]}}"#,
                     #"{"type":"chat","id":"m","body":{"model":"missing:1","messages":[{"role":"user","content":"hi"}]}}"#,
+                    #"{"type":"chat","id":"x","body":[]}"#, #"{"type":"cancel","id":"nope"}"#,
                     #"{"type":"ping"}"#,
                 ],
                 until: { (all: [JSONObject]) -> Bool in
@@ -161,12 +163,15 @@ struct SocketRoutesTests {
                     return pong && all.contains { $0.id == "m" }
                 })
             let errors = received.filter { $0.type == "error" }
-            #expect(errors.count == 5, "\(received)")
+            #expect(errors.count == 7, "\(received)")
             #expect(errors.contains { $0.status == 400 && $0.message.contains("not valid JSON") })
             #expect(errors.contains { $0.message.contains("'dance'") })
             #expect(errors.contains { $0.message.contains("request, stats") })
             #expect(errors.contains { $0.message.contains("'id'") })
             #expect(errors.contains { $0.id == "m" && $0.status == 404 && $0.message.contains("missing:1") })
+            // A refused chat and a cancel of no chat name the chat: its client stops waiting.
+            #expect(errors.contains { $0.id == "x" && $0.status == 400 && $0.message.contains("'body'") })
+            #expect(errors.contains { $0.id == "nope" && $0.status == 404 })
         }
     }
 }

@@ -147,4 +147,19 @@ def test_maths_is_typeset_as_mathml_and_prices_and_code_keep_their_dollars(page,
         link.click(modifiers=["Control"], no_wait_after=True)
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
+    # The formula's own sanitiser: whatever KaTeX returns, no link or handler survives it.
+    leaked = page.evaluate("""async () => {
+      window.katex.renderToString = () => '<math><mi href="javascript:window.__xss=20" onclick="window.__xss=21">x</mi>'
+        + '<mtext><a href="javascript:window.__xss=22">a</a><img src=x onerror="window.__xss=23"></mtext></math>';
+      const { renderMarkdown } = await import("/ui/markdown.js");
+      const box = document.createElement("div");
+      document.body.append(box);
+      renderMarkdown(box, "$y$");
+      const found = box.querySelectorAll("[href], [onclick], [onerror], a, img").length;
+      box.querySelector("mi")?.dispatchEvent(new MouseEvent("click"));
+      box.remove();
+      return found;
+    }""")
+    page.wait_for_timeout(300)
+    assert leaked == 0 and page.evaluate("window.__xss") is None
     assert page.errors == []

@@ -78,8 +78,10 @@ public struct Ingestor: Sendable {
         } catch {
             // Stopped (cancelled, or failed): it resumes when ingested again.
             job.status = .interrupted
-            let owner = try? await store.collection(job.collection, counted: false)?.ownerID
-            publish(job, owner: owner ?? nil, error: (error as? HearthError)?.message ?? "\(error)")
+            if !(error is CancellationError) {  // stopped with the server: it resumes, it did not fail
+                let owner = try? await store.collection(job.collection, counted: false)?.ownerID
+                publish(job, owner: owner ?? nil, error: (error as? HearthError)?.message ?? "\(error)")
+            }
             do { try await store.updateJob(job) } catch let failure {
                 logger.error("could not record an ingestion job as interrupted", metadata: ["error": "\(String(reflecting: failure))"])
             }

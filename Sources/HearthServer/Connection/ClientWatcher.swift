@@ -84,11 +84,13 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
 
 extension HTTPServer {
     /// HTTP/1.1 with a `ClientWatcher` on every connection, and WebSocket upgrades answered by
-    /// `webSockets` (`socketRouter`). Messages up to 1 MiB travel in one frame.
-    public static func http1(webSockets: Router<HearthSocketContext>) -> HTTPServerBuilder {
+    /// `webSockets` (`socketRouter`), whose frames may be as large as a request body (a
+    /// browser sends a message in one frame).
+    public static func http1(webSockets: Router<HearthSocketContext>, maxBodyBytes: Int) -> HTTPServerBuilder {
         .http1WebSocketUpgrade(
             webSocketRouter: webSockets,
             configuration: .init(
-                http1: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]), ws: .init(maxFrameSize: 1 << 20)))
+                http1: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]),
+                ws: .init(maxFrameSize: maxBodyBytes)))
     }
 }

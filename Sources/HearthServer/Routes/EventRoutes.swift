@@ -13,10 +13,7 @@ struct EventRoutes: Sendable {
 
     func add(to router: Router<HearthRequestContext>) {
         router.get("/hearth/stats/history") { _, context in
-            let series = events.statsHistory(by: context.principal).mapValues { samples in
-                samples.map { ($0.time, $0.tokensPerSecond, $0.activeSequences, $0.queuedRequests) }
-            }
-            return try json(EventWire.History(interval: StatsHistory.bucket, series: series))
+            try json(EventWire.History(events.statsHistory(by: context.principal)))
         }
         router.get("/hearth/events") { request, context in
             let topics = try request.uri.queryParameters.get("topics").map { try EventService.topics($0.split(separator: ",")) }

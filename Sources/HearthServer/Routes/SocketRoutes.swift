@@ -27,7 +27,13 @@ struct SocketRoutes: Sendable {
             } catch {
                 let refusal = APIError(error)
                 try? await outbound.write(.text(SocketWire.error(id: nil, status: Int(refusal.status.code), refusal.body.error)))
-                try? await outbound.close(.policyViolation, reason: String(refusal.message.prefix(120)))
+                // 1013 "try again later" for a rate limit; 1008 for a sign-in refused (do not retry).
+                let reason = String(refusal.message.prefix(120))
+                if refusal.status == .tooManyRequests {
+                    try? await outbound.close(.unknown(1013), reason: reason)
+                } else {
+                    try? await outbound.close(.policyViolation, reason: reason)
+                }
                 return
             }
             let session = SocketSession(
@@ -35,8 +41,7 @@ struct SocketRoutes: Sendable {
                 logger: context.logger)
             let opened = ContinuousClock.now
             await session.run(inbound.messages(maxSize: maxMessageBytes)) {
-                // Still signed in? (A session signed out or a key revoked ends the socket.)
-                (try? await auth.principal(of: request, on: channel)) == principal
+                await stillSignedIn(request, on: channel, as: principal)
             }
             context.logger.info(
                 "socket closed",
@@ -60,6 +65,20 @@ struct SocketRoutes: Sendable {
         }
         _ = try limits.admit(principal)
         return principal
+    }
+
+    /// Whether the socket's credentials still sign in the same user with the same key: a
+    /// session signed out, a key revoked or a user disabled ends the socket; a change of the
+    /// user's limits or a passing failure of the store does not.
+    private func stillSignedIn(_ request: Request, on channel: any Channel, as principal: Principal) async -> Bool {
+        do {
+            let now = try await auth.principal(of: request, on: channel)
+            return now.user?.id == principal.user?.id && now.key?.id == principal.key?.id && now.role == principal.role
+        } catch let error as HearthError where error.code == .unauthorized || error.code == .forbidden {
+            return false
+        } catch {
+            return true
+        }
     }
 
     /// `GET /hearth/ws` without an upgrade: a clear error instead of a 404.

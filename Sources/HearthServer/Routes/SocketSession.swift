@@ -83,8 +83,13 @@ final class SocketSession: Sendable {
     }
 
     private func handle(_ text: String) async {
+        let message: SocketWire.ClientMessage
         do {
-            let message = try SocketWire.message(text)
+            message = try SocketWire.message(text)
+        } catch {
+            return await send(error: error, id: nil)
+        }
+        do {
             switch message.type {
             case "subscribe": try await subscribe(message.topics.map { try EventService.topics($0) })
             case "unsubscribe": state.withLock { $0.subscription.take() }?.cancel()
@@ -96,7 +101,8 @@ final class SocketSession: Sendable {
                     "unknown message type '\(message.type)': subscribe, unsubscribe, chat, cancel or ping", field: "type")
             }
         } catch {
-            await send(error: error, id: nil)
+            // A refused chat or cancel names the chat, so that its client stops waiting for it.
+            await send(error: error, id: ["chat", "cancel"].contains(message.type) ? message.id : nil)
         }
     }
 
@@ -132,15 +138,19 @@ final class SocketSession: Sendable {
                 throw HearthError(.rateLimited, "a socket runs at most \(Self.maxChats) chats at once")
             }
             state.chats[id] = Task { [self] in
-                await run(request, id: id)
+                let last = await run(request, id: id)
+                // The id is free again before the client hears that the chat ended.
                 _ = self.state.withLock { $0.chats.removeValue(forKey: id) }
+                // Written from a task of its own: the writer refuses a cancelled task's writes.
+                if let last { await Task { try? await write(last) }.value }
             }
         }
     }
 
     private func cancel(id: String?) throws {
         guard let id else { throw HearthError.invalidRequest("'cancel' needs the 'id' of a chat", field: "id") }
-        state.withLock { $0.chats[id] }?.cancel()
+        guard let chat = state.withLock({ $0.chats[id] }) else { throw HearthError(.notFound, "no chat '\(id)' is running") }
+        chat.cancel()
     }
 
     /// `POST /v1/chat/completions` with `body` and the upgrade's credentials. The socket was
@@ -156,8 +166,9 @@ final class SocketSession: Sendable {
         return Request(head: head, body: RequestBody(buffer: body))
     }
 
-    /// Runs one chat to its end, its chunks written as they come.
-    private func run(_ request: Request, id: String) async {
+    /// Runs one chat, its chunks written as they come; returns its last message (`chat.end`,
+    /// or the `error` that ends it), nil when an error in the stream already ended it.
+    private func run(_ request: Request, id: String) async -> String? {
         do {
             let response = try await http(request, HearthRequestContext(source: .init(channel: channel, logger: logger)))
             guard response.status == .ok else {
@@ -166,33 +177,37 @@ final class SocketSession: Sendable {
                 let detail =
                     (try? WireDecoder.decode(OpenAI.ErrorBody.self, from: Data(collected.bytes.readableBytesView))).map(\.error)
                     ?? .init(message: response.status.reasonPhrase, type: "server_error", param: nil, code: nil)
-                try await write(SocketWire.error(id: id, status: response.status.code, detail))
-                return
+                return SocketWire.error(id: id, status: response.status.code, detail)
             }
             let conversation = HTTPField.Name(ConversationWire.header).flatMap { response.headers[$0] }
             try await write(SocketWire.chatStart(id: id, conversation: conversation))
-            try await response.body.write(Chunks(id: id, session: self))
-            await end(id)
+            let chunks = Chunks(id: id, session: self)
+            try await response.body.write(chunks)
+            return chunks.failed ? nil : SocketWire.chatEnd(id: id, cancelled: Task.isCancelled)
         } catch {
-            if Task.isCancelled { await end(id) } else { await send(error: error, id: id) }
+            if Task.isCancelled { return SocketWire.chatEnd(id: id, cancelled: true) }
+            let failure = APIError(error)
+            return SocketWire.error(id: id, status: Int(failure.status.code), failure.body.error)
         }
     }
 
-    /// `chat.end`, even from the chat's cancelled task (the writer refuses those).
-    private func end(_ id: String) async {
-        let cancelled = Task.isCancelled
-        await Task { try? await write(SocketWire.chatEnd(id: id, cancelled: cancelled)) }.value
-    }
-
-    /// A chat's event stream, each event a `chat.chunk` (an error in it, an `error`).
-    private struct Chunks: ResponseBodyWriter {
+    /// A chat's event stream, each event a `chat.chunk` (an error in it, an `error` that ends the chat).
+    private final class Chunks: ResponseBodyWriter {
         let id: String
         let session: SocketSession
         var parser = ServerSentEvents.Parser()
+        /// Whether an error ended the stream (and was sent).
+        var failed = false
 
-        mutating func write(_ buffer: ByteBuffer) async throws {
+        init(id: String, session: SocketSession) {
+            self.id = id
+            self.session = session
+        }
+
+        func write(_ buffer: ByteBuffer) async throws {
             for payload in parser.feed(String(buffer: buffer)) where payload != "[DONE]" {
                 if payload.hasPrefix(#"{"error""#), let body = try? WireDecoder.decode(OpenAI.ErrorBody.self, from: Data(payload.utf8)) {
+                    failed = true
                     try await session.write(SocketWire.error(id: id, status: nil, body.error))
                 } else {
                     try await session.write(SocketWire.chatChunk(id: id, json: payload))

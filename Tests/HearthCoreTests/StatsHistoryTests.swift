@@ -1,6 +1,5 @@
 import Foundation
 import HearthCore
-import HearthServices
 import Testing
 
 /// The last hour of the models' activity: 10-second buckets holding the most of each figure,

@@ -1,5 +1,4 @@
 import Foundation
-import HearthCore
 import Synchronization
 
 /// What each loaded model did over the last hour, kept in 10-second buckets (the most of each
