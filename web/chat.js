@@ -15,8 +15,10 @@ const remembered = {
 
 /** Shows the chat in `root` for the signed-in principal `me`; returns what stops it. */
 export function showChat(root, me) {
-  // `files`: the collection this chat's attached files went into; `reading`: files not yet searchable.
-  const state = { conversation: null, messages: [], streaming: null, models: [], files: null, reading: 0 };
+  // `files`: the collection this chat's attached files went into; `reading`: by collection,
+  // its files not yet searchable (a chat left while its files upload does not hold up the next).
+  const state = { conversation: null, messages: [], streaming: null, models: [], files: null, reading: new Map() };
+  const reading = () => (state.files ? state.reading.get(state.files) ?? 0 : 0);
 
   const list = h("ul", { class: "conversations", "aria-label": "Conversations" });
   const search = h("input", { type: "search", placeholder: "Search chats", "aria-label": "Search chats" });
@@ -75,7 +77,7 @@ export function showChat(root, me) {
     event.preventDefault();
     const text = prompt.value.trim();
     if (!text || state.streaming) return;
-    if (state.reading) return showAlert("The attached files are still being read.", "info");
+    if (reading()) return showAlert("The attached files are still being read.", "info");
     prompt.value = "";
     state.messages.push({ role: "user", content: text });
     generate();
@@ -105,11 +107,11 @@ export function showChat(root, me) {
       return showAlert(`Attaching: ${error.message}`);
     }
     const collection = state.files;
-    state.reading += chosen.length;
+    state.reading.set(collection, (state.reading.get(collection) ?? 0) + chosen.length);
     send.disabled = true;
     await Promise.all(chosen.map((file) => addFile(collection, file, attached)));
-    state.reading -= chosen.length;
-    send.disabled = state.reading > 0 || !!state.streaming;
+    state.reading.set(collection, state.reading.get(collection) - chosen.length);
+    send.disabled = reading() > 0 || !!state.streaming;
   });
 
   loadModels();
@@ -174,6 +176,7 @@ export function showChat(root, me) {
     for (const [name, input] of Object.entries(parameters)) input.value = kept[name] ?? "";
     attached.replaceChildren();
     if (state.files) showAttached(state.files);
+    send.disabled = reading() > 0;
     if (id) {
       try {
         const detail = await request("GET", `/hearth/conversations/${encodeURIComponent(id)}`);
@@ -369,7 +372,7 @@ export function showChat(root, me) {
     } finally {
       cancelAnimationFrame(frame);
       state.streaming = null;
-      send.disabled = state.reading > 0;
+      send.disabled = reading() > 0;
       stop.hidden = true;
       renderAll();
       if (stopped) messages.lastElementChild?.classList.add("stopped");
