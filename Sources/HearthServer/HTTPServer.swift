@@ -43,15 +43,17 @@ public enum HTTPServer {
         return router
     }
 
-    /// The router of WebSocket upgrades (`/hearth/ws`), whose chats are served by `http`.
-    public static func socketRouter(services: Services, http: Router<HearthRequestContext>, maxBodyBytes: Int)
-        -> Router<HearthSocketContext>
-    {
+    /// The router of WebSocket upgrades (`/hearth/ws`), whose chats are served by `http`; an
+    /// open socket checks its sign-in every `recheck`.
+    public static func socketRouter(
+        services: Services, http: Router<HearthRequestContext>, maxBodyBytes: Int, recheck: Duration = .seconds(30)
+    ) -> Router<HearthSocketContext> {
         let router = Router(context: HearthSocketContext.self)
         let responder = http.buildResponder()
         SocketRoutes(
             auth: AuthMiddleware(identity: services.identity, limits: services.limits), limits: services.limits,
-            events: services.events, http: { try await responder.respond(to: $0, context: $1) }, maxMessageBytes: maxBodyBytes
+            events: services.events, http: { try await responder.respond(to: $0, context: $1) }, maxMessageBytes: maxBodyBytes,
+            recheck: recheck
         ).add(to: router)
         return router
     }

@@ -34,7 +34,7 @@ struct SocketRoutesTests {
         return (identity, key)
     }
 
-    func app(_ identity: IdentityService) throws -> some ApplicationProtocol {
+    func app(_ identity: IdentityService, recheck: Duration = .seconds(30)) throws -> some ApplicationProtocol {
         let provider = ScriptedProvider()
         let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model)
         let conversations = SQLiteIdentityStore(
@@ -44,7 +44,8 @@ struct SocketRoutesTests {
         return Application(
             router: router,
             server: HTTPServer.http1(
-                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20))
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20, recheck: recheck),
+                maxBodyBytes: 1 << 20))
     }
 
     /// Opens `/hearth/ws`, sends `messages`, and reads until `done` holds for what came (or
@@ -172,6 +173,27 @@ struct SocketRoutesTests {
             // A refused chat and a cancel of no chat name the chat: its client stops waiting.
             #expect(errors.contains { $0.id == "x" && $0.status == 400 && $0.message.contains("'body'") })
             #expect(errors.contains { $0.id == "nope" && $0.status == 404 })
+        }
+    }
+
+    @Test func revokingTheKeyOfAnOpenSocketClosesIt() async throws {
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (identity, _) = try await identity()
+        let (made, key) = try await identity.createKey(
+            for: "bob", label: "socket", expiresIn: nil, models: nil, collections: nil, limits: Limits(), by: .operator)
+        try await app(identity, recheck: .milliseconds(200)).test(.live) { client in
+            let port = try #require(client.port)
+            let revoking = Task {
+                try await Task.sleep(for: .milliseconds(500))
+                _ = try await identity.revokeKey(made.id, by: .operator)
+            }
+            let (received, close) = try await Self.converse(
+                port: port, headers: [.authorization: "Bearer \(key)"], send: [#"{"type":"subscribe","topics":["stats"]}"#],
+                until: { _ in false })
+            try await revoking.value
+            #expect(received.first?.type == "subscribed")
+            #expect(received.last?.type == "error" && received.last?.status == 401, "\(received)")
+            #expect(close == .policyViolation, "the socket outlived its key")
         }
     }
 }

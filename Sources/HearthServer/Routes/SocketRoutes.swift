@@ -17,6 +17,8 @@ struct SocketRoutes: Sendable {
     /// The HTTP routes, which serve each chat.
     let http: @Sendable (Request, HearthRequestContext) async throws -> Response
     let maxMessageBytes: Int
+    /// How often an open socket checks that its sign-in still holds.
+    var recheck = Duration.seconds(30)
 
     func add(to router: Router<HearthSocketContext>) {
         router.ws("/hearth/ws") { inbound, outbound, context in
@@ -40,7 +42,7 @@ struct SocketRoutes: Sendable {
                 principal: principal, upgrade: request, channel: channel, outbound: outbound, events: events, http: http,
                 logger: context.logger)
             let opened = ContinuousClock.now
-            await session.run(inbound.messages(maxSize: maxMessageBytes)) {
+            await session.run(inbound.messages(maxSize: maxMessageBytes), recheck: recheck) {
                 await stillSignedIn(request, on: channel, as: principal)
             }
             context.logger.info(

@@ -30,8 +30,6 @@ final class SocketSession: Sendable {
         var chats: [String: Task<Void, Never>] = [:]
     }
 
-    /// How often the socket checks that its sign-in still holds.
-    static let recheckInterval = Duration.seconds(30)
     /// Chats one socket may run at once.
     static let maxChats = 16
 
@@ -49,11 +47,13 @@ final class SocketSession: Sendable {
     }
 
     /// Serves `messages` until the client closes the socket or `stillSignedIn` (asked every
-    /// `recheckInterval`) says no; then stops the subscription and every chat.
-    func run(_ messages: WebSocketInboundMessageStream, stillSignedIn: @escaping @Sendable () async -> Bool) async {
+    /// `recheck`) says no; then stops the subscription and every chat.
+    func run(
+        _ messages: WebSocketInboundMessageStream, recheck: Duration, stillSignedIn: @escaping @Sendable () async -> Bool
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
-                while (try? await Task.sleep(for: Self.recheckInterval)) != nil {
+                while (try? await Task.sleep(for: recheck)) != nil {
                     guard await stillSignedIn() else {
                         await send(error: HearthError(.unauthorized, "the sign-in of this socket has ended"), id: nil)
                         try? await outbound.close(.policyViolation, reason: "signed out")
