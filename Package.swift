@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
@@ -78,6 +79,12 @@ let package = Package(
         .target(
             name: "HearthSQLite", dependencies: ["HearthCore", "HearthVectors", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: nativeCPU),
+        // The scale-out store: the same protocols on PostgreSQL with pgvector.
+        .target(
+            name: "HearthPostgres",
+            dependencies: [
+                "HearthCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite"]),
         .target(
             name: "HearthProviders",
@@ -125,7 +132,8 @@ let package = Package(
             name: "HearthApp",
             dependencies: [
                 "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthServices",
-                "HearthKnowledge", "HearthSQLite", "HearthMCP", .product(name: "Hummingbird", package: "hummingbird"),
+                "HearthKnowledge", "HearthSQLite", "HearthPostgres", "HearthMCP", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
@@ -177,6 +185,8 @@ let package = Package(
         .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
         .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore", "HearthTesting"]),
         .testTarget(name: "HearthVectorsTests", dependencies: ["HearthVectors", "HearthCore"]),
+        // The store protocols' behaviour, run on SQLite and on a PostgreSQL the tests start.
+        .testTarget(name: "HearthStoreTests", dependencies: ["HearthCore", "HearthSQLite", "HearthPostgres", "HearthTesting"]),
         // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),
         // Need the real models the set-up installs.

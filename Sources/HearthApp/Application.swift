@@ -5,7 +5,6 @@ import HearthKnowledge
 import HearthMCP
 import HearthModels
 import HearthProviders
-import HearthSQLite
 import HearthServer
 import HearthServices
 import Hummingbird
@@ -41,12 +40,13 @@ public enum HearthApplication {
             defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let gateway = GatewayReloader(file: configuration.paths.configFile, local: provider, router: pipeline.router)
-        let store = try SQLiteKnowledgeStore(paths: configuration.paths)
-        let knowledge = KnowledgeBase(store: store, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
-        let identityStore = SQLiteIdentityStore(store)
+        let stores = try await StoreBackend.open(configuration, logger: logger)
+        let knowledge = KnowledgeBase(
+            store: stores.knowledge, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
+        let identityStore = stores.identity
         try configuration.validate(hasUsers: try await identityStore.userCount() > 0)
         let identity = IdentityService(
-            store: identityStore, audit: identityStore, secret: try IdentityService.secret(at: configuration.paths.serverSecret),
+            store: identityStore, audit: identityStore, secret: stores.secret,
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
         let usage = UsageService(store: identityStore, logger: logger)
         let mcpClients = MCPClients(try MCPServerConfiguration.servers(in: configuration.paths.mcpServers), logger: logger)
@@ -80,6 +80,7 @@ public enum HearthApplication {
             services: [
                 ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
                 MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system), EventTicker(events: services.events),
+                StoreConnections(stores: stores),
             ] + extra,
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
@@ -92,9 +93,9 @@ extension HearthApplication {
     /// a running server: from its next request on, that server needs keys.
     /// - Throws: `HearthError.invalidRequest` when users exist already or the name is invalid.
     public static func bootstrapAdmin(_ configuration: Configuration, name: String) async throws -> (User, APIKey, String) {
-        let store = SQLiteIdentityStore(try SQLiteKnowledgeStore(paths: configuration.paths))
-        let identity = IdentityService(
-            store: store, audit: store, secret: try IdentityService.secret(at: configuration.paths.serverSecret))
+        let stores = try await StoreBackend.open(configuration, logger: Logger(label: "hearth"))
+        defer { stores.close() }
+        let identity = IdentityService(store: stores.identity, audit: stores.identity, secret: stores.secret)
         return try await identity.bootstrap(admin: name)
     }
 }

@@ -53,6 +53,10 @@ public struct Configuration: Sendable, Equatable {
     /// Where traces of each request go over OTLP/HTTP (OpenTelemetry's own variables apply);
     /// nil: no traces.
     public var tracesEndpoint: String?
+    /// The PostgreSQL database (with pgvector) that holds the knowledge base, users, keys,
+    /// usage and conversations instead of the embedded SQLite store; replicas share it. Nil:
+    /// SQLite in the data folder.
+    public var databaseURL: String?
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -152,6 +156,18 @@ public struct Configuration: Sendable, Equatable {
                 (v == "none" ? "" : v).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map {
                     $0 == "*" || $0.contains(":") ? $0 : $0 + ":latest"
                 })
+        },
+        Variable(
+            name: "HEARTH_DATABASE_URL",
+            help: "keep the store in PostgreSQL with pgvector (postgres://user:password@host:5432/db) instead of SQLite",
+            defaultValue: "none"
+        ) { c, v in
+            guard v != "none" else { return }
+            guard let url = URLComponents(string: v), ["postgres", "postgresql"].contains(url.scheme ?? ""), url.host?.isEmpty == false
+            else {
+                throw HearthError.invalidRequest("HEARTH_DATABASE_URL must look like postgres://user:password@host:5432/database")
+            }
+            c.databaseURL = v
         },
         Variable(
             name: "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -8,7 +8,7 @@ extension SQLiteKnowledgeStore {
     static let exactFilterLimit = 20_000
 
     public func keywordSearch(_ query: String, in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
-        let words = Self.queryWords(query)
+        let words = KeywordQuery.words(query)
         guard !words.isEmpty, k > 0 else { return [] }
         return try await read { db in
             let id = try Self.collectionID(db, collection)
@@ -115,26 +115,12 @@ extension SQLiteKnowledgeStore {
         return (" JOIN documents d ON d.id = c.document_id", conditions, arguments)
     }
 
-    /// The words of a question, common English words left out, each once.
-    static func queryWords(_ text: String) -> [String] {
-        var words: [String] = []
-        var seen = Set<String>()
-        for word in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }) {
-            let word = String(word)
-            guard !stopwords.contains(word), seen.insert(word).inserted else { continue }
-            words.append(word)
-        }
-        return words
-    }
-
-    /// The words as an FTS5 query: each quoted, any may match. Words found in more than 2%
-    /// of all chunks are left out: BM25 gives them little weight (their inverse document
-    /// frequency is low), yet scoring their long posting lists is what makes a keyword query
-    /// slow on a large store (the way search engines prune such terms). Nil when no word is
-    /// left; the vector search alone answers then.
+    /// The words as an FTS5 query: each quoted, any may match. Words too common to weigh
+    /// (`KeywordQuery.commonWordLimit`) are left out. Nil when no word is left; the vector
+    /// search alone answers then.
     static func ftsQuery(_ words: [String], _ db: Database) throws -> String? {
         let total = try Int.fetchOne(db, sql: "SELECT max(id) FROM chunks") ?? 0
-        let limit = max(2000, total / 50)
+        let limit = KeywordQuery.commonWordLimit(total: total)
         var kept: [String] = []
         for word in words {
             let quoted = "\"\(word)\""
@@ -147,13 +133,6 @@ extension SQLiteKnowledgeStore {
         }
         return kept.isEmpty ? nil : kept.joined(separator: " OR ")
     }
-
-    static let stopwords: Set<String> = [
-        "a", "about", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "did", "do", "does", "for", "from", "get",
-        "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "should", "so", "that", "the",
-        "their", "there", "these", "this", "to", "use", "was", "we", "what", "when", "where", "which", "who", "why", "will",
-        "with", "would", "you", "your",
-    ]
 
     // MARK: - Vector indexes
 

@@ -32,6 +32,7 @@ import Testing
             "HEARTH_API_KEYS": "sk-secret-one,sk-secret-two", "HEARTH_API_KEY": "sk-client", "HEARTH_PARALLEL": "3",
             "HEARTH_KEEP_ALIVE": "1h", "HEARTH_HOME": "/srv/hearth", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:sk-pass@otel.example/v1",
             "HEARTH_PYPI_INDEX": "https://me:sk-index@pypi.example/simple",
+            "HEARTH_DATABASE_URL": "postgres://hearth:sk-db@db.example:5432/hearth",
         ])
         let settings = Dictionary(uniqueKeysWithValues: configuration.settings.map { ($0.name, $0.value) })
         #expect(settings["HEARTH_PARALLEL"] == "3")
@@ -41,12 +42,14 @@ import Testing
         #expect(settings["HEARTH_API_KEY"] == nil, "the CLI's key is not the server's business")
         #expect(settings["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://otel.example/v1")
         #expect(settings["HEARTH_PYPI_INDEX"] == "https://pypi.example/simple")
+        #expect(settings["HEARTH_DATABASE_URL"] == "postgres://db.example:5432/hearth")
         #expect(!configuration.settings.contains { $0.value.contains("sk-") })
         #expect(configuration.settings.count == Configuration.variables.count - 1)
     }
 
     @Test func malformedValuesAreErrorsNamingTheVariable() {
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_PARALLEL": "many"]) }
+        #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_DATABASE_URL": "mysql://db/hearth"]) }
         do {
             _ = try Configuration(environment: ["HEARTH_CONTEXT": "-5"])
             Issue.record("expected an error")
