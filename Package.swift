@@ -194,7 +194,8 @@ let package = Package(
         .testTarget(
             name: "HearthIntegrationTests",
             dependencies: [
-                "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthModels",
+                "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthPostgres",
+                "HearthModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -3,52 +3,64 @@ import HearthCore
 import PostgresNIO
 
 extension PostgresKnowledgeStore {
-    /// Chunks matching words of `query`, scored like BM25: each word's `ts_rank` (its
-    /// frequency in the chunk, the text weighing more than the heading, normalised by the
-    /// chunk's length) times its inverse document frequency in the collection, summed.
+    /// Chunks matching words of `query`, scored by BM25 as the SQLite store's FTS5 does
+    /// (k1 1.2, b 0.75; a word in the heading counts half): each word's inverse document
+    /// frequency in the collection times its saturated frequency in the chunk, normalised by
+    /// the chunk's length against the collection's average.
     public func keywordSearch(_ query: String, in collection: String, k: Int, filter: SearchFilter) async throws -> [RankedChunk] {
         let words = KeywordQuery.words(query)
         guard !words.isEmpty, k > 0 else { return [] }
         let collectionID = try await collectionRow(collection).id
-        let weighted = try await weights(words, collectionID: collectionID)
-        guard !weighted.isEmpty else { return [] }
+        let terms = try await terms(words, collectionID: collectionID)
+        guard !terms.lexemes.isEmpty else { return [] }
         var statement = Statement()
-        var ranks: [String] = []
-        var queries: [String] = []
-        for (word, idf) in weighted {
-            let query = "plainto_tsquery('english', \(try statement.bind(word)))"
-            queries.append(query)
-            ranks.append("ts_rank(c.words, \(query), 1) * \(try statement.bind(idf))")
-        }
+        let lexemes = try statement.bind(terms.lexemes)
+        let weights = try statement.bind(terms.idf)
+        let average = try statement.bind(max(terms.averageLength, 1))
         let (join, conditions) = try Self.filterSQL(filter, into: &statement)
         statement += """
-            SELECT c.id, (\(ranks.joined(separator: " + "))) AS score FROM chunks c\(join)
-            WHERE c.collection_id = \(try statement.bind(collectionID)) AND c.words @@ (\(queries.joined(separator: " || ")))\(conditions)
-            ORDER BY score DESC, c.id LIMIT \(try statement.bind(k))
+            SELECT c.id, sum(t.idf * (f.tf * 2.2) / (f.tf + 1.2 * (0.25 + 0.75 * c.word_count / \(average)))) AS score
+            FROM chunks c\(join)
+            CROSS JOIN LATERAL (
+              SELECT u.lexeme, (SELECT sum(CASE w WHEN 'B' THEN 0.5 ELSE 1.0 END) FROM unnest(u.weights) w) AS tf
+              FROM unnest(c.words) u WHERE u.lexeme = ANY(\(lexemes)::text[])) f
+            JOIN unnest(\(lexemes)::text[], \(weights)::float8[]) AS t(lexeme, idf) ON t.lexeme = f.lexeme
+            WHERE c.collection_id = \(try statement.bind(collectionID))
+              AND c.words @@ array_to_string(ARRAY(SELECT quote_literal(l) FROM unnest(\(lexemes)::text[]) l), ' | ')::tsquery
+              \(conditions)
+            GROUP BY c.id ORDER BY score DESC, c.id LIMIT \(try statement.bind(k))
             """
         return try await database.rows(statement.query, Self.what).map { RankedChunk(id: try $0.get("id"), score: try $0.get("score")) }
     }
 
-    /// The words worth searching with their inverse document frequency in the collection:
-    /// words in no chunk, and words too common to weigh (`KeywordQuery.commonWordLimit`),
-    /// left out. One query for all words.
-    private func weights(_ words: [String], collectionID: Int64) async throws -> [(String, Double)] {
-        let total = try await database.rows("SELECT count(*) AS n FROM chunks WHERE collection_id = \(collectionID)", Self.what)[0]
-            .get("n", as: Int.self)
+    /// The words as the index keeps them (stemmed, PostgreSQL's English stop words gone) with
+    /// their inverse document frequency in the collection, and the collection's average chunk
+    /// length. Lexemes in no chunk, and those too common to weigh
+    /// (`KeywordQuery.commonWordLimit`), are left out. Two queries for all words.
+    private func terms(_ words: [String], collectionID: Int64) async throws -> (lexemes: [String], idf: [Double], averageLength: Double) {
+        let totals = try await database.rows(
+            "SELECT count(*) AS n, coalesce(avg(word_count), 0)::float8 AS average FROM chunks WHERE collection_id = \(collectionID)",
+            Self.what)[0]
+        let total = try totals.get("n", as: Int.self)
         let limit = KeywordQuery.commonWordLimit(total: total)
         let rows = try await database.rows(
             """
-            SELECT w.word, (SELECT count(*) FROM (SELECT 1 FROM chunks c WHERE c.collection_id = \(collectionID)
-              AND c.words @@ plainto_tsquery('english', w.word) LIMIT \(limit + 1)) AS m) AS n
-            FROM unnest(\(words)::text[]) WITH ORDINALITY AS w(word, position) ORDER BY w.position
+            SELECT l.lexeme, (SELECT count(*) FROM (SELECT 1 FROM chunks c WHERE c.collection_id = \(collectionID)
+              AND c.words @@ quote_literal(l.lexeme)::tsquery LIMIT \(limit + 1)) AS m) AS n
+            FROM (SELECT DISTINCT u.lexeme FROM unnest(\(words)::text[]) AS w(word), unnest(to_tsvector('english', w.word)) AS u) AS l
+            ORDER BY l.lexeme
             """, Self.what)
-        return try rows.compactMap { row in
+        var lexemes: [String] = []
+        var idf: [Double] = []
+        for row in rows {
             let count = try row.get("n", as: Int.self)
-            guard count > 0, count <= limit else { return nil }
-            let n = Double(total)
-            let df = Double(count)
-            return (try row.get("word", as: String.self), log((n - df + 0.5) / (df + 0.5) + 1))
+            guard count > 0, count <= limit else { continue }
+            lexemes.append(try row.get("lexeme"))
+            let (n, df) = (Double(total), Double(count))
+            let ratio: Double = (n - df + 0.5) / (df + 0.5)
+            idf.append(log(ratio + 1))
         }
+        return (lexemes, idf, try totals.get("average"))
     }
 
     /// Chunks nearest to `vector` by cosine, through the collection's HNSW index (iterative

@@ -15,6 +15,11 @@ enum PostgresSchema {
             statements: [
                 "CREATE EXTENSION IF NOT EXISTS vector",
                 """
+                -- The words of a tsvector, each occurrence counted.
+                CREATE FUNCTION hearth_word_count(tsvector) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS 'SELECT coalesce(sum(cardinality(positions)), 0)::integer FROM unnest($1)'
+                """,
+                """
                 CREATE TABLE collections (
                   id BIGSERIAL PRIMARY KEY,
                   name TEXT NOT NULL UNIQUE,
@@ -58,9 +63,12 @@ enum PostgresSchema {
                   heading TEXT NOT NULL,
                   line_start INTEGER, line_end INTEGER, page_start INTEGER, page_end INTEGER,
                   embedding vector NOT NULL,
-                  -- The text weighs more than the heading, as in the SQLite store's BM25.
+                  -- Words of the text weigh A, of the heading B (half, as in the SQLite store's BM25).
                   words tsvector GENERATED ALWAYS AS (
                     setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', heading), 'B')) STORED,
+                  -- How many words: BM25's length normalisation.
+                  word_count INTEGER GENERATED ALWAYS AS (hearth_word_count(
+                    setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', heading), 'B'))) STORED,
                   UNIQUE (document_id, ordinal)
                 )
                 """,

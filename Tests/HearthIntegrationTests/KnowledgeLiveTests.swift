@@ -2,6 +2,7 @@ import Foundation
 import HearthApp
 import HearthCore
 import HearthKnowledge
+import HearthPostgres
 import HearthSQLite
 import HearthTesting
 import HearthWire
@@ -38,21 +39,41 @@ import Testing
     /// Files in the crash test's corpus.
     static let files = 40
 
-    @Test func anIngestionKilledHalfWayResumesWithNoDuplicateAndNoGap() async throws {
+    /// The store of a test run in `home`: the data folder's SQLite, or a new PostgreSQL
+    /// database; `environment` makes a `hearth` process use the same, `count` reads how many
+    /// documents a collection holds synchronously (for watching from a thread).
+    static func store(_ postgres: Bool, home: URL) async throws -> (
+        store: any KnowledgeStore, environment: [String: String], count: @Sendable (String) -> Int
+    ) {
+        guard postgres else {
+            let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+            return (store, [:], { (try? store.documentCount(in: $0)) ?? 0 })
+        }
+        let url = try await TestPostgres.newDatabase()
+        let store = PostgresKnowledgeStore(try await PostgresDatabase.connect(to: url))
+        let count: @Sendable (String) -> Int = { collection in
+            let sql = "SELECT count(*) FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.name = '\(collection)'"
+            return Int((try? TestPostgres.value(sql, in: url)) ?? "") ?? 0
+        }
+        return (store, ["HEARTH_DATABASE_URL": url], count)
+    }
+
+    @Test(arguments: [false, true])
+    func anIngestionKilledHalfWayResumesWithNoDuplicateAndNoGap(onPostgres postgres: Bool) async throws {
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(at: home) }
         let corpus = home.appending(path: "corpus")
         try Self.corpus(in: corpus, count: Self.files)
-        let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+        let (store, environment, documentCount) = try await Self.store(postgres, home: home)
 
-        let first = try CLITests.start(["ingest", corpus.path, "-c", "notes"], home: home)
+        let first = try CLITests.start(["ingest", corpus.path, "-c", "notes"], home: home, environment: environment)
         // Watched from a thread of its own: the test runner's shared threads may be busy
         // with other tests for seconds at a time, long enough to miss the moment.
         let seen = Mutex(0)
         let watcher = Thread {
             let deadline = Date(timeIntervalSinceNow: 120)
             while first.isRunning, Date() < deadline {
-                let count = (try? store.documentCount(in: "notes")) ?? 0
+                let count = documentCount("notes")
                 seen.withLock { $0 = count }
                 if count >= 8 {
                     kill(first.processIdentifier, SIGKILL)
@@ -68,7 +89,8 @@ import Testing
         #expect(partial >= 8 && partial < Self.files)
         #expect(try await store.jobs(in: "notes").first?.status == .running)
 
-        let second = try CLITests.start(["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"))
+        let second = try CLITests.start(
+            ["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"), environment: environment)
         second.waitUntilExit()
         let resumeLog = (try? String(contentsOf: home.appending(path: "resume.log"), encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 0, "\(resumeLog)")
@@ -92,7 +114,8 @@ import Testing
         #expect(try await store.vectorSearch(probe, in: "notes", k: 1000, filter: SearchFilter()).count == expected)
     }
 
-    @Test func searchAskAndChatWithCollectionsOverHTTP() async throws {
+    @Test(arguments: [false, true])
+    func searchAskAndChatWithCollectionsOverHTTP(onPostgres postgres: Bool) async throws {
         let home = try Self.home()
         defer { try? FileManager.default.removeItem(at: home) }
         let corpus = home.appending(path: "corpus")
@@ -110,7 +133,8 @@ import Testing
         """.write(to: corpus.appending(path: "lighthouse.md"), atomically: true, encoding: .utf8)
         try "Sourdough needs flour, water and salt, and a starter fed the day before.\n".write(
             to: corpus.appending(path: "bread.txt"), atomically: true, encoding: .utf8)
-        let configuration = try TestModels.serverConfiguration(parallel: 2, context: 2048, home: home)
+        var configuration = try TestModels.serverConfiguration(parallel: 2, context: 2048, home: home)
+        if postgres { configuration.databaseURL = try await TestPostgres.newDatabase() }
         let app = try await HearthApplication.build(configuration)
         try await app.test(.live) { live in
             let client = PatientClient(port: try #require(live.port))

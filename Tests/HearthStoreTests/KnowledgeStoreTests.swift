@@ -147,6 +147,19 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func aShortChunkOutranksALongOneWithTheWordOnce(_ backend: Backend) async throws {
+        try await withStores(backend) { stores in
+            let store = stores.knowledge
+            _ = try await store.createCollection(collection("kb"))
+            let long =
+                "The kerosene, along with flour, salt, nails, rope, paint, lamp oil and many other supplies for the keepers, arrives."
+            _ = try await store.putDocument(try await draft("all.md", [long, "Kerosene arrives weekly."]), in: "kb")
+            let hits = try await store.hits(try await store.keywordSearch("kerosene", in: "kb", k: 2, filter: SearchFilter()).map(\.id))
+            #expect(hits.map(\.text) == ["Kerosene arrives weekly.", long])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func vectorSearchFindsTheNearestChunksByCosine(_ backend: Backend) async throws {
         try await withStores(backend) { stores in
             let store = stores.knowledge

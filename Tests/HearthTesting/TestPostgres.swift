@@ -23,6 +23,16 @@ public enum TestPostgres {
         return "postgres://hearth@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
+    /// The first column of the first row `sql` returns in the database at `url`, read by
+    /// `psql` synchronously: for watching a database from a thread of its own.
+    public static func value(_ sql: String, in url: String) throws -> String {
+        guard let prefix = prefix else { throw HearthError(.unavailable, "PostgreSQL is not installed") }
+        return try runWaiting(prefix + "/bin/psql", ["-Atq", "-d", url, "-c", sql])
+    }
+
+    /// Where the set-up installed PostgreSQL, once asked.
+    private static let prefix: String? = try? runWaiting(script, ["--prefix"])
+
     /// The test process's cluster, started once by whichever test asks first.
     private actor Cluster {
         private var starting: Task<Int, any Error>?
