@@ -33,7 +33,7 @@ help:
 	@echo "make unit-tests    only the model-free tests (no models, no servers)"
 	@echo "make web-tests     only the browser tests of the web UI (Playwright + chromium)"
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
-	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency"
+	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency (ARGS=--postgres: on PostgreSQL too)"
 	@echo "make bench-cli     hearth search as a whole process: through the server vs alone"
 	@echo "make bench-ui      the web UI: page weight vs llama-server's, first paint, tokens on screen"
 	@echo "make bench-gateway what keys and limits add; Hearth's router vs LiteLLM's proxy (ARGS=--million: memory)"
@@ -129,7 +129,7 @@ bench-engine: setup venv build-release
 	$(VENV)/bin/python bench/multimodel.py --hearth .build/release/hearth \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server"
 
-bench-knowledge: setup bench-venv build-release
+bench-knowledge: setup postgres bench-venv build-release
 	swift build -c release --product hearth-bench
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
 	$(BENCH_VENV)/bin/python bench/knowledge.py --hearth .build/release/hearth --bench .build/release/hearth-bench $(ARGS)

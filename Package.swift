@@ -85,7 +85,7 @@ let package = Package(
             dependencies: [
                 "HearthCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
-        .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite"]),
+        .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite", "HearthPostgres"]),
         .target(
             name: "HearthProviders",
             dependencies: [

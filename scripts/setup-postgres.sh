@@ -38,7 +38,10 @@ start)
   dir=${2:?usage: start DIR PORT} port=${3:?usage: start DIR PORT}
   [ -x "$bin/postgres" ] || { echo "error: PostgreSQL is not installed: run scripts/setup-postgres.sh" >&2; exit 1; }
   mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown nobody:nogroup "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    as_owner test -x "$(dirname "$dir")" || { echo "error: $dir must be in a folder others may enter (the cluster runs as nobody)" >&2; exit 1; }
+    chown nobody:nogroup "$dir"
+  fi
   chmod 700 "$dir"
   as_owner "$bin/initdb" -D "$dir/data" -U hearth -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }

@@ -124,6 +124,7 @@ extension PostgresKnowledgeStore {
     public func deleteAttachment(fileID: String, in collection: String) async throws -> Bool {
         try await database.transaction(Self.what) { connection in
             let id = try await Self.collectionRow(connection, collection, logger: logger).id
+            try await Self.lockForWriting(id, connection, logger: logger)
             let deleted = try await PostgresDatabase.execute(
                 "DELETE FROM attachments WHERE collection_id = \(id) AND file_id = \(fileID) RETURNING 1", on: connection, logger: logger)
             try await PostgresDatabase.execute(

@@ -35,32 +35,31 @@ extension PostgresKnowledgeStore {
 
     /// The words as the index keeps them (stemmed, PostgreSQL's English stop words gone) with
     /// their inverse document frequency in the collection, and the collection's average chunk
-    /// length. Lexemes in no chunk, and those too common to weigh
-    /// (`KeywordQuery.commonWordLimit`), are left out. Two queries for all words.
+    /// length, from the statistics the database keeps (`chunk_terms`): one query. Lexemes in
+    /// no chunk, and those too common to weigh (`KeywordQuery.commonWordLimit`), are left out.
     private func terms(_ words: [String], collectionID: Int64) async throws -> (lexemes: [String], idf: [Double], averageLength: Double) {
-        let totals = try await database.rows(
-            "SELECT count(*) AS n, coalesce(avg(word_count), 0)::float8 AS average FROM chunks WHERE collection_id = \(collectionID)",
-            Self.what)[0]
-        let total = try totals.get("n", as: Int.self)
-        let limit = KeywordQuery.commonWordLimit(total: total)
         let rows = try await database.rows(
             """
-            SELECT l.lexeme, (SELECT count(*) FROM (SELECT 1 FROM chunks c WHERE c.collection_id = \(collectionID)
-              AND c.words @@ quote_literal(l.lexeme)::tsquery LIMIT \(limit + 1)) AS m) AS n
-            FROM (SELECT DISTINCT u.lexeme FROM unnest(\(words)::text[]) AS w(word), unnest(to_tsvector('english', w.word)) AS u) AS l
-            ORDER BY l.lexeme
+            SELECT t.lexeme, t.chunks, t.words FROM chunk_terms t
+            WHERE t.collection_id = \(collectionID) AND t.lexeme IN (
+              SELECT '' UNION SELECT u.lexeme FROM unnest(\(words)::text[]) AS w(word), unnest(to_tsvector('english', w.word)) AS u)
+            ORDER BY t.lexeme
             """, Self.what)
+        guard let totals = rows.first, try totals.get("lexeme", as: String.self).isEmpty else { return ([], [], 0) }
+        let total = try totals.get("chunks", as: Int.self)
+        let averageLength = Double(try totals.get("words", as: Int.self)) / Double(max(total, 1))
+        let limit = KeywordQuery.commonWordLimit(total: total)
         var lexemes: [String] = []
         var idf: [Double] = []
-        for row in rows {
-            let count = try row.get("n", as: Int.self)
+        for row in rows.dropFirst() {
+            let count = try row.get("chunks", as: Int.self)
             guard count > 0, count <= limit else { continue }
             lexemes.append(try row.get("lexeme"))
             let (n, df) = (Double(total), Double(count))
             let ratio: Double = (n - df + 0.5) / (df + 0.5)
             idf.append(log(ratio + 1))
         }
-        return (lexemes, idf, try totals.get("average"))
+        return (lexemes, idf, averageLength)
     }
 
     /// Chunks nearest to `vector` by cosine, through the collection's HNSW index (iterative

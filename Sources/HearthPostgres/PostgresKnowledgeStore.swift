@@ -94,6 +94,7 @@ public final class PostgresKnowledgeStore: KnowledgeStore {
             let id = try row.get("id", as: Int64.self)
             try await PostgresDatabase.execute(
                 PostgresQuery(unsafeSQL: "DROP INDEX IF EXISTS \(Self.vectorIndex(id))"), on: connection, logger: logger)
+            try await PostgresDatabase.execute("DELETE FROM chunk_terms WHERE collection_id = \(id)", on: connection, logger: logger)
             try await PostgresDatabase.execute("DELETE FROM jobs WHERE collection = \(name)", on: connection, logger: logger)
             return true
         }
@@ -183,9 +184,7 @@ public final class PostgresKnowledgeStore: KnowledgeStore {
         return try await database.transaction(Self.what) { connection in
             let (collectionID, dimensions) = try await Self.collectionRow(connection, collection, logger: logger)
             for vector in draft.vectors { try VectorMath.check(vector, dimensions: dimensions) }
-            // One writer of a path at a time: its version goes up by exactly one.
-            try await PostgresDatabase.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(\(draft.path), \(collectionID)))", on: connection, logger: logger)
+            try await Self.lockForWriting(collectionID, connection, logger: logger)
             let previous = try await PostgresDatabase.rows(
                 "DELETE FROM documents WHERE collection_id = \(collectionID) AND path = \(draft.path) RETURNING version", on: connection,
                 logger: logger)
@@ -227,9 +226,19 @@ public final class PostgresKnowledgeStore: KnowledgeStore {
     }
 
     public func deleteDocument(in collection: String, path: String) async throws -> Bool {
-        let id = try await collectionRow(collection).id
-        return try await database.execute(
-            "DELETE FROM documents WHERE collection_id = \(id) AND path = \(path) RETURNING 1", Self.what) > 0
+        try await database.transaction(Self.what) { connection in
+            let id = try await Self.collectionRow(connection, collection, logger: logger).id
+            try await Self.lockForWriting(id, connection, logger: logger)
+            return try await PostgresDatabase.execute(
+                "DELETE FROM documents WHERE collection_id = \(id) AND path = \(path) RETURNING 1", on: connection, logger: logger) > 0
+        }
+    }
+
+    /// One writer of a collection's documents at a time, until the transaction ends (as
+    /// SQLite has one writer): a path's version goes up by exactly one, and the word
+    /// statistics the chunks' triggers keep are never updated by two at once.
+    static func lockForWriting(_ collectionID: Int64, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await PostgresDatabase.execute("SELECT pg_advisory_xact_lock(\(collectionID))", on: connection, logger: logger)
     }
 
     /// The database keeps its own indexes: nothing to write.

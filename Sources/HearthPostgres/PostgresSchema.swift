@@ -75,6 +75,53 @@ enum PostgresSchema {
                 "CREATE INDEX chunks_by_collection ON chunks (collection_id, id)",
                 "CREATE INDEX chunks_words ON chunks USING gin (words)",
                 """
+                -- BM25's statistics, kept as chunks come and go (as FTS5 keeps its own): per
+                -- collection, how many chunks hold each word, and under the empty word how
+                -- many chunks there are and how many words they hold in all.
+                CREATE TABLE chunk_terms (
+                  collection_id BIGINT NOT NULL,
+                  lexeme TEXT NOT NULL,
+                  chunks BIGINT NOT NULL,
+                  words BIGINT NOT NULL DEFAULT 0,
+                  PRIMARY KEY (collection_id, lexeme)
+                )
+                """,
+                """
+                CREATE FUNCTION hearth_chunks_added() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  -- In word order, so that writers lock rows in one order.
+                  INSERT INTO chunk_terms (collection_id, lexeme, chunks, words)
+                  SELECT collection_id, lexeme, sum(chunks), sum(words) FROM (
+                    SELECT a.collection_id, u.lexeme, 1 AS chunks, 0 AS words FROM added a, unnest(a.words) u
+                    UNION ALL SELECT a.collection_id, '', 1, a.word_count FROM added a) t
+                  GROUP BY collection_id, lexeme ORDER BY collection_id, lexeme
+                  ON CONFLICT (collection_id, lexeme)
+                  DO UPDATE SET chunks = chunk_terms.chunks + excluded.chunks, words = chunk_terms.words + excluded.words;
+                  RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE FUNCTION hearth_chunks_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  UPDATE chunk_terms c SET chunks = c.chunks - t.chunks, words = c.words - t.words
+                  FROM (
+                    SELECT collection_id, lexeme, sum(chunks) AS chunks, sum(words) AS words FROM (
+                      SELECT r.collection_id, u.lexeme, 1 AS chunks, 0 AS words FROM removed r, unnest(r.words) u
+                      UNION ALL SELECT r.collection_id, '', 1, r.word_count FROM removed r) x
+                    GROUP BY collection_id, lexeme) t
+                  WHERE c.collection_id = t.collection_id AND c.lexeme = t.lexeme;
+                  RETURN NULL;
+                END $$
+                """,
+                """
+                CREATE TRIGGER chunks_added AFTER INSERT ON chunks REFERENCING NEW TABLE AS added
+                FOR EACH STATEMENT EXECUTE FUNCTION hearth_chunks_added()
+                """,
+                """
+                CREATE TRIGGER chunks_removed AFTER DELETE ON chunks REFERENCING OLD TABLE AS removed
+                FOR EACH STATEMENT EXECUTE FUNCTION hearth_chunks_removed()
+                """,
+                """
                 CREATE TABLE jobs (
                   id BIGSERIAL PRIMARY KEY,
                   collection TEXT NOT NULL,

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthPostgres
 import HearthSQLite
 import HearthVectors
 
@@ -8,10 +9,11 @@ import HearthVectors
 //
 //   hearth-bench vectors --base F --queries F --truth F --dim D [--k 10] [--m 16]
 //                        [--ef-construction 200] [--ef 16,32,64,128]
-//   hearth-bench fill --home DIR --texts F --vectors F --dim D [--chunks N]
-//                        a knowledge base of N chunks (collection "bench") in DIR: texts
-//                        NUL-separated, reused in turn; vectors as for `vectors`.
-//   hearth-bench stages --home DIR
+//   hearth-bench fill --home DIR --texts F --vectors F --dim D [--chunks N] [--database-url URL]
+//                        a knowledge base of N chunks (collection "bench") in DIR, or in
+//                        the PostgreSQL database at URL: texts NUL-separated, reused in turn;
+//                        vectors as for `vectors`.
+//   hearth-bench stages --home DIR [--database-url URL]
 //                        the time of each stage of a hybrid query (keywords, vectors,
 //                        fetching hits) on a store `fill` made, without the embedding model.
 // Files are raw little-endian float32 (base, queries) and int32 (truth: k ids per query).
@@ -33,6 +35,14 @@ func readArray<T>(_ path: String, as: T.Type) -> [T] {
         exit(1)
     }
     return data.withUnsafeBytes { Array($0.bindMemory(to: T.self)) }
+}
+
+/// The store `fill` and `stages` work on: SQLite in `--home`, or PostgreSQL at `--database-url`.
+func store() async throws -> any KnowledgeStore {
+    let url = option("database-url", default: "")
+    guard url.isEmpty else { return PostgresKnowledgeStore(try await PostgresDatabase.connect(to: url)) }
+    let home = URL(filePath: option("home"))
+    return try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
 }
 
 func emit(_ object: [String: Any]) {
@@ -78,8 +88,7 @@ case "vectors":
     }
 case "stages":
     // Times each stage of a hybrid query on a store `fill` made (no embedding model).
-    let home = URL(filePath: option("home"))
-    let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+    let store = try await store()
     let queries = [
         "how do I copy files recursively", "show hidden files in a directory", "kill a process by its id", "find files larger than a size",
     ]
@@ -105,8 +114,7 @@ case "fill":
     let chunks = Int(option("chunks", default: "\(vectors.count / dim)"))!
     guard let textData = FileManager.default.contents(atPath: option("texts")) else { exit(1) }
     let texts = textData.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    let home = URL(filePath: option("home"))
-    let store = try SQLiteKnowledgeStore(paths: Paths(config: home, data: home, cache: home))
+    let store = try await store()
     _ = try await store.createCollection(KnowledgeCollection(name: "bench", embeddingModel: "all-minilm:l6-v2", dimensions: dim))
     let perDocument = 100
     let elapsed = try await seconds {
