@@ -51,7 +51,7 @@ start)
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   if [ -n "${4:-}" ]; then
     owner=$4
-    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; '$0' stop '$dir'" </dev/null >/dev/null 2>&1 &
+    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; '$here/setup-postgres.sh' stop '$dir'" </dev/null >/dev/null 2>&1 &
   fi
   head -1 "$dir/data/postmaster.pid"
   exit 0

@@ -14,21 +14,21 @@ extension PostgresKnowledgeStore {
         let terms = try await terms(words, collectionID: collectionID)
         guard !terms.lexemes.isEmpty else { return [] }
         var statement = Statement()
-        let lexemes = try statement.bind(terms.lexemes)
-        let weights = try statement.bind(terms.idf)
-        let average = try statement.bind(max(terms.averageLength, 1))
+        // K of BM25's denominator: the chunk's length against the average.
+        let lengthFactor = "1.2 * (0.25 + 0.75 * c.word_count / \(try statement.bind(max(terms.averageLength, 1))))"
+        var scores: [String] = []
+        var queries: [String] = []
+        for (lexeme, idf) in zip(terms.lexemes, terms.idf) {
+            let word = try statement.bind(lexeme)
+            let frequency = "coalesce((c.frequencies ->> \(word))::float8, 0)"
+            scores.append("\(try statement.bind(idf)) * \(frequency) * 2.2 / (\(frequency) + \(lengthFactor))")
+            queries.append("quote_literal(\(word))::tsquery")
+        }
         let (join, conditions) = try Self.filterSQL(filter, into: &statement)
         statement += """
-            SELECT c.id, sum(t.idf * (f.tf * 2.2) / (f.tf + 1.2 * (0.25 + 0.75 * c.word_count / \(average)))) AS score
-            FROM chunks c\(join)
-            CROSS JOIN LATERAL (
-              SELECT u.lexeme, (SELECT sum(CASE w WHEN 'B' THEN 0.5 ELSE 1.0 END) FROM unnest(u.weights) w) AS tf
-              FROM unnest(c.words) u WHERE u.lexeme = ANY(\(lexemes)::text[])) f
-            JOIN unnest(\(lexemes)::text[], \(weights)::float8[]) AS t(lexeme, idf) ON t.lexeme = f.lexeme
-            WHERE c.collection_id = \(try statement.bind(collectionID))
-              AND c.words @@ array_to_string(ARRAY(SELECT quote_literal(l) FROM unnest(\(lexemes)::text[]) l), ' | ')::tsquery
-              \(conditions)
-            GROUP BY c.id ORDER BY score DESC, c.id LIMIT \(try statement.bind(k))
+            SELECT c.id, \(scores.joined(separator: " + ")) AS score FROM chunks c\(join)
+            WHERE c.collection_id = \(try statement.bind(collectionID)) AND c.words @@ (\(queries.joined(separator: " || ")))\(conditions)
+            ORDER BY score DESC, c.id LIMIT \(try statement.bind(k))
             """
         return try await database.rows(statement.query, Self.what).map { RankedChunk(id: try $0.get("id"), score: try $0.get("score")) }
     }

@@ -105,7 +105,7 @@ public final class PostgresKnowledgeStore: KnowledgeStore {
             counted
             ? """
             , (SELECT count(*) FROM documents d WHERE d.collection_id = c.id) AS documents,
-              (SELECT count(*) FROM chunks k WHERE k.collection_id = c.id) AS chunks,
+              coalesce((SELECT t.chunks FROM chunk_terms t WHERE t.collection_id = c.id AND t.lexeme = ''), 0) AS chunks,
               (SELECT coalesce(sum(d.bytes), 0)::bigint FROM documents d WHERE d.collection_id = c.id) AS bytes
             """ : ""
         var statement = Statement(

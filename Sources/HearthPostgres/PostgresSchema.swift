@@ -15,6 +15,12 @@ enum PostgresSchema {
             statements: [
                 "CREATE EXTENSION IF NOT EXISTS vector",
                 """
+                -- Each word of a tsvector with its frequency, an occurrence weighted B counting half.
+                CREATE FUNCTION hearth_frequencies(tsvector) RETURNS jsonb LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS $$ SELECT coalesce(jsonb_object_agg(u.lexeme,
+                  (SELECT sum(CASE w WHEN 'B' THEN 0.5 ELSE 1.0 END) FROM unnest(u.weights) w)), '{}') FROM unnest($1) u $$
+                """,
+                """
                 -- The words of a tsvector, each occurrence counted.
                 CREATE FUNCTION hearth_word_count(tsvector) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
                 AS 'SELECT coalesce(sum(cardinality(positions)), 0)::integer FROM unnest($1)'
@@ -68,6 +74,10 @@ enum PostgresSchema {
                     setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', heading), 'B')) STORED,
                   -- How many words: BM25's length normalisation.
                   word_count INTEGER GENERATED ALWAYS AS (hearth_word_count(
+                    setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', heading), 'B'))) STORED,
+                  -- Each word's frequency (a heading's occurrence counts half), for BM25 without
+                  -- unpacking the tsvector of every candidate.
+                  frequencies JSONB GENERATED ALWAYS AS (hearth_frequencies(
                     setweight(to_tsvector('english', text), 'A') || setweight(to_tsvector('english', heading), 'B'))) STORED,
                   UNIQUE (document_id, ordinal)
                 )
