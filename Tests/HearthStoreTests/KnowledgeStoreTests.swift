@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
-    func aShortChunkOutranksALongOneWithTheWordOnce(_ backend: Backend) async throws {
+    func aWordSaidInAShortChunkOrMoreOftenRanksHigher(_ backend: Backend) async throws {
         try await withStores(backend) { stores in
             let store = stores.knowledge
             _ = try await store.createCollection(collection("kb"))
@@ -156,6 +156,14 @@ import Testing
             _ = try await store.putDocument(try await draft("all.md", [long, "Kerosene arrives weekly."]), in: "kb")
             let hits = try await store.hits(try await store.keywordSearch("kerosene", in: "kb", k: 2, filter: SearchFilter()).map(\.id))
             #expect(hits.map(\.text) == ["Kerosene arrives weekly.", long])
+            // Of two chunks as long, the one that says the word twice.
+            _ = try await store.createCollection(collection("same-length"))
+            _ = try await store.putDocument(
+                try await draft("b.md", ["Kerosene arrives by boat every Tuesday.", "Kerosene arrives, kerosene for every lamp."]),
+                in: "same-length")
+            let twice = try await store.hits(
+                try await store.keywordSearch("kerosene", in: "same-length", k: 2, filter: SearchFilter()).map(\.id))
+            #expect(twice.first?.text == "Kerosene arrives, kerosene for every lamp.")
         }
     }
 
