@@ -77,10 +77,12 @@ public enum HearthApplication {
                 webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: configuration.maxBodyBytes),
                 maxBodyBytes: configuration.maxBodyBytes),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hearth"),
+            // Services stop in reverse order: the store's connections last, after the usage
+            // writer's final flush and the ingestions that write to it.
             services: [
-                ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger), UsageWriter(usage: usage),
-                MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system), EventTicker(events: services.events),
-                StoreConnections(stores: stores),
+                StoreConnections(stores: stores), ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger),
+                UsageWriter(usage: usage), MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
+                EventTicker(events: services.events),
             ] + extra,
             onServerRunning: onServerRunning, logger: logger)
         return GracefulApplication(inner: application, provider: provider)
