@@ -129,15 +129,19 @@ public final class PostgresKnowledgeStore: KnowledgeStore {
     /// - Throws: `.notFound` when there is no such collection.
     static func collectionRow(_ connection: PostgresConnection, _ name: String, logger: Logger) async throws -> (id: Int64, dimensions: Int)
     {
-        let rows = try await PostgresDatabase.rows(
-            "SELECT id, dimensions FROM collections WHERE name = \(name)", on: connection, logger: logger)
-        guard let row = rows.first else { throw KnowledgeCollection.notFound(name) }
-        return (try row.get("id"), try row.get("dimensions"))
+        try collectionRow(from: try await PostgresDatabase.rows(collectionQuery(name), on: connection, logger: logger), name)
     }
 
     /// As `collectionRow(_:_:logger:)`, outside a transaction.
     func collectionRow(_ name: String) async throws -> (id: Int64, dimensions: Int) {
-        let rows = try await database.rows("SELECT id, dimensions FROM collections WHERE name = \(name)", Self.what)
+        try Self.collectionRow(from: try await database.rows(Self.collectionQuery(name), Self.what), name)
+    }
+
+    private static func collectionQuery(_ name: String) -> PostgresQuery {
+        "SELECT id, dimensions FROM collections WHERE name = \(name)"
+    }
+
+    private static func collectionRow(from rows: [PostgresRandomAccessRow], _ name: String) throws -> (id: Int64, dimensions: Int) {
         guard let row = rows.first else { throw KnowledgeCollection.notFound(name) }
         return (try row.get("id"), try row.get("dimensions"))
     }
