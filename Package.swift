@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.4.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
@@ -85,6 +86,13 @@ let package = Package(
             dependencies: [
                 "HearthCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]),
+        // Shared limits, caches and notices for replicas: a RESP3 client of Redis on SwiftNIO.
+        .target(
+            name: "HearthRedis",
+            dependencies: [
+                "HearthCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite", "HearthPostgres"]),
         .target(
             name: "HearthProviders",
@@ -132,7 +140,8 @@ let package = Package(
             name: "HearthApp",
             dependencies: [
                 "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthServices",
-                "HearthKnowledge", "HearthSQLite", "HearthPostgres", "HearthMCP", .product(name: "Hummingbird", package: "hummingbird"),
+                "HearthKnowledge", "HearthSQLite", "HearthPostgres", "HearthRedis", "HearthMCP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -187,6 +196,8 @@ let package = Package(
         .testTarget(name: "HearthVectorsTests", dependencies: ["HearthVectors", "HearthCore"]),
         // The store protocols' behaviour, run on SQLite and on a PostgreSQL the tests start.
         .testTarget(name: "HearthStoreTests", dependencies: ["HearthCore", "HearthSQLite", "HearthPostgres", "HearthTesting"]),
+        // The Redis client and what replicas share through it, against a Redis the tests start.
+        .testTarget(name: "HearthRedisTests", dependencies: ["HearthCore", "HearthRedis", "HearthTesting"]),
         // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),
         // Need the real models the set-up installs.
@@ -195,7 +206,7 @@ let package = Package(
             name: "HearthIntegrationTests",
             dependencies: [
                 "HearthApp", "HearthClient", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite", "HearthPostgres",
-                "HearthModels",
+                "HearthRedis", "HearthModels",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

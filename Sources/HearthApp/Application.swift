@@ -45,15 +45,17 @@ public enum HearthApplication {
             store: stores.knowledge, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
         let identityStore = stores.identity
         try configuration.validate(hasUsers: try await identityStore.userCount() > 0)
+        let shared = try await SharedState.open(configuration, logger: logger)
         let identity = IdentityService(
             store: identityStore, audit: identityStore, secret: stores.secret,
-            staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly)
+            staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly, notices: shared.notices)
+        try await identity.followChanges()
         let usage = UsageService(store: identityStore, logger: logger)
         let mcpClients = MCPClients(try MCPServerConfiguration.servers(in: configuration.paths.mcpServers), logger: logger)
         let services = Services(
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
-            limits: LimitService(usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
+            limits: LimitService(ledger: shared.ledger, usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
             answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticModels: configuration.semanticCacheModels,
@@ -80,7 +82,8 @@ public enum HearthApplication {
             // Services stop in reverse order: the store's connections last, after the usage
             // writer's final flush and the ingestions that write to it.
             services: [
-                StoreConnections(stores: stores), ModelKeepAlive(provider: provider), UploadIngestion(knowledge: knowledge, logger: logger),
+                StoreConnections(stores: stores), SharedStateConnections(shared: shared), ModelKeepAlive(provider: provider),
+                UploadIngestion(knowledge: knowledge, logger: logger),
                 UsageWriter(usage: usage), MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
                 EventTicker(events: services.events),
             ] + extra,

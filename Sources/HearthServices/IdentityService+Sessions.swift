@@ -87,7 +87,7 @@ extension IdentityService {
         guard token.hasPrefix(Self.sessionPrefix), try await requireStore().deleteSession(hash: hash(token)) else {
             throw HearthError(.unauthorized, "not signed in with a session")
         }
-        forgetRecent()
+        await changed()
     }
 
     /// The principal of a live session token, nil when it is none.

@@ -26,10 +26,12 @@ public final class IdentityService: Sendable {
     /// Set once a user has been seen: from then on the server is never open again.
     private let hasUsers = Atomic<Bool>(false)
     /// Keys found recently, by hash, so that a request costs no database read: emptied by
-    /// every change made here, and never older than `cacheLifetime` (a change made by another
-    /// process on the same database).
-    private let recent = Mutex<[Data: (key: APIKey, user: User, until: Date)]>([:])
+    /// every change made here or announced by another replica (`notices`), and never older
+    /// than `cacheLifetime` (a change made by another process on the same database).
+    private let recent = Mutex(RecentKeys())
     static let cacheLifetime: TimeInterval = 2
+    /// How replicas sharing the store hear of each other's changes; nil: one server alone.
+    private let notices: (any ChangeNotices)?
     /// When the store last said it has no user: trusted for a second, so that an open server
     /// reads no database per request (a bootstrap by another process closes it within that).
     private let openSince = Mutex<Date?>(nil)
@@ -39,9 +41,11 @@ public final class IdentityService: Sendable {
     ///   - secret: the server's key for hashing API keys (`IdentityService.secret(at:)`).
     public init(
         store: (any IdentityStore)? = nil, audit: (any AuditStore)? = nil, secret: SymmetricKey = SymmetricKey(size: .bits256),
-        staticKeys: [String] = [], loopbackOnly: Bool = true, now: @escaping @Sendable () -> Date = Date.init
+        staticKeys: [String] = [], loopbackOnly: Bool = true, notices: (any ChangeNotices)? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
+        self.notices = notices
         self.audit = audit
         self.secret = secret
         self.staticKeys = staticKeys.map { Array($0.utf8) }
@@ -127,20 +131,49 @@ public final class IdentityService: Sendable {
         return try await audit.auditEvents(since: now().addingTimeInterval(-days * 86_400), limit: limit)
     }
 
+    /// Keys found recently, and how many times they were forgotten.
+    private struct RecentKeys {
+        var keys: [Data: (key: APIKey, user: User, until: Date)] = [:]
+        var forgotten = 0
+    }
+
     /// The key with this hash and its user, from the recent ones or the store.
     private func find(_ hash: Data) async throws -> (APIKey, User)? {
         let time = now()
-        if let hit = recent.withLock({ $0[hash] }), hit.until > time { return (hit.key, hit.user) }
+        let (hit, forgotten) = recent.withLock { ($0.keys[hash], $0.forgotten) }
+        if let hit, hit.until > time { return (hit.key, hit.user) }
         guard let store, let (key, user) = try await store.key(hash: hash) else { return nil }
         recent.withLock { recent in
-            if recent.count >= 10_000 { recent = [:] }
-            recent[hash] = (key, user, time.addingTimeInterval(Self.cacheLifetime))
+            // Forgotten while the store was read: what was read may be from before the change.
+            guard recent.forgotten == forgotten else { return }
+            if recent.keys.count >= 10_000 { recent.keys = [:] }
+            recent.keys[hash] = (key, user, time.addingTimeInterval(Self.cacheLifetime))
         }
         return (key, user)
     }
 
-    /// Forgets the recent keys, after a change to users or keys.
-    func forgetRecent() { recent.withLock { $0 = [:] } }
+    /// Forgets the recent keys.
+    private func forgetRecent() {
+        recent.withLock { recent in
+            recent.keys = [:]
+            recent.forgotten += 1
+        }
+    }
+
+    /// After a change to users or keys: forgets the recent keys, and tells the other replicas to.
+    func changed() async {
+        forgetRecent()
+        await notices?.announce(Self.noticeTopic)
+    }
+
+    /// Forgets the recent keys whenever another replica announces a change, from now until the
+    /// notices end.
+    /// - Throws: what listening throws (the notices cannot be reached).
+    public func followChanges() async throws {
+        try await notices?.listen(to: Self.noticeTopic) { [weak self] in self?.forgetRecent() }
+    }
+
+    static let noticeTopic = "identity"
 
     /// Whether requests need no key: loopback only, no static key, no user.
     public func isOpen() async throws -> Bool {
@@ -184,7 +217,7 @@ public final class IdentityService: Sendable {
         guard try await store.setLimits(limits, user: name), let user = try await store.user(named: name) else {
             throw Self.userNotFound(name)
         }
-        forgetRecent()
+        await changed()
         try await record(principal.name, "user.limits", target: name)
         return user
     }
@@ -226,7 +259,7 @@ public final class IdentityService: Sendable {
         guard try await store.setDisabled(disabled, user: name), let user = try await store.user(named: name) else {
             throw Self.userNotFound(name)
         }
-        forgetRecent()
+        await changed()
         try await record(principal.name, disabled ? "user.disable" : "user.enable", target: name)
         return user
     }
@@ -308,7 +341,7 @@ public final class IdentityService: Sendable {
             throw HearthError(.notFound, "key '\(id.prefix(40))' not found")
         }
         key.revokedAt = date
-        forgetRecent()
+        await changed()
         try await record(principal.name, "key.revoke", target: id)
         return key
     }

@@ -6,12 +6,16 @@ import Synchronization
 /// checked once per request before any work; tokens per minute and day and month budgets,
 /// reserved by the chat service before a generation and settled after it.
 public final class LimitService: Sendable {
-    private let state = Mutex(RequestLimits())
+    /// Where the counts are kept: this process, or Redis for replicas.
+    private let ledger: any LimitLedger
     private let now: @Sendable () -> Date
     /// What was spent before, for day and month budgets.
     private let usage: UsageService?
 
-    public init(usage: UsageService? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        ledger: any LimitLedger = MemoryLimitLedger(), usage: UsageService? = nil, now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.ledger = ledger
         self.usage = usage
         self.now = now
     }
@@ -19,25 +23,28 @@ public final class LimitService: Sendable {
     // MARK: - Requests
 
     /// Admits a request of `principal`. Returns the permit the request holds while it runs
-    /// (nil when nothing limits it at once): release it, or drop it, when the answer ends.
-    /// - Throws: `HearthError.rateLimited` with `retryAfter` when a limit is reached.
-    public func admit(_ principal: Principal) throws -> Permit? {
+    /// (nil when nothing limits it at once): release it when the answer ends.
+    /// - Throws: `HearthError.rateLimited` with `retryAfter` when a limit is reached;
+    ///   `HearthError.unavailable` when the shared counts cannot be reached.
+    public func admit(_ principal: Principal) async throws -> Permit? {
         let subjects = Self.subjects(of: principal)
         guard !subjects.isEmpty else { return nil }
-        if let refusal = state.withLock({ $0.admit(subjects, now: now()) }) { throw Self.error(refusal) }
+        let ticket = randomID()
+        if let refusal = try await ledger.admit(subjects, ticket: ticket, now: now()) { throw Self.error(refusal) }
         guard subjects.contains(where: { $0.limits.concurrent != nil }) else { return nil }
-        return Permit { [self] in state.withLock { $0.finish(subjects) } }
+        return Permit { [ledger] in await ledger.finish(subjects, ticket: ticket) }
     }
 
     /// One admitted request's place among its concurrent ones, given back once.
     public final class Permit: Sendable {
-        private let end: Mutex<(@Sendable () -> Void)?>
+        private let end: Mutex<(@Sendable () async -> Void)?>
 
-        init(_ end: @escaping @Sendable () -> Void) { self.end = Mutex(end) }
+        init(_ end: @escaping @Sendable () async -> Void) { self.end = Mutex(end) }
 
-        public func release() { end.withLock { $0.take() }?() }
+        public func release() async { await end.withLock { $0.take() }?() }
 
-        deinit { release() }
+        /// Never released (its request was torn down): given back now.
+        deinit { if let end = end.withLock({ $0.take() }) { Task { await end() } } }
     }
 
     // MARK: - Tokens
@@ -50,7 +57,7 @@ public final class LimitService: Sendable {
     /// The most tokens `principal` could reserve now; nil: no token limit.
     public func room(for principal: Principal) async throws -> Int? {
         let subjects = try await known(Self.subjects(of: principal))
-        return state.withLock { $0.room(for: subjects, now: now()) }
+        return try await ledger.room(for: subjects, now: now())
     }
 
     /// Reserves `tokens` for one request of `principal`; settle the reservation when it ends.
@@ -58,43 +65,41 @@ public final class LimitService: Sendable {
     ///   with `retryAfter` when the tokens are not there.
     public func reserve(_ tokens: Int, for principal: Principal) async throws -> Reservation {
         let subjects = try await known(Self.subjects(of: principal))
-        if let refusal = state.withLock({ $0.reserve(tokens, for: subjects, now: now()) }) {
+        if let refusal = try await ledger.reserve(tokens, for: subjects, now: now()) {
             throw Self.error(refusal, tokens: tokens)
         }
-        return Reservation(tokens) { [self] used in
-            state.withLock { $0.settle(reserved: tokens, used: used, for: subjects, now: now()) }
+        return Reservation(tokens) { [ledger, now] used in
+            await ledger.settle(reserved: tokens, used: used, for: subjects, now: now())
         }
     }
 
     /// Tokens held for one request until it says how many it used, settled once.
     public final class Reservation: Sendable {
         public let tokens: Int
-        private let end: Mutex<(@Sendable (Int) -> Void)?>
+        private let end: Mutex<(@Sendable (Int) async -> Void)?>
 
-        init(_ tokens: Int, _ end: @escaping @Sendable (Int) -> Void) {
+        init(_ tokens: Int, _ end: @escaping @Sendable (Int) async -> Void) {
             self.tokens = tokens
             self.end = Mutex(end)
         }
 
         /// The request used `used` tokens (the rest goes back).
-        public func settle(used: Int) { end.withLock { $0.take() }?(used) }
+        public func settle(used: Int) async { await end.withLock { $0.take() }?(used) }
 
         /// Never settled: the whole reservation counts as used.
-        deinit { settle(used: tokens) }
+        deinit {
+            if let end = end.withLock({ $0.take() }) { Task { [tokens] in await end(tokens) } }
+        }
     }
 
     /// `subjects` after loading, once per period, what those with a budget spent before.
     private func known(_ subjects: [LimitSubject]) async throws -> [LimitSubject] {
         for subject in subjects where subject.limits.hasBudget {
             let date = now()
-            guard !state.withLock({ $0.knowsSpending(of: subject.id, now: date) }), let usage else { continue }
+            guard let usage, !(try await ledger.knowsSpending(of: subject.id, now: date)) else { continue }
             let day = try await usage.spent(by: subject.id, since: RequestLimits.dayStart(date))
             let month = try await usage.spent(by: subject.id, since: RequestLimits.monthStart(date))
-            state.withLock { limits in
-                if !limits.knowsSpending(of: subject.id, now: date) {
-                    limits.setSpending(of: subject.id, day: day, month: month, now: date)
-                }
-            }
+            try await ledger.setSpending(of: subject.id, day: day, month: month, now: date)
         }
         return subjects
     }

@@ -33,6 +33,7 @@ import Testing
             "HEARTH_KEEP_ALIVE": "1h", "HEARTH_HOME": "/srv/hearth", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:sk-pass@otel.example/v1",
             "HEARTH_PYPI_INDEX": "https://me:sk-index@pypi.example/simple",
             "HEARTH_DATABASE_URL": "postgres://hearth:sk-db@db.example:5432/hearth",
+            "HEARTH_REDIS_URL": "redis://:sk-redis@cache.example:6379/2",
         ])
         let settings = Dictionary(uniqueKeysWithValues: configuration.settings.map { ($0.name, $0.value) })
         #expect(settings["HEARTH_PARALLEL"] == "3")
@@ -43,6 +44,7 @@ import Testing
         #expect(settings["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://otel.example/v1")
         #expect(settings["HEARTH_PYPI_INDEX"] == "https://pypi.example/simple")
         #expect(settings["HEARTH_DATABASE_URL"] == "postgres://db.example:5432/hearth")
+        #expect(settings["HEARTH_REDIS_URL"] == "redis://cache.example:6379/2")
         #expect(!configuration.settings.contains { $0.value.contains("sk-") })
         #expect(configuration.settings.count == Configuration.variables.count - 1)
     }
@@ -50,6 +52,7 @@ import Testing
     @Test func malformedValuesAreErrorsNamingTheVariable() {
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_PARALLEL": "many"]) }
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_DATABASE_URL": "mysql://db/hearth"]) }
+        #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_REDIS_URL": "rediss://cache:6380"]) }
         do {
             _ = try Configuration(environment: ["HEARTH_CONTEXT": "-5"])
             Issue.record("expected an error")

@@ -134,10 +134,7 @@ public struct RequestLimits: Sendable {
             if let perMinute = subject.limits.requestsPerMinute {
                 var bucket = (requestBuckets[subject.id] ?? Bucket(level: Double(perMinute), updated: now)).refilled(
                     limit: perMinute, now: now)
-                guard bucket.level >= 1 else {
-                    return Refusal(
-                        .requestsPerMinute, subject: subject.id, limit: perMinute, retryAfter: (1 - bucket.level) * 60 / Double(perMinute))
-                }
+                guard bucket.level >= 1 else { return Self.requestRefusal(subject: subject.id, limit: perMinute, level: bucket.level) }
                 bucket.level -= 1
                 buckets.append((subject.id, bucket))
             }
@@ -180,18 +177,32 @@ public struct RequestLimits: Sendable {
     public mutating func reserve(_ tokens: Int, for subjects: [LimitSubject], now: Date) -> Refusal? {
         for subject in subjects {
             for (kind, limit, available) in limitsOfTokens(subject, now: now) where tokens > available {
-                let wait: TimeInterval =
-                    switch kind {
-                    case _ where tokens > limit: .infinity
-                    case .tokensPerMinute: Double(tokens - available) * 60 / Double(limit)
-                    case .tokensPerDay: Self.dayStart(now).addingTimeInterval(86_400).timeIntervalSince(now)
-                    default: Self.nextMonthStart(now).timeIntervalSince(now)
-                    }
-                return Refusal(kind, subject: subject.id, limit: limit, retryAfter: wait)
+                return Self.tokenRefusal(kind, subject: subject.id, limit: limit, available: available, tokens: tokens, now: now)
             }
         }
         add(tokens, to: subjects, now: now)
         return nil
+    }
+
+    /// Why `tokens` cannot be reserved from a token limit of `subject` that has `available`
+    /// left at `now`, and when they could be.
+    public static func tokenRefusal(_ kind: Refusal.Kind, subject: String, limit: Int, available: Int, tokens: Int, now: Date)
+        -> Refusal
+    {
+        let wait: TimeInterval =
+            switch kind {
+            case _ where tokens > limit: .infinity
+            case .tokensPerMinute: Double(tokens - available) * 60 / Double(limit)
+            case .tokensPerDay: dayStart(now).addingTimeInterval(86_400).timeIntervalSince(now)
+            default: nextMonthStart(now).timeIntervalSince(now)
+            }
+        return Refusal(kind, subject: subject, limit: limit, retryAfter: wait)
+    }
+
+    /// Why a request of `subject` is refused by its `limit` requests per minute, its bucket
+    /// holding `level` (below 1).
+    public static func requestRefusal(subject: String, limit: Int, level: Double) -> Refusal {
+        Refusal(.requestsPerMinute, subject: subject, limit: limit, retryAfter: (1 - level) * 60 / Double(limit))
     }
 
     /// A reservation of `reserved` tokens ended having used `used`: the difference goes back

@@ -31,13 +31,24 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.principal = try await principal(of: request, on: context.channel)
         RequestRecord.current?.record(principal: context.principal)
-        guard let permit = try limits.admit(context.principal) else { return try await next(request, context) }
-        var response = try await next(request, context)
+        guard let permit = try await limits.admit(context.principal) else { return try await next(request, context) }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            await permit.release()
+            throw error
+        }
         // A stream runs until its body is written: its place is given back then.
         let body = response.body
         response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { permit.release() }
-            try await body.write(writer)
+            do {
+                try await body.write(writer)
+            } catch {
+                await permit.release()
+                throw error
+            }
+            await permit.release()
         }
         return response
     }

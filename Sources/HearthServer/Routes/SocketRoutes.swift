@@ -65,7 +65,7 @@ struct SocketRoutes: Sendable {
         {
             throw HearthError(.forbidden, "open /hearth/ws from a page of this server, or with a key")
         }
-        _ = try limits.admit(principal)
+        _ = try await limits.admit(principal)
         return principal
     }
 

@@ -1,0 +1,40 @@
+import HearthCore
+import HearthRedis
+import Logging
+import ServiceLifecycle
+
+/// What replicas share besides the store: with `HEARTH_REDIS_URL`, the limits' counts and the
+/// notices of changes to keys live in Redis; without, in this process.
+struct SharedState {
+    let redis: RedisClient?
+    let ledger: any LimitLedger
+    let notices: (any ChangeNotices)?
+
+    /// Connects to the configured Redis (a first command, so that a wrong address or password
+    /// fails at start, not on the first limited request).
+    /// - Throws: `HearthError` when Redis cannot be reached or refuses the credentials.
+    static func open(_ configuration: Configuration, logger: Logger) async throws -> SharedState {
+        guard let url = configuration.redisURL else { return SharedState(redis: nil, ledger: MemoryLimitLedger(), notices: nil) }
+        let redis = try RedisClient(url: url, logger: logger)
+        do {
+            try await redis.send("PING")
+        } catch {
+            redis.close()
+            throw error
+        }
+        logger.info("sharing limits through Redis", metadata: ["hearth.redis": "\(redis.address.shown)"])
+        return SharedState(redis: redis, ledger: RedisLimitLedger(redis: redis), notices: RedisChangeNotices(redis: redis, logger: logger))
+    }
+
+    func close() { redis?.close() }
+}
+
+/// Keeps the Redis connections until the application shuts down.
+struct SharedStateConnections: Service {
+    let shared: SharedState
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        shared.close()
+    }
+}
