@@ -56,7 +56,7 @@ public enum HearthApplication {
             pipeline: pipeline, knowledge: knowledge, ingestRoots: configuration.ingestRoots,
             allowsModelPaths: configuration.allowsModelPaths, packageIndex: configuration.packageIndex, identity: identity,
             limits: LimitService(ledger: shared.ledger, usage: usage), usage: usage, conversations: identityStore, responses: identityStore,
-            answerCache: configuration.answerCacheBytes > 0 ? MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) : nil,
+            answerCache: shared.answerCache(configuration),
             semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticModels: configuration.semanticCacheModels,
             skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events,

@@ -3,12 +3,20 @@ import HearthRedis
 import Logging
 import ServiceLifecycle
 
-/// What replicas share besides the store: with `HEARTH_REDIS_URL`, the limits' counts and the
-/// notices of changes to keys live in Redis; without, in this process.
+/// What replicas share besides the store: with `HEARTH_REDIS_URL`, the limits' counts, the
+/// notices of changes to keys and the exact answer cache live in Redis; without, in this process.
 struct SharedState {
     let redis: RedisClient?
     let ledger: any LimitLedger
     let notices: (any ChangeNotices)?
+
+    /// The exact answer cache, when `HEARTH_CACHE_MB` asks for one: in Redis when there is one
+    /// (its size is then Redis's `maxmemory`), else in memory.
+    func answerCache(_ configuration: Configuration) -> (any AnswerCache)? {
+        guard configuration.answerCacheBytes > 0 else { return nil }
+        guard let redis else { return MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) }
+        return RedisAnswerCache(redis: redis, maxAnswerBytes: max(1 << 16, configuration.answerCacheBytes / 16))
+    }
 
     /// Connects to the configured Redis (a first command, so that a wrong address or password
     /// fails at start, not on the first limited request).

@@ -19,11 +19,44 @@ public struct CachedAnswer: Sendable, Equatable {
     }
 }
 
+/// Stored outside the process (Redis), an answer is JSON: its events in order, each
+/// `{"text": …}`, `{"call": {id, name, arguments}}` or `{"done": reason, "usage": {…}}`.
+extension CachedAnswer: Codable {
+    private struct Event: Codable {
+        var text: String?
+        var call: ToolCall?
+        var done: FinishReason?
+        var usage: Usage?
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let stored = try decoder.singleValueContainer().decode([Event].self)
+        events = try stored.map { event in
+            if let text = event.text { return .text(text) }
+            if let call = event.call { return .toolCall(call) }
+            if let done = event.done, let usage = event.usage { return .done(done, usage) }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an event of no known kind"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(
+            events.map { event in
+                switch event {
+                case .text(let text): Event(text: text)
+                case .toolCall(let call): Event(call: call)
+                case .done(let reason, let usage): Event(done: reason, usage: usage)
+                }
+            })
+    }
+}
+
 /// Where whole answers are kept, by a key the chat service derives from the request and its
-/// caller (Redis comes with scale-out).
+/// caller: in memory, or in Redis where replicas share them.
 public protocol AnswerCache: Sendable {
-    func answer(for key: String, at now: Date) -> CachedAnswer?
-    func keep(_ answer: CachedAnswer, for key: String, until expiry: Date)
+    func answer(for key: String, at now: Date) async -> CachedAnswer?
+    func keep(_ answer: CachedAnswer, for key: String, until expiry: Date) async
 }
 
 /// In memory, bounded in bytes: the least recently used answers go first.

@@ -142,7 +142,9 @@ public struct Configuration: Sendable, Equatable {
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
         },
         Variable(
-            name: "HEARTH_CACHE_MB", help: "memory for replaying answers of temperature-0 or seeded requests, per caller (0: off)",
+            name: "HEARTH_CACHE_MB",
+            help:
+                "memory for replaying answers of temperature-0 or seeded requests, per caller (0: off; with HEARTH_REDIS_URL kept in Redis)",
             defaultValue: "0"
         ) { c, v in
             guard let megabytes = Int(v), megabytes >= 0 else {

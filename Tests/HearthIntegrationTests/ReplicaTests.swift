@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import HearthClient
 import HearthCore
 import HearthTesting
 import HearthWire
+import NIOHTTP1
 import Testing
 
 /// Two real `hearth serve` replicas sharing one PostgreSQL and one Redis.
@@ -24,6 +26,7 @@ struct ReplicaTests {
     static func withReplicas(_ count: Int, _ body: ([ServerAddress], String) async throws -> Void) async throws {
         let shared = [
             "HEARTH_DATABASE_URL": try await TestPostgres.newDatabase(), "HEARTH_REDIS_URL": try await TestRedis.newDatabase(),
+            "HEARTH_CACHE_MB": "16",
         ]
         let homes = try (0..<count).map { _ in try TestModels.home() }
         let bootstrap = try await CLITests.hearthOffPool(
@@ -59,6 +62,21 @@ struct ReplicaTests {
             }
             throw error
         }
+    }
+
+    /// A chat completion at `address` and the answer's headers.
+    static func chat(_ question: OpenAI.ChatCompletionRequest, at address: ServerAddress, key: String) async throws
+        -> (OpenAI.ChatCompletion, HTTPHeaders)
+    {
+        var request = HTTPClientRequest(url: "http://\(address.host):\(address.port)/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(key)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(try JSONEncoder().encode(question))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        try #require(response.status == .ok, "\(String(buffer: body))")
+        return (try JSONDecoder().decode(OpenAI.ChatCompletion.self, from: body), response.headers)
     }
 
     @Test func twoReplicasShareLimitsUsageConversationsAndRevocations() async throws {
@@ -110,6 +128,16 @@ struct ReplicaTests {
                 tokens = try await admins[1].usage(by: "user", days: 1).totals.reduce(0) { $0 + $1.promptTokens + $1.completionTokens }
             }
             #expect(tokens == answer.usage.totalTokens)
+
+            // A deterministic answer generated through one is replayed by the other.
+            var fresh = OpenAI.ChatCompletionRequest(model: nil, messages: [.init(role: "user", content: "Name a colour.")])
+            fresh.maxTokens = 6
+            fresh.temperature = 0
+            let (first, firstHeaders) = try await Self.chat(fresh, at: addresses[0], key: adminKey)
+            let (second, secondHeaders) = try await Self.chat(fresh, at: addresses[1], key: adminKey)
+            #expect(firstHeaders["x-hearth-provider"].first != "cache")
+            #expect(secondHeaders["x-hearth-provider"].first == "cache")
+            #expect(second.choices.first?.message.content == first.choices.first?.message.content)
 
             // Revoked through one: refused by both within a second.
             let doomed = try await admins[0].send("/hearth/keys", method: .POST, body: NewKey(label: "doomed"), as: IdentityWire.Key.self)

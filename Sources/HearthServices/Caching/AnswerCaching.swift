@@ -44,7 +44,7 @@ struct AnswerCaching: Sendable {
         let caller = Self.caller(principal)
         let exactKey = exact != nil ? Self.exactKey(request, caller: caller) : nil
         if let exact, let exactKey {
-            let answer = exact.answer(for: exactKey, at: Date())
+            let answer = await exact.answer(for: exactKey, at: Date())
             choice?.recordCacheLookup("exact", hit: answer != nil)
             if let answer { return Self.replay(answer) }
         }
@@ -71,7 +71,7 @@ struct AnswerCaching: Sendable {
                     if case .done = event {
                         let answer = CachedAnswer(events: seen)
                         let expiry = Date() + Self.lifetime
-                        if let exactKey { exact?.keep(answer, for: exactKey, until: expiry) }
+                        if let exactKey { await exact?.keep(answer, for: exactKey, until: expiry) }
                         if let similar {
                             semantic?.keep(answer, question: similar.question, vector: similar.vector, in: similar.scope, until: expiry)
                         }
