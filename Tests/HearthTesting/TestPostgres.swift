@@ -30,6 +30,9 @@ public enum TestPostgres {
         return try RunProgram.waiting(prefix + "/bin/psql", ["-Atq", "-d", url, "-c", sql])
     }
 
+    /// The folder of PostgreSQL's programs (`pg_dump`, `pg_restore`, `psql`), for a `PATH`.
+    public static var programs: String? { prefix.map { $0 + "/bin" } }
+
     /// Where the set-up installed PostgreSQL, once asked.
     private static let prefix: String? = try? RunProgram.waiting(script, ["--prefix"])
 
