@@ -66,7 +66,11 @@ final class RedisConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         var buffer = channel.allocator.buffer(capacity: 64)
         RESP.write(arguments, into: &buffer)
-        channel.writeAndFlush(RedisHandler.Command(bytes: buffer, reply: promise), promise: nil)
+        // A write the channel refuses (closed meanwhile) never reaches the handler: its reply
+        // fails with it (a reply answered first is kept).
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
+        channel.writeAndFlush(RedisHandler.Command(bytes: buffer, reply: promise), promise: written)
         let reply: RESPValue
         do {
             reply = try await promise.futureResult.get()

@@ -37,8 +37,9 @@ public final class RedisLimitLedger: LimitLedger {
     public func finish(_ subjects: [LimitSubject], ticket: String) async {
         let running = subjects.filter { $0.limits.concurrent != nil }.map { Self.key($0.id, "running") }
         guard !running.isEmpty else { return }
-        // Lost, the place is freed when its lease ends.
-        _ = try? await run(Self.finishScript, keys: running, arguments: [ticket])
+        // Tried again while Redis is away for a few seconds (removing a ticket twice is
+        // harmless); lost, the place is freed when its lease ends.
+        await Self.retrying { try await self.run(Self.finishScript, keys: running, arguments: [ticket]) }
     }
 
     // MARK: - Tokens
@@ -72,8 +73,24 @@ public final class RedisLimitLedger: LimitLedger {
     }
 
     public func settle(reserved: Int, used: Int, for subjects: [LimitSubject], now: Date) async {
-        // Lost, the reservation stays counted as used: never more than the limit.
+        // Never tried again (a settlement that ran but whose reply was lost would count twice);
+        // lost, the reservation stays counted as used: never more than the limit.
         _ = try? await tokens("add", used - reserved, subjects, now: now)
+    }
+
+    /// Runs `body` until it succeeds, five times at most, 0.1 s to 1.6 s apart.
+    private static func retrying(_ body: () async throws -> RESPValue) async {
+        var pause = Duration.milliseconds(100)
+        for attempt in 1...5 {
+            do {
+                _ = try await body()
+                return
+            } catch {
+                guard attempt < 5 else { return }
+                try? await Task.sleep(for: pause)
+                pause *= 2
+            }
+        }
     }
 
     /// Runs the token script in `mode` for the token limits of `subjects`.
