@@ -25,7 +25,7 @@ APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/no
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: redis run test setup system llama models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
+.PHONY: redis nats run test setup system llama models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -44,7 +44,7 @@ run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
 	.build/release/hearth serve $(ARGS)
 
-test: setup postgres redis venv browser
+test: setup postgres redis nats venv browser
 	@scripts/setup-llama.sh --server
 	swift build --build-tests
 	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
@@ -83,6 +83,10 @@ postgres:
 redis:
 	@scripts/setup-redis.sh
 
+# The NATS server for the tests of the NATS client (the tests start it).
+nats:
+	@scripts/setup-nats.sh
+
 # The official Python clients, for compatibility tests and benchmarks.
 venv: $(VENV)/.done
 $(VENV)/.done: tests/compat/requirements.txt
@@ -117,7 +121,7 @@ build-release: setup
 
 # Every model-free test target: all but the *LiveTests targets and the integration tests,
 # which need the real models and servers.
-unit-tests: setup postgres redis
+unit-tests: setup postgres redis nats
 	swift build --build-tests
 	swift test --skip-build --skip 'LiveTests\.|HearthIntegrationTests\.'
 

@@ -93,6 +93,13 @@ let package = Package(
                 "HearthCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ]),
+        // Events, workers and Neuralux's subjects for replicas: a NATS client on SwiftNIO.
+        .target(
+            name: "HearthNATS",
+            dependencies: [
+                "HearthCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite", "HearthPostgres"]),
         .target(
             name: "HearthProviders",
@@ -198,6 +205,8 @@ let package = Package(
         .testTarget(name: "HearthStoreTests", dependencies: ["HearthCore", "HearthSQLite", "HearthPostgres", "HearthTesting"]),
         // The Redis client and what replicas share through it, against a Redis the tests start.
         .testTarget(name: "HearthRedisTests", dependencies: ["HearthCore", "HearthRedis", "HearthTesting"]),
+        // The NATS client against a NATS server the tests start.
+        .testTarget(name: "HearthNATSTests", dependencies: ["HearthCore", "HearthNATS", "HearthTesting"]),
         // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),
         // Need the real models the set-up installs.
