@@ -85,6 +85,8 @@ public enum HearthApplication {
                 StoreConnections(stores: stores), SharedStateConnections(shared: shared), ModelKeepAlive(provider: provider),
                 UploadIngestion(knowledge: knowledge, logger: logger),
                 UsageWriter(usage: usage), MCPClientService(clients: mcpClients), ReloadOnHangup(system: services.system),
+                NATSSubjectsService(
+                    subjects: shared.nats.map { NATSSubjects(nats: $0, chat: services.chat, events: events, logger: logger) }),
                 EventTicker(events: services.events),
             ] + extra,
             onServerRunning: onServerRunning, logger: logger)

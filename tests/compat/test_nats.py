@@ -1,0 +1,131 @@
+"""NATS with the official Python client (nats-py): Neuralux's subjects `ai.llm.request` and
+`ai.llm.embed` answered by Hearth, and events on `hearth.events.>` while another replica
+serves HTTP requests. nats-server comes from the set-up (scripts/setup-nats.sh)."""
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import httpx
+import nats
+import pytest
+
+from conftest import free_port, start, stop
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "scripts", "setup-nats.sh")
+
+
+@pytest.fixture(scope="module")
+def replicas():
+    """A NATS server and two replicas on it; yields (NATS URL, the second replica's URL)."""
+    folder = tempfile.mkdtemp(prefix="hearth-nats-")
+    port = free_port()
+    subprocess.run([SCRIPT, "start", folder, str(port), str(os.getpid())], check=True, capture_output=True)
+    nats_url = f"nats://127.0.0.1:{port}"
+    first = start(extra_env={"HEARTH_NATS_URL": nats_url})
+    second = start(extra_env={"HEARTH_NATS_URL": nats_url})
+    yield nats_url, second[1]
+    for process, _, home in (first, second):
+        stop(process)
+        shutil.rmtree(home, ignore_errors=True)
+    subprocess.run([SCRIPT, "stop", folder], check=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def test_a_chat_request_on_ai_llm_request_gets_an_openai_answer(replicas):
+    async def ask():
+        client = await nats.connect(replicas[0])
+        try:
+            body = {"messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8, "temperature": 0}
+            reply = await client.request("ai.llm.request", json.dumps(body).encode(), timeout=60)
+            return reply
+        finally:
+            await client.close()
+
+    reply = run(ask())
+    assert reply.headers["Hearth-Status"] == "200"
+    answer = json.loads(reply.data)
+    assert answer["object"] == "chat.completion"
+    assert answer["model"] == "smollm2:135m"
+    assert answer["choices"][0]["message"]["content"]
+    assert answer["usage"]["completion_tokens"] <= 8
+
+
+def test_embeddings_on_ai_llm_embed(replicas):
+    async def embed():
+        client = await nats.connect(replicas[0])
+        try:
+            body = {"input": ["a first sentence", "a second one"], "model": "all-minilm:l6-v2"}
+            return await client.request("ai.llm.embed", json.dumps(body).encode(), timeout=60)
+        finally:
+            await client.close()
+
+    reply = run(embed())
+    assert reply.headers["Hearth-Status"] == "200", reply.data
+    vectors = [item["embedding"] for item in json.loads(reply.data)["data"]]
+    assert len(vectors) == 2 and all(len(vector) == 384 for vector in vectors)
+    assert vectors[0] != vectors[1]
+
+
+def test_a_bad_request_gets_an_openai_error_with_its_status(replicas):
+    async def ask():
+        client = await nats.connect(replicas[0])
+        try:
+            bad = await client.request("ai.llm.request", b'{"messages": "not a list"}', timeout=30)
+            missing = await client.request(
+                "ai.llm.request", json.dumps({"model": "no-such:model", "messages": [{"role": "user", "content": "x"}]}).encode(),
+                timeout=30)
+            return bad, missing
+        finally:
+            await client.close()
+
+    bad, missing = run(ask())
+    assert bad.headers["Hearth-Status"] == "400"
+    assert json.loads(bad.data)["error"]["message"]
+    assert missing.headers["Hearth-Status"] == "404"
+    assert "no-such:model" in json.loads(missing.data)["error"]["message"]
+
+
+def test_events_of_a_replica_serving_http_arrive_on_hearth_events(replicas):
+    nats_url, http_url = replicas
+
+    async def watch():
+        client = await nats.connect(nats_url)
+        seen = []
+        try:
+            subscription = await client.subscribe("hearth.events.>")
+            await client.flush()
+            async with httpx.AsyncClient(base_url=http_url, timeout=60) as http:
+                response = await http.post("/v1/chat/completions", json={
+                    "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})
+                assert response.status_code == 200
+            deadline = asyncio.get_event_loop().time() + 10
+            while asyncio.get_event_loop().time() < deadline:
+                try:
+                    message = await subscription.next_msg(timeout=1)
+                except nats.errors.TimeoutError:
+                    continue
+                event = json.loads(message.data)
+                seen.append((message.subject, event, message.headers or {}))
+                if event["type"] == "request" and event["data"]["route"] == "/v1/chat/completions":
+                    break
+        finally:
+            await client.close()
+        return seen
+
+    seen = run(watch())
+    requests = [(subject, event, headers) for subject, event, headers in seen if event["type"] == "request"]
+    assert requests, seen
+    subject, event, headers = requests[-1]
+    assert subject == "hearth.events.request"
+    assert event["data"]["status"] == 200 and event["data"]["model"] == "smollm2:135m"
+    assert headers.get("Hearth-Replica")
+    # Events never carry the prompt or the answer.
+    assert "Hi" not in json.dumps(event)
