@@ -129,3 +129,27 @@ def test_events_of_a_replica_serving_http_arrive_on_hearth_events(replicas):
     assert headers.get("Hearth-Replica")
     # Events never carry the prompt or the answer.
     assert "Hi" not in json.dumps(event)
+
+
+def test_jetstream_keeps_the_events_for_a_durable_consumer(replicas):
+    nats_url, http_url = replicas
+
+    async def replay():
+        with httpx.Client(base_url=http_url, timeout=60) as http:
+            assert http.get("/v1/models").status_code == 200
+        client = await nats.connect(nats_url)
+        try:
+            stream = client.jetstream()
+            info = await stream.stream_info("HEARTH_EVENTS")
+            assert info.config.subjects == ["hearth.events.>"]
+            # A consumer that was not listening reads what happened before it came.
+            consumer = await stream.pull_subscribe("hearth.events.request", durable="replay-test", stream="HEARTH_EVENTS")
+            messages = await consumer.fetch(50, timeout=5)
+            for message in messages:
+                await message.ack()
+            return [json.loads(message.data) for message in messages]
+        finally:
+            await client.close()
+
+    events = run(replay())
+    assert any(event["type"] == "request" and event["data"]["route"] == "/v1/models" for event in events), events

@@ -15,7 +15,8 @@ import Logging
 ///   Whoever may publish on these subjects may use every model: guard them with NATS's
 ///   permissions.
 /// - Every event of the replica's bus goes to `hearth.events.TOPIC` (request, stats, model,
-///   ingestion) as `/hearth/events` shows it, with `Hearth-Replica` naming the replica.
+///   ingestion) as `/hearth/events` shows it, with `Hearth-Replica` naming the replica; when
+///   the server has JetStream, the stream `HEARTH_EVENTS` keeps the last hour of them.
 public struct NATSSubjects: Sendable {
     let nats: NATSClient
     let chat: ChatService
@@ -35,8 +36,36 @@ public struct NATSSubjects: Sendable {
         self.logger = logger
     }
 
+    /// The JetStream stream that keeps the events a while, for consumers that were away.
+    public static let eventStream = "HEARTH_EVENTS"
+
+    /// Makes sure JetStream keeps `hearth.events.>` (the last hour, 64 MiB at most) in the
+    /// stream `HEARTH_EVENTS`, when the server has JetStream; events are published either way.
+    func keepEvents() async {
+        let config: [String: Any] = [
+            "name": Self.eventStream, "subjects": ["hearth.events.>"], "retention": "limits", "storage": "file",
+            "discard": "old", "max_age": 3_600 * 1_000_000_000, "max_bytes": 64 << 20, "num_replicas": 1,
+        ]
+        guard let body = try? JSONSerialization.data(withJSONObject: config) else { return }
+        for action in ["CREATE", "UPDATE"] {
+            do {
+                let answer = try await nats.request(Array(body), to: "$JS.API.STREAM.\(action).\(Self.eventStream)", timeout: .seconds(5))
+                let reply = try? JSONSerialization.jsonObject(with: Data(answer.payload)) as? [String: Any]
+                guard let error = reply?["error"] as? [String: Any] else { return }
+                // 10058: the stream exists with another configuration: update it.
+                if action == "CREATE", error["err_code"] as? Int == 10058 { continue }
+                logger.warning("JetStream keeps no events", metadata: ["error": "\(error["description"] ?? error)"])
+                return
+            } catch {
+                logger.info("NATS has no JetStream: events are published, not kept", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
     /// Answers requests and publishes events until cancelled.
     public func run() async throws {
+        await keepEvents()
         let requests = try nats.subscribe(to: Self.requestSubject, queue: Self.queue).messages
         let embeddings = try nats.subscribe(to: Self.embedSubject, queue: Self.queue).messages
         let local = events.subscribe()
