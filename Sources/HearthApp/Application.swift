@@ -90,7 +90,7 @@ public enum HearthApplication {
                 EventTicker(events: services.events),
             ] + extra,
             onServerRunning: onServerRunning, logger: logger)
-        return GracefulApplication(inner: application, provider: provider)
+        return GracefulApplication(inner: application, provider: provider, events: services.events)
     }
 }
 

@@ -1,4 +1,5 @@
 import HearthProviders
+import HearthServices
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -7,7 +8,8 @@ import ServiceLifecycle
 
 /// Hummingbird's application, plus what starts the moment shutdown does (SIGTERM): answers
 /// still running after `grace` are cut short by the engines, so that `hearth serve` exits
-/// within seconds even on a machine so loaded that a token takes one.
+/// within seconds even on a machine so loaded that a token takes one, and the event streams
+/// (`/hearth/events`, which would otherwise wait for the next event for ever) end.
 ///
 /// Hummingbird stops its server before its services, and waits for running requests; the
 /// services hear of the shutdown only then, too late to bound that wait.
@@ -16,6 +18,7 @@ struct GracefulApplication<Inner: ApplicationProtocol>: ApplicationProtocol {
 
     let inner: Inner
     let provider: LocalProvider
+    let events: EventService
     /// How long answers may go on once shutdown starts: long enough for most to finish,
     /// short enough to stop within 5 s.
     static var grace: Duration { .seconds(3) }
@@ -33,8 +36,9 @@ struct GracefulApplication<Inner: ApplicationProtocol>: ApplicationProtocol {
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await inner.run()
-        } onGracefulShutdown: { [provider] in
+        } onGracefulShutdown: { [provider, events] in
             Task { await provider.cutShort(after: Self.grace) }
+            events.close()
         }
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HearthClient
 import HearthCore
@@ -73,6 +74,22 @@ import Testing
             let (pieces, error) = try await stream.value
             #expect(pieces > 0 && pieces < 2_000)
             #expect(error != nil)
+        }
+    }
+
+    @Test func sigtermEndsAnOpenEventStreamAndStopsWithinFiveSeconds() async throws {
+        try await CLITests.withServer(["--parallel", "1", "--context", "1024"]) { server, client, _ in
+            let request = HTTPClientRequest(url: "http://\(client.address.host):\(client.address.port)/hearth/events")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            var body = response.body.makeAsyncIterator()
+            let first = try await body.next()
+            #expect(first.map { String(buffer: $0) }?.hasPrefix(": connected") == true)
+            server.terminate()  // SIGTERM
+            let deadline = ContinuousClock.now + .seconds(5)
+            while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM with an event stream open")
+            await CLITests.exit(of: server)
+            #expect(server.terminationStatus == 0)
         }
     }
 }
