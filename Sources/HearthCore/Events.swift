@@ -20,11 +20,14 @@ public struct HearthEvent: Sendable {
     /// The user the event is about: only they and administrators receive it. Nil: nobody's
     /// (model activity, for everyone signed in; a request without a user, for administrators).
     public var ownerID: Int64?
+    /// The replica it happened on, when another one (heard through NATS); nil: this one.
+    public var origin: String?
 
-    public init(_ body: Body, ownerID: Int64? = nil, time: Date = Date()) {
+    public init(_ body: Body, ownerID: Int64? = nil, time: Date = Date(), origin: String? = nil) {
         self.body = body
         self.ownerID = ownerID
         self.time = time
+        self.origin = origin
     }
 
     /// `request`, `stats`, `model` or `ingestion`: what a subscriber picks events by.

@@ -144,6 +144,59 @@ public enum EventWire {
         var data: Data
     }
 
+    private struct Received<Data: Decodable>: Decodable {
+        var type: String
+        var time: Double
+        var data: Data
+    }
+
+    private struct Kind: Decodable {
+        var type: String
+    }
+
+    /// The event `json` (as `json(_:)` writes it) that happened on the replica `origin`:
+    /// requests, model changes and ingestions; nil for another kind (each replica's `stats`
+    /// are its own) or JSON that is no event.
+    public static func event(_ json: Foundation.Data, ownerID: Int64?, origin: String) -> HearthEvent? {
+        let decoder = JSONDecoder()
+        guard let kind = try? decoder.decode(Kind.self, from: json) else { return nil }
+        func received<T: Decodable>(_ type: T.Type) -> (T, Date)? {
+            (try? decoder.decode(Received<T>.self, from: json)).map { ($0.data, Date(timeIntervalSince1970: $0.time)) }
+        }
+        let body: HearthEvent.Body
+        let time: Date
+        switch kind.type {
+        case "request":
+            guard let (request, at) = received(Request.self) else { return nil }
+            body = .request(
+                RequestSummary(
+                    id: request.id, method: request.method, route: request.route, status: request.status,
+                    milliseconds: request.latencyMs, model: request.model, promptTokens: request.promptTokens,
+                    completionTokens: request.completionTokens, user: request.user, provider: request.provider,
+                    firstTokenMilliseconds: request.firstTokenMs))
+            time = at
+        case "model":
+            guard let (model, at) = received(Model.self), let action = ModelChange.Action(rawValue: model.action) else { return nil }
+            body = .model(
+                ModelChange(
+                    name: model.name, action: action, memoryBytes: model.memoryBytes, seconds: model.loadMs.map { $0 / 1000 },
+                    error: model.error))
+            time = at
+        case "ingestion":
+            guard let (ingestion, at) = received(Ingestion.self), let status = IngestionProgress.Status(rawValue: ingestion.status)
+            else { return nil }
+            body = .ingestion(
+                IngestionProgress(
+                    collection: ingestion.collection, job: ingestion.job, fileID: ingestion.fileID, filename: ingestion.filename,
+                    status: status, filesDone: ingestion.filesDone, filesTotal: ingestion.filesTotal, chunks: ingestion.chunks,
+                    error: ingestion.error))
+            time = at
+        default:
+            return nil
+        }
+        return HearthEvent(body, ownerID: ownerID, time: time, origin: origin)
+    }
+
     /// `event` as one server-sent event (`data: …` and a blank line).
     public static func sse(_ event: HearthEvent) throws -> String {
         "data: " + (try json(event)) + "\n\n"

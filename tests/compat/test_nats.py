@@ -20,14 +20,14 @@ SCRIPT = os.path.join(ROOT, "scripts", "setup-nats.sh")
 
 @pytest.fixture(scope="module")
 def replicas():
-    """A NATS server and two replicas on it; yields (NATS URL, the second replica's URL)."""
+    """A NATS server and two replicas on it; yields (NATS URL, the second replica's URL, the first's)."""
     folder = tempfile.mkdtemp(prefix="hearth-nats-")
     port = free_port()
     subprocess.run([SCRIPT, "start", folder, str(port), str(os.getpid())], check=True, capture_output=True)
     nats_url = f"nats://127.0.0.1:{port}"
     first = start(extra_env={"HEARTH_NATS_URL": nats_url})
     second = start(extra_env={"HEARTH_NATS_URL": nats_url})
-    yield nats_url, second[1]
+    yield nats_url, second[1], first[1]
     for process, _, home in (first, second):
         stop(process)
         shutil.rmtree(home, ignore_errors=True)
@@ -94,7 +94,7 @@ def test_a_bad_request_gets_an_openai_error_with_its_status(replicas):
 
 
 def test_events_of_a_replica_serving_http_arrive_on_hearth_events(replicas):
-    nats_url, http_url = replicas
+    nats_url, http_url, _ = replicas
 
     async def watch():
         client = await nats.connect(nats_url)
@@ -132,7 +132,7 @@ def test_events_of_a_replica_serving_http_arrive_on_hearth_events(replicas):
 
 
 def test_jetstream_keeps_the_events_for_a_durable_consumer(replicas):
-    nats_url, http_url = replicas
+    nats_url, http_url, _ = replicas
 
     async def replay():
         with httpx.Client(base_url=http_url, timeout=60) as http:
@@ -153,3 +153,26 @@ def test_jetstream_keeps_the_events_for_a_durable_consumer(replicas):
 
     events = run(replay())
     assert any(event["type"] == "request" and event["data"]["route"] == "/v1/models" for event in events), events
+
+
+def test_every_replicas_event_stream_shows_the_requests_another_one_serves(replicas):
+    _, second, first = replicas
+    marker = "/v1/models/smollm2:135m"
+
+    async def watch():
+        async with httpx.AsyncClient(timeout=30) as http:
+            async with http.stream("GET", first + "/hearth/events?topics=request") as events:
+                lines = events.aiter_lines()
+                assert (await lines.__anext__()).startswith(": connected")
+                await asyncio.sleep(0.3)  # the stream is subscribed
+                assert (await http.get(second + marker)).status_code == 200
+                async def find():
+                    async for line in lines:
+                        if line.startswith("data: "):
+                            event = json.loads(line[6:])
+                            if event["data"]["route"].startswith("/v1/models/"):
+                                return event
+                return await asyncio.wait_for(find(), timeout=10)
+
+    event = run(watch())
+    assert event["type"] == "request" and event["data"]["status"] == 200

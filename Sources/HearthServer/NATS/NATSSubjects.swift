@@ -16,7 +16,9 @@ import Logging
 ///   permissions.
 /// - Every event of the replica's bus goes to `hearth.events.TOPIC` (request, stats, model,
 ///   ingestion) as `/hearth/events` shows it, with `Hearth-Replica` naming the replica; when
-///   the server has JetStream, the stream `HEARTH_EVENTS` keeps the last hour of them.
+///   the server has JetStream, the stream `HEARTH_EVENTS` keeps the last hour of them. The
+///   other replicas' requests, model changes and ingestions come back into this one's bus,
+///   so `/hearth/events` on any replica shows them all (each replica's `stats` stay its own).
 public struct NATSSubjects: Sendable {
     let nats: NATSClient
     let chat: ChatService
@@ -69,15 +71,28 @@ public struct NATSSubjects: Sendable {
         let requests = try nats.subscribe(to: Self.requestSubject, queue: Self.queue).messages
         let embeddings = try nats.subscribe(to: Self.embedSubject, queue: Self.queue).messages
         let local = events.subscribe()
+        let others = try nats.subscribe(to: "hearth.events.>").messages
         try await nats.flush()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await answer(requests, with: complete) }
             group.addTask { await answer(embeddings, with: embed) }
             group.addTask {
-                for await event in local {
+                for await event in local where event.origin == nil {
                     guard let json = try? EventWire.json(event) else { continue }
+                    var headers = [(name: "Hearth-Replica", value: replica)]
+                    if let owner = event.ownerID { headers.append((name: "Hearth-Owner", value: String(owner))) }
                     // Away, the event is lost: events are news, not records.
-                    try? nats.publish(Array(json.utf8), to: "hearth.events." + event.topic, headers: [("Hearth-Replica", replica)])
+                    try? nats.publish(Array(json.utf8), to: "hearth.events." + event.topic, headers: headers)
+                }
+            }
+            group.addTask {
+                // The other replicas' events, for this one's `/hearth/events`, to their owners.
+                for await message in others {
+                    guard let origin = message.header("Hearth-Replica"), origin != replica,
+                        let event = EventWire.event(
+                            Data(message.payload), ownerID: message.header("Hearth-Owner").flatMap { Int64($0) }, origin: origin)
+                    else { continue }
+                    events.publish(event)
                 }
             }
         }
