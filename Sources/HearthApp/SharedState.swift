@@ -66,7 +66,7 @@ struct NATSSubjectsService: Service {
             try? await gracefulShutdown()
             return
         }
-        await cancelWhenGracefulShutdown { try? await subjects.run() }
+        await cancelWhenGracefulShutdown { await subjects.run() }
     }
 }
 

