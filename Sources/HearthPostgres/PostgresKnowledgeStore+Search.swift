@@ -73,11 +73,25 @@ extension PostgresKnowledgeStore {
         // The same expression as the index's, and the collection as a literal (an id from the
         // database, not from the request), so that the planner picks the partial index.
         let distance = "c.embedding::vector(\(dimensions)) <=> \(try statement.bind(Self.vectorText(vector)))::vector(\(dimensions))"
+        // Iterative scans may give the nearest slightly out of order: sorted again here.
         statement += """
-            SELECT c.id, 1 - (\(distance)) AS score FROM chunks c\(join)
-            WHERE c.collection_id = \(collectionID)\(conditions) ORDER BY \(distance) LIMIT \(try statement.bind(k))
+            SELECT id, score FROM (
+              SELECT c.id, 1 - (\(distance)) AS score FROM chunks c\(join)
+              WHERE c.collection_id = \(collectionID)\(conditions) ORDER BY \(distance) LIMIT \(try statement.bind(k))
+            ) nearest ORDER BY score DESC
             """
-        return try await database.rows(statement.query, Self.what).map { RankedChunk(id: try $0.get("id"), score: try $0.get("score")) }
+        let query = statement.query
+        return try await database.transaction(Self.what) { connection in
+            // An HNSW scan looks at `ef_search` candidates (40 by default) and filters after:
+            // it would give fewer than `k`, or than a filter leaves. Look at `k` at least, and
+            // go on scanning until `k` pass the filter (pgvector 0.8).
+            try await PostgresDatabase.execute(
+                "SELECT set_config('hnsw.ef_search', \(String(min(max(k, 40), 1_000))), true), set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+                on: connection, logger: logger)
+            return try await PostgresDatabase.rows(query, on: connection, logger: logger).map {
+                RankedChunk(id: try $0.get("id"), score: try $0.get("score"))
+            }
+        }
     }
 
     public func hits(_ ids: [Int64]) async throws -> [SearchHit] {

@@ -37,4 +37,36 @@ import Testing
             #expect(error.debugDescription.contains("127.0.0.1:\(port)"))
         }
     }
+
+    @Test func theVectorIndexGivesAllTheNearestAskedForFilteredOrNot() async throws {
+        let url = try await TestPostgres.newDatabase()
+        let name = String(try #require(URLComponents(string: url)?.path.dropFirst()))
+        // As on a large collection, where the planner takes the HNSW index (here it would scan
+        // and sort, which is exact).
+        _ = try TestPostgres.value("ALTER DATABASE \(name) SET enable_seqscan = off", in: url)
+        _ = try TestPostgres.value("ALTER DATABASE \(name) SET enable_bitmapscan = off", in: url)
+        _ = try TestPostgres.value("ALTER DATABASE \(name) SET enable_sort = off", in: url)
+        let database = try await PostgresDatabase.connect(to: url)
+        defer { database.close() }
+        let store = PostgresKnowledgeStore(database)
+        _ = try await store.createCollection(KnowledgeCollection(name: "big", embeddingModel: "test", dimensions: 8))
+        for folder in 0..<10 {
+            let chunks = (0..<50).map { ChunkDraft(text: "item \(folder) \($0)", headings: [], location: .init(lines: 1...1)) }
+            let vectors = (0..<50).map { i in (0..<8).map { Float(sin(Double(folder * 50 + i) * Double($0 + 1))) } }
+            _ = try await store.putDocument(
+                DocumentDraft(
+                    path: "d\(folder)/doc.md", contentHash: "h\(folder)", bytes: 1, metadata: [:], fileID: nil, chunks: chunks,
+                    vectors: vectors), in: "big")
+        }
+        let query: [Float] = (0..<8).map { Float(cos(Double($0))) }
+        _ = try TestPostgres.value("ANALYZE chunks", in: url)
+        // More than pgvector's HNSW search looks at by default (ef_search 40).
+        let many = try await store.vectorSearch(query, in: "big", k: 120, filter: SearchFilter())
+        #expect(many.count == 120)
+        #expect(zip(many, many.dropFirst()).allSatisfy { $0.score >= $1.score })
+        let filtered = try await store.vectorSearch(query, in: "big", k: 30, filter: SearchFilter(pathPrefix: "d7/"))
+        #expect(filtered.count == 30)
+        #expect(try await store.hits(filtered.map(\.id)).allSatisfy { $0.path == "d7/doc.md" })
+        #expect(zip(filtered, filtered.dropFirst()).allSatisfy { $0.score >= $1.score })
+    }
 }
