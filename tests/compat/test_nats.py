@@ -176,3 +176,24 @@ def test_every_replicas_event_stream_shows_the_requests_another_one_serves(repli
 
     event = run(watch())
     assert event["type"] == "request" and event["data"]["status"] == 200
+
+
+def test_a_nats_request_reads_no_users_collections(replicas):
+    nats_url, second, first = replicas
+    for url in (first, second):
+        created = httpx.post(url + "/hearth/collections", json={"name": "private-notes"}, timeout=30)
+        assert created.status_code in (201, 400), created.text  # 400: made by an earlier run
+
+    async def ask():
+        client = await nats.connect(replicas[0])
+        try:
+            body = {"messages": [{"role": "user", "content": "What is in my notes?"}], "collections": ["private-notes"],
+                    "max_tokens": 4}
+            return await client.request("ai.llm.request", json.dumps(body).encode(), timeout=30)
+        finally:
+            await client.close()
+
+    reply = run(ask())
+    # The administrators' collection is not found for a request that is nobody's.
+    assert reply.headers["Hearth-Status"] == "404", reply.data
+    assert "private-notes" in json.loads(reply.data)["error"]["message"]

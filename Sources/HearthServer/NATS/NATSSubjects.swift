@@ -12,8 +12,8 @@ import Logging
 ///   is answered by a chat completion, an embeddings request (`input`, `model`) by an
 ///   embeddings list; a failure by OpenAI's `{"error": {…}}` with the HTTP status in the
 ///   header `Hearth-Status`. Replicas answer in the queue group `hearth`: each request once.
-///   Whoever may publish on these subjects may use every model: guard them with NATS's
-///   permissions.
+///   Whoever may publish on these subjects may use every model (but no user's collections or
+///   data): guard them with NATS's permissions.
 /// - Every event of the replica's bus goes to `hearth.events.TOPIC` (request, stats, model,
 ///   ingestion) as `/hearth/events` shows it, with `Hearth-Replica` naming the replica; when
 ///   the server has JetStream, the stream `HEARTH_EVENTS` keeps the last hour of them. The
@@ -25,6 +25,10 @@ public struct NATSSubjects: Sendable {
     let events: any EventBus
     let replica: String
     let logger: Logger
+
+    /// Who a NATS request is: no user and no rights beyond using models (NATS's own
+    /// permissions say who may publish); so no user's collections, conversations or data.
+    static let principal = Principal.anonymous
 
     public static let requestSubject = "ai.llm.request"
     public static let embedSubject = "ai.llm.embed"
@@ -128,7 +132,7 @@ public struct NATSSubjects: Sendable {
     @Sendable func complete(_ payload: [UInt8]) async throws -> Data {
         let wire = try WireDecoder.decode(OpenAI.ChatCompletionRequest.self, from: Data(payload))
         let native = canonical(try wire.native(defaultModel: chat.defaultModel))
-        let started = try await chat.start(native, collections: wire.collections ?? [], by: .operator)
+        let started = try await chat.start(native, collections: wire.collections ?? [], by: Self.principal)
         var text = ""
         var calls: [ToolCall] = []
         var end: (FinishReason, Usage)?
@@ -150,7 +154,7 @@ public struct NATSSubjects: Sendable {
     @Sendable func embed(_ payload: [UInt8]) async throws -> Data {
         let wire = try WireDecoder.decode(OpenAI.EmbeddingRequest.self, from: Data(payload))
         let native = canonical(try wire.native(defaultModel: chat.defaultEmbeddingModel))
-        let result = try await chat.embed(native, by: .operator)
+        let result = try await chat.embed(native, by: Self.principal)
         return try JSONEncoder().encode(OpenAI.EmbeddingList(model: native.model, result: result, base64: wire.encodingFormat == "base64"))
     }
 }
