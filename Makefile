@@ -30,7 +30,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
 	@echo "make test          set up, build and run the whole test suite"
-	@echo "make unit-tests    only the model-free tests (no models, no servers)"
+	@echo "make unit-tests    only the model-free tests (they start their own PostgreSQL, Redis and NATS)"
 	@echo "make web-tests     only the browser tests of the web UI (Playwright + chromium)"
 	@echo "make bench-engine  Hearth vs llama-server on the same model and threads"
 	@echo "make bench-knowledge  HNSW vs hnswlib, ingestion rate, hybrid query latency (ARGS=--postgres: on PostgreSQL too)"
