@@ -87,7 +87,7 @@ extension IdentityService {
         guard token.hasPrefix(Self.sessionPrefix), try await requireStore().deleteSession(hash: hash(token)) else {
             throw HearthError(.unauthorized, "not signed in with a session")
         }
-        await changed()
+        // Sessions are read from the store on every request: no replica has one to forget.
     }
 
     /// The principal of a live session token, nil when it is none.

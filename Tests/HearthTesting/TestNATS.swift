@@ -11,37 +11,17 @@ public enum TestNATS {
     }
 
     /// The test server's URL (`nats://127.0.0.1:PORT`).
-    public static func url() async throws -> String { "nats://127.0.0.1:\(try await server.port())" }
+    public static func url() async throws -> String { "nats://127.0.0.1:\(try await server.port)" }
 
     /// A server of its own, started with more `options` (`--auth TOKEN`), on `port` (default:
     /// a free one); returns its URL and a way to stop it.
     public static func start(_ options: [String] = [], port: Int? = nil) async throws -> (url: String, stop: @Sendable () async -> Void) {
-        let port = try port ?? FreePort.find()
-        let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-nats-\(UUID().uuidString)")
-        try await RunProgram.run(script, ["start", folder.path, "\(port)", "\(ProcessInfo.processInfo.processIdentifier)", "--"] + options)
-        return ("nats://127.0.0.1:\(port)", { _ = try? await RunProgram.run(script, ["stop", folder.path]) })
+        let server = try await TestServer.start("setup-nats.sh", port: port, options: options)
+        return ("nats://127.0.0.1:\(server.port)", { await server.stop() })
     }
 
-    private actor Server {
-        private var starting: Task<Int, any Error>?
+    /// The test process's server, started once by whichever test asks first.
+    private static let server = TestServer.Shared("setup-nats.sh")
 
-        func port() async throws -> Int {
-            if let starting { return try await starting.value }
-            let task = Task {
-                let port = try FreePort.find()
-                let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-nats-\(UUID().uuidString)")
-                try await RunProgram.run(script, ["start", folder.path, "\(port)", "\(ProcessInfo.processInfo.processIdentifier)"])
-                return port
-            }
-            starting = task
-            return try await task.value
-        }
-    }
-
-    private static let server = Server()
-
-    private static var script: String {
-        URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appending(path: "scripts/setup-nats.sh").path
-    }
+    private static var script: String { TestServer.path("setup-nats.sh") }
 }

@@ -8,7 +8,7 @@ public enum TestPostgres {
     /// Whether the set-up has installed PostgreSQL here.
     public static var isInstalled: Bool {
         get async {
-            guard let prefix = try? await RunProgram.run(script, ["--prefix"]) else { return false }
+            guard let prefix else { return false }
             return FileManager.default.isExecutableFile(atPath: prefix + "/bin/postgres")
         }
     }
@@ -16,10 +16,10 @@ public enum TestPostgres {
     /// The URL of a new, empty database on the test cluster.
     /// - Throws: when PostgreSQL is not installed or does not start.
     public static func newDatabase() async throws -> String {
-        let port = try await cluster.port()
+        let port = try await cluster.port
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        let prefix = try await RunProgram.run(script, ["--prefix"])
-        try await RunProgram.run(prefix + "/bin/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "hearth", String(name)])
+        guard let programs else { throw HearthError(.unavailable, "PostgreSQL is not installed") }
+        try await RunProgram.run(programs + "/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "hearth", String(name)])
         return "postgres://hearth@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
 
@@ -37,26 +37,7 @@ public enum TestPostgres {
     private static let prefix: String? = try? RunProgram.waiting(script, ["--prefix"])
 
     /// The test process's cluster, started once by whichever test asks first.
-    private actor Cluster {
-        private var starting: Task<Int, any Error>?
+    private static let cluster = TestServer.Shared("setup-postgres.sh")
 
-        func port() async throws -> Int {
-            if let starting { return try await starting.value }
-            let task = Task {
-                let port = try FreePort.find()
-                let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-postgres-\(UUID().uuidString)")
-                try await RunProgram.run(script, ["start", folder.path, "\(port)", "\(ProcessInfo.processInfo.processIdentifier)"])
-                return port
-            }
-            starting = task
-            return try await task.value
-        }
-    }
-
-    private static let cluster = Cluster()
-
-    private static var script: String {
-        URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appending(path: "scripts/setup-postgres.sh").path
-    }
+    private static var script: String { TestServer.path("setup-postgres.sh") }
 }
