@@ -100,6 +100,10 @@ let package = Package(
                 "HearthCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Inference workers over NATS: `hearth worker` and the gateway's provider that sends to them.
+        .target(
+            name: "HearthWorkers",
+            dependencies: ["HearthCore", "HearthNATS", "HearthModels", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "hearth-bench", dependencies: ["HearthCore", "HearthVectors", "HearthSQLite", "HearthPostgres"]),
         .target(
             name: "HearthProviders",
@@ -147,7 +151,7 @@ let package = Package(
             name: "HearthApp",
             dependencies: [
                 "HearthCore", "HearthEngine", "HearthModels", "HearthProviders", "HearthServer", "HearthServices",
-                "HearthKnowledge", "HearthSQLite", "HearthPostgres", "HearthRedis", "HearthNATS", "HearthMCP",
+                "HearthKnowledge", "HearthSQLite", "HearthPostgres", "HearthRedis", "HearthNATS", "HearthWorkers", "HearthMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -207,6 +211,8 @@ let package = Package(
         .testTarget(name: "HearthRedisTests", dependencies: ["HearthCore", "HearthRedis", "HearthTesting"]),
         // The NATS client against a NATS server the tests start.
         .testTarget(name: "HearthNATSTests", dependencies: ["HearthCore", "HearthNATS", "HearthTesting"]),
+        // Workers and the gateway's worker provider, over a NATS server the tests start.
+        .testTarget(name: "HearthWorkersTests", dependencies: ["HearthCore", "HearthNATS", "HearthWorkers", "HearthTesting"]),
         // Model-free: `make unit-tests` runs every target but the *LiveTests and the integration tests.
         .testTarget(name: "HearthEngineTests", dependencies: ["HearthEngine", "HearthCore"]),
         // Need the real models the set-up installs.

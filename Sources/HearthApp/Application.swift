@@ -35,17 +35,19 @@ public enum HearthApplication {
                 parallel: configuration.parallel, contextPerSequence: configuration.contextPerSequence,
                 threads: configuration.threads, maxQueue: configuration.maxQueue, promptLookup: configuration.promptLookup),
             keepAlive: configuration.keepAlive, maxMemoryBytes: configuration.maxMemoryBytes, events: events)
-        let pipeline = ChatPipeline(
-            router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: provider),
-            defaultModel: configuration.models[0],
-            defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
-        let gateway = GatewayReloader(file: configuration.paths.configFile, local: provider, router: pipeline.router)
         let stores = try await StoreBackend.open(configuration, logger: logger)
-        let knowledge = KnowledgeBase(
-            store: stores.knowledge, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
         let identityStore = stores.identity
         try configuration.validate(hasUsers: try await identityStore.userCount() > 0)
         let shared = try await SharedState.open(configuration, logger: logger)
+        // The engine: this process's, or the workers' on NATS (what `provider = "local"` means).
+        let engine: any InferenceProvider = shared.workers(configuration, logger: logger) ?? provider
+        let pipeline = ChatPipeline(
+            router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: engine),
+            defaultModel: configuration.models[0],
+            defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
+        let gateway = GatewayReloader(file: configuration.paths.configFile, local: engine, router: pipeline.router)
+        let knowledge = KnowledgeBase(
+            store: stores.knowledge, embedder: pipeline, embeddingModel: pipeline.defaultEmbeddingModel, events: events)
         let identity = IdentityService(
             store: identityStore, audit: identityStore, secret: stores.secret,
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly, notices: shared.notices)
@@ -61,7 +63,8 @@ public enum HearthApplication {
             semanticModels: configuration.semanticCacheModels,
             skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events,
             settings: configuration.settings, logger: logger)
-        for model in preload ?? configuration.models {
+        // Workers load their models themselves.
+        for model in configuration.usesWorkers ? [] : preload ?? configuration.models {
             let engine = try await provider.load(model)
             logger.info(
                 "model loaded",

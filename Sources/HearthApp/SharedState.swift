@@ -2,6 +2,7 @@ import HearthCore
 import HearthNATS
 import HearthRedis
 import HearthServer
+import HearthWorkers
 import Logging
 import ServiceLifecycle
 
@@ -20,6 +21,13 @@ struct SharedState {
         guard configuration.answerCacheBytes > 0 else { return nil }
         guard let redis else { return MemoryAnswerCache(capacityBytes: configuration.answerCacheBytes) }
         return RedisAnswerCache(redis: redis, maxAnswerBytes: max(1 << 16, configuration.answerCacheBytes / 16))
+    }
+
+    /// With `HEARTH_WORKERS=1`: the workers on NATS, in place of this process's engine.
+    func workers(_ configuration: Configuration, logger: Logger) -> WorkerProvider? {
+        guard configuration.usesWorkers, let nats else { return nil }
+        logger.info("sending generations and embeddings to the workers on NATS")
+        return WorkerProvider(nats: nats, logger: logger)
     }
 
     /// Connects to the configured Redis (a first command, so that a wrong address or password

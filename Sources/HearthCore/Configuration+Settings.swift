@@ -28,6 +28,7 @@ extension Configuration {
             "HEARTH_DATABASE_URL": databaseURL.map(Self.withoutCredentials) ?? "none",
             "HEARTH_REDIS_URL": redisURL.map(Self.withoutCredentials) ?? "none",
             "HEARTH_NATS_URL": natsURL.map(Self.withoutCredentials) ?? "none",
+            "HEARTH_WORKERS": usesWorkers ? "1" : "0",
             "OTEL_EXPORTER_OTLP_ENDPOINT": tracesEndpoint.map(Self.withoutCredentials) ?? "none",
             "HEARTH_KEEP_ALIVE": keepAlive < 0 ? "-1" : "\(Int(keepAlive))s",
             "HEARTH_MAX_MEMORY": "\(maxMemoryBytes >> 20) MB",

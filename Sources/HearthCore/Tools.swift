@@ -1,7 +1,7 @@
 import Foundation
 
 /// A function the model may call: its name, what it does, and its input as a JSON Schema.
-public struct Tool: Sendable, Equatable {
+public struct Tool: Sendable, Equatable, Codable {
     public var name: String
     public var description: String
     /// The JSON Schema of the arguments, as JSON text (`{}` takes any object).
@@ -15,7 +15,7 @@ public struct Tool: Sendable, Equatable {
 }
 
 /// Whether the model must call a tool (OpenAI's `tool_choice`).
-public enum ToolChoice: Sendable, Equatable {
+public enum ToolChoice: Sendable, Equatable, Codable {
     /// The model decides: a call or an answer.
     case auto
     /// No call: the tools are ignored.
@@ -27,7 +27,7 @@ public enum ToolChoice: Sendable, Equatable {
 }
 
 /// The tools of one request and how they may be used.
-public struct ToolUse: Sendable, Equatable {
+public struct ToolUse: Sendable, Equatable, Codable {
     public var tools: [Tool]
     public var choice: ToolChoice
     /// Whether one answer may call several tools at once.

@@ -24,6 +24,7 @@ extension Hearth {
                   hearth serve --model gemma3:270m --port 9000
                   HEARTH_API_KEYS=secret hearth serve --host 0.0.0.0
                   hearth serve --log-format json      # one JSON object per log line
+                  HEARTH_NATS_URL=nats://127.0.0.1:4222 hearth serve --workers   # models on `hearth worker`s
                 """)
 
         @Option(name: .long, help: "Address to bind (default 127.0.0.1).")
@@ -37,6 +38,9 @@ extension Hearth {
 
         @Option(name: .long, help: "Sequences each model serves at once (HEARTH_PARALLEL).")
         var parallel: Int?
+
+        @Flag(name: .long, help: "Send generations and embeddings to `hearth worker`s over NATS (HEARTH_WORKERS=1).")
+        var workers = false
 
         @OptionGroup var engine: EngineFlags
 
@@ -57,6 +61,7 @@ extension Hearth {
             if let port { configuration.port = port }
             if !model.isEmpty { configuration.models = model }
             if let parallel { configuration.parallel = parallel }
+            if workers { configuration.usesWorkers = true }
             logFormat.bootstrap(level: logLevel)
             var logger = Logger(label: "hearth")
             logger.logLevel = logLevel
