@@ -25,7 +25,7 @@ APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/no
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: redis nats run test setup system llama models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-risk lint clean help
+.PHONY: redis nats run test setup system llama models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench-ui      the web UI: page weight vs llama-server's, first paint, tokens on screen"
 	@echo "make bench-gateway what keys and limits add; Hearth's router vs LiteLLM's proxy (ARGS=--million: memory)"
 	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
+	@echo "make bench-workers tokens/s through one gateway with 1 and 2 workers over NATS, each on a core of its own"
 	@echo "make bench-risk    recall of the shell risk check on public lists of dangerous commands"
 
 run: setup build-release
@@ -170,6 +171,13 @@ $(GATEWAY_VENV)/.done: bench/gateway-requirements.txt
 bench-tools: setup build-release
 	@scripts/setup-llama.sh --server
 	$(PYTHON) bench/tools.py --hearth .build/release/hearth \
+	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
+# Workers over NATS (bench/workers.py): one gateway with one worker, then two, each pinned to
+# a core; llama-server on one core for reference.
+bench-workers: setup nats build-release
+	@scripts/setup-llama.sh --server
+	$(PYTHON) bench/workers.py --hearth .build/release/hearth --nats-server "$$(scripts/setup-nats.sh --prefix)" \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
 
 bench-risk:

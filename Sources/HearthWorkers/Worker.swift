@@ -236,8 +236,7 @@ public final class Worker: Sendable {
     }
 
     private func send(_ event: WorkEvent, to inbox: String) {
-        guard let body = try? JSONEncoder().encode(event) else { return }
         // NATS away: the gateway hears nothing and gives up on this worker.
-        try? nats.publish(Array(body), to: inbox)
+        try? nats.publish(event.wire, to: inbox)
     }
 }

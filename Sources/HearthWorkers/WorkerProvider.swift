@@ -19,6 +19,7 @@ public final class WorkerProvider: InferenceProvider, Sendable {
     let silence: Duration
     let logger: Logger
     private let listening: Task<Void, Never>
+    private let lastDiscovery = Mutex<ContinuousClock.Instant?>(nil)
 
     /// Workers asked per generation, at most, before giving up.
     static let attempts = 4
@@ -36,7 +37,19 @@ public final class WorkerProvider: InferenceProvider, Sendable {
                 registry.heard(announcement)
             }
         }
-        try? nats.publish([], to: WorkerSubjects.discover)
+        discover()
+    }
+
+    /// Asks every worker to announce itself now; at most once a second, however many
+    /// requests name a model no worker serves.
+    private func discover() {
+        let now = ContinuousClock.now
+        let due = lastDiscovery.withLock { last in
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        if due { try? nats.publish([], to: WorkerSubjects.discover) }
     }
 
     deinit { listening.cancel() }
@@ -63,7 +76,7 @@ public final class WorkerProvider: InferenceProvider, Sendable {
         guard !ModelStore.isPath(model) else { return false }
         let model = ModelStore.canonicalName(model)
         if !registry.candidates(for: model).isEmpty { return true }
-        try? nats.publish([], to: WorkerSubjects.discover)
+        discover()
         let deadline = ContinuousClock.now + .seconds(1)
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
@@ -130,7 +143,7 @@ public final class WorkerProvider: InferenceProvider, Sendable {
         } catch let error as HearthError where error.code == .unavailable {
             throw HearthError(.unavailable, "no worker answers for '\(work.model)' now", detail: error.message)
         }
-        let event = try JSONDecoder().decode(WorkEvent.self, from: Data(answer.payload))
+        let event = try WorkEvent(wire: answer.payload)
         if case .failed(let failure) = event { throw failure.error }
         return event
     }
@@ -203,7 +216,7 @@ public final class WorkerProvider: InferenceProvider, Sendable {
                 if let worker { registry.forget(worker) }
                 return .passOn(worker: worker, HearthError(.unavailable, "no worker takes requests for '\(request.model)' now"))
             }
-            guard let event = try? JSONDecoder().decode(WorkEvent.self, from: Data(message.payload)) else { continue }
+            guard let event = try? WorkEvent(wire: message.payload) else { continue }
             switch event {
             case .accepted(let id):
                 if worker == nil {

@@ -10,8 +10,8 @@ public final class WorkerRegistry: Sendable {
     public struct Candidate: Sendable, Equatable {
         public var worker: String
         public var slots: Int
-        /// Requests it has for the model: what it announced, or what this gateway sent it
-        /// since, whichever is more.
+        /// Requests it has for the model: those this gateway has running there, and those of
+        /// other gateways as of its last announcement.
         public var busy: Int
         public var prefixes: Set<UInt64>
 
@@ -27,6 +27,10 @@ public final class WorkerRegistry: Sendable {
         var announcement: Announcement
         var heard: ContinuousClock.Instant
         var prefixes: [String: Set<UInt64>]
+        /// Per model, the requests it had that this gateway did not send (other gateways'),
+        /// when it announced: added to what this gateway has running there now, which is
+        /// exact, where the announcement is up to a second old.
+        var others: [String: Int]
     }
 
     private struct State {
@@ -52,7 +56,9 @@ public final class WorkerRegistry: Sendable {
                 return
             }
             let prefixes = Dictionary(announcement.models.map { ($0.name, Set($0.prefixes)) }) { a, _ in a }
-            state.known[announcement.worker] = Known(announcement: announcement, heard: now, prefixes: prefixes)
+            let sent = state.sent[announcement.worker] ?? [:]
+            let others = Dictionary(announcement.models.map { ($0.name, max(0, $0.busy - (sent[$0.name] ?? 0))) }) { a, _ in a }
+            state.known[announcement.worker] = Known(announcement: announcement, heard: now, prefixes: prefixes, others: others)
         }
     }
 
@@ -85,7 +91,7 @@ public final class WorkerRegistry: Sendable {
                 guard let served = known.announcement.models.first(where: { $0.name == model }) else { return nil }
                 let worker = known.announcement.worker
                 return Candidate(
-                    worker: worker, slots: served.slots, busy: max(served.busy, state.sent[worker]?[model] ?? 0),
+                    worker: worker, slots: served.slots, busy: (state.sent[worker]?[model] ?? 0) + (known.others[model] ?? 0),
                     prefixes: (known.prefixes[model] ?? []).union((state.relayed[worker]?[model] ?? []).joined()))
             }.sorted { $0.worker < $1.worker }
         }

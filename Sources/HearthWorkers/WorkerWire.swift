@@ -78,6 +78,25 @@ public enum WorkEvent: Codable, Sendable, Equatable {
     case embedded(vectors: [[Float]], promptTokens: Int)
 }
 
+extension WorkEvent {
+    /// The event as sent: a piece of text (most messages) as `t` and its UTF-8, read without
+    /// a JSON parser; any other event as its JSON (which starts with `{`).
+    public var wire: [UInt8] {
+        if case .token(.text(let piece)) = self { return [UInt8(ascii: "t")] + Array(piece.utf8) }
+        return (try? Array(JSONEncoder().encode(self))) ?? []
+    }
+
+    /// The event `bytes` carry.
+    /// - Throws: `DecodingError` when they carry none.
+    public init(wire bytes: [UInt8]) throws {
+        if bytes.first == UInt8(ascii: "t") {
+            self = .token(.text(String(decoding: bytes.dropFirst(), as: UTF8.self)))
+        } else {
+            self = try JSONDecoder().decode(WorkEvent.self, from: Data(bytes))
+        }
+    }
+}
+
 /// A `HearthError` as it crosses from a worker to a gateway (its `detail`, for operators,
 /// stays in the worker's log).
 public struct WireError: Codable, Sendable, Equatable {

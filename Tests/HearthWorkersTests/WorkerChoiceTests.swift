@@ -36,7 +36,10 @@ struct WorkerChoiceTests {
             .failed(WireError(HearthError(.queueFull, "busy", retryAfter: 2))), .tokens(12),
             .embedded(vectors: [[0.5, -1]], promptTokens: 2),
         ]
-        for event in events { #expect(try JSONDecoder().decode(WorkEvent.self, from: JSONEncoder().encode(event)) == event) }
+        for event in events { #expect(try WorkEvent(wire: event.wire) == event) }
+        #expect(WorkEvent.token(.text("é!")).wire == Array("té!".utf8))
+        #expect(try WorkEvent(wire: Array("t".utf8)) == .token(.text("")))
+        #expect(throws: DecodingError.self) { try WorkEvent(wire: Array("nonsense".utf8)) }
         let error = WireError(HearthError(.queueFull, "busy", field: "model", detail: "secret path", retryAfter: 2)).error
         #expect(error.code == .queueFull && error.message == "busy" && error.retryAfter == 2 && error.detail == nil)
     }
@@ -108,8 +111,14 @@ struct WorkerChoiceTests {
         #expect(registry.candidates(for: "other", at: start).isEmpty)
         #expect(registry.candidates(for: "m", at: start + .seconds(4)).map(\.worker) == ["b"])
         #expect(registry.models(at: start + .seconds(4)) == ["m"])
-        // What this gateway sent counts when it is more than the worker last said.
+        // Busy: what this gateway has running there now, and what others had when it last
+        // announced (its one request was another gateway's).
         for _ in 0..<3 { registry.started("b", model: "m") }
+        #expect(registry.candidates(for: "m", at: start + .seconds(4)).first?.busy == 4)
+        // Now it says 3, all this gateway's: a stale count is not taken for others'.
+        var three = model
+        three.busy = 3
+        registry.heard(Announcement(worker: "b", models: [three]), at: start + .seconds(3))
         #expect(registry.candidates(for: "m", at: start + .seconds(4)).first?.busy == 3)
         registry.ended("b", model: "m")
         #expect(registry.candidates(for: "m", at: start + .seconds(4)).first?.busy == 2)
