@@ -21,7 +21,7 @@ struct WorkerProcessTests {
     }
 
     /// Runs `body` with workers `names` and a gateway; stops every process by PID after.
-    static func withCluster(_ names: [String], _ body: (Cluster) async throws -> Void) async throws {
+    static func withCluster(_ names: [String], parallel: Int = 2, _ body: (Cluster) async throws -> Void) async throws {
         let (url, stopNATS) = try await TestNATS.start()
         let shared = ["HEARTH_NATS_URL": url]
         let home = try TestModels.home()
@@ -39,7 +39,8 @@ struct WorkerProcessTests {
         for name in names {
             let log = home.appending(path: "\(name).log")
             let worker = try CLITests.start(
-                ["worker", "--model", model, "--name", name, "--context", "1024", "--parallel", "2", "--threads", "1"], home: home,
+                ["worker", "--model", model, "--name", name, "--context", "1024", "--parallel", "\(parallel)", "--threads", "1"],
+                home: home,
                 output: log, environment: shared)
             processes.append(worker)
             workers[name] = worker
@@ -139,6 +140,64 @@ struct WorkerProcessTests {
             let body = String(buffer: try await refused.body.collect(upTo: 1 << 20))
             #expect([503, 404].contains(refused.status.code), "\(refused.status) \(body)")
             #expect(body.contains(Self.model), "\(body)")
+        }
+    }
+
+    /// One streamed answer as the client saw it.
+    struct Streamed: Sendable {
+        var worker = ""
+        var text = ""
+        var tokens = 0
+
+        var failed: Bool { text.contains("\"error\"") }
+    }
+
+    @Test func aWorkerKilledUnderLoadLosesNoRequestThatHadNotStartedStreaming() async throws {
+        try await Self.withCluster(["wa", "wb"], parallel: 1) { cluster in
+            // One sequence each: every worker streams one answer and queues the next.
+            let firstOnA = AsyncStream<Void>.makeStream()
+            let answers = try await withThrowingTaskGroup(of: Streamed.self) { group in
+                for index in 0..<4 {
+                    group.addTask {
+                        let response = try await Self.post(
+                            Self.question(
+                                [("user", "Story \(index): tell a long story about a lighthouse.")], maxTokens: 120, stream: true),
+                            at: cluster.gateway)
+                        var streamed = Streamed(worker: response.headers.first(name: "X-Hearth-Provider") ?? "")
+                        for try await chunk in response.body {
+                            streamed.text += String(buffer: chunk)
+                            streamed.tokens += 1
+                            if streamed.worker == "worker:wa" { firstOnA.continuation.yield() }
+                        }
+                        return streamed
+                    }
+                }
+                group.addTask {
+                    // The worker dies as soon as it streams: its queued request has not started.
+                    for await _ in firstOnA.stream {
+                        kill(cluster.workers["wa"]!.processIdentifier, SIGKILL)
+                        break
+                    }
+                    return Streamed(worker: "killer")
+                }
+                var all: [Streamed] = []
+                for try await answer in group where answer.worker != "killer" {
+                    all.append(answer)
+                    if all.count == 4 { firstOnA.continuation.finish() }
+                }
+                return all
+            }
+            let failed = answers.filter(\.failed)
+            #expect(failed.count == 1, "\(answers.map { ($0.worker, $0.failed) })")
+            for answer in failed {
+                #expect(answer.worker == "worker:wa")
+                #expect(answer.text.contains("stopped answering after") && answer.text.contains("the answer is incomplete"))
+                #expect(answer.text.contains("\"content\""), "it had streamed before")
+            }
+            for answer in answers where !answer.failed {
+                #expect(answer.worker == "worker:wb", "\(answer.text.prefix(300))")
+                #expect(answer.text.contains("finish_reason\":\"") && answer.text.hasSuffix("data: [DONE]\n\n"))
+            }
         }
     }
 }
