@@ -75,8 +75,10 @@ final class StepProvider: InferenceProvider {
     }
 }
 
-/// Workers and a gateway's worker provider on a real nats-server of their own.
-@Suite(.enabled(if: TestNATS.isInstalled, "nats-server is not installed: run `make nats`"))
+/// Workers and a gateway's worker provider on a real nats-server of their own. One test at a
+/// time, and a silence of 2 s before a worker counts as gone, so that a loaded machine (the
+/// whole suite at once) is not taken for dead workers.
+@Suite(.serialized, .enabled(if: TestNATS.isInstalled, "nats-server is not installed: run `make nats`"))
 struct WorkerTests {
     static let model = "steps:test"
 
@@ -104,7 +106,7 @@ struct WorkerTests {
     }
 
     static func gateway(url: String) async throws -> WorkerProvider {
-        WorkerProvider(nats: try await NATSClient.connect(to: url), silence: .milliseconds(700), logger: Logger(label: "test"))
+        WorkerProvider(nats: try await NATSClient.connect(to: url), silence: .seconds(2), logger: Logger(label: "test"))
     }
 
     static func collect(_ gateway: WorkerProvider, _ request: GenerationRequest, choice: RoutingChoice = RoutingChoice()) async throws
@@ -118,9 +120,9 @@ struct WorkerTests {
     }
 
     static func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
-            try #require(ContinuousClock.now < deadline, "waited 10 s")
+            try #require(ContinuousClock.now < deadline, "waited 30 s")
             try await Task.sleep(for: .milliseconds(20))
         }
     }
