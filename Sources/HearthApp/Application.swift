@@ -42,7 +42,7 @@ public enum HearthApplication {
         // The engine: this process's, or the workers' on NATS (what `provider = "local"` means).
         let engine: any InferenceProvider = shared.workers(configuration, logger: logger) ?? provider
         let pipeline = ChatPipeline(
-            router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: engine),
+            router: try GatewayConfiguration.load(from: configuration.paths.configFile).router(local: engine, circuits: shared.circuits),
             defaultModel: configuration.models[0],
             defaultEmbeddingModel: configuration.embeddingModel, store: provider.store)
         let gateway = GatewayReloader(file: configuration.paths.configFile, local: engine, router: pipeline.router)
@@ -52,6 +52,7 @@ public enum HearthApplication {
             store: identityStore, audit: identityStore, secret: stores.secret,
             staticKeys: configuration.apiKeys, loopbackOnly: configuration.bindsLoopbackOnly, notices: shared.notices)
         try await identity.followChanges()
+        try await pipeline.router.followSharedCircuits()
         let usage = UsageService(store: identityStore, logger: logger)
         let mcpClients = MCPClients(try MCPServerConfiguration.servers(in: configuration.paths.mcpServers), logger: logger)
         let services = Services(

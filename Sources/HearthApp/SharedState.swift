@@ -7,13 +7,17 @@ import Logging
 import ServiceLifecycle
 
 /// What replicas share besides the store: with `HEARTH_REDIS_URL`, the limits' counts, the
-/// notices of changes to keys and the exact answer cache live in Redis; without, in this process.
+/// notices of changes to keys, the exact answer cache and the router's circuits live in
+/// Redis; without, in this process.
 struct SharedState {
     let redis: RedisClient?
     /// With `HEARTH_NATS_URL`: where events go and `ai.llm.*` requests come from.
     var nats: NATSClient?
     let ledger: any LimitLedger
     let notices: (any ChangeNotices)?
+    /// With Redis: the deployments cooling down, as every replica's router sees them.
+    var circuits: (any SharedCircuits)? { redis.map { RedisCircuits(redis: $0, logger: logger) } }
+    let logger: Logger
 
     /// The exact answer cache, when `HEARTH_CACHE_MB` asks for one: in Redis when there is one
     /// (its size is then Redis's `maxmemory`), else in memory.
@@ -34,7 +38,7 @@ struct SharedState {
     /// fails at start, not on the first limited request).
     /// - Throws: `HearthError` when Redis cannot be reached or refuses the credentials.
     static func open(_ configuration: Configuration, logger: Logger) async throws -> SharedState {
-        var shared = SharedState(redis: nil, ledger: MemoryLimitLedger(), notices: nil)
+        var shared = SharedState(redis: nil, ledger: MemoryLimitLedger(), notices: nil, logger: logger)
         if let url = configuration.redisURL {
             let redis = try RedisClient(url: url, logger: logger)
             do {
@@ -45,7 +49,8 @@ struct SharedState {
             }
             logger.info("sharing limits through Redis", metadata: ["hearth.redis": "\(redis.address.shown)"])
             shared = SharedState(
-                redis: redis, ledger: RedisLimitLedger(redis: redis), notices: RedisChangeNotices(redis: redis, logger: logger))
+                redis: redis, ledger: RedisLimitLedger(redis: redis), notices: RedisChangeNotices(redis: redis, logger: logger),
+                logger: logger)
         }
         if let url = configuration.natsURL {
             do {

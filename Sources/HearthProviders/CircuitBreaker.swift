@@ -35,6 +35,16 @@ public struct CircuitBreaker: Sendable, Equatable {
 
     public mutating func succeeded() { state = .closed(failures: 0) }
 
+    /// Another replica found the deployment failing: left alone until `until` (a later time
+    /// than it had). A probe already out stays out.
+    public mutating func open(until: Date) {
+        switch state {
+        case .closed: state = .open(until: until)
+        case .open(let current): state = .open(until: max(current, until))
+        case .halfOpen: break
+        }
+    }
+
     /// A failure before the first token; `retryAfter` (seconds) when the deployment said.
     public mutating func failed(at now: Date, retryAfter: Int? = nil) {
         let pause = max(cooldown, TimeInterval(retryAfter ?? 0))

@@ -76,17 +76,28 @@ public struct ProviderRouter: Sendable {
     public init(
         providers: [any InferenceProvider], routes: [String: [Deployment]] = [:], strategies: [String: RoutingStrategy] = [:],
         retries: [String: Int] = [:], fallbacks: [String: [String]] = [:], breaker: CircuitBreaker = CircuitBreaker(),
-        now: @escaping @Sendable () -> Date = Date.init
+        circuits: (any SharedCircuits)? = nil, now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.init(
             Table(providers: providers, routes: routes, strategies: strategies, retries: retries, fallbacks: fallbacks),
-            breaker: breaker, now: now)
+            breaker: breaker, circuits: circuits, now: now)
     }
 
-    public init(_ table: Table, breaker: CircuitBreaker = CircuitBreaker(), now: @escaping @Sendable () -> Date = Date.init) {
+    /// - Parameter circuits: where replicas share the deployments cooling down (Redis); nil:
+    ///   this router's own.
+    public init(
+        _ table: Table, breaker: CircuitBreaker = CircuitBreaker(), circuits: (any SharedCircuits)? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         current = Current(table)
-        health = DeploymentHealth(breaker)
+        health = DeploymentHealth(breaker, shared: circuits)
         self.now = now
+    }
+
+    /// Opens the circuits other replicas open (and closes those they close) from now on,
+    /// when circuits are shared.
+    public func followSharedCircuits() async throws {
+        try await health.shared?.follow { [health, now] open in health.adopt(open, at: now()) }
     }
 
     /// The circuit of each deployment that has one (`provider/model`).
@@ -412,13 +423,36 @@ private final class IteratorBox: @unchecked Sendable {
     func next() async throws -> TokenEvent? { try await iterator.next() }
 }
 
-/// The circuit breaker and the statistics of each deployment, shared by the router's copies.
+/// The circuit breaker and the statistics of each deployment, shared by the router's copies;
+/// with `shared`, a circuit this replica opens or closes is told to the others, and theirs
+/// are adopted (`adopt`).
 final class DeploymentHealth: Sendable {
     private let breakers = Mutex<[String: CircuitBreaker]>([:])
     private let measured = Mutex<[String: DeploymentStats]>([:])
+    /// Circuits opened because another replica said, until when.
+    private let adopted = Mutex<[String: Date]>([:])
     private let fresh: CircuitBreaker
+    let shared: (any SharedCircuits)?
 
-    init(_ fresh: CircuitBreaker) { self.fresh = fresh }
+    init(_ fresh: CircuitBreaker, shared: (any SharedCircuits)? = nil) {
+        self.fresh = fresh
+        self.shared = shared
+    }
+
+    /// The deployments other replicas leave alone now (`SharedCircuits.follow`): each opened
+    /// here too; one that another replica opened and now closed, closed.
+    func adopt(_ open: [String: Date], at now: Date) {
+        let reopened = adopted.withLock { adopted in
+            defer { adopted = open.filter { $0.value > now } }
+            return adopted.keys.filter { open[$0] == nil }
+        }
+        breakers.withLock { breakers in
+            for (key, until) in open where until > now { breakers[key, default: fresh].open(until: until) }
+            for key in reopened {
+                if case .open = breakers[key]?.state { breakers[key]?.succeeded() }
+            }
+        }
+    }
 
     static func key(_ deployment: ProviderRouter.Deployment) -> String { deployment.provider.name + "/" + deployment.model }
 
@@ -427,7 +461,13 @@ final class DeploymentHealth: Sendable {
     }
 
     func succeeded(_ deployment: ProviderRouter.Deployment, after firstToken: Duration) {
-        breakers.withLock { $0[Self.key(deployment), default: fresh].succeeded() }
+        let key = Self.key(deployment)
+        let wasOpen = breakers.withLock { breakers in
+            defer { breakers[key, default: fresh].succeeded() }
+            if case .closed = breakers[key, default: fresh].state { return false }
+            return true
+        }
+        if wasOpen, let shared { Task { await shared.closed(key) } }
         measured.withLock { $0[Self.key(deployment), default: DeploymentStats()].measured(firstToken.seconds) }
     }
 
@@ -444,7 +484,13 @@ final class DeploymentHealth: Sendable {
     }
 
     func failed(_ deployment: ProviderRouter.Deployment, at now: Date, retryAfter: Int?) {
-        breakers.withLock { $0[Self.key(deployment), default: fresh].failed(at: now, retryAfter: retryAfter) }
+        let key = Self.key(deployment)
+        let opened: Date? = breakers.withLock { breakers in
+            breakers[key, default: fresh].failed(at: now, retryAfter: retryAfter)
+            if case .open(let until) = breakers[key]!.state { return until }
+            return nil
+        }
+        if let opened, let shared { Task { await shared.opened(key, until: opened) } }
     }
 
     var states: [String: CircuitBreaker.State] { breakers.withLock { $0.mapValues(\.state) } }

@@ -134,11 +134,13 @@ public struct GatewayConfiguration: Sendable, Decodable, Equatable {
         }
     }
 
-    /// The router over `local` (the in-process engine) and the configured providers.
-    public func router(local: any InferenceProvider, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> ProviderRouter
-    {
-        ProviderRouter(table(local: local, environment: environment))
+    /// The router over `local` (the in-process engine) and the configured providers, its
+    /// circuits shared with other replicas through `circuits` when given.
+    public func router(
+        local: any InferenceProvider, circuits: (any SharedCircuits)? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ProviderRouter {
+        ProviderRouter(table(local: local, environment: environment), circuits: circuits)
     }
 
     /// What the router knows of `local` (the in-process engine) and the configured providers.
