@@ -52,8 +52,17 @@ public struct Tmux: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Closes every descriptor but the standard three, then runs tmux with the arguments: the
+    /// tmux server outlives this call and would otherwise keep the test runner's sockets open
+    /// (a listening server's, a client's connection that a test closes to cancel a request),
+    /// so that other tests' servers never saw their clients leave.
+    static let closingDescriptors = """
+        for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null; done
+        exec /usr/bin/tmux "$@"
+        """
+
     static func spawn(_ arguments: [String]) throws {
-        let argv = (["/usr/bin/tmux"] + arguments).map { strdup($0) } + [nil]
+        let argv = (["/bin/bash", "-c", closingDescriptors, "tmux"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         // The test runner ignores or blocks signals (SIGHUP, SIGCHLD); give tmux and its panes
         // the defaults back, so that kill-server ends them.
@@ -69,7 +78,7 @@ public struct Tmux: Sendable {
         posix_spawnattr_setsigmask(&attributes, &unblocked)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        guard posix_spawn(&pid, "/usr/bin/tmux", nil, &attributes, argv, environ) == 0 else { throw CocoaError(.executableLoad) }
+        guard posix_spawn(&pid, "/bin/bash", nil, &attributes, argv, environ) == 0 else { throw CocoaError(.executableLoad) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
     }
