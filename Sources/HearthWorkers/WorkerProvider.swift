@@ -71,13 +71,14 @@ public final class WorkerProvider: InferenceProvider, Sendable {
     }
 
     /// Whether a worker serves `model`; one not heard of yet is asked for (workers that
-    /// started a moment ago announce themselves at once), waiting up to a second.
+    /// started a moment ago announce themselves at once, the others every second), waiting
+    /// up to two seconds.
     public func serves(_ model: String) async -> Bool {
         guard !ModelStore.isPath(model) else { return false }
         let model = ModelStore.canonicalName(model)
         if !registry.candidates(for: model).isEmpty { return true }
         discover()
-        let deadline = ContinuousClock.now + .seconds(1)
+        let deadline = ContinuousClock.now + .seconds(2)
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
             if !registry.candidates(for: model).isEmpty { return true }

@@ -13,6 +13,7 @@ import Testing
 final class StepProvider: InferenceProvider {
     enum Step: Sendable {
         case text(String)
+        case pause(Duration)
         case hang
         case fail(HearthError)
     }
@@ -54,9 +55,11 @@ final class StepProvider: InferenceProvider {
                 case .text(let piece):
                     continuation.yield(.text(piece))
                     count += 1
+                case .pause(let duration):
+                    try? await Task.sleep(for: duration)
                 case .hang:
                     do {
-                        try await Task.sleep(for: .seconds(600))
+                        try await Task.sleep(for: .seconds(60))
                     } catch {
                         counts.withLock { $0.cancelled += 1 }
                         continuation.finish(throwing: error)
@@ -89,10 +92,12 @@ struct WorkerTests {
         let nats: NATSClient
         let task: Task<Void, Never>
 
-        /// As a `kill -9` looks from outside: nothing more comes from it.
-        func kill() {
+        /// As a `kill -9` looks from outside: nothing more comes from it (its connection is
+        /// closed first, so that not even a goodbye goes out); what it was generating ends.
+        func kill() async {
             task.cancel()
             nats.close()
+            await worker.stop(grace: .zero)
         }
     }
 
@@ -105,8 +110,10 @@ struct WorkerTests {
         return Running(worker: worker, nats: nats, task: task)
     }
 
-    static func gateway(url: String) async throws -> WorkerProvider {
-        WorkerProvider(nats: try await NATSClient.connect(to: url), silence: .seconds(2), logger: Logger(label: "test"))
+    /// A gateway's worker provider; `close()` ends its connection (a test leaves none behind).
+    static func gateway(url: String) async throws -> (WorkerProvider, close: @Sendable () -> Void) {
+        let nats = try await NATSClient.connect(to: url)
+        return (WorkerProvider(nats: nats, silence: .seconds(2), logger: Logger(label: "test")), nats.close)
     }
 
     static func collect(_ gateway: WorkerProvider, _ request: GenerationRequest, choice: RoutingChoice = RoutingChoice()) async throws
@@ -134,8 +141,10 @@ struct WorkerTests {
         defer { Task { await stop() } }
         let provider = StepProvider(model: Self.model) { _ in [.text("Hel"), .text("lo")] }
         let worker = try await Self.start("w1", provider, url: url)
-        defer { worker.kill() }
-        let gateway = try await Self.gateway(url: url)
+        defer { Task { await worker.kill() } }
+        let (gateway, closeGateway) = try await Self.gateway(url: url)
+        defer { closeGateway() }
+        try await Self.until { !gateway.registry.candidates(for: Self.model).isEmpty }
         #expect(await gateway.serves(Self.model))
         #expect(try await gateway.models().map(\.id) == [Self.model])
         #expect(await gateway.loadedModels().map(\.provider) == ["worker:w1"])
@@ -162,14 +171,15 @@ struct WorkerTests {
         // The first worker answers the first turn, then never answers again.
         let first = StepProvider(model: Self.model) { turn in turn == 0 ? [.text("Blue.")] : [.hang] }
         let a = try await Self.start("a", first, url: url, slots: 2)
-        defer { a.kill() }
-        let gateway = try await Self.gateway(url: url)
+        defer { Task { await a.kill() } }
+        let (gateway, closeGateway) = try await Self.gateway(url: url)
+        defer { closeGateway() }
         let choice = RoutingChoice()
         #expect(try await Self.collect(gateway, Self.chat(["Name a colour."]), choice: choice).first == .text("Blue."))
         #expect(choice.provider == "worker:a")
         let second = StepProvider(model: Self.model) { _ in [.text("Red.")] }
         let b = try await Self.start("b", second, url: url, slots: 2)
-        defer { b.kill() }
+        defer { Task { await b.kill() } }
         try await Self.until {
             let known = gateway.registry.candidates(for: Self.model)
             return known.count == 2 && known.contains { $0.worker == "a" && !$0.prefixes.isEmpty }
@@ -181,7 +191,7 @@ struct WorkerTests {
         try await Self.until { first.received == 2 }
         #expect(second.received == 0)
         // It dies before its first token: the request moves to the other worker, unseen.
-        a.kill()
+        await a.kill()
         #expect(try await answering.value.first == .text("Red."))
         #expect(retried.provider == "worker:b")
         #expect(retried.failures.map(\.provider) == ["worker:a"])
@@ -194,8 +204,9 @@ struct WorkerTests {
         let provider = StepProvider(model: Self.model) { _ in [.text("Once"), .text(" upon"), .hang] }
         let worker = try await Self.start("w", provider, url: url)
         let spare = try await Self.start("spare", StepProvider(model: Self.model) { _ in [.text("Other")] }, url: url)
-        defer { spare.kill() }
-        let gateway = try await Self.gateway(url: url)
+        defer { Task { await spare.kill() } }
+        let (gateway, closeGateway) = try await Self.gateway(url: url)
+        defer { closeGateway() }
         try await Self.until { gateway.registry.candidates(for: Self.model).count == 2 }
         // The spare is busy in the gateway's eyes, so the dying worker gets it.
         gateway.registry.started("spare", model: Self.model)
@@ -203,7 +214,7 @@ struct WorkerTests {
         do {
             for try await event in try await gateway.generate(Self.chat(["Tell a story."])) {
                 received.append(event)
-                if received.count == 2 { worker.kill() }
+                if received.count == 2 { await worker.kill() }
             }
             Issue.record("the stream ended without an error")
         } catch let error as HearthError {
@@ -218,9 +229,10 @@ struct WorkerTests {
         defer { Task { await stop() } }
         let provider = StepProvider(model: Self.model) { _ in [.text("Start"), .hang] }
         let worker = try await Self.start("w", provider, url: url)
-        defer { worker.kill() }
-        let gateway = try await Self.gateway(url: url)
-        #expect(await gateway.serves(Self.model))
+        defer { Task { await worker.kill() } }
+        let (gateway, closeGateway) = try await Self.gateway(url: url)
+        defer { closeGateway() }
+        try await Self.until { !gateway.registry.candidates(for: Self.model).isEmpty }
         let reading = Task {
             for try await _ in try await gateway.generate(Self.chat(["Go"])) {}
         }
@@ -233,12 +245,17 @@ struct WorkerTests {
     @Test func aStoppingWorkerFinishesWhatItHasAndTakesNoMore() async throws {
         let (url, stop) = try await TestNATS.start()
         defer { Task { await stop() } }
-        let provider = StepProvider(model: Self.model) { _ in [.text("slow"), .text(" answer")] }
+        let provider = StepProvider(model: Self.model) { _ in [.text("slow"), .pause(.milliseconds(500)), .text(" answer")] }
         let worker = try await Self.start("w", provider, url: url, slots: 4)
-        defer { worker.kill() }
-        let gateway = try await Self.gateway(url: url)
-        #expect(await gateway.serves(Self.model))
-        await worker.worker.stop(grace: .seconds(5))
+        defer { Task { await worker.kill() } }
+        let (gateway, closeGateway) = try await Self.gateway(url: url)
+        defer { closeGateway() }
+        try await Self.until { !gateway.registry.candidates(for: Self.model).isEmpty }
+        let running = Task { try await Self.collect(gateway, Self.chat(["Hi"])) }
+        try await Self.until { provider.received == 1 }
+        await worker.worker.stop(grace: .seconds(30))
+        // What it had, it finished; the gateways were told it left; no more reaches it.
+        #expect(try await running.value.prefix(2) == [.text("slow"), .text(" answer")])
         try await Self.until { gateway.registry.candidates(for: Self.model).isEmpty }
         do {
             _ = try await Self.collect(gateway, Self.chat(["Hi"]))
@@ -246,6 +263,6 @@ struct WorkerTests {
         } catch let error as HearthError {
             #expect(error.code == .unavailable)
         }
-        #expect(provider.received == 0)
+        #expect(provider.received == 1)
     }
 }
