@@ -108,8 +108,8 @@ public struct Proposer: Sendable {
             return try await body()
         } catch let error as HearthError where error.code == .unreachable {
             throw Failure(
-                description:
-                    "no server answers at \(settings.server): start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"
+                description: "no server answers at \(settings.server)\(error.detail.map { " (\($0))" } ?? ""): "
+                    + "start one with `hearth serve`, or point AISH_HOST at an OpenAI-compatible server"
             )
         } catch let error as HearthError {
             throw Failure(description: "the server at \(settings.server) refused the request: \(error.message)")

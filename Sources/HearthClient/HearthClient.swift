@@ -18,7 +18,16 @@ public struct HearthClient: Sendable {
     /// but `isServing` fails with it.
     private let keyProblem: HearthError?
 
-    public init(address: ServerAddress, apiKey: String? = nil, http: HTTPClient = .shared) {
+    /// The HTTP client every `HearthClient` uses unless given another: the shared event loops,
+    /// 10 s to connect and no read timeout. A generation that is not streamed sends nothing
+    /// until it is whole, which on a slow machine or a busy server can take minutes; each
+    /// call's deadline bounds it instead (AsyncHTTPClient's shared client gives up after 90 s
+    /// of silence, which `aish` reported as "no server answers").
+    public static let http = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: nil)))
+
+    public init(address: ServerAddress, apiKey: String? = nil, http: HTTPClient = HearthClient.http) {
         self.init(address: address, apiKey: apiKey, http: http, keyProblem: nil)
     }
 
@@ -46,7 +55,7 @@ public struct HearthClient: Sendable {
                 problem = (error as? HearthError) ?? HearthError(.internalError, "cannot read the session token: \(error)")
             }
         }
-        self.init(address: configuration.address, apiKey: key, http: .shared, keyProblem: problem)
+        self.init(address: configuration.address, apiKey: key, http: HearthClient.http, keyProblem: problem)
     }
 
     /// This client sending `key` (nil: none) in place of its own.
@@ -185,7 +194,7 @@ public struct HearthClient: Sendable {
         do {
             response = try await http.execute(request, deadline: deadline)
         } catch {
-            throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)")
+            throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)", detail: "\(error)")
         }
         guard (200...299).contains(response.status.code) else {
             let data = (try? await collect(response)) ?? Data()
