@@ -21,7 +21,7 @@ extension Hearth {
                   taskset -c 1 hearth worker --model gemma3:270m --threads 1 --name gpu-box-1
                 """)
 
-        @Option(name: .long, help: "A model to serve (name:tag); repeat for several.")
+        @Option(name: .long, help: "A model to serve (name:tag); repeat for several (default: HEARTH_MODELS).")
         var model: [String] = []
 
         @Option(name: .long, help: "This worker's name in logs and X-Hearth-Provider (default: host-PID).")

@@ -39,7 +39,10 @@ struct WorkerProcessTests {
         for name in names {
             let log = home.appending(path: "\(name).log")
             let worker = try CLITests.start(
-                ["worker", "--model", model, "--name", name, "--context", "1024", "--parallel", "\(parallel)", "--threads", "1"],
+                [
+                    "worker", "--model", model, "--name", name, "--context", "1024", "--parallel", "\(parallel)", "--threads", "1",
+                    "--grace", "2",
+                ],
                 home: home,
                 output: log, environment: shared)
             processes.append(worker)

@@ -25,7 +25,8 @@ struct MCPClientTests {
             for _ in 0..<100 where clients.servers.first?.state != .up { try await Task.sleep(for: .milliseconds(50)) }
             #expect(clients.servers.first?.state == .up, "\(clients.servers)")
             #expect(clients.skills.map(\.name).contains("other.calculate"))
-            #expect(await clients.run("other.calculate", input: #"{"expression":"6*7"}"#) == SkillOutput("42"))
+            let answer = await clients.run("other.calculate", input: #"{"expression":"6*7"}"#)
+            #expect(answer == SkillOutput("42"), "\(answer)")
             #expect(await clients.run("other.calculate", input: #"{"expression":"1/0"}"#).isError)
         }
     }
