@@ -22,6 +22,25 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `--log-level` and `--log-format`, for the commands that run a server (`serve`, `worker`).
+struct LogFlags: ParsableArguments {
+    @Option(name: .long, help: "Log level: trace, debug, info, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    @Option(name: .long, help: "Log format: text (for people) or json (one object per line).")
+    var logFormat: LogFormat = .text
+
+    /// Makes every logger write as asked; returns the command's own.
+    func start() -> Logger {
+        logFormat.bootstrap(level: logLevel)
+        var logger = Logger(label: "hearth")
+        logger.logLevel = logLevel
+        return logger
+    }
+}
+
 /// One JSON object per line on standard error: `time`, `level`, `label`, `message` and the
 /// metadata's keys (`hearth.request.id`, …).
 struct JSONLogHandler: LogHandler {

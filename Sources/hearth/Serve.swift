@@ -44,11 +44,7 @@ extension Hearth {
 
         @OptionGroup var engine: EngineFlags
 
-        @Option(name: .long, help: "Log level: trace, debug, info, warning, error.")
-        var logLevel: Logger.Level = .info
-
-        @Option(name: .long, help: "Log format: text (for people) or json (one object per line).")
-        var logFormat: LogFormat = .text
+        @OptionGroup var log: LogFlags
 
         func validate() throws {
             if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
@@ -62,9 +58,7 @@ extension Hearth {
             if !model.isEmpty { configuration.models = model }
             if let parallel { configuration.parallel = parallel }
             if workers { configuration.usesWorkers = true }
-            logFormat.bootstrap(level: logLevel)
-            var logger = Logger(label: "hearth")
-            logger.logLevel = logLevel
+            let logger = log.start()
             do {
                 let app = try await HearthApplication.build(configuration, logger: logger, services: try Self.tracing(configuration))
                 try await app.runService()
@@ -90,5 +84,3 @@ extension Hearth.Serve {
         return [backend.service]
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -35,11 +35,7 @@ extension Hearth {
 
         @OptionGroup var engine: EngineFlags
 
-        @Option(name: .long, help: "Log level: trace, debug, info, warning, error.")
-        var logLevel: Logger.Level = .info
-
-        @Option(name: .long, help: "Log format: text (for people) or json (one object per line).")
-        var logFormat: LogFormat = .text
+        @OptionGroup var log: LogFlags
 
         func validate() throws {
             if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
@@ -52,9 +48,7 @@ extension Hearth {
         func run() async throws {
             var configuration = try engine.configuration()
             if let parallel { configuration.parallel = parallel }
-            logFormat.bootstrap(level: logLevel)
-            var logger = Logger(label: "hearth")
-            logger.logLevel = logLevel
+            let logger = log.start()
             do {
                 try await WorkerApplication.run(
                     configuration, models: model.isEmpty ? configuration.models : model, id: name ?? WorkerApplication.defaultID,
