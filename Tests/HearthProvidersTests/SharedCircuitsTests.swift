@@ -47,8 +47,12 @@ struct SharedCircuitsTests {
             "team": [ProviderRouter.Deployment(provider: failing, model: "down:test"), .init(provider: working, model: "up:test")]
         ]
         let shared = MemoryCircuits()
+        // A long cooldown: on a loaded machine the news may take seconds to arrive, and a
+        // circuit whose time has passed is not adopted.
+        let breaker = CircuitBreaker(threshold: 3, cooldown: 600)
         let (one, other) = (
-            ProviderRouter(providers: [], routes: routes, circuits: shared), ProviderRouter(providers: [], routes: routes, circuits: shared)
+            ProviderRouter(providers: [], routes: routes, breaker: breaker, circuits: shared),
+            ProviderRouter(providers: [], routes: routes, breaker: breaker, circuits: shared)
         )
         try await other.followSharedCircuits()
         let request = GenerationRequest(model: "team", prompt: .text("Hi"))
