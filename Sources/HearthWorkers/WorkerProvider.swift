@@ -233,9 +233,7 @@ public final class WorkerProvider: InferenceProvider, Sendable {
                 case .done:
                     // The worker holds this conversation now: its next turn goes there.
                     if let worker {
-                        let slots = registry.candidates(for: request.model).first { $0.worker == worker }?.slots ?? 1
-                        registry.relayed(
-                            worker, model: request.model, keys: PrefixKeys.after(request, answer: answer, calls: calls), slots: slots)
+                        registry.relayed(worker, model: request.model, keys: PrefixKeys.after(request, answer: answer, calls: calls))
                     }
                     return .finished
                 }

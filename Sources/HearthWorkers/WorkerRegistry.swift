@@ -72,8 +72,10 @@ public final class WorkerRegistry: Sendable {
     }
 
     /// `worker` answered a request of `model` and now holds `keys` (`PrefixKeys.after`).
-    public func relayed(_ worker: String, model: String, keys: [UInt64], slots: Int) {
+    /// As many answers are kept as the worker has sequences for the model.
+    public func relayed(_ worker: String, model: String, keys: [UInt64]) {
         state.withLock { state in
+            let slots = state.known[worker]?.announcement.models.first { $0.name == model }?.slots ?? 1
             var recent = state.relayed[worker]?[model] ?? []
             recent.append(keys)
             state.relayed[worker, default: [:]][model] = Array(recent.suffix(max(1, slots)))
