@@ -129,4 +129,15 @@ struct WorkerChoiceTests {
         registry.forget("a")
         #expect(registry.models(at: start + .seconds(5)).isEmpty)
     }
+
+    @Test func whatAGatewayRelayedCountsAtOnceAsHeldByThatWorker() {
+        let registry = WorkerRegistry()
+        registry.heard(Announcement(worker: "a", models: [Announcement.Model(name: "m", slots: 2, busy: 0, prefixes: [1])]))
+        // Before the worker's next announcement: the answers relayed, as many as it has sequences.
+        for keys: [UInt64] in [[10, 11], [20], [30]] { registry.relayed("a", model: "m", keys: keys) }
+        #expect(registry.candidates(for: "m").first?.prefixes == [1, 20, 30])
+        registry.forget("a")
+        registry.heard(Announcement(worker: "a", models: [Announcement.Model(name: "m", slots: 2, busy: 0, prefixes: [])]))
+        #expect(registry.candidates(for: "m").first?.prefixes == [])
+    }
 }
