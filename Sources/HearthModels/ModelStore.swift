@@ -173,7 +173,8 @@ public struct ModelStore: Sendable {
     public func name(digest: String, as name: String, description: String = "") throws {
         let blob = blobURL(digest)
         let size = (try FileManager.default.attributesOfItem(atPath: blob.path)[.size] as? NSNumber)?.int64Value ?? 0
-        try write(Manifest(name: Self.canonical(name), format: "gguf", blob: digest, size: size, description: description))
+        let format = WhisperFile.recognises(blob) ? "whisper" : "gguf"
+        try write(Manifest(name: Self.canonical(name), format: format, blob: digest, size: size, description: description))
     }
 
     /// Gives the model `source` a second name; the blob is shared, not copied.

