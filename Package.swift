@@ -4,6 +4,9 @@ import PackageDescription
 // llama.cpp is built from its pinned source by `make` (scripts/setup-llama.sh) into a cache
 // outside the work tree; `.deps/llama` links to it. Nothing of it is committed.
 let llama = Context.packageDirectory + "/.deps/llama"
+// whisper.cpp likewise (scripts/setup-whisper.sh): a shared library that exports whisper_*
+// alone, its own ggml hidden inside; `.deps/whisper` links to it (and the binary finds it there).
+let whisper = Context.packageDirectory + "/.deps/whisper"
 
 // Vector search is compiled for the building machine's CPU (AVX2 or AVX-512 distance
 // kernels), as llama.cpp is (GGML_NATIVE): Hearth is built where it runs.
@@ -61,6 +64,21 @@ let package = Package(
                 .linkedLibrary("m"),
             ]
         ),
+        // whisper.cpp (speech to text) behind a C interface free of ggml's types.
+        .target(
+            name: "CWhisper",
+            cSettings: [.unsafeFlags(["-I\(whisper)/include"])],
+            linkerSettings: [
+                .unsafeFlags(["-L\(whisper)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(whisper)/lib"]),
+                .linkedLibrary("hearth-whisper"),
+            ]
+        ),
+        // Audio files and resampling: libsndfile and libsamplerate from Debian.
+        .systemLibrary(name: "CAudio", path: "Sources/CAudio"),
+        .target(
+            name: "HearthSpeech",
+            dependencies: ["HearthCore", "CWhisper", "CAudio", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "HearthModels",
             dependencies: [
@@ -116,7 +134,7 @@ let package = Package(
         .target(
             name: "HearthServices",
             dependencies: [
-                "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge", "HearthShell",
+                "HearthCore", "HearthModels", "HearthProviders", "HearthKnowledge", "HearthShell", "HearthSpeech",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -133,7 +151,7 @@ let package = Package(
         .target(
             name: "HearthServer",
             dependencies: [
-                "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge", "HearthMCP", "HearthNATS",
+                "HearthCore", "HearthWire", "HearthModels", "HearthServices", "HearthKnowledge", "HearthMCP", "HearthNATS", "HearthSpeech",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -205,6 +223,7 @@ let package = Package(
         .testTarget(name: "HearthClientTests", dependencies: ["HearthClient"]),
         .testTarget(name: "HearthProvidersTests", dependencies: ["HearthProviders", "HearthCore", "HearthTesting"]),
         .testTarget(name: "HearthVectorsTests", dependencies: ["HearthVectors", "HearthCore"]),
+        .testTarget(name: "HearthSpeechTests", dependencies: ["HearthSpeech", "CAudio", "HearthCore", "HearthModels", "HearthTesting"]),
         // The store protocols' behaviour, run on SQLite and on a PostgreSQL the tests start.
         .testTarget(name: "HearthStoreTests", dependencies: ["HearthCore", "HearthSQLite", "HearthPostgres", "HearthTesting"]),
         // The Redis client and what replicas share through it, against a Redis the tests start.

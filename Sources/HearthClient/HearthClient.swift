@@ -144,10 +144,21 @@ public struct HearthClient: Sendable {
     public func stream<Event: Decodable & Sendable>(
         _ path: String, method: HTTPMethod = .POST, body: some Encodable & Sendable, as: Event.Type = Event.self
     ) -> AsyncThrowingStream<Event, any Error> {
+        do {
+            return stream(path, method: method, payload: try Payload.json(body))
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+    }
+
+    /// `stream` with a body already encoded (a form).
+    func stream<Event: Decodable & Sendable>(
+        _ path: String, method: HTTPMethod = .POST, payload: Payload, as: Event.Type = Event.self
+    ) -> AsyncThrowingStream<Event, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    let response = try await execute(path, method: method, body: body, deadline: .distantFuture)
+                    let response = try await execute(path, method: method, payload: payload, deadline: .distantFuture)
                     var lines = EventLines()
                     do {
                         for try await buffer in response.body {
@@ -181,14 +192,28 @@ public struct HearthClient: Sendable {
         }
     }
 
+    /// A request body and its content type.
+    struct Payload: Sendable {
+        var contentType: String
+        var bytes: Data
+
+        static func json(_ value: some Encodable) throws -> Payload {
+            Payload(contentType: "application/json", bytes: try JSONEncoder().encode(value))
+        }
+    }
+
     private func execute(_ path: String, method: HTTPMethod, body: (some Encodable)?, deadline: NIODeadline) async throws
         -> HTTPClientResponse
     {
+        try await execute(path, method: method, payload: try body.map { try Payload.json($0) }, deadline: deadline)
+    }
+
+    func execute(_ path: String, method: HTTPMethod, payload: Payload?, deadline: NIODeadline) async throws -> HTTPClientResponse {
         if let keyProblem { throw keyProblem }
         var request = request(path, method: method)
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        if let payload {
+            request.headers.add(name: "Content-Type", value: payload.contentType)
+            request.body = .bytes(ByteBuffer(bytes: payload.bytes))
         }
         let response: HTTPClientResponse
         do {
@@ -219,7 +244,7 @@ public struct HearthClient: Sendable {
     }
 
     /// The whole body; a connection that breaks is `.unreachable`.
-    private func collect(_ response: HTTPClientResponse) async throws -> Data {
+    func collect(_ response: HTTPClientResponse) async throws -> Data {
         do {
             return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
         } catch {

@@ -24,6 +24,8 @@ public struct Configuration: Sendable, Equatable {
     public var models = ["smollm2:135m"]
     /// The model `/v1/embeddings` uses when a request names none (loaded on first use).
     public var embeddingModel = "all-minilm:l6-v2"
+    /// The Whisper model transcriptions use when a request names none or OpenAI's `whisper-1`.
+    public var speechModel = "whisper:tiny.en"
     /// Bearer keys accepted; empty means no authentication (loopback only).
     public var apiKeys: [String] = []
     /// The key the CLI sends to a server (`HEARTH_API_KEY`); see `keyToSend`.
@@ -104,6 +106,12 @@ public struct Configuration: Sendable, Equatable {
             name: "HEARTH_EMBEDDING_MODEL", help: "model for embedding requests that name none", defaultValue: "all-minilm:l6-v2"
         ) { c, v in
             c.embeddingModel = v
+        },
+        Variable(
+            name: "HEARTH_SPEECH_MODEL", help: "Whisper model for transcriptions that name none or whisper-1",
+            defaultValue: "whisper:tiny.en"
+        ) { c, v in
+            c.speechModel = v
         },
         Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") {
             c, v in

@@ -90,6 +90,10 @@ public actor LocalProvider: InferenceProvider {
         if engines[path] == nil {
             // A truncated or corrupt file is a clear error, before llama.cpp sees it.
             let metadata = try ModelMetadata.read(URL(filePath: path))
+            if metadata.speechToText {
+                throw HearthError.invalidRequest(
+                    "\(model) is a speech-to-text model: send audio to /v1/audio/transcriptions", field: "model")
+            }
             let memory = metadata.memoryEstimate(contextTokens: options.contextPerSequence * options.parallel)
             for victim in try residency.evictions(toFit: memory, for: model) { await remove(victim) }
             if engines[path] == nil {  // another request may have started loading it meanwhile

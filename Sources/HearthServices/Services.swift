@@ -30,6 +30,8 @@ public struct Services: Sendable {
     public let responses: ResponseService
     /// Reading images (OCR).
     public let vision: VisionService
+    /// Speech to text.
+    public let speech: SpeechService
     /// Requests answered and model activity, for `/hearth/events`.
     public let events: EventService
 
@@ -51,6 +53,8 @@ public struct Services: Sendable {
     ///   - gateway: reloads the routes of `config.toml` (default: none; reloading answers 503).
     ///   - eventBus: where events go (default: in-process).
     ///   - settings: the configuration in effect, shown to administrators (`/hearth/settings`).
+    ///   - speechModel: the Whisper model of transcriptions that name none.
+    ///   - threads: CPU threads a transcription computes on.
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
         packageIndex: String = Configuration().packageIndex, identity: IdentityService = IdentityService(),
@@ -58,7 +62,8 @@ public struct Services: Sendable {
         responses: (any ResponseStore)? = nil, answerCache: (any AnswerCache)? = nil,
         semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
-        eventBus: any EventBus = MemoryEventBus(), settings: [Configuration.Setting] = [], logger: Logger = Logger(label: "hearth")
+        eventBus: any EventBus = MemoryEventBus(), settings: [Configuration.Setting] = [],
+        speechModel: String = Configuration().speechModel, threads: Int = Configuration().threads, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -74,6 +79,7 @@ public struct Services: Sendable {
                 try await pipeline.embed(EmbeddingRequest(model: pipeline.defaultEmbeddingModel, inputs: [question])).vectors[0]
             })
         vision = VisionService()
+        speech = SpeechService(store: pipeline.store, defaultModel: speechModel, threads: threads)
         chat = ChatService(
             pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching,
             vision: vision)

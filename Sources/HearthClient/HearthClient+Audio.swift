@@ -1,0 +1,56 @@
+import Foundation
+import HearthWire
+
+extension HearthClient {
+    /// Speech to text: `POST /v1/audio/transcriptions` (or `/v1/audio/translations`) with the
+    /// audio as a form's file.
+    public struct Transcription: Sendable {
+        public var audio: Data
+        public var filename: String
+        public var model: String?
+        public var language: String?
+        public var prompt: String?
+        public var format: AudioWire.Format = .text
+        public var translate = false
+
+        public init(audio: Data, filename: String) {
+            self.audio = audio
+            self.filename = filename
+        }
+
+        var path: String { translate ? "/v1/audio/translations" : "/v1/audio/transcriptions" }
+
+        func form(streaming: Bool) -> Payload {
+            var fields: [(String, String)] = [("response_format", format.rawValue)]
+            if let model { fields.append(("model", model)) }
+            if let language, !translate { fields.append(("language", language)) }
+            if let prompt { fields.append(("prompt", prompt)) }
+            if streaming { fields.append(("stream", "true")) }
+            let boundary = "hearth-\(UUID().uuidString)"
+            var body = Data()
+            for (name, value) in fields {
+                body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+            }
+            let safeName = filename.replacingOccurrences(of: "\"", with: "_")
+            body.append(
+                Data(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(safeName)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                        .utf8))
+            body.append(audio)
+            body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+            return Payload(contentType: "multipart/form-data; boundary=\(boundary)", bytes: body)
+        }
+    }
+
+    /// The transcription as the server wrote it in `request.format` (text, JSON or subtitles).
+    /// - Throws: `HearthError` (the server's, or `.unreachable`).
+    public func transcribe(_ request: Transcription) async throws -> String {
+        let response = try await execute(request.path, method: .POST, payload: request.form(streaming: false), deadline: .distantFuture)
+        return String(decoding: try await collect(response), as: UTF8.self)
+    }
+
+    /// The transcription's text, piece by piece as the server finds it, then the whole.
+    public func streamTranscription(_ request: Transcription) -> AsyncThrowingStream<AudioWire.StreamEvent, any Error> {
+        stream(request.path, payload: request.form(streaming: true))
+    }
+}

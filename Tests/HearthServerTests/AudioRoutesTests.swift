@@ -1,0 +1,156 @@
+import Foundation
+import HTTPTypes
+import HearthCore
+import HearthProviders
+import HearthServer
+import HearthServices
+import HearthTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// `/v1/audio/transcriptions` and `/v1/audio/translations` with the set-up's Whisper model
+/// (whisper:tiny.en) on whisper.cpp's sample: the formats, streaming, and what is refused.
+@Suite(.serialized) struct AudioRoutesTests {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "audio-\(UUID().uuidString)")
+
+    func app(keys: [String] = []) throws -> (IdentityService, some ApplicationProtocol) {
+        let stores = try TestStores(in: folder)
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: TestModels.store)
+        let services = Services(pipeline: pipeline, identity: stores.identity, threads: 2)
+        return (stores.identity, Application(router: HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)))
+    }
+
+    static func jfk() throws -> Data {
+        let source = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try Data(contentsOf: source.appending(path: ".deps/whisper/jfk.wav"))
+    }
+
+    /// A multipart form: `fields`, then `file` (when given).
+    static func form(_ fields: [(String, String)], file: Data?) -> (String, ByteBuffer) {
+        let boundary = "hearth-audio-test"
+        var body = Data()
+        for (name, value) in fields {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        if let file {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n".utf8))
+            body.append(file)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return ("multipart/form-data; boundary=\(boundary)", ByteBuffer(data: body))
+    }
+
+    static func post(
+        _ client: some TestClientProtocol, _ fields: [(String, String)], file: Data?, key: String? = nil,
+        path: String = "/v1/audio/transcriptions"
+    ) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+        let (type, body) = form(fields, file: file)
+        var headers: HTTPFields = [.contentType: type]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await client.execute(uri: path, method: .post, headers: headers, body: body) {
+            ($0.status, String(buffer: $0.body), $0.headers)
+        }
+    }
+
+    static let jfkWords = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+    static func words(_ text: String) -> String {
+        text.lowercased().split { !$0.isLetter }.joined(separator: " ")
+    }
+
+    @Test func everyResponseFormatCarriesTheSentence() async throws {
+        let (_, app) = try app()
+        let audio = try Self.jfk()
+        try await app.test(.router) { client in
+            let (status, body, _) = try await Self.post(client, [("model", "whisper-1")], file: audio)
+            #expect(status == .ok)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            #expect(Self.words(json["text"] as? String ?? "") == Self.jfkWords, "\(body)")
+
+            let text = try await Self.post(client, [("response_format", "text")], file: audio)
+            #expect(text.2[.contentType]?.hasPrefix("text/plain") == true && Self.words(text.1) == Self.jfkWords)
+
+            let srt = try await Self.post(client, [("response_format", "srt")], file: audio).1
+            #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:"), "\(srt)")
+            let vtt = try await Self.post(client, [("response_format", "vtt")], file: audio).1
+            #expect(vtt.hasPrefix("WEBVTT\n\n00:00:00.000 --> "), "\(vtt)")
+
+            let verbose = try await Self.post(
+                client,
+                [("response_format", "verbose_json"), ("timestamp_granularities[]", "word"), ("timestamp_granularities[]", "segment")],
+                file: audio
+            ).1
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(verbose.utf8)) as? [String: Any])
+            #expect(object["task"] as? String == "transcribe" && object["language"] as? String == "english")
+            #expect(abs((object["duration"] as? Double ?? 0) - 11) < 0.1)
+            let segments = try #require(object["segments"] as? [[String: Any]])
+            #expect(!segments.isEmpty && segments[0]["avg_logprob"] is Double && segments[0]["no_speech_prob"] is Double)
+            let words = try #require(object["words"] as? [[String: Any]])
+            #expect(words.count >= 20 && words.allSatisfy { ($0["start"] as? Double ?? -1) >= 0 })
+        }
+    }
+
+    @Test func aStreamSendsPiecesThenTheWhole() async throws {
+        let (_, app) = try app()
+        try await app.test(.router) { client in
+            let (status, body, headers) = try await Self.post(client, [("stream", "true")], file: try Self.jfk())
+            #expect(status == .ok && headers[.contentType] == "text/event-stream")
+            let events = body.split(separator: "\n\n").map { $0.replacingOccurrences(of: "data: ", with: "") }
+            #expect(events.last == "[DONE]")
+            let decoded = events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(decoded.first?["type"] as? String == "transcript.text.delta")
+            let done = try #require(decoded.last)
+            #expect(done["type"] as? String == "transcript.text.done")
+            #expect(Self.words(done["text"] as? String ?? "") == Self.jfkWords)
+        }
+    }
+
+    @Test func badRequestsAreRefusedClearly() async throws {
+        let (_, app) = try app()
+        let audio = try Self.jfk()
+        try await app.test(.router) { client in
+            func refusal(_ fields: [(String, String)], file: Data?) async throws -> (HTTPResponse.Status, String) {
+                let (status, body, _) = try await Self.post(client, fields, file: file)
+                return (status, body)
+            }
+            let noFile = try await refusal([("model", "whisper-1")], file: nil)
+            #expect(noFile.0 == .badRequest && noFile.1.contains("'file'"))
+            let format = try await refusal([("response_format", "docx")], file: audio)
+            #expect(format.0 == .badRequest && format.1.contains("response_format"))
+            let temperature = try await refusal([("temperature", "hot")], file: audio)
+            #expect(temperature.0 == .badRequest && temperature.1.contains("temperature"))
+            let corrupt = try await refusal([], file: Data("RIFF....WAVEfmt not really".utf8))
+            #expect(corrupt.0 == .badRequest && corrupt.1.contains("not audio Hearth can read"))
+            let missing = try await refusal([("model", "whisper:large-v9")], file: audio)
+            #expect(missing.0 == .notFound)
+            let chat = try await refusal([("model", "smollm2:135m")], file: audio)
+            #expect(chat.0 == .badRequest && chat.1.contains("not a speech-to-text model"))
+            let language = try await refusal([("language", "xx")], file: audio)
+            #expect(language.0 == .badRequest && language.1.contains("not a language Whisper knows"))
+            let german = try await refusal([("language", "de")], file: audio)
+            #expect(german.0 == .badRequest && german.1.contains("English only"))
+            let path = try await refusal([("model", "/etc/passwd")], file: audio)
+            #expect(path.0 == .notFound)
+        }
+    }
+
+    @Test func aKeyLimitedToOtherModelsCannotTranscribe() async throws {
+        let (identity, app) = try app()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("carol", role: .user, by: .operator)
+        let chatOnly = try await identity.createKey(
+            for: "carol", label: "", expiresIn: nil, models: ["smollm2:135m"], collections: nil, by: .operator
+        ).1
+        let any = try await identity.createKey(for: "carol", label: "", expiresIn: nil, models: nil, collections: nil, by: .operator).1
+        try await app.test(.router) { client in
+            let audio = try Self.jfk()
+            #expect(try await Self.post(client, [], file: audio).0 == .unauthorized)
+            let refused = try await Self.post(client, [], file: audio, key: chatOnly)
+            #expect(refused.0 == .notFound, "\(refused.1)")
+            #expect(try await Self.post(client, [], file: audio, key: any, path: "/v1/audio/translations").0 == .ok)
+        }
+    }
+}
