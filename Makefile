@@ -15,19 +15,20 @@ WEB_VENV := $(CACHE)/web-venv-$(shell cat tests/web/requirements.txt | sha256sum
 GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt | sha256sum | cut -c1-12)
 MODELS ?= smollm2:135m gemma3:270m
 # Converted from safetensors by hearth itself, so installed once hearth is built.
-IMPORTED_MODELS ?= all-minilm:l6-v2 whisper:tiny.en
+IMPORTED_MODELS ?= all-minilm:l6-v2 whisper:tiny.en piper-joe:medium
 # Commands the build and the knowledge base need (pdftotext: poppler-utils).
 APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr
 # Headers the build links against (zlib, for reading the wheels models come in; SQLite;
-# libsndfile and libsamplerate, for reading audio).
+# libsndfile and libsamplerate, for audio; espeak-ng, for the phonemes of speech).
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev \
-	/usr/include/sndfile.h:libsndfile1-dev /usr/include/samplerate.h:libsamplerate0-dev
+	/usr/include/sndfile.h:libsndfile1-dev /usr/include/samplerate.h:libsamplerate0-dev \
+	/usr/include/espeak-ng/speak_lib.h:libespeak-ng-dev
 # JavaScript libraries the web UI embeds at build time (web/vendor.txt names the files).
 APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/nodejs/dompurify/dist/purify.min.js:node-dompurify \
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: redis nats run test setup system llama whisper models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
+.PHONY: redis nats run test setup system llama whisper sherpa models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -59,7 +60,7 @@ test: setup postgres redis nats venv browser
 web-tests: browser
 	$(WEB_VENV)/bin/python -m pytest -q tests/web $(ARGS)
 
-setup: system llama whisper models
+setup: system llama whisper sherpa models
 
 # Debian packages the build needs; installed only when a command is missing.
 system:
@@ -79,6 +80,11 @@ llama:
 whisper:
 	@scripts/setup-whisper.sh
 	@mkdir -p .deps && ln -sfn "$$(scripts/setup-whisper.sh --prefix)" .deps/whisper
+
+# sherpa-onnx (text to speech), unpacked from its wheel; .deps/sherpa links to it.
+sherpa:
+	@scripts/setup-sherpa.sh
+	@mkdir -p .deps && ln -sfn "$$(scripts/setup-sherpa.sh --prefix)" .deps/sherpa
 
 models:
 	@$(PYTHON) scripts/setup-models.py $(MODELS)

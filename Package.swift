@@ -7,6 +7,8 @@ let llama = Context.packageDirectory + "/.deps/llama"
 // whisper.cpp likewise (scripts/setup-whisper.sh): a shared library that exports whisper_*
 // alone, its own ggml hidden inside; `.deps/whisper` links to it (and the binary finds it there).
 let whisper = Context.packageDirectory + "/.deps/whisper"
+// sherpa-onnx (text to speech), unpacked from its wheel by scripts/setup-sherpa.sh.
+let sherpa = Context.packageDirectory + "/.deps/sherpa"
 
 // Vector search is compiled for the building machine's CPU (AVX2 or AVX-512 distance
 // kernels), as llama.cpp is (GGML_NATIVE): Hearth is built where it runs.
@@ -75,9 +77,13 @@ let package = Package(
         ),
         // Audio files and resampling: libsndfile and libsamplerate from Debian.
         .systemLibrary(name: "CAudio", path: "Sources/CAudio"),
+        // Piper voices through sherpa-onnx (scripts/setup-sherpa.sh), phonemes from espeak-ng.
+        .systemLibrary(name: "CSherpa", path: "Sources/CSherpa"),
         .target(
             name: "HearthSpeech",
-            dependencies: ["HearthCore", "CWhisper", "CAudio", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HearthCore", "HearthModels", "CWhisper", "CAudio", "CSherpa", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I\(sherpa)/include"])],
+            linkerSettings: [.unsafeFlags(["-L\(sherpa)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(sherpa)/lib"])]
         ),
         .target(
             name: "HearthModels",

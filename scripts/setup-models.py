@@ -9,7 +9,7 @@ HEARTH_HOME/models, else $XDG_DATA_HOME/hearth/models: blobs/sha256-HEX plus one
 manifest per name at manifests/NAME/TAG.json. Installing is atomic and idempotent.
 
 GGUF models are installed as they are. Safetensors models (format "safetensors") and
-Whisper models in CTranslate2's format ("ctranslate2") are extracted into the cache and
+Whisper models in CTranslate2's format ("ctranslate2") and Piper voices ("piper") are extracted into the cache and
 converted by Hearth itself (`hearth models import`), so they need --hearth, the path of a
 built hearth binary. The catalog is also installed into the
 store as catalog.json, where `hearth models pull` finds known names.
@@ -106,10 +106,12 @@ def source_folder(name, entry):
 
 
 def config_folder(folder):
-    """The shallowest folder under `folder` with a config.json (the model's own)."""
-    found = [root for root, _, files in os.walk(folder) if "config.json" in files]
+    """The shallowest folder under `folder` with a config.json (the model's own), or with a
+    Piper voice's NAME.onnx.json."""
+    found = [root for root, _, files in os.walk(folder)
+             if "config.json" in files or any(name.endswith(".onnx.json") for name in files)]
     if not found:
-        sys.exit(f"error: {folder} holds no config.json")
+        sys.exit(f"error: {folder} holds no config.json (nor a Piper voice)")
     return min(found, key=lambda root: root.count(os.sep))
 
 
@@ -138,7 +140,7 @@ def main():
     for name in args or list(catalog):
         if name not in catalog:
             sys.exit(f"error: {name} is not in catalog/models.json (known: {', '.join(catalog)})")
-        if catalog[name]["format"] in ("safetensors", "ctranslate2"):
+        if catalog[name]["format"] in ("safetensors", "ctranslate2", "piper"):
             import_folder(name, catalog[name], hearth)
         else:
             install(name, catalog[name], assemble(name, catalog[name]))

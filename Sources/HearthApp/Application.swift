@@ -63,7 +63,8 @@ public enum HearthApplication {
             semanticCache: configuration.answerCacheBytes > 0 ? MemorySemanticCache(capacityBytes: configuration.answerCacheBytes) : nil,
             semanticModels: configuration.semanticCacheModels,
             skillsFolder: configuration.paths.skills, externalSkills: mcpClients, gateway: gateway, eventBus: events,
-            settings: configuration.settings, speechModel: configuration.speechModel, threads: configuration.threads, logger: logger)
+            settings: configuration.settings, speechModel: configuration.speechModel,
+            voice: configuration.voice, threads: configuration.threads, logger: logger)
         // Workers load their models themselves.
         for model in configuration.usesWorkers ? [] : preload ?? configuration.models {
             let engine = try await provider.load(model)

@@ -16,6 +16,7 @@ extension Configuration {
             "HEARTH_MODELS": models.joined(separator: ","),
             "HEARTH_EMBEDDING_MODEL": embeddingModel,
             "HEARTH_SPEECH_MODEL": speechModel,
+            "HEARTH_VOICE": voice,
             "HEARTH_API_KEYS": apiKeys.isEmpty ? "none" : "\(apiKeys.count) key\(apiKeys.count == 1 ? "" : "s") (not shown)",
             "HEARTH_INGEST_ROOTS": ingestRoots.joined(separator: ":"),
             "HEARTH_PARALLEL": String(parallel),

@@ -26,6 +26,8 @@ public struct Configuration: Sendable, Equatable {
     public var embeddingModel = "all-minilm:l6-v2"
     /// The Whisper model transcriptions use when a request names none or OpenAI's `whisper-1`.
     public var speechModel = "whisper:tiny.en"
+    /// The Piper voice speech uses when a request names none or one of OpenAI's voices.
+    public var voice = "piper-joe:medium"
     /// Bearer keys accepted; empty means no authentication (loopback only).
     public var apiKeys: [String] = []
     /// The key the CLI sends to a server (`HEARTH_API_KEY`); see `keyToSend`.
@@ -112,6 +114,12 @@ public struct Configuration: Sendable, Equatable {
             defaultValue: "whisper:tiny.en"
         ) { c, v in
             c.speechModel = v
+        },
+        Variable(
+            name: "HEARTH_VOICE", help: "Piper voice for speech that names none or one of OpenAI's (alloy, …)",
+            defaultValue: "piper-joe:medium"
+        ) { c, v in
+            c.voice = v
         },
         Variable(name: "HEARTH_API_KEYS", help: "API keys, comma-separated; then requests need 'Bearer KEY'", defaultValue: "none") {
             c, v in

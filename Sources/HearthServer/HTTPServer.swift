@@ -32,7 +32,7 @@ public enum HTTPServer {
         ).add(
             to: router)
         VisionRoutes(vision: services.vision, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
-        AudioRoutes(speech: services.speech, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)
+        AudioRoutes(speech: services.speech, maxFileBytes: max(maxBodyBytes, 64 << 20), maxBodyBytes: maxBodyBytes).add(to: router)
         if let knowledge = services.knowledge {
             KnowledgeRoutes(knowledge: knowledge, metrics: metrics, maxBodyBytes: maxBodyBytes).add(to: router)
             OpenAIFilesRoutes(knowledge: knowledge, maxBodyBytes: maxBodyBytes, maxFileBytes: max(maxBodyBytes, 64 << 20)).add(to: router)

@@ -30,7 +30,7 @@ public struct Services: Sendable {
     public let responses: ResponseService
     /// Reading images (OCR).
     public let vision: VisionService
-    /// Speech to text.
+    /// Speech to text and text to speech.
     public let speech: SpeechService
     /// Requests answered and model activity, for `/hearth/events`.
     public let events: EventService
@@ -54,6 +54,7 @@ public struct Services: Sendable {
     ///   - eventBus: where events go (default: in-process).
     ///   - settings: the configuration in effect, shown to administrators (`/hearth/settings`).
     ///   - speechModel: the Whisper model of transcriptions that name none.
+    ///   - voice: the Piper voice of speech that names none.
     ///   - threads: CPU threads a transcription computes on.
     public init(
         pipeline: ChatPipeline, knowledge: KnowledgeBase? = nil, ingestRoots: [String] = [], allowsModelPaths: Bool = false,
@@ -63,7 +64,7 @@ public struct Services: Sendable {
         semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
         eventBus: any EventBus = MemoryEventBus(), settings: [Configuration.Setting] = [],
-        speechModel: String = Configuration().speechModel, threads: Int = Configuration().threads, logger: Logger = Logger(label: "hearth")
+        speechModel: String = Configuration().speechModel, voice: String = Configuration().voice, threads: Int = Configuration().threads, logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits
@@ -79,7 +80,7 @@ public struct Services: Sendable {
                 try await pipeline.embed(EmbeddingRequest(model: pipeline.defaultEmbeddingModel, inputs: [question])).vectors[0]
             })
         vision = VisionService()
-        speech = SpeechService(store: pipeline.store, defaultModel: speechModel, threads: threads)
+        speech = SpeechService(store: pipeline.store, defaultModel: speechModel, defaultVoice: voice, threads: threads)
         chat = ChatService(
             pipeline: pipeline, knowledge: knowledgeService, limits: limits, conversations: self.conversations, caching: caching,
             vision: vision)

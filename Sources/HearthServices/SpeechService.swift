@@ -4,8 +4,8 @@ import HearthModels
 import HearthSpeech
 import Synchronization
 
-/// Speech to text: audio files transcribed (or translated into English) by a Whisper model
-/// of the store, loaded on first use and kept.
+/// Speech: audio files transcribed (or translated into English) by a Whisper model of the
+/// store, and text spoken by a Piper voice of the store; models are loaded on first use and kept.
 public struct SpeechService: Sendable {
     /// What a caller asks of a transcription.
     public struct Request: Sendable {
@@ -31,24 +31,72 @@ public struct SpeechService: Sendable {
         }
     }
 
+    /// What a caller asks to hear.
+    public struct SpeakRequest: Sendable {
+        public var input: String
+        /// A voice of the store, or one of OpenAI's names (alloy, …: the default voice).
+        public var voice: String?
+        /// OpenAI's `tts-1`, … (the default voice), or a voice of the store.
+        public var model: String?
+        public var format: String
+        /// 0.25 to 4.
+        public var speed: Double
+
+        public init(input: String, voice: String? = nil, model: String? = nil, format: String = "mp3", speed: Double = 1) {
+            self.input = input
+            self.voice = voice
+            self.model = model
+            self.format = format
+            self.speed = speed
+        }
+    }
+
+    /// OpenAI's voice names: each means the default voice.
+    static let openAIVoices: Set<String> = [
+        "alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse", "marin", "cedar",
+    ]
+
     private let store: ModelStore?
     /// The model of requests that name none, or `whisper-1`.
     public let defaultModel: String
+    /// The voice of requests that name none, or one of OpenAI's.
+    public let defaultVoice: String
     private let threads: Int
     private let maxSeconds: Double
-    private let loaded = Loaded()
+    private let whisper = Loaded<WhisperModel>()
+    private let voices = Loaded<PiperVoice>()
 
-    private final class Loaded: Sendable {
-        let models = Mutex<[String: Task<WhisperModel, any Error>]>([:])
+    /// Models loaded once, by name; a failed load is forgotten.
+    private final class Loaded<Model: Sendable>: Sendable {
+        let models = Mutex<[String: Task<Model, any Error>]>([:])
+
+        func model(_ name: String, load: @escaping @Sendable () throws -> Model) async throws -> Model {
+            let task = models.withLock { models in
+                if let task = models[name] { return task }
+                let task = Task { try load() }
+                models[name] = task
+                return task
+            }
+            do {
+                return try await task.value
+            } catch {
+                _ = models.withLock { $0.removeValue(forKey: name) }
+                throw error
+            }
+        }
     }
 
     /// - Parameters:
     ///   - store: where Whisper models are found (none: every request answers 404).
     ///   - threads: CPU threads a transcription computes on.
     ///   - maxSeconds: the longest audio transcribed at once.
-    public init(store: ModelStore?, defaultModel: String = "whisper:tiny.en", threads: Int = 1, maxSeconds: Double = 4 * 3600) {
+    public init(
+        store: ModelStore?, defaultModel: String = "whisper:tiny.en", defaultVoice: String = "piper-joe:medium", threads: Int = 1,
+        maxSeconds: Double = 4 * 3600
+    ) {
         self.store = store
         self.defaultModel = defaultModel
+        self.defaultVoice = defaultVoice
         self.threads = threads
         self.maxSeconds = maxSeconds
     }
@@ -86,22 +134,82 @@ public struct SpeechService: Sendable {
     }
 
     private func load(_ name: String) async throws -> WhisperModel {
-        let task = try loaded.models.withLock { models -> Task<WhisperModel, any Error> in
-            if let task = models[name] { return task }
-            guard let store, let entry = try store.entry(name) else { throw HearthError.modelNotFound(name) }
-            guard try ModelMetadata.read(entry.blob).speechToText else {
-                throw HearthError.invalidRequest(
-                    "\(name) is not a speech-to-text model; install one such as whisper:tiny.en", field: "model")
+        let blob = try installed(name, kind: "speech-to-text", example: "whisper:tiny.en") { $0.speechToText }
+        return try await whisper.model(name) { try WhisperModel(name: name, file: blob) }
+    }
+
+    /// The blob of the installed model `name`, when `isKind` holds for it.
+    private func installed(_ name: String, kind: String, example: String, _ isKind: (ModelMetadata) -> Bool) throws -> URL {
+        guard let store, let entry = try store.entry(name) else { throw HearthError.modelNotFound(name) }
+        guard isKind(try store.metadata(of: entry)) else {
+            throw HearthError.invalidRequest("\(name) is not a \(kind) model; install one such as \(example)", field: "model")
+        }
+        return entry.blob
+    }
+
+    /// Says `request.input`: the format, and the audio as it is made. Failures before the
+    /// first sound (no such voice, bad input) are thrown here.
+    /// - Throws: `HearthError.invalidRequest` for empty or overlong input, an unknown format or
+    ///   speed; `.modelNotFound` for a voice not installed or not allowed to the caller's key.
+    public func speak(_ request: SpeakRequest, by principal: Principal) async throws -> (SpeechFormat, AsyncThrowingStream<Data, any Error>) {
+        let input = request.input.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !input.isEmpty else { throw HearthError.invalidRequest("input is empty: give the text to say", field: "input") }
+        guard input.count <= 4096 else {
+            throw HearthError.invalidRequest("input is \(input.count) characters; at most 4096 are said at once", field: "input")
+        }
+        guard let format = SpeechFormat(rawValue: request.format) else {
+            throw HearthError.invalidRequest(
+                "response_format must be one of \(SpeechFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(request.format)'",
+                field: "response_format")
+        }
+        guard (0.25...4).contains(request.speed) else {
+            throw HearthError.invalidRequest("speed must be from 0.25 to 4, got \(request.speed)", field: "speed")
+        }
+        let name = try voiceName(request, for: principal)
+        let blob = try installed(name, kind: "voice", example: "piper-joe:medium") { $0.textToSpeech }
+        let voice = try await voices.model(name) { [threads] in try PiperVoice(name: name, file: blob, threads: threads) }
+        let encoder = try Encoder(AudioEncoder(format: format, sourceRate: voice.sampleRate))
+        let (audio, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        let work = Task {
+            do {
+                try await voice.speak(input, speed: request.speed) { samples in
+                    do {
+                        let bytes = try encoder.encoder.encode(samples)
+                        if !bytes.isEmpty { continuation.yield(bytes) }
+                    } catch {
+                        continuation.finish(throwing: error)
+                    }
+                }
+                continuation.yield(try encoder.encoder.finish())
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
             }
-            let task = Task { try WhisperModel(name: name, file: entry.blob) }
-            models[name] = task
-            return task
         }
-        do {
-            return try await task.value
-        } catch {
-            _ = loaded.models.withLock { $0.removeValue(forKey: name) }
-            throw error
+        continuation.onTermination = { _ in work.cancel() }
+        return (format, audio)
+    }
+
+    /// The encoder of one answer, used by one piece at a time.
+    private final class Encoder: @unchecked Sendable {
+        let encoder: AudioEncoder
+        init(_ encoder: AudioEncoder) { self.encoder = encoder }
+    }
+
+    /// The store voice a request means: its `voice` when that is a store name, else its
+    /// `model` when that is, else the default (for OpenAI's names and none).
+    func voiceName(_ request: SpeakRequest, for principal: Principal) throws -> String {
+        let voice = request.voice?.trimmingCharacters(in: .whitespaces) ?? ""
+        let model = request.model?.trimmingCharacters(in: .whitespaces) ?? ""
+        let name: String
+        if voice.contains(":") || (!voice.isEmpty && !Self.openAIVoices.contains(voice.lowercased())) {
+            name = voice
+        } else if model.contains(":") {
+            name = model
+        } else {
+            name = defaultVoice
         }
+        guard !ModelStore.isPath(name) else { throw HearthError.modelNotFound(name) }
+        return try ChatService.allowed(name, for: principal)
     }
 }

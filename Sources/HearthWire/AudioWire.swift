@@ -1,11 +1,39 @@
 import Foundation
 
-/// OpenAI's audio endpoints on the wire (`/v1/audio/transcriptions`, `/v1/audio/translations`).
+/// OpenAI's audio endpoints on the wire (`/v1/audio/transcriptions`, `/v1/audio/translations`,
+/// `/v1/audio/speech`).
 public enum AudioWire {
     /// `response_format`.
     public enum Format: String, Sendable, CaseIterable {
         case json, text, srt, vtt
         case verboseJSON = "verbose_json"
+    }
+
+    /// `POST /v1/audio/speech`.
+    public struct SpeechRequest: Codable, Sendable, Equatable {
+        public var model: String?
+        public var input: String
+        public var voice: String?
+        public var responseFormat: String?
+        public var speed: Double?
+        /// How to speak (OpenAI's newer models); Piper voices do not take it.
+        public var instructions: String?
+        /// `audio` (the default) or `sse`.
+        public var streamFormat: String?
+
+        enum CodingKeys: String, CodingKey {
+            case model, input, voice, speed, instructions
+            case responseFormat = "response_format"
+            case streamFormat = "stream_format"
+        }
+
+        public init(model: String? = nil, input: String, voice: String? = nil, responseFormat: String? = nil, speed: Double? = nil) {
+            self.model = model
+            self.input = input
+            self.voice = voice
+            self.responseFormat = responseFormat
+            self.speed = speed
+        }
     }
 
     /// `json`: the text alone.

@@ -79,15 +79,39 @@ public struct ModelMetadata: Sendable, Equatable {
         self.fileSize = fileSize
     }
 
+    /// Summarises a Piper voice (text to speech).
+    public init(voice file: PiperVoiceFile, fileSize: Int) {
+        architecture = "piper"
+        // The graph is not read: float32 weights make up nearly all of the file.
+        parameters = fileSize / 4
+        quantization = "F32"
+        contextLength = nil
+        embeddingLength = nil
+        blockCount = nil
+        headCount = nil
+        headCountKV = nil
+        tokenizer = "espeak"
+        vocabularySize = file.tokens.map { $0.split(separator: "\n").count }
+        chatTemplate = nil
+        embeddingOnly = false
+        self.fileSize = fileSize
+    }
+
+    /// Whether the model turns text into speech (a Piper voice).
+    public var textToSpeech: Bool { architecture == "piper" }
+
     /// Whether the model turns speech into text (Whisper) rather than generating or embedding text.
     public var speechToText: Bool { architecture == "whisper" }
 
-    /// Reads the header of `url` (GGUF, or a whisper.cpp model) and summarises it.
+    /// Reads the header of `url` (GGUF, a whisper.cpp model or a Piper voice) and summarises it.
     /// - Throws: `HearthError.modelLoadFailed` when the file is missing, truncated or corrupt.
     public static func read(_ url: URL) throws -> ModelMetadata {
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
         if WhisperFile.recognises(url) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
             return ModelMetadata(whisper: try WhisperFile.read(url), fileSize: size)
+        }
+        if PiperVoiceFile.recognises(url) {
+            return ModelMetadata(voice: try PiperVoiceFile.read(url), fileSize: size)
         }
         return ModelMetadata(try GGUFFile.read(url, arrayLimit: 0))
     }

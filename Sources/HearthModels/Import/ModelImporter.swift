@@ -5,7 +5,8 @@ import HearthCore
 /// to GGUF, natively: no Python, no PyTorch. Supported: BERT-family encoders (sentence
 /// embedding models such as all-MiniLM-L6-v2) and Llama-family decoders with a byte-level
 /// BPE tokenizer (SmolLM, Llama 3 and the like). A Whisper model in CTranslate2's format
-/// (`model.bin`, `vocabulary.txt`) becomes the file whisper.cpp loads instead.
+/// (`model.bin`, `vocabulary.txt`) becomes the file whisper.cpp loads instead, and a Piper
+/// voice (`NAME.onnx`, `NAME.onnx.json`) one ONNX file that carries its phoneme table.
 public enum ModelImporter {
     /// The weight type of the converted matrices (vectors and norms stay F32).
     public enum Precision: String, CaseIterable, Sendable {
@@ -25,6 +26,10 @@ public enum ModelImporter {
         if WhisperConversion.recognises(directory) {
             guard precision == .f16 else { throw HearthError(.invalidRequest, "Whisper models are converted to f16 only") }
             try WhisperConversion(directory: directory).write(to: output, progress: progress)
+            return
+        }
+        if PiperConversion.voiceFile(in: directory) != nil {
+            try PiperConversion(directory: directory).write(to: output, progress: progress)
             return
         }
         let config = try HFConfig(directory: directory)

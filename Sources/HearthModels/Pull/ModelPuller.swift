@@ -77,8 +77,8 @@ public struct ModelPuller: Sendable {
             throw HearthError(
                 .modelNotFound, "model \(nameOrURL) is not in the catalog; pull a URL instead (hearth models pull https://…/model.gguf)")
         }
-        // Folders Hearth converts itself: Hugging Face safetensors, CTranslate2 (Whisper).
-        let converted = entry.format == "safetensors" || entry.format == "ctranslate2"
+        // Folders Hearth converts itself: Hugging Face safetensors, CTranslate2 (Whisper), Piper voices.
+        let converted = ["safetensors", "ctranslate2", "piper"].contains(entry.format)
         let importAs = converted ? ModelImporter.Precision(rawValue: entry.importAs ?? "f16") : nil
         guard entry.format == "gguf" || importAs != nil, entry.url != nil || !(entry.parts ?? []).isEmpty else {
             throw HearthError(.invalidRequest, "the catalog entry of \(nameOrURL) has no source Hearth can fetch (format \(entry.format))")
@@ -157,7 +157,10 @@ public struct ModelPuller: Sendable {
         }
         let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
         // The model's own config.json is the shallowest one (sentence-transformers folders have more, e.g. 1_Pooling/).
-        let configs = (enumerator?.allObjects as? [URL] ?? []).filter { $0.lastPathComponent == "config.json" }
+        // A Piper voice has NAME.onnx.json instead.
+        let configs = (enumerator?.allObjects as? [URL] ?? []).filter {
+            $0.lastPathComponent == "config.json" || $0.lastPathComponent.hasSuffix(".onnx.json")
+        }
         guard let config = configs.min(by: { $0.pathComponents.count < $1.pathComponents.count }) else {
             throw HearthError(.invalidRequest, "the downloaded model folder has no config.json")
         }

@@ -6,11 +6,13 @@ import HearthWire
 import Hummingbird
 import NIOCore
 
-/// OpenAI's speech-to-text endpoints: `POST /v1/audio/transcriptions` and
-/// `/v1/audio/translations` (into English), a multipart form with the audio as `file`.
+/// OpenAI's audio endpoints: `POST /v1/audio/transcriptions` and `/v1/audio/translations`
+/// (into English), a multipart form with the audio as `file`; `POST /v1/audio/speech`, the
+/// text said and streamed as it is made.
 struct AudioRoutes: Sendable {
     let speech: SpeechService
     let maxFileBytes: Int
+    let maxBodyBytes: Int
 
     func add(to router: Router<HearthRequestContext>) {
         router.post("/v1/audio/transcriptions") { request, context in
@@ -19,6 +21,37 @@ struct AudioRoutes: Sendable {
         router.post("/v1/audio/translations") { request, context in
             try await transcribe(request, context, translate: true)
         }
+        router.post("/v1/audio/speech") { request, context in
+            try await speak(request, context)
+        }
+    }
+
+    private func speak(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let wire = try await request.decode(AudioWire.SpeechRequest.self, upTo: maxBodyBytes)
+        guard wire.streamFormat ?? "audio" == "audio" else {
+            throw HearthError.invalidRequest("stream_format must be audio (the audio itself streams)", field: "stream_format")
+        }
+        let ask = SpeechService.SpeakRequest(
+            input: wire.input, voice: wire.voice, model: wire.model, format: wire.responseFormat ?? "mp3", speed: wire.speed ?? 1)
+        let (format, audio) = try await speech.speak(ask, by: context.principal)
+        // The first piece is awaited here, so that a failure before any sound is an HTTP error.
+        let started = try await StartedStream(audio)
+        let logger = context.logger
+        return Response(
+            status: .ok, headers: [.contentType: format.contentType, .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                do {
+                    var piece = started.first
+                    while let bytes = piece {
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        piece = try await started.next()
+                    }
+                } catch {
+                    // The status is sent: the audio ends early, and the log says why.
+                    logger.error("speech stopped", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try await writer.finish(nil)
+            })
     }
 
     private func transcribe(_ request: Request, _ context: HearthRequestContext, translate: Bool) async throws -> Response {

@@ -1,4 +1,4 @@
-import CAudio
+internal import CAudio
 import Foundation
 import HearthCore
 

@@ -1,4 +1,4 @@
-import CWhisper
+internal import CWhisper
 import Foundation
 import HearthCore
 import Synchronization
