@@ -204,6 +204,7 @@ let package = Package(
         .testTarget(
             name: "HearthServerTests",
             dependencies: [
+                "HearthSpeech",
                 "HearthApp", "HearthServer", "HearthServices", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
                 "HearthMCP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Foundation
+import HearthCore
 import HearthWire
 
 extension HearthClient {
@@ -52,5 +53,28 @@ extension HearthClient {
     /// The transcription's text, piece by piece as the server finds it, then the whole.
     public func streamTranscription(_ request: Transcription) -> AsyncThrowingStream<AudioWire.StreamEvent, any Error> {
         stream(request.path, payload: request.form(streaming: true))
+    }
+}
+
+extension HearthClient {
+    /// Text to speech: `POST /v1/audio/speech`, the audio's bytes as they arrive.
+    public func speak(_ request: AudioWire.SpeechRequest) -> AsyncThrowingStream<Data, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let response = try await execute(
+                        "/v1/audio/speech", method: .POST, payload: try Payload.json(request), deadline: .distantFuture)
+                    do {
+                        for try await buffer in response.body { continuation.yield(Data(buffer.readableBytesView)) }
+                    } catch {
+                        throw HearthError(.unreachable, "the connection to the server at \(address) broke: \(error)")
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 }

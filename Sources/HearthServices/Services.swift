@@ -64,7 +64,8 @@ public struct Services: Sendable {
         semanticCache: (any SemanticAnswerCache)? = nil, semanticModels: Set<String> = [],
         skillsFolder: URL? = nil, externalSkills: (any ExternalSkills)? = nil, gateway: GatewayReloader? = nil,
         eventBus: any EventBus = MemoryEventBus(), settings: [Configuration.Setting] = [],
-        speechModel: String = Configuration().speechModel, voice: String = Configuration().voice, threads: Int = Configuration().threads, logger: Logger = Logger(label: "hearth")
+        speechModel: String = Configuration().speechModel, voice: String = Configuration().voice, threads: Int = Configuration().threads,
+        logger: Logger = Logger(label: "hearth")
     ) {
         self.identity = identity
         self.limits = limits

@@ -151,7 +151,8 @@ public struct SpeechService: Sendable {
     /// first sound (no such voice, bad input) are thrown here.
     /// - Throws: `HearthError.invalidRequest` for empty or overlong input, an unknown format or
     ///   speed; `.modelNotFound` for a voice not installed or not allowed to the caller's key.
-    public func speak(_ request: SpeakRequest, by principal: Principal) async throws -> (SpeechFormat, AsyncThrowingStream<Data, any Error>) {
+    public func speak(_ request: SpeakRequest, by principal: Principal) async throws -> (SpeechFormat, AsyncThrowingStream<Data, any Error>)
+    {
         let input = request.input.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !input.isEmpty else { throw HearthError.invalidRequest("input is empty: give the text to say", field: "input") }
         guard input.count <= 4096 else {

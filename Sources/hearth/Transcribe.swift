@@ -65,10 +65,12 @@ extension Hearth {
                 let result: String = try await Connection.run(try engine.configuration()) { client in
                     guard asked.format == .text, toFile == nil else { return try await client.transcribe(asked) }
                     // Plain text to the terminal: each piece as soon as it is found.
+                    var started = false
                     for try await event in client.streamTranscription(asked) {
-                        if let delta = event.delta {
-                            FileHandle.standardOutput.write(Data(delta.utf8))
-                        }
+                        guard var delta = event.delta else { continue }
+                        if !started { delta = String(delta.drop { $0 == " " }) }
+                        started = true
+                        FileHandle.standardOutput.write(Data(delta.utf8))
                     }
                     return "\n"
                 }

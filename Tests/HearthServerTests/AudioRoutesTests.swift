@@ -4,13 +4,15 @@ import HearthCore
 import HearthProviders
 import HearthServer
 import HearthServices
+import HearthSpeech
 import HearthTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
 /// `/v1/audio/transcriptions` and `/v1/audio/translations` with the set-up's Whisper model
-/// (whisper:tiny.en) on whisper.cpp's sample: the formats, streaming, and what is refused.
+/// (whisper:tiny.en) on whisper.cpp's sample, and `/v1/audio/speech` with its voice
+/// (piper-joe:medium): the formats, streaming, and what is refused.
 @Suite(.serialized) struct AudioRoutesTests {
     let folder = FileManager.default.temporaryDirectory.appending(path: "audio-\(UUID().uuidString)")
 
@@ -151,6 +153,76 @@ import Testing
             let refused = try await Self.post(client, [], file: audio, key: chatOnly)
             #expect(refused.0 == .notFound, "\(refused.1)")
             #expect(try await Self.post(client, [], file: audio, key: any, path: "/v1/audio/translations").0 == .ok)
+        }
+    }
+
+    static func speak(_ client: some TestClientProtocol, _ body: String, key: String? = nil) async throws -> (
+        HTTPResponse.Status, Data, HTTPFields
+    ) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        return try await client.execute(uri: "/v1/audio/speech", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+            ($0.status, Data(buffer: $0.body), $0.headers)
+        }
+    }
+
+    @Test func speechInEachFormatIsHeardBack() async throws {
+        let (_, app) = try app()
+        try await app.test(.router) { client in
+            for (format, type) in [("mp3", "audio/mpeg"), ("opus", "audio/ogg"), ("flac", "audio/flac"), ("wav", "audio/wav")] {
+                let body = #"{"model":"tts-1","voice":"alloy","input":"The garden gate is painted blue.","response_format":"\#(format)"}"#
+                let (status, audio, headers) = try await Self.speak(client, body)
+                #expect(status == .ok && headers[.contentType] == type, "\(format): \(status)")
+                let (heardStatus, heard, _) = try await Self.post(client, [("response_format", "text")], file: audio)
+                #expect(heardStatus == .ok && Self.words(heard) == "the garden gate is painted blue", "\(format): \(heard)")
+            }
+            // Raw 16-bit samples at 24 kHz: about two seconds of speech, no header.
+            let (status, pcm, headers) = try await Self.speak(
+                client, #"{"input":"The garden gate is painted blue.","response_format":"pcm"}"#)
+            #expect(status == .ok && headers[.contentType] == "audio/pcm" && (24_000...160_000).contains(pcm.count))
+        }
+    }
+
+    @Test func speechThatCannotBeMadeIsRefusedClearly() async throws {
+        let (_, app) = try app()
+        try await app.test(.router) { client in
+            func refusal(_ body: String) async throws -> (HTTPResponse.Status, String) {
+                let (status, data, _) = try await Self.speak(client, body)
+                return (status, String(decoding: data, as: UTF8.self))
+            }
+            let empty = try await refusal(#"{"input":"   "}"#)
+            #expect(empty.0 == .badRequest && empty.1.contains("input is empty"))
+            let long = try await refusal(#"{"input":"\#(String(repeating: "word ", count: 900))"}"#)
+            #expect(long.0 == .badRequest && long.1.contains("at most 4096"))
+            let aac = try await refusal(#"{"input":"Hello.","response_format":"aac"}"#)
+            #expect(aac.0 == .badRequest && aac.1.contains("response_format"))
+            let fast = try await refusal(#"{"input":"Hello.","speed":9}"#)
+            #expect(fast.0 == .badRequest && fast.1.contains("speed"))
+            let sse = try await refusal(#"{"input":"Hello.","stream_format":"sse"}"#)
+            #expect(sse.0 == .badRequest && sse.1.contains("stream_format"))
+            #expect(try await refusal(#"{"input":"Hello.","voice":"nobody:at-all"}"#).0 == .notFound)
+            let whisper = try await refusal(#"{"input":"Hello.","voice":"whisper:tiny.en"}"#)
+            #expect(whisper.0 == .badRequest && whisper.1.contains("not a voice model"))
+            let missing = try await refusal(#"{"voice":"alloy"}"#)
+            #expect(missing.0 == .badRequest)
+        }
+    }
+
+    @Test func aKeyLimitedToOtherModelsCannotSpeak() async throws {
+        let (identity, app) = try app()
+        _ = try await identity.bootstrap(admin: "root")
+        _ = try await identity.createUser("dave", role: .user, by: .operator)
+        let chatOnly = try await identity.createKey(
+            for: "dave", label: "", expiresIn: nil, models: ["smollm2:135m"], collections: nil, by: .operator
+        ).1
+        let voiceToo = try await identity.createKey(
+            for: "dave", label: "", expiresIn: nil, models: ["piper-joe:medium"], collections: nil, by: .operator
+        ).1
+        try await app.test(.router) { client in
+            let body = #"{"input":"Hello there.","response_format":"wav"}"#
+            #expect(try await Self.speak(client, body, key: chatOnly).0 == .notFound)
+            let (status, audio, _) = try await Self.speak(client, body, key: voiceToo)
+            #expect(status == .ok && audio.prefix(4) == Data("RIFF".utf8))
         }
     }
 }

@@ -1,6 +1,6 @@
-"""Speech to text through the official `openai` client: whisper.cpp's sample (jfk.wav)
+"""Speech through the official `openai` client: whisper.cpp's sample (jfk.wav)
 transcribed by the set-up's whisper:tiny.en in every response format, translated, streamed,
-and bad audio refused."""
+and bad audio refused; text said by its voice piper-joe:medium and heard back, streamed."""
 import os
 import re
 import subprocess
@@ -77,3 +77,29 @@ def test_what_is_not_audio_is_refused(client):
         client.audio.transcriptions.create(model="whisper-1", file=("notes.mp3", b"ID3 but then nothing of a song"))
     with pytest.raises(openai.NotFoundError):
         client.audio.transcriptions.create(model="whisper:large-v9", file=("jfk.wav", jfk()))
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "flac", "wav"])
+def test_speech_is_heard_back(client, fmt):
+    sentence = "Please leave the umbrella by the kitchen door."
+    audio = client.audio.speech.create(model="tts-1", voice="alloy", input=sentence, response_format=fmt)
+    heard = client.audio.transcriptions.create(model="whisper-1", file=(f"speech.{fmt}", audio.content))
+    assert word_error_rate(heard.text, sentence) <= 0.15, heard.text
+
+
+def test_speech_streams_in_pieces(client):
+    text = "The first sentence is short. The second sentence follows it. And the third one ends the text."
+    pieces = []
+    with client.audio.speech.with_streaming_response.create(model="tts-1", voice="nova", input=text,
+                                                            response_format="pcm") as response:
+        assert response.headers["content-type"] == "audio/pcm"
+        for piece in response.iter_bytes():
+            pieces.append(len(piece))
+    assert len(pieces) >= 3 and sum(pieces) > 24000 * 2 * 3  # more than three seconds at 24 kHz, 16-bit
+
+
+def test_speech_that_cannot_be_made_is_refused(client):
+    with pytest.raises(openai.BadRequestError, match="input is empty"):
+        client.audio.speech.create(model="tts-1", voice="alloy", input="  ")
+    with pytest.raises(openai.NotFoundError):
+        client.audio.speech.create(model="tts-1", voice="nobody:at-all", input="Hello.")

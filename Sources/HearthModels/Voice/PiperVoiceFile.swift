@@ -108,7 +108,9 @@ public struct PiperVoiceFile: Sendable, Equatable {
             let key_ = try varint()
             guard key_ & 7 == 2 else { throw HearthError(.modelLoadFailed, "the voice file has a malformed metadata entry") }
             let length = try varint()
-            guard length <= data.endIndex - index else { throw HearthError(.modelLoadFailed, "the voice file has a malformed metadata entry") }
+            guard length <= data.endIndex - index else {
+                throw HearthError(.modelLoadFailed, "the voice file has a malformed metadata entry")
+            }
             let text = String(decoding: data[index..<index + length], as: UTF8.self)
             index += length
             if key_ >> 3 == 1 { key = text } else if key_ >> 3 == 2 { value = text }

@@ -59,8 +59,14 @@ public final class AudioEncoder {
             write: { pointer, count, user in Sink.from(user).write(pointer, count) },
             tell: { Sink.from($0).position })
         handle = sf_open_virtual(&io, Int32(SFM_WRITE), &info, Unmanaged.passUnretained(sink).toOpaque())
-        guard handle != nil else {
+        guard let handle else {
             throw HearthError(.internalError, "cannot encode \(format.rawValue)", detail: String(cString: sf_strerror(nil)))
+        }
+        if format == .mp3 {
+            // Constant bit rate: a streamed MP3 has no Xing header (it would come last), and
+            // without one a variable rate makes readers misjudge its length.
+            var mode = Int32(SF_BITRATE_MODE_CONSTANT)
+            sf_command(handle, Int32(SFC_SET_BITRATE_MODE), &mode, Int32(MemoryLayout<Int32>.size))
         }
     }
 
