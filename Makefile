@@ -13,7 +13,7 @@ BENCH_VENV := $(CACHE)/bench-venv-$(shell cat bench/requirements.txt | sha256sum
 # Playwright, for the browser tests of the web UI (they drive Debian's chromium).
 WEB_VENV := $(CACHE)/web-venv-$(shell cat tests/web/requirements.txt | sha256sum | cut -c1-12)
 GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt | sha256sum | cut -c1-12)
-MODELS ?= smollm2:135m gemma3:270m
+MODELS ?= smollm2:135m gemma3:270m openwakeword:melspectrogram openwakeword:embedding openwakeword:hey-jarvis openwakeword:alexa openwakeword:hey-mycroft
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2 whisper:tiny.en piper-joe:medium
 # Commands the build and the knowledge base need (pdftotext: poppler-utils).
@@ -28,7 +28,7 @@ APT_WEB := /usr/share/javascript/marked/marked.min.js:libjs-marked /usr/share/no
 	/usr/share/javascript/highlight.js/highlight.min.js:libjs-highlight.js /usr/share/javascript/katex/katex.min.js:libjs-katex
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: redis nats run test setup system llama whisper sherpa models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk lint clean help
+.PHONY: redis nats run test setup system llama whisper sherpa wakeword models postgres venv browser web-tests bench-ui bench-venv build build-release unit-tests compat-tests bench-engine bench-knowledge bench-cli bench-gateway bench-tools bench-workers bench-risk bench-voice lint clean help
 
 help:
 	@echo "make run           set up, build (release) and serve smollm2:135m on 127.0.0.1:8420"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench-tools   tool-calling accuracy: Hearth vs llama-server --jinja on 340 cases"
 	@echo "make bench-workers tokens/s through one gateway with 1 and 2 workers over NATS, each on a core of its own"
 	@echo "make bench-risk    recall of the shell risk check on public lists of dangerous commands"
+	@echo "make bench-voice   transcription vs whisper-cli (same source, model, threads); how soon speech starts"
 
 run: setup build-release
 	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth $(IMPORTED_MODELS)
@@ -60,7 +61,7 @@ test: setup postgres redis nats venv browser
 web-tests: browser
 	$(WEB_VENV)/bin/python -m pytest -q tests/web $(ARGS)
 
-setup: system llama whisper sherpa models
+setup: system llama whisper sherpa wakeword models
 
 # Debian packages the build needs; installed only when a command is missing.
 system:
@@ -85,6 +86,11 @@ whisper:
 sherpa:
 	@scripts/setup-sherpa.sh
 	@mkdir -p .deps && ln -sfn "$$(scripts/setup-sherpa.sh --prefix)" .deps/sherpa
+
+# openWakeWord's models and TensorFlow Lite's C library; .deps/wakeword links to them.
+wakeword:
+	@scripts/setup-wakeword.sh
+	@mkdir -p .deps && ln -sfn "$$(scripts/setup-wakeword.sh --prefix)" .deps/wakeword
 
 models:
 	@$(PYTHON) scripts/setup-models.py $(MODELS)
@@ -192,6 +198,12 @@ bench-workers: setup nats build-release
 	@scripts/setup-llama.sh --server
 	$(PYTHON) bench/workers.py --hearth .build/release/hearth --nats-server "$$(scripts/setup-nats.sh --prefix)" \
 	  --llama-server "$$(scripts/setup-llama.sh --prefix)/bin/llama-server" $(ARGS)
+
+bench-voice: setup build-release
+	@scripts/setup-whisper.sh --cli
+	@$(PYTHON) scripts/setup-models.py --hearth .build/release/hearth whisper:tiny.en piper-joe:medium
+	$(PYTHON) bench/voice.py --hearth .build/release/hearth --whisper-cli "$$(scripts/setup-whisper.sh --prefix)/bin/whisper-cli" \
+	  --jfk "$$(scripts/setup-whisper.sh --prefix)/jfk.wav" $(ARGS)
 
 bench-risk:
 	swift build -c release --product aish

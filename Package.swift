@@ -9,6 +9,8 @@ let llama = Context.packageDirectory + "/.deps/llama"
 let whisper = Context.packageDirectory + "/.deps/whisper"
 // sherpa-onnx (text to speech), unpacked from its wheel by scripts/setup-sherpa.sh.
 let sherpa = Context.packageDirectory + "/.deps/sherpa"
+// openWakeWord's TensorFlow Lite library, from its wheel by scripts/setup-wakeword.sh.
+let wakeword = Context.packageDirectory + "/.deps/wakeword"
 
 // Vector search is compiled for the building machine's CPU (AVX2 or AVX-512 distance
 // kernels), as llama.cpp is (GGML_NATIVE): Hearth is built where it runs.
@@ -77,11 +79,21 @@ let package = Package(
         ),
         // Audio files and resampling: libsndfile and libsamplerate from Debian.
         .systemLibrary(name: "CAudio", path: "Sources/CAudio"),
+        // TensorFlow Lite's C API (openWakeWord's models), declared by Hearth.
+        .target(
+            name: "CTensorFlowLite",
+            linkerSettings: [
+                .unsafeFlags(["-L\(wakeword)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(wakeword)/lib"]),
+                .linkedLibrary("tensorflowlite_c"),
+            ]
+        ),
         // Piper voices through sherpa-onnx (scripts/setup-sherpa.sh), phonemes from espeak-ng.
         .systemLibrary(name: "CSherpa", path: "Sources/CSherpa"),
         .target(
             name: "HearthSpeech",
-            dependencies: ["HearthCore", "HearthModels", "CWhisper", "CAudio", "CSherpa", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HearthCore", "HearthModels", "CWhisper", "CAudio", "CSherpa", "CTensorFlowLite", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(sherpa)/include"])],
             linkerSettings: [.unsafeFlags(["-L\(sherpa)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(sherpa)/lib"])]
         ),

@@ -173,7 +173,9 @@ public struct ModelStore: Sendable {
     public func name(digest: String, as name: String, description: String = "") throws {
         let blob = blobURL(digest)
         let size = (try FileManager.default.attributesOfItem(atPath: blob.path)[.size] as? NSNumber)?.int64Value ?? 0
-        let format = WhisperFile.recognises(blob) ? "whisper" : PiperVoiceFile.recognises(blob) ? "piper" : "gguf"
+        let format =
+            WhisperFile.recognises(blob)
+            ? "whisper" : PiperVoiceFile.recognises(blob) ? "piper" : ModelMetadata.isTFLite(blob) ? "tflite" : "gguf"
         try write(Manifest(name: Self.canonical(name), format: format, blob: digest, size: size, description: description))
     }
 

@@ -90,6 +90,9 @@ public actor LocalProvider: InferenceProvider {
         if engines[path] == nil {
             // A truncated or corrupt file is a clear error, before llama.cpp sees it.
             let metadata = try ModelMetadata.read(URL(filePath: path))
+            if metadata.wakeWord {
+                throw HearthError.invalidRequest("\(model) is a wake-word model: hearth listen uses it", field: "model")
+            }
             if metadata.textToSpeech {
                 throw HearthError.invalidRequest("\(model) is a voice: send text to /v1/audio/speech", field: "model")
             }

@@ -97,6 +97,33 @@ public struct ModelMetadata: Sendable, Equatable {
         self.fileSize = fileSize
     }
 
+    /// Summarises a TensorFlow Lite model (openWakeWord's).
+    init(tflite size: Int) {
+        architecture = "tflite"
+        parameters = size / 4
+        quantization = "F32"
+        contextLength = nil
+        embeddingLength = nil
+        blockCount = nil
+        headCount = nil
+        headCountKV = nil
+        tokenizer = nil
+        vocabularySize = nil
+        chatTemplate = nil
+        embeddingOnly = false
+        fileSize = size
+    }
+
+    /// Whether `url` is a TensorFlow Lite flatbuffer (`TFL3` after its root offset).
+    static func isTFLite(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 8))?.dropFirst(4) == Data("TFL3".utf8)
+    }
+
+    /// Whether the model spots a wake word (an openWakeWord model).
+    public var wakeWord: Bool { architecture == "tflite" }
+
     /// Whether the model turns text into speech (a Piper voice).
     public var textToSpeech: Bool { architecture == "piper" }
 
@@ -109,6 +136,9 @@ public struct ModelMetadata: Sendable, Equatable {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
         if WhisperFile.recognises(url) {
             return ModelMetadata(whisper: try WhisperFile.read(url), fileSize: size)
+        }
+        if isTFLite(url) {
+            return ModelMetadata(tflite: size)
         }
         if PiperVoiceFile.recognises(url) {
             return ModelMetadata(voice: try PiperVoiceFile.read(url), fileSize: size)
