@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "HearthSpeech",
             dependencies: [
-                "HearthCore", "HearthModels", "CWhisper", "CAudio", "CSherpa", "CTensorFlowLite", .product(name: "Logging", package: "swift-log"),
+                "HearthCore", "HearthModels", "CWhisper", "CAudio", "CSherpa", "CTensorFlowLite",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I\(sherpa)/include"])],
             linkerSettings: [.unsafeFlags(["-L\(sherpa)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(sherpa)/lib"])]
@@ -181,7 +182,10 @@ let package = Package(
         .plugin(name: "WebBundle", capability: .buildTool(), dependencies: ["WebBundler"]),
         .target(
             name: "HearthClient",
-            dependencies: ["HearthCore", "HearthWire", .product(name: "AsyncHTTPClient", package: "async-http-client")]
+            dependencies: [
+                "HearthCore", "HearthWire", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
         .target(
             name: "HearthApp",
@@ -205,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthApp", "HearthClient", "HearthCore", "HearthModels", "HearthWire",
+                "HearthApp", "HearthClient", "HearthCore", "HearthModels", "HearthWire", "HearthSpeech",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OTel", package: "swift-otel"), .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -216,6 +220,7 @@ let package = Package(
         .testTarget(
             name: "HearthServerTests",
             dependencies: [
+                "HearthClient",
                 "HearthSpeech",
                 "HearthApp", "HearthServer", "HearthServices", "HearthWire", "HearthTesting", "HearthKnowledge", "HearthSQLite",
                 "HearthMCP",

@@ -75,7 +75,7 @@ def hearth_transcribe(port, path):
 
 
 def cli_transcribe(cli, model, path, threads):
-    result = subprocess.run([cli, "-m", str(model), "-f", str(path), "-t", str(threads), "-nt"], capture_output=True, text=True)
+    result = subprocess.run([cli, "-m", str(model), "-f", str(path), "-t", str(threads)], capture_output=True, text=True)
     if result.returncode != 0:
         raise ServerError(f"whisper-cli failed: {result.stderr[-500:]}")
     timings = dict(re.findall(r"whisper_print_timings:\s+(\w+) time =\s+([\d.]+) ms", result.stderr))

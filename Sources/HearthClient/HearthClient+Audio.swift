@@ -1,6 +1,11 @@
 import Foundation
+import HTTPTypes
 import HearthCore
 import HearthWire
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Synchronization
 
 extension HearthClient {
     /// Speech to text: `POST /v1/audio/transcriptions` (or `/v1/audio/translations`) with the
@@ -76,5 +81,53 @@ extension HearthClient {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+extension HearthClient {
+    /// `GET /hearth/listen` (a WebSocket): sends `audio` (16 kHz mono 16-bit little-endian
+    /// pieces) as it comes, then `end`; calls `event` with each event the server sends, until
+    /// it closes.
+    /// - Throws: `HearthError` when the server refuses (its `error` event) or cannot be reached.
+    public func listen(
+        wake: String?, model: String? = nil, language: String? = nil, audio: AsyncThrowingStream<Data, any Error>,
+        event: @escaping @Sendable (AudioWire.ListenEvent) async throws -> Void
+    ) async throws {
+        var query: [String] = []
+        for (key, value) in [("wake", wake), ("model", model), ("language", language)] {
+            if let value, let encoded = value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) {
+                query.append("\(key)=\(encoded)")
+            }
+        }
+        let url =
+            address.url.replacingOccurrences(of: "http", with: "ws", options: .anchored) + "/hearth/listen"
+            + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
+        var headers = HTTPFields()
+        if let apiKey { headers[.authorization] = "Bearer \(apiKey)" }
+        let failure = Mutex<HearthError?>(nil)
+        do {
+            _ = try await WebSocketClient.connect(
+                url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: Logger(label: "hearth.listen")
+            ) { inbound, outbound, _ in
+                let sender = Task {
+                    for try await piece in audio { try await outbound.write(.binary(ByteBuffer(bytes: piece))) }
+                    try await outbound.write(.text(#"{"type":"end"}"#))
+                }
+                defer { sender.cancel() }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message,
+                        let decoded = try? JSONDecoder().decode(AudioWire.ListenEvent.self, from: Data(text.utf8))
+                    else { continue }
+                    if decoded.type == "error" {
+                        failure.withLock { $0 = HearthError(.invalidRequest, decoded.message ?? "the server stopped listening") }
+                        break
+                    }
+                    try await event(decoded)
+                }
+            }
+        } catch {
+            throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)", detail: "\(error)")
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
     }
 }

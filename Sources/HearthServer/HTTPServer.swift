@@ -51,11 +51,12 @@ public enum HTTPServer {
     ) -> Router<HearthSocketContext> {
         let router = Router(context: HearthSocketContext.self)
         let responder = http.buildResponder()
-        SocketRoutes(
+        let sockets = SocketRoutes(
             auth: AuthMiddleware(identity: services.identity, limits: services.limits), limits: services.limits,
-            events: services.events, http: { try await responder.respond(to: $0, context: $1) }, maxMessageBytes: maxBodyBytes,
-            recheck: recheck
-        ).add(to: router)
+            events: services.events, speech: services.speech, http: { try await responder.respond(to: $0, context: $1) },
+            maxMessageBytes: maxBodyBytes, recheck: recheck)
+        sockets.add(to: router)
+        sockets.addListening(to: router)
         return router
     }
 }

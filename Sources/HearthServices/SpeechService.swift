@@ -213,4 +213,26 @@ public struct SpeechService: Sendable {
         guard !ModelStore.isPath(name) else { throw HearthError.modelNotFound(name) }
         return try ChatService.allowed(name, for: principal)
     }
+
+    /// A listener for the wake word `wake` (`hey-jarvis`, or a store name such as
+    /// `openwakeword:alexa`; none: `hey-jarvis`) whose commands are transcribed as `request` asks.
+    /// - Throws: `HearthError.modelNotFound` for a wake word or Whisper model not installed (or
+    ///   not on the caller's key); `.invalidRequest` for a model of another kind.
+    public func listener(wake: String?, _ request: Request, by principal: Principal) async throws -> Listener {
+        let word = wake.flatMap { $0.isEmpty ? nil : $0 } ?? "hey-jarvis"
+        let name = word.contains(":") ? word : "openwakeword:\(word)"
+        func model(_ name: String) throws -> URL {
+            try installed(name, kind: "wake-word", example: "openwakeword:hey-jarvis") { $0.wakeWord }
+        }
+        let models = WakeWordDetector.Models(
+            melspectrogram: try model("openwakeword:melspectrogram"), embedding: try model("openwakeword:embedding"),
+            word: try model(try ChatService.allowed(name, for: principal)))
+        let speechModel = try modelName(request.model, for: principal)
+        let whisper = try await load(speechModel)
+        let options = WhisperModel.Options(language: request.language, prompt: request.prompt, threads: threads)
+        let phrase = name.split(separator: ":").last.map { $0.replacingOccurrences(of: "-", with: " ") } ?? ""
+        return Listener(detector: try WakeWordDetector(models: models), wakePhrase: phrase) { samples in
+            try await whisper.transcribe(samples, options: options).text
+        }
+    }
 }

@@ -122,3 +122,38 @@ public enum AudioWire {
         public static func done(_ text: String) -> StreamEvent { StreamEvent(type: "transcript.text.done", delta: nil, text: text) }
     }
 }
+
+extension AudioWire {
+    /// A message `GET /hearth/listen` (a WebSocket) sends: `ready` (listening, for which wake
+    /// word), `wake` (heard, `time` seconds in, with its `score`), `transcript` (what was said
+    /// after it), `silence` (nothing was), `error`.
+    public struct ListenEvent: Codable, Sendable, Equatable {
+        public var type: String
+        public var wakeWord: String?
+        public var time: Double?
+        public var score: Double?
+        public var text: String?
+        public var start: Double?
+        public var end: Double?
+        public var message: String?
+
+        enum CodingKeys: String, CodingKey {
+            case type, time, score, text, start, end, message
+            case wakeWord = "wake_word"
+        }
+
+        public init(
+            type: String, wakeWord: String? = nil, time: Double? = nil, score: Double? = nil, text: String? = nil, start: Double? = nil,
+            end: Double? = nil, message: String? = nil
+        ) {
+            self.type = type
+            self.wakeWord = wakeWord
+            self.time = time
+            self.score = score
+            self.text = text
+            self.start = start
+            self.end = end
+            self.message = message
+        }
+    }
+}

@@ -23,7 +23,7 @@ struct Hearth: AsyncParsableCommand {
         subcommands: [
             Serve.self, Run.self, Chat.self, Models.self, Ps.self, Ingest.self, Search.self, Ask.self, Collections.self, Users.self,
             Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Skills.self, Mcp.self, Providers.self, Reload.self,
-            Admin.self, Backup.self, Restore.self, Worker.self, Transcribe.self, Say.self,
+            Admin.self, Backup.self, Restore.self, Worker.self, Transcribe.self, Say.self, Listen.self,
         ])
 }
 

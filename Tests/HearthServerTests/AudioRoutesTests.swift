@@ -1,13 +1,16 @@
 import Foundation
 import HTTPTypes
+import HearthClient
 import HearthCore
 import HearthProviders
 import HearthServer
 import HearthServices
 import HearthSpeech
 import HearthTesting
+import HearthWire
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// `/v1/audio/transcriptions` and `/v1/audio/translations` with the set-up's Whisper model
@@ -223,6 +226,65 @@ import Testing
             #expect(try await Self.speak(client, body, key: chatOnly).0 == .notFound)
             let (status, audio, _) = try await Self.speak(client, body, key: voiceToo)
             #expect(status == .ok && audio.prefix(4) == Data("RIFF".utf8))
+        }
+    }
+}
+
+/// `GET /hearth/listen` over a real WebSocket, through Hearth's own client.
+@Suite(.serialized) struct ListenRoutesTests {
+    let folder = FileManager.default.temporaryDirectory.appending(path: "listen-\(UUID().uuidString)")
+
+    func app() throws -> some ApplicationProtocol {
+        let stores = try TestStores(in: folder)
+        let provider = ScriptedProvider()
+        let pipeline = ChatPipeline(router: ProviderRouter(providers: [provider]), defaultModel: provider.model, store: TestModels.store)
+        let services = Services(pipeline: pipeline, identity: stores.identity, threads: 2)
+        let router = HTTPServer.router(services: services, metrics: Metrics(), maxBodyBytes: 1 << 20)
+        return Application(
+            router: router,
+            server: HTTPServer.http1(
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20))
+    }
+
+    /// `text` said by the set-up's voice, as 16 kHz 16-bit pieces of 100 ms.
+    static func spoken(_ text: String) async throws -> AsyncThrowingStream<Data, any Error> {
+        let voice = try PiperVoice(name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 2)
+        let samples = Mutex<[Float]>([])
+        try await voice.speak(text) { piece in samples.withLock { $0 += piece } }
+        let encoder = try AudioEncoder(format: .wav, sourceRate: voice.sampleRate)
+        let audio =
+            [Float](repeating: 0, count: 16_000)
+            + (try AudioDecoder.decode(try encoder.encode(samples.withLock { $0 }) + encoder.finish()).samples)
+            + [Float](repeating: 0, count: 24_000)
+        return AsyncThrowingStream { continuation in
+            for start in stride(from: 0, to: audio.count, by: 1600) {
+                var piece = Data()
+                for sample in audio[start..<min(start + 1600, audio.count)] {
+                    withUnsafeBytes(of: Int16(max(-1, min(1, sample)) * 32767).littleEndian) { piece.append(contentsOf: $0) }
+                }
+                continuation.yield(piece)
+            }
+            continuation.finish()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3))) func theWakeWordAndTheCommandComeBack() async throws {
+        try await app().test(.live) { client in
+            let port = try #require(client.port)
+            let hearth = HearthClient(address: try ServerAddress(parsing: "127.0.0.1:\(port)"))
+            let events = Mutex<[AudioWire.ListenEvent]>([])
+            try await hearth.listen(wake: nil, audio: try await Self.spoken("Hey Jarvis, turn off the lights in the kitchen.")) { event in
+                events.withLock { $0.append(event) }
+            }
+            let types = events.withLock { $0.map(\.type) }
+            #expect(types == ["ready", "wake", "transcript"], "\(events.withLock { $0 })")
+            let text = events.withLock { $0.last?.text } ?? ""
+            #expect(text.lowercased().contains("turn off the lights"), "\(text)")
+
+            let refused = await #expect(throws: HearthError.self) {
+                try await hearth.listen(wake: "no-such-word", audio: AsyncThrowingStream { $0.finish() }) { _ in }
+            }
+            #expect(refused?.message.contains("openwakeword:no-such-word") == true)
         }
     }
 }

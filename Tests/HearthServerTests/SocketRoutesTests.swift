@@ -103,12 +103,13 @@ struct SocketRoutesTests {
             let (anonymous, anonymousClose) = try await Self.converse(port: port, send: [], until: { _ in false })
             #expect(anonymous.first?.type == "error" && anonymous.first?.status == 401, "\(anonymous)")
             #expect(anonymousClose == .policyViolation)
-            // Signed in by the cookie, from a page that is not this server's (this client
-            // sends `Origin: ws://127.0.0.1`, as no page of this server would).
+            // Signed in by the cookie, from a page that is not this server's, as a browser
+            // would send it (this client adds its own `Origin: ws://127.0.0.1`, a non-browser's).
             let cookie = try await client.execute(
                 uri: "/hearth/auth/login", method: .post, body: ByteBuffer(string: #"{"name":"bob","password":"correct horse battery"}"#)
             ) { try #require($0.headers[.setCookie]?.split(separator: ";").first.map(String.init)) }
-            let (foreign, foreignClose) = try await Self.converse(port: port, headers: [.cookie: cookie], send: [], until: { _ in false })
+            let (foreign, foreignClose) = try await Self.converse(
+                port: port, headers: [.cookie: cookie, .origin: "http://evil.example"], send: [], until: { _ in false })
             #expect(foreign.first?.status == 403 && foreign.first?.message.contains("page of this server") == true, "\(foreign)")
             #expect(foreignClose == .policyViolation)
             try await client.execute(uri: "/hearth/ws", method: .get, headers: [.authorization: "Bearer \(key)"]) { response in

@@ -71,3 +71,53 @@ import Testing
         #expect((try alexa.feed(audio).map(\.score).max() ?? 1) < 0.5)
     }
 }
+
+/// The listener: the wake word, then what is said until a pause, transcribed.
+@Suite(.serialized) struct ListenerTests {
+    static func listener() throws -> Listener {
+        let whisper = try WhisperModel(name: "whisper:tiny.en", file: URL(filePath: try TestModels.path("whisper:tiny.en")))
+        return Listener(detector: try WakeWordTests.detector(), wakePhrase: "hey jarvis") { samples in
+            try await whisper.transcribe(samples, options: .init(threads: 2)).text
+        }
+    }
+
+    @Test func theCommandAfterTheWakeWordIsHeardUntilThePause() async throws {
+        let voice = try PiperVoice(name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 2)
+        var audio = [Float](repeating: 0, count: 16_000)
+        audio += try await WakeWordTests.said("Good morning everyone.", by: voice)
+        audio += [Float](repeating: 0, count: 16_000)
+        audio += try await WakeWordTests.said("Hey Jarvis, show me the largest files in this folder.", by: voice)
+        audio += [Float](repeating: 0, count: 24_000)
+        // After the pause: not part of the command, and no wake word.
+        audio += try await WakeWordTests.said("The kettle is boiling in the kitchen.", by: voice)
+        audio += [Float](repeating: 0, count: 16_000)
+        let listener = try Self.listener()
+        var events: [ListenEvent] = []
+        for start in stride(from: 0, to: audio.count, by: 3200) {
+            events += try await listener.feed(Array(audio[start..<min(start + 3200, audio.count)]))
+        }
+        events += try await listener.finish()
+        #expect(events.count == 2, "\(events)")
+        guard case .wake(let time, let score)? = events.first, case .transcript(let text, let start, let end)? = events.last else {
+            Issue.record("expected a wake word, then a transcript: \(events)")
+            return
+        }
+        #expect(score > 0.5 && time > 2 && time < 5)
+        #expect(wordErrorRate(text, reference: "show me the largest files in this folder") <= 0.2, "\(text)")
+        #expect(start < time && end < Double(audio.count) / 16_000 - 2)
+    }
+
+    @Test func withoutTheWakeWordNothingIsHeard() async throws {
+        let voice = try PiperVoice(name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 2)
+        let audio = try await WakeWordTests.said("Please show me the largest files in this folder.", by: voice)
+        let listener = try Self.listener()
+        #expect(try await listener.feed(audio + [Float](repeating: 0, count: 16_000)).isEmpty)
+        #expect(try await listener.finish().isEmpty)
+    }
+
+    @Test func theWakeWordIsTakenOffTheStartOfATranscript() throws {
+        let listener = try Self.listener()
+        #expect(listener.withoutWakeWords("Hey, Jarvis! Turn it off.") == "Turn it off.")
+        #expect(listener.withoutWakeWords("Turn off Jarvis.") == "Turn off Jarvis.")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import HearthCore
 import HearthServices
 import HearthWire
@@ -6,7 +7,8 @@ import HummingbirdWebSocket
 import NIOCore
 
 /// `GET /hearth/ws`: events by topic and streamed chats over one WebSocket (the messages are
-/// in `SocketWire`; `SocketSession` serves an open socket). The upgrade signs in as any
+/// in `SocketWire`; `SocketSession` serves an open socket). `GET /hearth/listen`: audio in,
+/// the wake word and what follows it out (`ListenSession`). The upgrade signs in as any
 /// request does (a key, or the session cookie of a page of this server) and counts against
 /// the key's request rate. Refused sockets open, say why in an `error` message and close
 /// with code 1008, so that the reason reaches the client (a refused upgrade would be a bare 400).
@@ -14,6 +16,7 @@ struct SocketRoutes: Sendable {
     let auth: AuthMiddleware
     let limits: LimitService
     let events: EventService
+    let speech: SpeechService
     /// The HTTP routes, which serve each chat.
     let http: @Sendable (Request, HearthRequestContext) async throws -> Response
     let maxMessageBytes: Int
@@ -54,16 +57,45 @@ struct SocketRoutes: Sendable {
         }
     }
 
+    /// `GET /hearth/listen?wake=hey-jarvis&model=…&language=…`: see `ListenSession`.
+    func addListening(to router: Router<HearthSocketContext>) {
+        router.ws("/hearth/listen") { inbound, outbound, context in
+            let (request, channel) = (context.request, context.requestContext.channel)
+            let query = request.uri.queryParameters
+            let session: ListenSession
+            do {
+                let principal = try await signIn(request, on: channel)
+                let ask = SpeechService.Request(
+                    model: query["model"].map(String.init), language: query["language"].map(String.init),
+                    prompt: query["prompt"].map(String.init))
+                let listener = try await speech.listener(wake: query["wake"].map(String.init), ask, by: principal)
+                session = ListenSession(listener: listener, outbound: outbound, logger: context.logger)
+                try await session.send(AudioWire.ListenEvent(type: "ready", wakeWord: query["wake"].map(String.init) ?? "hey-jarvis"))
+            } catch {
+                let refusal = APIError(error)
+                try? await outbound.write(
+                    .text(
+                        String(
+                            decoding: (try? JSONEncoder().encode(
+                                AudioWire.ListenEvent(type: "error", message: refusal.message))) ?? Data(), as: UTF8.self)))
+                try? await outbound.close(.policyViolation, reason: String(refusal.message.prefix(120)))
+                return
+            }
+            await session.run(inbound.messages(maxSize: maxMessageBytes))
+        }
+    }
+
     /// The one the socket is for.
     /// - Throws: what signing in throws; `HearthError.forbidden` for a page of another site.
     private func signIn(_ request: Request, on channel: any Channel) async throws -> Principal {
         let principal = try await auth.principal(of: request, on: channel)
         // WebSockets have no CORS: a page of another site could open one with the browser's
         // cookie and read everything. Only a client holding a key may come from elsewhere.
-        if request.headers[.authorization] == nil, let origin = request.headers[.origin],
-            !AuthMiddleware.isSameOrigin(origin, as: request.head.authority)
-        {
-            throw HearthError(.forbidden, "open /hearth/ws from a page of this server, or with a key")
+        // A browser's Origin is the page's (http or https); a ws:// or wss:// one comes from a
+        // WebSocket client that is not a browser (Hearth's own sends the server's address).
+        let pages = request.headers[values: .origin].filter { !$0.lowercased().hasPrefix("ws://") && !$0.lowercased().hasPrefix("wss://") }
+        if request.headers[.authorization] == nil, pages.contains(where: { !AuthMiddleware.isSameOrigin($0, as: request.head.authority) }) {
+            throw HearthError(.forbidden, "open \(request.uri.path) from a page of this server, or with a key")
         }
         _ = try await limits.admit(principal)
         return principal
