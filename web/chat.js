@@ -6,6 +6,7 @@ import { APIError, request, streamChat } from "./api.js";
 import { displayName, renderCited } from "./citations.js";
 import { h, showAlert } from "./dom.js";
 import { addFile } from "./files.js";
+import { canRecord, record, speak, transcribe } from "./voice.js";
 
 const remembered = {
   model: "hearth.model",
@@ -46,7 +47,10 @@ export function showChat(root, me) {
   const attachButton = h("button", { type: "button", class: "quiet", "aria-label": "Attach files", title: "Attach files: answers cite them",
     onclick: () => attach.click() }, "Attach");
   const attached = h("ul", { class: "uploads attached", "aria-label": "Attached files" });
-  const composer = h("form", { class: "composer" }, attachButton, attach, prompt, send, stop);
+  // The microphone: a first press records, a second transcribes into the message box.
+  const mic = h("button", { type: "button", class: "quiet", id: "mic", "aria-pressed": "false", "aria-label": "Speak a message",
+    title: "Speak: press, talk, press again", hidden: !canRecord(), onclick: () => toggleRecording() }, "🎤");
+  const composer = h("form", { class: "composer" }, attachButton, attach, mic, prompt, send, stop);
 
   // Answers are rendered as Markdown when they come near the visible part: a conversation of
   // a thousand messages opens at once and stays smooth.
@@ -269,6 +273,11 @@ export function showChat(root, me) {
     if (message.role === "assistant" && last && !state.streaming) {
       actions.append(h("button", { type: "button", class: "quiet", onclick: regenerate }, "Regenerate"));
     }
+    if (message.role === "assistant" && message.content && !(last && state.streaming)) {
+      const read = h("button", { type: "button", class: "quiet read-aloud", "aria-pressed": "false" }, "Read aloud");
+      read.onclick = () => readAloud(read, message.content);
+      actions.append(read);
+    }
     if (message.role === "user" && !state.streaming) {
       actions.append(h("button", { type: "button", class: "quiet", onclick: () => edit(index) }, "Edit"));
     }
@@ -283,6 +292,62 @@ export function showChat(root, me) {
     let args = call.function?.arguments ?? "";
     try { args = JSON.stringify(JSON.parse(args), null, 2); } catch { /* shown as it came */ }
     return h("details", { class: "tool" }, h("summary", {}, `Tool call: ${call.function?.name ?? "?"}`), h("pre", {}, args));
+  }
+
+  async function toggleRecording() {
+    if (state.recording) {
+      const stopRecording = state.recording;
+      state.recording = null;
+      mic.setAttribute("aria-pressed", "false");
+      mic.disabled = true;
+      mic.textContent = "…";
+      try {
+        const text = await transcribe(await stopRecording());
+        prompt.value = (prompt.value ? prompt.value.trimEnd() + " " : "") + text.trim();
+        prompt.focus();
+      } catch (error) {
+        showAlert(`Speech: ${error.message}`);
+      } finally {
+        mic.disabled = false;
+        mic.textContent = "🎤";
+      }
+      return;
+    }
+    try {
+      state.recording = await record();
+      mic.setAttribute("aria-pressed", "true");
+      mic.textContent = "■";
+    } catch (error) {
+      showAlert(`The microphone cannot be used: ${error.message}`);
+    }
+  }
+
+  /** Reads an answer aloud; a second press stops it. */
+  async function readAloud(button, text) {
+    if (state.speaking) {
+      const { audio, abort, button: playing } = state.speaking;
+      state.speaking = null;
+      abort.abort();
+      audio?.pause();
+      playing.setAttribute("aria-pressed", "false");
+      if (playing === button) return;
+    }
+    const abort = new AbortController();
+    const speaking = { abort, button, audio: null };
+    state.speaking = speaking;
+    button.setAttribute("aria-pressed", "true");
+    try {
+      speaking.audio = await speak(plainText(text), abort.signal);
+      if (state.speaking !== speaking) speaking.audio.pause();
+      speaking.audio.addEventListener("ended", () => {
+        button.setAttribute("aria-pressed", "false");
+        if (state.speaking === speaking) state.speaking = null;
+      }, { once: true });
+    } catch (error) {
+      button.setAttribute("aria-pressed", "false");
+      if (state.speaking === speaking) state.speaking = null;
+      if (error.name !== "AbortError") showAlert(`Reading aloud: ${error.message}`);
+    }
   }
 
   function regenerate() {
@@ -380,4 +445,15 @@ export function showChat(root, me) {
       prompt.focus();
     }
   }
+}
+
+/** Markdown as the words to say: no code fences, link targets, emphasis marks or citations. */
+function plainText(markdown) {
+  return markdown
+    .replace(/```[\s\S]*?```/g, " (code) ")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\[\d+\]/g, "")
+    .replace(/[*_`#>|]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }

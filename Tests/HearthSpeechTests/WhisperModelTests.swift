@@ -27,70 +27,70 @@ func wordErrorRate(_ hypothesis: String, reference: String) -> Double {
 }
 
 /// The real Whisper model the set-up converts (whisper:tiny.en) on whisper.cpp's sample.
-@Suite(.serialized) struct WhisperModelTests {
-    static let jfk = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+extension SpeechLive {
+    @Suite struct WhisperModelTests {
+        static let jfk = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
-    static func samples() throws -> [Float] {
-        let source = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let wav = source.appending(path: ".deps/whisper/jfk.wav")
-        guard let data = FileManager.default.contents(atPath: wav.path) else {
-            throw HearthError(.notFound, "\(wav.path) is missing: run `make test` (scripts/setup-whisper.sh) first")
-        }
-        return try AudioDecoder.decode(data).samples
-    }
-
-    static func model() throws -> WhisperModel {
-        try WhisperModel(name: "whisper:tiny.en", file: URL(filePath: try TestModels.path("whisper:tiny.en")))
-    }
-
-    @Test func wordErrorRateCountsEdits() {
-        #expect(wordErrorRate("and so my fellow americans", reference: "And so, my fellow Americans.") == 0)
-        #expect(wordErrorRate("and my fellow american", reference: "and so my fellow americans") == 0.4)
-        #expect(wordErrorRate("", reference: "two words") == 1)
-    }
-
-    @Test func jfkIsTranscribedWithinTenPercentWordErrors() async throws {
-        let model = try Self.model()
-        let found = Mutex<[Transcript.Segment]>([])
-        let transcript = try await model.transcribe(try Self.samples(), options: .init(threads: 2)) { segment in
-            found.withLock { $0.append(segment) }
-        }
-        let rate = wordErrorRate(transcript.text, reference: Self.jfk)
-        #expect(rate <= 0.10, "WER \(rate): \(transcript.text)")
-        #expect(transcript.language == "en" && abs(transcript.duration - 11) < 0.1)
-        // Segments came as they were found, the same the answer holds.
-        #expect(found.withLock { $0 } == transcript.segments)
-        #expect(transcript.segments.first.map { $0.start < 1 && $0.end > 9 } == true)
-    }
-
-    @Test func wordsCarryTheirTimes() async throws {
-        let transcript = try await Self.model().transcribe(try Self.samples(), options: .init(words: true, threads: 2))
-        let words = transcript.segments.flatMap(\.words)
-        #expect(wordErrorRate(words.map(\.word).joined(separator: " "), reference: Self.jfk) <= 0.10)
-        #expect(zip(words, words.dropFirst()).allSatisfy { $0.start <= $1.start })
-        let country = words.last { $0.word.lowercased().hasPrefix("country") }
-        #expect(country.map { $0.start > 8 && $0.end <= 11.1 } == true, "\(words)")
-    }
-
-    @Test func aCancelledTranscriptionStopsAtItsNextStep() async throws {
-        let model = try Self.model()
-        // A minute of the sample, repeated: six windows of work, a segment or more each.
-        let long = Array(repeating: try Self.samples(), count: 6).flatMap { $0 }
-        let (firstSegment, signal) = AsyncStream<Void>.makeStream()
-        let found = Atomic<Int>(0)
-        let task = Task {
-            try await model.transcribe(long, options: .init(threads: 2)) { _ in
-                found.add(1, ordering: .relaxed)
-                signal.yield()
+        static func samples() throws -> [Float] {
+            let source = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let wav = source.appending(path: ".deps/whisper/jfk.wav")
+            guard let data = FileManager.default.contents(atPath: wav.path) else {
+                throw HearthError(.notFound, "\(wav.path) is missing: run `make test` (scripts/setup-whisper.sh) first")
             }
+            return try AudioDecoder.decode(data).samples
         }
-        for await _ in firstSegment { break }
-        task.cancel()
-        await #expect(throws: CancellationError.self) { try await task.value }
-        // Stopped within a window of the first segment, not after all six.
-        #expect(found.load(ordering: .relaxed) <= 3, "\(found.load(ordering: .relaxed)) segments before stopping")
-        // The model still works afterwards.
-        let again = try await model.transcribe(try Self.samples(), options: .init(threads: 2))
-        #expect(wordErrorRate(again.text, reference: Self.jfk) <= 0.10)
+
+        static func model() throws -> WhisperModel { try SpeechLive.whisper() }
+
+        @Test func wordErrorRateCountsEdits() {
+            #expect(wordErrorRate("and so my fellow americans", reference: "And so, my fellow Americans.") == 0)
+            #expect(wordErrorRate("and my fellow american", reference: "and so my fellow americans") == 0.4)
+            #expect(wordErrorRate("", reference: "two words") == 1)
+        }
+
+        @Test func jfkIsTranscribedWithinTenPercentWordErrors() async throws {
+            let model = try Self.model()
+            let found = Mutex<[Transcript.Segment]>([])
+            let transcript = try await model.transcribe(try Self.samples(), options: .init(threads: 1)) { segment in
+                found.withLock { $0.append(segment) }
+            }
+            let rate = wordErrorRate(transcript.text, reference: Self.jfk)
+            #expect(rate <= 0.10, "WER \(rate): \(transcript.text)")
+            #expect(transcript.language == "en" && abs(transcript.duration - 11) < 0.1)
+            // Segments came as they were found, the same the answer holds.
+            #expect(found.withLock { $0 } == transcript.segments)
+            #expect(transcript.segments.first.map { $0.start < 1 && $0.end > 9 } == true)
+        }
+
+        @Test func wordsCarryTheirTimes() async throws {
+            let transcript = try await Self.model().transcribe(try Self.samples(), options: .init(words: true, threads: 1))
+            let words = transcript.segments.flatMap(\.words)
+            #expect(wordErrorRate(words.map(\.word).joined(separator: " "), reference: Self.jfk) <= 0.10)
+            #expect(zip(words, words.dropFirst()).allSatisfy { $0.start <= $1.start })
+            let country = words.last { $0.word.lowercased().hasPrefix("country") }
+            #expect(country.map { $0.start > 8 && $0.end <= 11.1 } == true, "\(words)")
+        }
+
+        @Test func aCancelledTranscriptionStopsAtItsNextStep() async throws {
+            let model = try Self.model()
+            // A minute of the sample, repeated: six windows of work, a segment or more each.
+            let long = Array(repeating: try Self.samples(), count: 6).flatMap { $0 }
+            let (firstSegment, signal) = AsyncStream<Void>.makeStream()
+            let found = Atomic<Int>(0)
+            let task = Task {
+                try await model.transcribe(long, options: .init(threads: 1)) { _ in
+                    found.add(1, ordering: .relaxed)
+                    signal.yield()
+                }
+            }
+            for await _ in firstSegment { break }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            // Stopped within a window of the first segment, not after all six.
+            #expect(found.load(ordering: .relaxed) <= 3, "\(found.load(ordering: .relaxed)) segments before stopping")
+            // The model still works afterwards.
+            let again = try await model.transcribe(try Self.samples(), options: .init(threads: 1))
+            #expect(wordErrorRate(again.text, reference: Self.jfk) <= 0.10)
+        }
     }
 }

@@ -9,7 +9,7 @@ struct WebRoutes {
     /// What a page of the UI may load and run: its own files only, no inline script or style,
     /// no plugins, no framing, forms and requests to this server only.
     static let contentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self'; "
         + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
     static var referrerPolicy: HTTPField.Name { HTTPField.Name("Referrer-Policy")! }
