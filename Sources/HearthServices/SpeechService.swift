@@ -70,10 +70,10 @@ public struct SpeechService: Sendable {
     private final class Loaded<Model: Sendable>: Sendable {
         let models = Mutex<[String: Task<Model, any Error>]>([:])
 
-        func model(_ name: String, load: @escaping @Sendable () throws -> Model) async throws -> Model {
+        func model(_ name: String, load: @escaping @Sendable () async throws -> Model) async throws -> Model {
             let task = models.withLock { models in
                 if let task = models[name] { return task }
-                let task = Task { try load() }
+                let task = Task { try await load() }
                 models[name] = task
                 return task
             }
@@ -118,7 +118,7 @@ public struct SpeechService: Sendable {
         if let language = request.language?.lowercased(), !model.multilingual, !["", "auto", "en", "english"].contains(language) {
             throw HearthError.invalidRequest("\(name) transcribes English only", field: "language")
         }
-        let decoded = try AudioDecoder.decode(audio, maxSeconds: maxSeconds)
+        let decoded = try await Blocking.run { [maxSeconds] in try AudioDecoder.decode(audio, maxSeconds: maxSeconds) }
         let language = request.language.flatMap { $0.isEmpty || $0 == "auto" ? nil : $0.lowercased() }
         let options = WhisperModel.Options(
             language: language, translate: request.translate, prompt: request.prompt,
@@ -135,7 +135,7 @@ public struct SpeechService: Sendable {
 
     private func load(_ name: String) async throws -> WhisperModel {
         let blob = try installed(name, kind: "speech-to-text", example: "whisper:tiny.en") { $0.speechToText }
-        return try await whisper.model(name) { try WhisperModel(name: name, file: blob) }
+        return try await whisper.model(name) { try await WhisperModel.load(name: name, file: blob) }
     }
 
     /// The blob of the installed model `name`, when `isKind` holds for it.
@@ -168,7 +168,7 @@ public struct SpeechService: Sendable {
         }
         let name = try voiceName(request, for: principal)
         let blob = try installed(name, kind: "voice", example: "piper-joe:medium") { $0.textToSpeech }
-        let voice = try await voices.model(name) { [threads] in try PiperVoice(name: name, file: blob, threads: threads) }
+        let voice = try await voices.model(name) { [threads] in try await PiperVoice.load(name: name, file: blob, threads: threads) }
         let encoder = try Encoder(AudioEncoder(format: format, sourceRate: voice.sampleRate))
         let (audio, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
         let work = Task {
@@ -231,7 +231,7 @@ public struct SpeechService: Sendable {
         let whisper = try await load(speechModel)
         let options = WhisperModel.Options(language: request.language, prompt: request.prompt, threads: threads)
         let phrase = name.split(separator: ":").last.map { $0.replacingOccurrences(of: "-", with: " ") } ?? ""
-        return Listener(detector: try WakeWordDetector(models: models), wakePhrase: phrase) { samples in
+        return Listener(detector: try await WakeWordDetector.load(models: models), wakePhrase: phrase) { samples in
             try await whisper.transcribe(samples, options: options).text
         }
     }

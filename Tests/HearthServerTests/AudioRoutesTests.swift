@@ -251,7 +251,8 @@ import Testing
 
     /// `text` said by the set-up's voice, as 16 kHz 16-bit pieces of 100 ms.
     static func spoken(_ text: String) async throws -> AsyncThrowingStream<Data, any Error> {
-        let voice = try PiperVoice(name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 1)
+        let voice = try await PiperVoice.load(
+            name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 1)
         let samples = Mutex<[Float]>([])
         try await voice.speak(text) { piece in samples.withLock { $0 += piece } }
         let encoder = try AudioEncoder(format: .wav, sourceRate: voice.sampleRate)

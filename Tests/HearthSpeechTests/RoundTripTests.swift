@@ -34,11 +34,11 @@ extension SpeechLive {
             "Write your name at the top of every page of the form.",
         ]
 
-        static func voice() throws -> PiperVoice { try SpeechLive.voice() }
+        static func voice() async throws -> PiperVoice { try await SpeechLive.voice() }
 
         @Test func whatTheVoiceSaysWhisperWritesDown() async throws {
-            let voice = try Self.voice()
-            let whisper = try SpeechLive.whisper()
+            let voice = try await Self.voice()
+            let whisper = try await SpeechLive.whisper()
             var rates: [Double] = []
             for sentence in Self.sentences {
                 let samples = Mutex<[Float]>([])
@@ -57,7 +57,7 @@ extension SpeechLive {
         }
 
         @Test func piecesComeAsTheyAreMade() async throws {
-            let voice = try Self.voice()
+            let voice = try await Self.voice()
             let pieces = Mutex<[Int]>([])
             try await voice.speak("First sentence here. Second one follows. And a third.", speed: 1.5) { samples in
                 pieces.withLock { $0.append(samples.count) }
@@ -71,7 +71,7 @@ extension SpeechLive {
         }
 
         @Test func aCancelledSpeechStopsBetweenPieces() async throws {
-            let voice = try Self.voice()
+            let voice = try await Self.voice()
             let (first, signal) = AsyncStream<Void>.makeStream()
             let made = Atomic<Int>(0)
             let text = Array(repeating: "This sentence is one of many.", count: 40).joined(separator: " ")

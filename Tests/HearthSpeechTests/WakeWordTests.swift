@@ -11,8 +11,8 @@ import Testing
 /// and nowhere else, near-misses included.
 extension SpeechLive {
     @Suite struct WakeWordTests {
-        static func detector(_ word: String = "hey-jarvis") throws -> WakeWordDetector {
-            try WakeWordDetector(
+        static func detector(_ word: String = "hey-jarvis") async throws -> WakeWordDetector {
+            try await WakeWordDetector.load(
                 models: .init(
                     melspectrogram: URL(filePath: try TestModels.path("openwakeword:melspectrogram")),
                     embedding: URL(filePath: try TestModels.path("openwakeword:embedding")),
@@ -28,7 +28,7 @@ extension SpeechLive {
         }
 
         @Test func heyJarvisIsFoundWhereItIsSaidAndNowhereElse() async throws {
-            let voice = try SpeechLive.voice()
+            let voice = try await SpeechLive.voice()
             let phrases = [
                 ("The weather is nice today, let us go for a walk.", false),
                 ("Hey Jarvis, turn on the kitchen lights.", true),
@@ -46,11 +46,15 @@ extension SpeechLive {
                 spans.append((start..<Double(audio.count) / 16_000 + 0.5, wake, text))
                 audio += [Float](repeating: 0, count: 24_000)
             }
-            let detector = try Self.detector()
-            var scores: [WakeWordDetector.Score] = []
-            // Fed as a microphone would: 100 ms at a time.
-            for start in stride(from: 0, to: audio.count, by: 1600) {
-                scores += try detector.feed(Array(audio[start..<min(start + 1600, audio.count)]))
+            let detector = try await Self.detector()
+            // Fed as a microphone would: 100 ms at a time (off Swift's task threads: the models compute).
+            let fed = audio
+            let scores = try await Blocking.run {
+                var scores: [WakeWordDetector.Score] = []
+                for start in stride(from: 0, to: fed.count, by: 1600) {
+                    scores += try detector.feed(Array(fed[start..<min(start + 1600, fed.count)]))
+                }
+                return scores
             }
             #expect(abs((scores.last?.time ?? 0) - Double(audio.count) / 16_000) < 0.2)
             for (span, wake, text) in spans {
@@ -66,10 +70,10 @@ extension SpeechLive {
         }
 
         @Test func anotherWakeWordDoesNotAnswerToJarvis() async throws {
-            let voice = try SpeechLive.voice()
+            let voice = try await SpeechLive.voice()
             let audio = try await Self.said("Hey Jarvis, turn on the kitchen lights.", by: voice)
-            let alexa = try Self.detector("alexa")
-            #expect((try alexa.feed(audio).map(\.score).max() ?? 1) < 0.5)
+            let alexa = try await Self.detector("alexa")
+            #expect((try await Blocking.run { try alexa.feed(audio) }.map(\.score).max() ?? 1) < 0.5)
         }
     }
 
@@ -78,15 +82,15 @@ extension SpeechLive {
 /// The listener: the wake word, then what is said until a pause, transcribed.
 extension SpeechLive {
     @Suite struct ListenerTests {
-        static func listener() throws -> Listener {
-            let whisper = try SpeechLive.whisper()
-            return Listener(detector: try WakeWordTests.detector(), wakePhrase: "hey jarvis") { samples in
+        static func listener() async throws -> Listener {
+            let whisper = try await SpeechLive.whisper()
+            return Listener(detector: try await WakeWordTests.detector(), wakePhrase: "hey jarvis") { samples in
                 try await whisper.transcribe(samples, options: .init(threads: 1)).text
             }
         }
 
         @Test func theCommandAfterTheWakeWordIsHeardUntilThePause() async throws {
-            let voice = try SpeechLive.voice()
+            let voice = try await SpeechLive.voice()
             var audio = [Float](repeating: 0, count: 16_000)
             audio += try await WakeWordTests.said("Good morning everyone.", by: voice)
             audio += [Float](repeating: 0, count: 16_000)
@@ -95,7 +99,7 @@ extension SpeechLive {
             // After the pause: not part of the command, and no wake word.
             audio += try await WakeWordTests.said("The kettle is boiling in the kitchen.", by: voice)
             audio += [Float](repeating: 0, count: 16_000)
-            let listener = try Self.listener()
+            let listener = try await Self.listener()
             var events: [ListenEvent] = []
             for start in stride(from: 0, to: audio.count, by: 3200) {
                 events += try await listener.feed(Array(audio[start..<min(start + 3200, audio.count)]))
@@ -112,15 +116,15 @@ extension SpeechLive {
         }
 
         @Test func withoutTheWakeWordNothingIsHeard() async throws {
-            let voice = try SpeechLive.voice()
+            let voice = try await SpeechLive.voice()
             let audio = try await WakeWordTests.said("Please show me the largest files in this folder.", by: voice)
-            let listener = try Self.listener()
+            let listener = try await Self.listener()
             #expect(try await listener.feed(audio + [Float](repeating: 0, count: 16_000)).isEmpty)
             #expect(try await listener.finish().isEmpty)
         }
 
-        @Test func theWakeWordIsTakenOffTheStartOfATranscript() throws {
-            let listener = try Self.listener()
+        @Test func theWakeWordIsTakenOffTheStartOfATranscript() async throws {
+            let listener = try await Self.listener()
             #expect(listener.withoutWakeWords("Hey, Jarvis! Turn it off.") == "Turn it off.")
             #expect(listener.withoutWakeWords("Turn off Jarvis.") == "Turn off Jarvis.")
         }

@@ -58,6 +58,11 @@ public final class PiperVoice: Sendable {
         queue = DispatchQueue(label: "hearth.voice.\(name)")
     }
 
+    /// Loads the voice off Swift's task threads (onnxruntime prepares its graph for seconds).
+    public static func load(name: String, file: URL, threads: Int) async throws -> PiperVoice {
+        try await Blocking.run { try PiperVoice(name: name, file: file, threads: threads) }
+    }
+
     deinit {
         SherpaOnnxDestroyOfflineTts(pointer.raw)
         try? FileManager.default.removeItem(at: tokensFile)

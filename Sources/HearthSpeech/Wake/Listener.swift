@@ -33,6 +33,8 @@ public final class Listener {
     /// While recording: the samples, where they start, frames of speech and of the pause after it.
     private var recording: (samples: [Float], start: Int, speech: Int, quiet: Int, frames: Int)?
     private var pending: [Float] = []
+    /// Where the detector computes (its models run for every 80 ms of audio).
+    private let queue = DispatchQueue(label: "hearth.listener")
 
     /// - Parameters:
     ///   - wakePhrase: the wake word's words ("hey jarvis"), taken off the start of a transcript.
@@ -48,7 +50,7 @@ public final class Listener {
     /// Feeds 16 kHz mono samples in [-1, 1]; returns what they completed.
     public func feed(_ samples: [Float]) async throws -> [ListenEvent] {
         var events: [ListenEvent] = []
-        let scores = try detector.feed(samples)
+        let scores = try await Blocking.run(on: queue) { [detector] in try detector.feed(samples) }
         pending += samples
         var scoreIndex = 0
         while pending.count >= Self.frame {

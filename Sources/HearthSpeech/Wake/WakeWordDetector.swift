@@ -7,8 +7,9 @@ import HearthCore
 /// mel frames (1,760 samples a window, 1,280 apart), mel frames to a speech embedding (76
 /// frames a window, 8 apart), the last 16 embeddings to the wake word's score. The stream
 /// starts as if 8 seconds of silence came first (the models' history, as openWakeWord's own
-/// code fills it). One detector follows one stream; it is not shared between threads.
-public final class WakeWordDetector {
+/// code fills it). One detector follows one stream, fed by one caller at a time (its owner,
+/// the `Listener`, sees to that).
+public final class WakeWordDetector: @unchecked Sendable {
     /// The three model files.
     public struct Models: Sendable {
         public var melspectrogram: URL
@@ -57,6 +58,11 @@ public final class WakeWordDetector {
         embeddingModel = try Interpreter(models.embedding, input: [1, Self.embeddingWindow, Self.mels, 1])
         wordModel = try Interpreter(models.word, input: nil)
         wordWindow = wordModel.inputShape.count > 1 ? wordModel.inputShape[1] : 16
+    }
+
+    /// Loads the three models off Swift's task threads.
+    public static func load(models: Models) async throws -> WakeWordDetector {
+        try await Blocking.run { try WakeWordDetector(models: models) }
     }
 
     /// Feeds 16 kHz mono samples in [-1, 1]; returns the scores of the windows they complete.

@@ -56,6 +56,11 @@ public final class WhisperModel: Sendable {
 
     deinit { hearth_whisper_free(pointer.raw) }
 
+    /// Loads `file` off Swift's task threads.
+    public static func load(name: String, file: URL) async throws -> WhisperModel {
+        try await Blocking.run { try WhisperModel(name: name, file: file) }
+    }
+
     private static let quietOnce: Void = hearth_whisper_quiet()
 
     /// The English name of a language code (`en` → `english`), as OpenAI's answers give it.
