@@ -17,14 +17,5 @@ if [ "${1:-}" = "--prefix" ]; then echo "$prefix"; exit 0; fi
 
 python3 "$here/pypi-fetch.py" sherpa-onnx-core "$wheel" "$sha256" "$cache/downloads"
 rm -rf "$prefix.tmp" && mkdir -p "$prefix.tmp"
-python3 - "$cache/downloads/$wheel" "$prefix.tmp" <<'UNPACK'
-import os, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as wheel:
-    for name in wheel.namelist():
-        if name.startswith(("sherpa_onnx/lib/", "sherpa_onnx/include/")) and not name.endswith("/"):
-            target = os.path.join(sys.argv[2], name[len("sherpa_onnx/"):])
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with wheel.open(name) as source, open(target, "wb") as out:
-                out.write(source.read())
-UNPACK
+python3 "$here/pypi-unpack.py" "$cache/downloads/$wheel" "$prefix.tmp" sherpa_onnx lib include
 rm -rf "$prefix" && mv "$prefix.tmp" "$prefix" && touch "$prefix/.done"

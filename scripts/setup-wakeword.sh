@@ -16,14 +16,5 @@ if [ "${1:-}" = "--prefix" ]; then echo "$prefix"; exit 0; fi
 
 python3 "$here/pypi-fetch.py" pyopen-wakeword "$wheel" "$sha256" "$cache/downloads"
 rm -rf "$prefix.tmp" && mkdir -p "$prefix.tmp"
-python3 - "$cache/downloads/$wheel" "$prefix.tmp" <<'UNPACK'
-import os, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as wheel:
-    for name in wheel.namelist():
-        if name.startswith(("pyopen_wakeword/lib/", "pyopen_wakeword/models/")) and not name.endswith("/"):
-            target = os.path.join(sys.argv[2], name[len("pyopen_wakeword/"):])
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            with wheel.open(name) as source, open(target, "wb") as out:
-                out.write(source.read())
-UNPACK
+python3 "$here/pypi-unpack.py" "$cache/downloads/$wheel" "$prefix.tmp" pyopen_wakeword lib models
 rm -rf "$prefix" && mv "$prefix.tmp" "$prefix" && touch "$prefix/.done"

@@ -34,7 +34,7 @@ extension SpeechLive {
                 ("Hey Jarvis, turn on the kitchen lights.", true),
                 ("Hey, Travis is coming over for dinner tonight.", false),
                 ("The jar of honey is on the top shelf.", false),
-                ("Please call Jarvis when you get home.", false),
+                ("The service was quick and the staff were friendly.", false),
                 ("Hey Jarvis, what time is it?", true),
                 ("Harvest season starts early this year.", false),
             ]

@@ -61,57 +61,46 @@ public struct ModelMetadata: Sendable, Equatable {
         return Int64(fileSize) + Int64(2 * layers * tokens * kvWidth * 2)
     }
 
-    /// Summarises a whisper.cpp model (speech to text).
-    public init(whisper file: WhisperFile, fileSize: Int) {
-        let h = file.hyperParameters
-        architecture = "whisper"
-        parameters = h.parameters
-        quantization = h.fileType == 0 ? "F32" : "F16"
-        contextLength = h.textContext
-        embeddingLength = h.textState
-        blockCount = h.textLayers
-        headCount = h.textHeads
-        headCountKV = h.textHeads
-        tokenizer = "whisper"
-        vocabularySize = h.vocabulary
+    /// A model that is not a GGUF language model: what its own header tells.
+    private init(
+        architecture: String, parameters: Int, quantization: String, fileSize: Int, contextLength: Int? = nil,
+        embeddingLength: Int? = nil, blockCount: Int? = nil, headCount: Int? = nil, tokenizer: String? = nil, vocabularySize: Int? = nil
+    ) {
+        self.architecture = architecture
+        self.parameters = parameters
+        self.quantization = quantization
+        self.contextLength = contextLength
+        self.embeddingLength = embeddingLength
+        self.blockCount = blockCount
+        self.headCount = headCount
+        headCountKV = headCount
+        self.tokenizer = tokenizer
+        self.vocabularySize = vocabularySize
         chatTemplate = nil
         embeddingOnly = false
         self.fileSize = fileSize
     }
 
-    /// Summarises a Piper voice (text to speech).
+    /// Summarises a whisper.cpp model (speech to text).
+    public init(whisper file: WhisperFile, fileSize: Int) {
+        let h = file.hyperParameters
+        self.init(
+            architecture: "whisper", parameters: h.parameters, quantization: h.fileType == 0 ? "F32" : "F16", fileSize: fileSize,
+            contextLength: h.textContext, embeddingLength: h.textState, blockCount: h.textLayers, headCount: h.textHeads,
+            tokenizer: "whisper", vocabularySize: h.vocabulary)
+    }
+
+    /// Summarises a Piper voice (text to speech). Its graph is not read: float32 weights make
+    /// up nearly all of the file.
     public init(voice file: PiperVoiceFile, fileSize: Int) {
-        architecture = "piper"
-        // The graph is not read: float32 weights make up nearly all of the file.
-        parameters = fileSize / 4
-        quantization = "F32"
-        contextLength = nil
-        embeddingLength = nil
-        blockCount = nil
-        headCount = nil
-        headCountKV = nil
-        tokenizer = "espeak"
-        vocabularySize = file.tokens.map { $0.split(separator: "\n").count }
-        chatTemplate = nil
-        embeddingOnly = false
-        self.fileSize = fileSize
+        self.init(
+            architecture: "piper", parameters: fileSize / 4, quantization: "F32", fileSize: fileSize, tokenizer: "espeak",
+            vocabularySize: file.tokens.map { $0.split(separator: "\n").count })
     }
 
     /// Summarises a TensorFlow Lite model (openWakeWord's).
     init(tflite size: Int) {
-        architecture = "tflite"
-        parameters = size / 4
-        quantization = "F32"
-        contextLength = nil
-        embeddingLength = nil
-        blockCount = nil
-        headCount = nil
-        headCountKV = nil
-        tokenizer = nil
-        vocabularySize = nil
-        chatTemplate = nil
-        embeddingOnly = false
-        fileSize = size
+        self.init(architecture: "tflite", parameters: size / 4, quantization: "F32", fileSize: size)
     }
 
     /// Whether `url` is a TensorFlow Lite flatbuffer (`TFL3` after its root offset).
