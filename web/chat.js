@@ -48,7 +48,7 @@ export function showChat(root, me) {
     onclick: () => attach.click() }, "Attach");
   const attached = h("ul", { class: "uploads attached", "aria-label": "Attached files" });
   // The microphone: a first press records, a second transcribes into the message box.
-  const mic = h("button", { type: "button", class: "quiet", id: "mic", "aria-pressed": "false", "aria-label": "Speak a message",
+  const mic = h("button", { type: "button", class: "quiet", id: "mic", "aria-pressed": "false", "aria-label": "Dictate",
     title: "Speak: press, talk, press again", hidden: !canRecord(), onclick: () => toggleRecording() }, "🎤");
   const composer = h("form", { class: "composer" }, attachButton, attach, mic, prompt, send, stop);
 

@@ -58,7 +58,7 @@ def browser_path(browser):
 def test_the_microphone_fills_the_message_box_and_an_answer_is_read_aloud(voice_page, server):
     page, seconds = voice_page
     sign_in(page, server, "alice")
-    mic = page.get_by_role("button", name="Speak a message")
+    mic = page.get_by_role("button", name="Dictate")
     mic.click()
     expect(mic).to_have_attribute("aria-pressed", "true")
     page.wait_for_timeout(int(seconds * 1000) + 500)
