@@ -12,8 +12,17 @@ import Testing
         #expect(SpeechText.pieces("Pi is 3.14 or so. ... !") == ["Pi is 3.14 or so."])
         let long = (1...25).map { "word\($0)" }.joined(separator: " ") + ", " + (26...70).map { "word\($0)" }.joined(separator: " ") + "."
         let pieces = SpeechText.pieces(long)
-        #expect(pieces.count == 3 && pieces[0].hasSuffix("word25,") && pieces.allSatisfy { $0.split(separator: " ").count <= 30 })
+        // The first piece is short (a client waits for it), the others end at the comma or at 30 words.
+        #expect(pieces.count == 4 && pieces[0].split(separator: " ").count == 8 && pieces[1].hasSuffix("word25,"), "\(pieces)")
+        #expect(pieces.allSatisfy { $0.split(separator: " ").count <= 30 })
         #expect(pieces.joined(separator: " ") == long)
+        #expect(
+            SpeechText.pieces("The library opens at nine in the morning and closes at six in the evening.")
+                == ["The library opens at nine in the morning", "and closes at six in the evening."])
+        #expect(
+            SpeechText.pieces("Every single weekday morning, the library opens at nine and closes at six.")
+                == ["Every single weekday morning,", "the library opens at nine and closes at six."])
+        #expect(SpeechText.pieces("A short sentence of twelve words is said in just one piece.").count == 1)
     }
 
     @Test func clausesKeepTheirMarks() {
