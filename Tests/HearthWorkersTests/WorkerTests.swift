@@ -79,8 +79,8 @@ final class StepProvider: InferenceProvider {
 }
 
 /// Workers and a gateway's worker provider on a real nats-server of their own. One test at a
-/// time, and a silence of 2 s before a worker counts as gone, so that a loaded machine (the
-/// whole suite at once) is not taken for dead workers.
+/// time, and a silence of 5 s before a worker counts as gone, so that a loaded machine (the
+/// whole suite at once, speech models included) is not taken for dead workers.
 @Suite(.serialized, .enabled(if: TestNATS.isInstalled, "nats-server is not installed: run `make nats`"))
 struct WorkerTests {
     static let model = "steps:test"
@@ -113,7 +113,7 @@ struct WorkerTests {
     /// A gateway's worker provider; `close()` ends its connection (a test leaves none behind).
     static func gateway(url: String) async throws -> (WorkerProvider, close: @Sendable () -> Void) {
         let nats = try await NATSClient.connect(to: url)
-        return (WorkerProvider(nats: nats, silence: .seconds(2), logger: Logger(label: "test")), nats.close)
+        return (WorkerProvider(nats: nats, silence: .seconds(5), logger: Logger(label: "test")), nats.close)
     }
 
     static func collect(_ gateway: WorkerProvider, _ request: GenerationRequest, choice: RoutingChoice = RoutingChoice()) async throws
@@ -127,9 +127,9 @@ struct WorkerTests {
     }
 
     static func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         while !condition() {
-            try #require(ContinuousClock.now < deadline, "waited 30 s")
+            try #require(ContinuousClock.now < deadline, "waited 90 s")
             try await Task.sleep(for: .milliseconds(20))
         }
     }
