@@ -127,12 +127,32 @@ import Testing
         let top = try Self.hearth("--help")
         for command in [
             "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "usage", "audit", "admin",
-            "login", "logout",
+            "login", "logout", "transcribe", "say", "listen",
         ] {
             #expect(top.output.contains(command))
             #expect(try Self.hearth(command, "--help").status == 0)
         }
         #expect(try Self.hearth("models", "show", "--help").output.contains("Example"))
+    }
+
+    /// `hearth say`, `hearth transcribe` and `hearth listen` in-process (no server answers at
+    /// the address they are given), on the set-up's voice, Whisper and wake-word models.
+    @Test func speechIsSaidHeardAndListenedFor() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "hearth-cli-speech-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let nowhere = ["HEARTH_HOST": "127.0.0.1:\(try FreePort.find())"]
+        let wav = folder.appending(path: "command.wav").path
+        let said = try await Self.hearthOffPool(["say", "Hey Jarvis, please open the garage door.", "-o", wav], environment: nowhere)
+        #expect(said.status == 0, "\(said.error)")
+        #expect(FileManager.default.contents(atPath: wav)?.prefix(4) == Data("RIFF".utf8))
+        let heard = try await Self.hearthOffPool(["transcribe", wav], environment: nowhere)
+        #expect(heard.status == 0 && heard.output.lowercased().contains("garage door"), "\(heard.output) \(heard.error)")
+        let listened = try await Self.hearthOffPool(["listen", wav], environment: nowhere)
+        #expect(listened.status == 0 && listened.output.contains("wake word at"), "\(listened.output) \(listened.error)")
+        #expect(listened.output.lowercased().contains("heard: please open the garage door"), "\(listened.output)")
+        let notAudio = try await Self.hearthOffPool(["transcribe", "/etc/hostname"], environment: nowhere)
+        #expect(notAudio.status != 0 && notAudio.error.contains("not audio Hearth can read"))
     }
 
     @Test func runStreamsAnAnswer() throws {

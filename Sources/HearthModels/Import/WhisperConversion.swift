@@ -98,16 +98,14 @@ struct WhisperConversion {
     func tensors() -> [Planned] {
         var plan: [Planned] = []
         func matrix(_ name: String, _ source: String, rows: Range<Int>? = nil) {
-            plan.append(Planned(name: name, shape: [], f16: true) { Data() })
-            let index = plan.count - 1
-            guard let variable = model.variables[source] else {
-                plan[index].bytes = { throw HearthError(.invalidRequest, "model.bin has no variable \(source)") }
-                return
-            }
-            let columns = variable.shape.dropFirst().reduce(1, *)
-            let rows = rows ?? 0..<variable.shape[0]
-            plan[index].shape = [rows.count] + variable.shape.dropFirst()
-            plan[index].bytes = { try half(source, from: rows.lowerBound * columns, count: rows.count * columns) }
+            // A missing variable fails when its bytes are asked for, naming it.
+            let stored = model.variables[source]?.shape ?? [0]
+            let columns = stored.dropFirst().reduce(1, *)
+            let rows = rows ?? 0..<stored[0]
+            plan.append(
+                Planned(name: name, shape: [rows.count] + stored.dropFirst(), f16: true) {
+                    try half(source, from: rows.lowerBound * columns, count: rows.count * columns)
+                })
         }
         func vector(_ name: String, _ source: String, rows: Range<Int>? = nil, shape: [Int]? = nil) {
             let stored = model.variables[source]?.shape ?? [0]
