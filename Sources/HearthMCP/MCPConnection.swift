@@ -4,6 +4,10 @@ import MCP
 import Synchronization
 import SystemPackage
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// How to reach one external MCP server: a program speaking MCP on its standard input and
 /// output, or a Streamable HTTP URL.
 public struct MCPServerConfiguration: Sendable, Decodable, Equatable {
@@ -79,8 +83,18 @@ final class Connection: Sendable {
         if let url = configuration.url {
             guard let endpoint = URL(string: url) else { throw HearthError.invalidRequest("'\(url)' is not a URL") }
             let headers = configuration.headers ?? [:]
+            // No cookie jar: URLSession's default one is the process's, shared by every URL
+            // session, and cookies ignore ports, so a session cookie another client of this
+            // process received from a server on the same host would ride along. (The likely
+            // cause of a flaky test: a Hearth upstream answered this client's POST with 403,
+            // which, without Authorization or Origin, only a cookie lacking its CSRF header
+            // gets, after another test had signed in through URLSession.shared.)
+            let session = URLSessionConfiguration.ephemeral
+            session.httpCookieStorage = nil
+            session.httpShouldSetCookies = false
+            session.httpCookieAcceptPolicy = .never
             let transport = HTTPClientTransport(
-                endpoint: endpoint, streaming: false,
+                endpoint: endpoint, configuration: session, streaming: false,
                 requestModifier: { request in
                     var request = request
                     for (field, value) in headers { request.setValue(value, forHTTPHeaderField: field) }
