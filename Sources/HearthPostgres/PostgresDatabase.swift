@@ -23,7 +23,7 @@ public final class PostgresDatabase: Sendable {
     /// - Throws: `HearthError.invalidRequest` for a malformed URL, `.unavailable` when the
     ///   server cannot be reached or migrated.
     public static func connect(
-        to url: String, timeout: Duration = .seconds(15), logger: Logger = Logger(label: "hearth.postgres")
+        to url: String, timeout: Duration = .seconds(60), logger: Logger = Logger(label: "hearth.postgres")
     ) async throws -> PostgresDatabase {
         let client = PostgresClient(configuration: try configuration(url), backgroundLogger: logger)
         // The pool works while `run()` runs: until `close()`. Queries wait for it to start.
