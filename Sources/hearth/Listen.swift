@@ -89,11 +89,7 @@ extension Hearth {
             do { samples = try AudioDecoder.decode(data).samples } catch { throw fail(error) }
             return AsyncThrowingStream { continuation in
                 for start in stride(from: 0, to: samples.count, by: 1600) {
-                    var piece = Data(capacity: 3200)
-                    for sample in samples[start..<min(start + 1600, samples.count)] {
-                        withUnsafeBytes(of: Int16(max(-1, min(1, sample)) * 32767).littleEndian) { piece.append(contentsOf: $0) }
-                    }
-                    continuation.yield(piece)
+                    continuation.yield(AudioEncoder.pcm16(samples[start..<min(start + 1600, samples.count)]))
                 }
                 continuation.finish()
             }

@@ -262,11 +262,7 @@ import Testing
             + [Float](repeating: 0, count: 24_000)
         return AsyncThrowingStream { continuation in
             for start in stride(from: 0, to: audio.count, by: 1600) {
-                var piece = Data()
-                for sample in audio[start..<min(start + 1600, audio.count)] {
-                    withUnsafeBytes(of: Int16(max(-1, min(1, sample)) * 32767).littleEndian) { piece.append(contentsOf: $0) }
-                }
-                continuation.yield(piece)
+                continuation.yield(AudioEncoder.pcm16(audio[start..<min(start + 1600, audio.count)]))
             }
             continuation.finish()
         }

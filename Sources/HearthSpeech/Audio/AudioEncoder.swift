@@ -102,12 +102,7 @@ public final class AudioEncoder {
             var out = Data()
             if format == .wav, !headerSent { out += Self.wavHeader(rate: sourceRate) }
             headerSent = true
-            out.reserveCapacity(out.count + samples.count * 2)
-            for sample in samples {
-                let value = Int16(max(-1, min(1, sample)) * 32767)
-                withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
-            }
-            return out
+            return out + Self.pcm16(samples[...])
         case .flac, .mp3, .opus:
             guard let handle, !samples.isEmpty else { return Data() }
             let written = samples.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, sf_count_t($0.count)) }
@@ -116,6 +111,16 @@ public final class AudioEncoder {
             }
             return sink?.drain() ?? Data()
         }
+    }
+
+    /// Samples in [-1, 1] as 16-bit little-endian integers (clipped), as WAV, PCM and
+    /// `/hearth/listen` carry them.
+    public static func pcm16(_ samples: ArraySlice<Float>) -> Data {
+        var out = Data(capacity: samples.count * 2)
+        for sample in samples {
+            withUnsafeBytes(of: Int16(max(-1, min(1, sample)) * 32767).littleEndian) { out.append(contentsOf: $0) }
+        }
+        return out
     }
 
     /// A 16-bit mono WAV header whose lengths say "until the stream ends".
