@@ -145,7 +145,7 @@ let package = Package(
         .target(
             name: "HearthProviders",
             dependencies: [
-                "HearthCore", "HearthEngine", "HearthModels", .product(name: "Logging", package: "swift-log"),
+                "HearthCore", "HearthEngine", "HearthModels", "HearthWire", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]

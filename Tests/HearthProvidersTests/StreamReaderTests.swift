@@ -57,11 +57,40 @@ struct StreamReaderTests {
         }
     }
 
+    @Test func anErrorAnsweredWholeIsAnErrorWithItsMessage() throws {
+        var reader = StreamReader()
+        _ = try reader.feed(Array(#"{"error":{"message":"the model is asleep","type":"server_error"}}"#.utf8))
+        let error = #expect(throws: HearthError.self) { try reader.finish() }
+        #expect(error?.message.contains("the model is asleep") == true)
+    }
+
     @Test func aBodyThatIsNeitherEventsNorAnAnswerIsAnError() throws {
         for body in ["Hello, I am a web page.", #"{"unexpected":true}"#, ""] {
             var reader = StreamReader()
             _ = try reader.feed(Array(body.utf8))
             #expect(throws: HearthError.self, "\(body)") { try reader.finish() }
         }
+    }
+}
+
+/// Ollama's NDJSON answer: text, calls whose arguments come as an object (kept as JSON text
+/// with sorted keys), the end with its counts; a body cut before `done` is an error.
+struct OllamaStreamReaderTests {
+    @Test func callsKeepTheirArgumentsAsJSONTextAndTheEndItsCounts() throws {
+        var reader = OllamaStreamReader()
+        let body =
+            #"{"message":{"content":"Let me look."},"done":false}"# + "\n"
+            + #"{"message":{"content":"","tool_calls":[{"function":{"name":"weather","arguments":{"units":"C","city":"Oslo","days":2,"hourly":[1.5,null]}}}]},"done":false}"#
+            + "\n" + #"{"done":true,"done_reason":"stop","prompt_eval_count":12,"eval_count":7}"# + "\n"
+        let events = try reader.feed(Array(body.utf8)) + reader.finish()
+        #expect(events.count == 3)
+        #expect(events.first == .text("Let me look."))
+        guard case .toolCall(let call) = events[1] else { Issue.record("no call in \(events)"); return }
+        #expect(call.name == "weather")
+        #expect(call.arguments == #"{"city":"Oslo","days":2,"hourly":[1.5,null],"units":"C"}"#)
+        #expect(events.last == .done(.toolCalls, Usage(promptTokens: 12, completionTokens: 7)))
+        var cut = OllamaStreamReader()
+        _ = try cut.feed(Array((#"{"message":{"content":"Hi"},"done":false}"# + "\n").utf8))
+        #expect(throws: HearthError.self) { try cut.finish() }
     }
 }

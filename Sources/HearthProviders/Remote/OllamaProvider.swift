@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthWire
 
 /// An Ollama server (or anything speaking its native API): `/api/chat` and `/api/generate`
 /// streamed as NDJSON into token events (tool calls passed through), `/api/embed`.
@@ -20,30 +21,34 @@ public struct OllamaProvider: RemoteProvider {
     }
 
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
-        var object: [String: Any] = ["model": request.model, "stream": true, "options": options(request.params)]
+        var body = Body(model: request.model, options: Options(request.params))
         let path: String
         switch request.prompt {
         case .chat(let messages):
             path = "/api/chat"
-            object["messages"] = try messages.map(Self.message)
+            body.messages = messages.map(Message.init)
             if let tools = request.tools, tools.offersCalls {
-                object["tools"] = try tools.tools.map { tool -> [String: Any] in
-                    let parameters = try JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))
-                    return [
-                        "type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": parameters],
-                    ]
+                body.tools = try tools.tools.map { tool in
+                    Tool(
+                        function: .init(
+                            name: tool.name, description: tool.description,
+                            parameters: try JSONDecoder().decode(JSONValue.self, from: Data(tool.parameters.utf8))))
                 }
             }
         case .text(let text):
             path = "/api/generate"
-            object["prompt"] = text
-            object["raw"] = true
+            body.prompt = text
+            body.raw = true
         }
-        return try await upstream.events(path, object, reader: OllamaStreamReader.self)
+        return try await upstream.events(path, body, reader: OllamaStreamReader.self)
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        let data = try await upstream.json("/api/embed", ["model": request.model, "input": request.inputs])
+        struct Question: Encodable {
+            var model: String
+            var input: [String]
+        }
+        let data = try await upstream.json("/api/embed", Question(model: request.model, input: request.inputs))
         struct Answer: Decodable {
             var embeddings: [[Float]]
             var promptEvalCount: Int?
@@ -58,31 +63,89 @@ public struct OllamaProvider: RemoteProvider {
         return EmbeddingResult(vectors: answer.embeddings, promptTokens: answer.promptEvalCount ?? 0)
     }
 
-    func options(_ params: GenerationParams) -> [String: Any] {
-        var options: [String: Any] = [:]
-        if let value = params.maxTokens { options["num_predict"] = value }
-        if let value = params.temperature { options["temperature"] = value }
-        if let value = params.topP { options["top_p"] = value }
-        if let value = params.topK { options["top_k"] = value }
-        if let value = params.seed { options["seed"] = value }
-        if !params.stop.isEmpty { options["stop"] = params.stop }
-        if let value = params.presencePenalty { options["presence_penalty"] = value }
-        if let value = params.frequencyPenalty { options["frequency_penalty"] = value }
-        if let value = params.repeatPenalty { options["repeat_penalty"] = value }
-        return options
+    /// What is sent for a generation (always streamed).
+    struct Body: Encodable {
+        var model: String
+        var stream = true
+        var options: Options
+        var messages: [Message]?
+        var tools: [Tool]?
+        var prompt: String?
+        var raw: Bool?
+    }
+
+    /// The parameters the request sets, under Ollama's names.
+    struct Options: Encodable {
+        var numPredict: Int?
+        var temperature: Double?
+        var topP: Double?
+        var topK: Int?
+        var seed: UInt32?
+        var stop: [String]?
+        var presencePenalty: Double?
+        var frequencyPenalty: Double?
+        var repeatPenalty: Double?
+        enum CodingKeys: String, CodingKey {
+            case temperature, seed, stop
+            case numPredict = "num_predict", topP = "top_p", topK = "top_k", presencePenalty = "presence_penalty"
+            case frequencyPenalty = "frequency_penalty", repeatPenalty = "repeat_penalty"
+        }
+
+        init(_ params: GenerationParams) {
+            numPredict = params.maxTokens
+            temperature = params.temperature
+            topP = params.topP
+            topK = params.topK
+            seed = params.seed
+            stop = params.stop.isEmpty ? nil : params.stop
+            presencePenalty = params.presencePenalty
+            frequencyPenalty = params.frequencyPenalty
+            repeatPenalty = params.repeatPenalty
+        }
     }
 
     /// A message in Ollama's shape: calls with object arguments, a tool's result with its name.
-    static func message(_ message: ChatMessage) throws -> [String: Any] {
-        var item: [String: Any] = ["role": message.role.rawValue, "content": message.content]
-        if let calls = message.toolCalls, !calls.isEmpty {
-            item["tool_calls"] = calls.map { call -> [String: Any] in
-                let arguments = (try? JSONSerialization.jsonObject(with: Data(call.arguments.utf8))) ?? [String: Any]()
-                return ["function": ["name": call.name, "arguments": arguments]]
+    struct Message: Encodable {
+        struct Call: Encodable {
+            struct Function: Encodable {
+                var name: String
+                var arguments: JSONValue
             }
+            var function: Function
         }
-        if message.role == .tool, let name = message.name { item["tool_name"] = name }
-        return item
+        var role: String
+        var content: String
+        var toolCalls: [Call]?
+        var toolName: String?
+        enum CodingKeys: String, CodingKey {
+            case role, content
+            case toolCalls = "tool_calls", toolName = "tool_name"
+        }
+
+        init(_ message: ChatMessage) {
+            role = message.role.rawValue
+            content = message.content
+            if let calls = message.toolCalls, !calls.isEmpty {
+                // Arguments that are not a JSON object go as an empty one.
+                toolCalls = calls.map { call in
+                    let arguments = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.arguments.utf8))).flatMap {
+                        if case .object = $0 { $0 } else { nil }
+                    }
+                    return Call(function: .init(name: call.name, arguments: arguments ?? .object([:])))
+                }
+            }
+            if message.role == .tool { toolName = message.name }
+        }
+    }
+
+    struct Tool: Encodable {
+        struct Function: Encodable {
+            var name: String
+            var description: String
+            var parameters: JSONValue
+        }
+        var type = "function"
+        var function: Function
     }
 }
 
@@ -126,8 +189,10 @@ struct OllamaStreamReader: TokenStreamReader {
     struct JSONArguments: Decodable {
         var text: String
         init(from decoder: any Decoder) throws {
-            let value = try decoder.singleValueContainer().decode(AnyJSON.self)
-            text = String(decoding: try JSONSerialization.data(withJSONObject: value.object, options: [.sortedKeys]), as: UTF8.self)
+            let value = try decoder.singleValueContainer().decode(JSONValue.self)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            text = String(decoding: try encoder.encode(value), as: UTF8.self)
         }
     }
 
@@ -160,27 +225,5 @@ struct OllamaStreamReader: TokenStreamReader {
     func finish() throws -> [TokenEvent] {
         guard finished else { throw HearthError(.unreachable, "the provider ended its answer early") }
         return []
-    }
-}
-
-/// Any JSON value, decoded into Foundation objects.
-private struct AnyJSON: Decodable {
-    let object: Any
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode([String: AnyJSON].self) {
-            object = value.mapValues(\.object)
-        } else if let value = try? container.decode([AnyJSON].self) {
-            object = value.map(\.object)
-        } else if let value = try? container.decode(Bool.self) {
-            object = value
-        } else if let value = try? container.decode(Double.self) {
-            object = value.rounded() == value && abs(value) < 1e15 ? Int(value) as Any : value as Any
-        } else if let value = try? container.decode(String.self) {
-            object = value
-        } else {
-            object = NSNull()
-        }
     }
 }

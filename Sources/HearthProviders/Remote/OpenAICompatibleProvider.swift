@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthWire
 
 /// Any OpenAI-compatible server (llama-server, vLLM, another Hearth, OpenAI itself): chat
 /// and completions streamed back as token events (tool calls passed through), embeddings.
@@ -23,16 +24,20 @@ public struct OpenAICompatibleProvider: RemoteProvider {
     public func generate(_ request: GenerationRequest) async throws -> AsyncThrowingStream<TokenEvent, any Error> {
         switch request.prompt {
         case .chat(let messages):
-            return try await upstream.events("/chat/completions", try chatBody(request, messages: messages), reader: StreamReader.self)
+            return try await upstream.events("/chat/completions", try Body(request, messages: messages), reader: StreamReader.self)
         case .text(let text):
-            var object = parameters(request)
-            object["prompt"] = text
-            return try await upstream.events("/completions", object, reader: StreamReader.self)
+            var body = Body(request)
+            body.prompt = text
+            return try await upstream.events("/completions", body, reader: StreamReader.self)
         }
     }
 
     public func embed(_ request: EmbeddingRequest) async throws -> EmbeddingResult {
-        let data = try await upstream.json("/embeddings", ["model": request.model, "input": request.inputs])
+        struct Question: Encodable {
+            var model: String
+            var input: [String]
+        }
+        let data = try await upstream.json("/embeddings", Question(model: request.model, input: request.inputs))
         struct Answer: Decodable {
             struct Item: Decodable { var embedding: [Float] }
             struct Usage: Decodable {
@@ -50,47 +55,130 @@ public struct OpenAICompatibleProvider: RemoteProvider {
 
     // MARK: - Requests
 
-    func parameters(_ request: GenerationRequest) -> [String: Any] {
-        var object: [String: Any] = ["model": request.model, "stream": true, "stream_options": ["include_usage": true]]
-        let params = request.params
-        if let value = params.maxTokens { object["max_tokens"] = value }
-        if let value = params.temperature { object["temperature"] = value }
-        if let value = params.topP { object["top_p"] = value }
-        if let value = params.seed { object["seed"] = value }
-        if !params.stop.isEmpty { object["stop"] = params.stop }
-        if let value = params.presencePenalty { object["presence_penalty"] = value }
-        if let value = params.frequencyPenalty { object["frequency_penalty"] = value }
-        return object
-    }
+    /// What is sent for a generation: always streamed, with the usage at the end; a
+    /// parameter the request leaves out is left out (the upstream's default applies).
+    struct Body: Encodable {
+        struct StreamOptions: Encodable {
+            var includeUsage = true
+            enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+        }
+        struct Message: Encodable {
+            var role: String
+            var content: String
+            var toolCalls: [Call]?
+            var toolCallID: String?
+            var name: String?
+            enum CodingKeys: String, CodingKey {
+                case role, content, name
+                case toolCalls = "tool_calls", toolCallID = "tool_call_id"
+            }
 
-    func chatBody(_ request: GenerationRequest, messages: [ChatMessage]) throws -> [String: Any] {
-        var object = parameters(request)
-        object["messages"] = messages.map { message -> [String: Any] in
-            var item: [String: Any] = ["role": message.role.rawValue, "content": message.content]
-            if let calls = message.toolCalls, !calls.isEmpty {
-                item["tool_calls"] = calls.map {
-                    ["id": $0.id, "type": "function", "function": ["name": $0.name, "arguments": $0.arguments]] as [String: Any]
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(role, forKey: .role)
+                // An assistant turn that only calls tools has no content: null, as OpenAI sends it.
+                if content.isEmpty, toolCalls != nil {
+                    try container.encodeNil(forKey: .content)
+                } else {
+                    try container.encode(content, forKey: .content)
                 }
-                if message.content.isEmpty { item["content"] = NSNull() }
+                try container.encodeIfPresent(toolCalls, forKey: .toolCalls)
+                try container.encodeIfPresent(toolCallID, forKey: .toolCallID)
+                try container.encodeIfPresent(name, forKey: .name)
             }
-            if let id = message.toolCallID { item["tool_call_id"] = id }
-            if let name = message.name { item["name"] = name }
-            return item
         }
-        if let tools = request.tools, !tools.tools.isEmpty {
-            object["tools"] = try tools.tools.map { tool -> [String: Any] in
-                let parameters = try JSONSerialization.jsonObject(with: Data(tool.parameters.utf8))
-                return ["type": "function", "function": ["name": tool.name, "description": tool.description, "parameters": parameters]]
+        struct Function<Details: Encodable>: Encodable {
+            var type = "function"
+            var function: Details
+        }
+        struct CalledFunction: Encodable {
+            var name: String
+            var arguments: String
+        }
+        struct Call: Encodable {
+            var id: String
+            var type = "function"
+            var function: CalledFunction
+        }
+        struct DeclaredFunction: Encodable {
+            var name: String
+            var description: String
+            var parameters: JSONValue
+        }
+        struct NamedFunction: Encodable { var name: String }
+        enum Choice: Encodable {
+            case mode(String)
+            case function(String)
+            func encode(to encoder: any Encoder) throws {
+                switch self {
+                case .mode(let mode): try mode.encode(to: encoder)
+                case .function(let name): try Function(function: NamedFunction(name: name)).encode(to: encoder)
+                }
             }
-            object["parallel_tool_calls"] = tools.parallel
+        }
+
+        var model: String
+        var stream = true
+        var streamOptions = StreamOptions()
+        var maxTokens: Int?
+        var temperature: Double?
+        var topP: Double?
+        var seed: UInt32?
+        var stop: [String]?
+        var presencePenalty: Double?
+        var frequencyPenalty: Double?
+        var messages: [Message]?
+        var prompt: String?
+        var tools: [Function<DeclaredFunction>]?
+        var parallelToolCalls: Bool?
+        var toolChoice: Choice?
+
+        enum CodingKeys: String, CodingKey {
+            case model, stream, temperature, seed, stop, messages, prompt, tools
+            case streamOptions = "stream_options", maxTokens = "max_tokens", topP = "top_p"
+            case presencePenalty = "presence_penalty", frequencyPenalty = "frequency_penalty"
+            case parallelToolCalls = "parallel_tool_calls", toolChoice = "tool_choice"
+        }
+
+        /// The request's model and parameters.
+        init(_ request: GenerationRequest) {
+            let params = request.params
+            model = request.model
+            maxTokens = params.maxTokens
+            temperature = params.temperature
+            topP = params.topP
+            seed = params.seed
+            stop = params.stop.isEmpty ? nil : params.stop
+            presencePenalty = params.presencePenalty
+            frequencyPenalty = params.frequencyPenalty
+        }
+
+        /// A chat: the parameters, the messages and the tools.
+        /// - Throws: `DecodingError` for a tool whose parameters are not JSON.
+        init(_ request: GenerationRequest, messages: [ChatMessage]) throws {
+            self.init(request)
+            self.messages = messages.map { message in
+                let calls = message.toolCalls.flatMap { $0.isEmpty ? nil : $0 }
+                return Message(
+                    role: message.role.rawValue, content: message.content,
+                    toolCalls: calls?.map { Call(id: $0.id, function: CalledFunction(name: $0.name, arguments: $0.arguments)) },
+                    toolCallID: message.toolCallID, name: message.name)
+            }
+            guard let tools = request.tools, !tools.tools.isEmpty else { return }
+            self.tools = try tools.tools.map { tool in
+                Function(
+                    function: DeclaredFunction(
+                        name: tool.name, description: tool.description,
+                        parameters: try JSONDecoder().decode(JSONValue.self, from: Data(tool.parameters.utf8))))
+            }
+            parallelToolCalls = tools.parallel
             switch tools.choice {
-            case .auto: object["tool_choice"] = "auto"
-            case .none: object["tool_choice"] = "none"
-            case .required: object["tool_choice"] = "required"
-            case .function(let name): object["tool_choice"] = ["type": "function", "function": ["name": name]]
+            case .auto: toolChoice = .mode("auto")
+            case .none: toolChoice = .mode("none")
+            case .required: toolChoice = .mode("required")
+            case .function(let name): toolChoice = .function(name)
             }
         }
-        return object
     }
 }
 
@@ -171,8 +259,9 @@ struct StreamReader: TokenStreamReader {
                 case finishReason = "finish_reason"
             }
         }
-        var choices: [Choice]
+        var choices: [Choice]?
         var usage: Chunk.Counts?
+        var error: Chunk.ErrorBody?
     }
 
     mutating func feed(_ bytes: [UInt8]) throws -> [TokenEvent] {
@@ -232,12 +321,9 @@ struct StreamReader: TokenStreamReader {
     /// - Throws: `HearthError.unreachable` for a body that is neither events nor an answer.
     mutating func finish() throws -> [TokenEvent] {
         if let whole {
-            if let error = try? JSONDecoder().decode(Chunk.self, from: Data(whole)).error {
-                throw HearthError(.unreachable, "the provider failed: \(error.message.prefix(500))")
-            }
-            guard let answer = try? JSONDecoder().decode(Whole.self, from: Data(whole)), let choice = answer.choices.first else {
-                throw HearthError(.unreachable, "the provider answered in an unknown shape")
-            }
+            let answer = try? JSONDecoder().decode(Whole.self, from: Data(whole))
+            if let error = answer?.error { throw HearthError(.unreachable, "the provider failed: \(error.message.prefix(500))") }
+            guard let choice = answer?.choices?.first else { throw HearthError(.unreachable, "the provider answered in an unknown shape") }
             var events: [TokenEvent] = []
             if let text = choice.message?.content ?? choice.text, !text.isEmpty {
                 pieces += 1
@@ -247,7 +333,7 @@ struct StreamReader: TokenStreamReader {
                 calls[index] = (id: call.id ?? ToolCall.newID(), name: call.function?.name ?? "", arguments: call.function?.arguments ?? "")
             }
             reason = choice.finishReason == "length" ? .length : .stop
-            if let counts = answer.usage {
+            if let counts = answer?.usage {
                 usage = Usage(promptTokens: counts.promptTokens ?? 0, completionTokens: counts.completionTokens ?? 0)
             }
             return events + end()

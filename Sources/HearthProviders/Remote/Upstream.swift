@@ -93,19 +93,19 @@ protocol TokenStreamReader {
 }
 
 extension Upstream {
-    /// POSTs a JSON object and reads the whole answer.
-    func json(_ path: String, _ object: [String: Any]) async throws -> Data {
-        let response = try await send(path, body: try JSONSerialization.data(withJSONObject: object))
+    /// POSTs `body` as JSON and reads the whole answer.
+    func json(_ path: String, _ body: some Encodable) async throws -> Data {
+        let response = try await send(path, body: try JSONEncoder().encode(body))
         return Data(try await response.body.collect(upTo: 256 << 20).readableBytesView)
     }
 
-    /// POSTs a JSON object and streams the answer through `Reader`. Ending the iteration
+    /// POSTs `body` as JSON and streams the answer through `Reader`. Ending the iteration
     /// cancels the reading, which closes the upstream connection; a client that left is a
     /// cancellation, not the upstream's failure.
-    func events<Reader: TokenStreamReader>(_ path: String, _ object: [String: Any], reader _: Reader.Type) async throws
+    func events<Reader: TokenStreamReader>(_ path: String, _ body: some Encodable, reader _: Reader.Type) async throws
         -> AsyncThrowingStream<TokenEvent, any Error>
     {
-        let response = try await send(path, body: try JSONSerialization.data(withJSONObject: object))
+        let response = try await send(path, body: try JSONEncoder().encode(body))
         let (stream, continuation) = AsyncThrowingStream<TokenEvent, any Error>.makeStream()
         let task = Task { [name] in
             do {
