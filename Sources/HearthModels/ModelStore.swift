@@ -38,8 +38,12 @@ public struct ModelStore: Sendable {
     /// model, and reading its manifest again costs more than the rest of a gateway's work.
     private let decoded = ManifestCache()
 
+    /// `manifests` as a path.
+    private let manifestsPath: String
+
     public init(root: URL) {
         self.root = root
+        manifestsPath = root.appending(path: "manifests").path
     }
 
     private final class Headers: Sendable {
@@ -82,12 +86,23 @@ public struct ModelStore: Sendable {
     /// The `(name, tag)` of a valid store name: letters, digits, `.`, `_`, `-`, not starting with a dot.
     static func parts(_ name: String) -> (String, String)? {
         let parts = canonical(name).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
         guard parts.count == 2,
-            parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && $0.unicodeScalars.allSatisfy(allowed.contains) })
+            parts.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") && $0.unicodeScalars.allSatisfy(isAllowed) })
         else { return nil }
         return (parts[0], parts[1])
     }
+
+    /// Letters and digits of any script, `.`, `_`, `-` (ASCII without Foundation: every
+    /// request's model name goes through here).
+    private static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": return true
+        case _ where scalar.isASCII: return false
+        default: return nonASCIIAllowed.contains(scalar)
+        }
+    }
+
+    private static let nonASCIIAllowed = CharacterSet.alphanumerics
 
     /// The name's name and tag.
     /// - Throws: `HearthError.invalidRequest` when `name` is not a valid model name.
@@ -115,9 +130,10 @@ public struct ModelStore: Sendable {
     /// - Throws: `HearthError` when the manifest exists but is unreadable or its blob is missing.
     public func entry(_ name: String) throws -> Entry? {
         guard let (model, tag) = Self.parts(name) else { return nil }
-        let file = manifests.appending(path: "\(model)/\(tag).json")
-        guard FileStatus(of: file.path) != nil else { return nil }
-        return try read(file)
+        // A path from strings: every request looks its model up here, most often in vain.
+        let path = manifestsPath + "/\(model)/\(tag).json"
+        guard FileStatus(of: path) != nil else { return nil }
+        return try read(URL(filePath: path))
     }
 
     /// The GGUF file for a store name or a path.

@@ -101,9 +101,14 @@ import Testing
 
     @Test func invalidNamesAreRefused() throws {
         _ = try store.install(try file("a"), as: "ok:1")
-        for bad in ["../up:1", "a/b:1", "x:..", "sp ace:1", ":tag"] {
+        for bad in ["../up:1", "a/b:1", "x:..", "sp ace:1", ":tag", "a+b:1", "x:y:z", "tab\t:1", "é😀:1"] {
             let error = #expect(throws: HearthError.self) { try store.copy("ok:1", to: bad) }
             #expect(error?.code == .invalidRequest)
+        }
+        // Letters and digits of any script are names too.
+        for good in ["Qwen2.5-7B_instruct:q4", "modèle:été", "模型:七", "plain"] {
+            _ = try store.copy("ok:1", to: good)
+            #expect(try store.entry(good) != nil, "\(good)")
         }
     }
 }

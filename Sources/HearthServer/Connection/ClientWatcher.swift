@@ -17,10 +17,28 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
 
     private struct State {
         var gone = false
-        var waiters: [UUID: CheckedContinuation<Void, any Error>] = [:]
+        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        var nextWaiter = 0
     }
 
     private let state = Mutex(State())
+
+    /// The watcher of every open connection, by channel: a request finds its own without a
+    /// trip to the connection's event loop.
+    private static let watchers = Mutex<[ObjectIdentifier: ClientWatcher]>([:])
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        Self.watchers.withLock { $0[ObjectIdentifier(context.channel)] = self }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        Self.watchers.withLock { $0[ObjectIdentifier(context.channel)] = nil }
+    }
+
+    /// The watcher on `channel`, if it has one.
+    static func watcher(of channel: any Channel) -> ClientWatcher? {
+        watchers.withLock { $0[ObjectIdentifier(channel)] }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         context.fireChannelRead(data)
@@ -47,7 +65,10 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
 
     /// Returns when the client has gone; throws `CancellationError` when cancelled first.
     private func waitUntilGone() async throws {
-        let id = UUID()
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let resumeNow = state.withLock { state in
@@ -68,7 +89,7 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
     static func cancellingOnDisconnect<T: Sendable>(
         _ channel: any Channel, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        guard let watcher = try? await channel.pipeline.handler(type: ClientWatcher.self).get() else { return try await body() }
+        guard let watcher = watcher(of: channel) else { return try await body() }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
