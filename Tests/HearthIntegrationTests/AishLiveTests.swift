@@ -21,8 +21,9 @@ import Testing
             defer { tmux.stop() }
             try tmux.start(
                 "AISH_HOST=127.0.0.1:\(client.port!) AISH_MODEL=\(try TestModels.smollm2) NO_COLOR=1 \(aish) list files in this directory")
-            // Alone it takes seconds; beside the whole live suite on two cores, over a minute.
-            let screen = try await tmux.waitFor("Run it?", seconds: 180)
+            // Alone it takes seconds; beside the whole live suite on two cores, minutes (over
+            // three on a machine whose cores decode smollm2 at 25 ms a token).
+            let screen = try await tmux.waitFor("Run it?", seconds: 420)
             let proposal = try #require(screen.split(separator: "\n").first { $0.hasPrefix("  $ ") })
             // A real program the shell can find, not an empty or invented command.
             let program = String(proposal.dropFirst(4).split(separator: " ").first ?? "")

@@ -108,7 +108,10 @@ struct GatewayLiveTests {
         try await CLITests.withServer(["--parallel", "2", "--context", "4096"]) { _, client, _ in
             try await Self.waitFor(llamaURL, "/health")
             let small = OpenAICompatibleProvider(name: "llama", baseURL: llamaURL + "/v1", models: ["smollm2"])
-            let large = OpenAICompatibleProvider(name: "hearth", baseURL: client.address.url + "/v1", models: ["smollm2:135m"])
+            // Reading 2,500 tokens beside the whole live suite on two slow cores took over the
+            // default 120 s to the first byte.
+            let large = OpenAICompatibleProvider(
+                name: "hearth", baseURL: client.address.url + "/v1", models: ["smollm2:135m"], firstByteTimeout: 600)
             let router = ProviderRouter(
                 providers: [small, large],
                 routes: [

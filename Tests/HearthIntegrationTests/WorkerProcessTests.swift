@@ -158,14 +158,16 @@ struct WorkerProcessTests {
 
     @Test func aWorkerKilledUnderLoadLosesNoRequestThatHadNotStartedStreaming() async throws {
         try await Self.withCluster(["wa", "wb"], parallel: 1) { cluster in
-            // One sequence each: every worker streams one answer and queues the next.
+            // One sequence each: every worker streams one answer and queues the next. Answers of
+            // 400 tokens kept the last one waiting over the client's 90 s read timeout on a
+            // slow machine (wb answers three in a row once wa is gone).
             let firstOnA = AsyncStream<Void>.makeStream()
             let answers = try await withThrowingTaskGroup(of: Streamed.self) { group in
                 for index in 0..<4 {
                     group.addTask {
                         let response = try await Self.post(
                             Self.question(
-                                [("user", "Story \(index): tell a long story about a lighthouse.")], maxTokens: 400, stream: true),
+                                [("user", "Story \(index): tell a long story about a lighthouse.")], maxTokens: 160, stream: true),
                             at: cluster.gateway)
                         var streamed = Streamed(worker: response.headers.first(name: "X-Hearth-Provider") ?? "")
                         for try await chunk in response.body {
