@@ -16,8 +16,8 @@ GATEWAY_VENV := $(CACHE)/gateway-venv-$(shell cat bench/gateway-requirements.txt
 MODELS ?= smollm2:135m gemma3:270m openwakeword:melspectrogram openwakeword:embedding openwakeword:hey-jarvis openwakeword:alexa openwakeword:hey-mycroft
 # Converted from safetensors by hearth itself, so installed once hearth is built.
 IMPORTED_MODELS ?= all-minilm:l6-v2 whisper:tiny.en piper-joe:medium
-# Commands the build and the knowledge base need (pdftotext: poppler-utils).
-APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr
+# Commands the build, the knowledge base and the tests need (pdftotext: poppler-utils; tmux drives aish in its live test).
+APT_PACKAGES := cmake pkg-config pdftotext:poppler-utils bwrap:bubblewrap tesseract:tesseract-ocr tmux
 # Headers the build links against (zlib, for reading the wheels models come in; SQLite;
 # libsndfile and libsamplerate, for audio; espeak-ng, for the phonemes of speech).
 APT_HEADERS := /usr/include/zlib.h:zlib1g-dev /usr/include/sqlite3.h:libsqlite3-dev \
