@@ -105,6 +105,7 @@ extension HearthClient {
         var headers = HTTPFields()
         if let apiKey { headers[.authorization] = "Bearer \(apiKey)" }
         let failure = Mutex<HearthError?>(nil)
+        let handling = Mutex<(any Error)?>(nil)
         do {
             _ = try await WebSocketClient.connect(
                 url: url, configuration: .init(maxFrameSize: 1 << 20, additionalHeaders: headers), logger: Logger(label: "hearth.listen")
@@ -114,6 +115,19 @@ extension HearthClient {
                     try await outbound.write(.text(#"{"type":"end"}"#))
                 }
                 defer { sender.cancel() }
+                // Events are handled in turn beside the reading, so that the server's pings are
+                // answered while one takes long (`hearth listen --then aish` waits for a person).
+                let (events, handing) = AsyncStream<AudioWire.ListenEvent>.makeStream()
+                defer { handing.finish() }
+                let handler = Task { () -> (any Error)? in
+                    do {
+                        for await decoded in events { try await event(decoded) }
+                        return nil
+                    } catch {
+                        try? await outbound.close(.normalClosure, reason: nil)
+                        return error
+                    }
+                }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
                         let decoded = try? JSONDecoder().decode(AudioWire.ListenEvent.self, from: Data(text.utf8))
@@ -122,12 +136,15 @@ extension HearthClient {
                         failure.withLock { $0 = HearthError(.invalidRequest, decoded.message ?? "the server stopped listening") }
                         break
                     }
-                    try await event(decoded)
+                    handing.yield(decoded)
                 }
+                handing.finish()
+                if let error = await handler.value { handling.withLock { $0 = error } }
             }
         } catch {
             throw HearthError(.unreachable, "no Hearth server answers at \(address) (start one with `hearth serve`)", detail: "\(error)")
         }
+        if let error = handling.withLock({ $0 }) { throw error }
         if let error = failure.withLock({ $0 }) { throw error }
     }
 }

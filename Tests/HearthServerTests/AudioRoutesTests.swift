@@ -246,7 +246,9 @@ import Testing
         return Application(
             router: router,
             server: HTTPServer.http1(
-                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20))
+                webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20,
+                // Pings far more often than a transcription takes: the socket stays open through it.
+                pingEvery: .milliseconds(250)))
     }
 
     /// `text` said by the set-up's voice, as 16 kHz 16-bit pieces of 100 ms.
@@ -275,11 +277,31 @@ import Testing
             let events = Mutex<[AudioWire.ListenEvent]>([])
             try await hearth.listen(wake: nil, audio: try await Self.spoken("Hey Jarvis, turn off the lights in the kitchen.")) { event in
                 events.withLock { $0.append(event) }
+                // A client that takes its time over an event (`--then aish` waits for a person)
+                // still answers the server's pings meanwhile.
+                if event.type == "wake" { try await Task.sleep(for: .seconds(1)) }
             }
             let types = events.withLock { $0.map(\.type) }
             #expect(types == ["ready", "wake", "transcript"], "\(events.withLock { $0 })")
             let text = events.withLock { $0.last?.text } ?? ""
             #expect(text.lowercased().contains("turn off the lights"), "\(text)")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func anUnknownWakeWordIsAnErrorAndTheSocketCloses() async throws {
+        try await app().test(.live) { client in
+            let port = try #require(client.port)
+            let hearth = HearthClient(address: try ServerAddress(parsing: "127.0.0.1:\(port)"))
+            let quiet = AsyncThrowingStream<Data, any Error> { continuation in
+                for _ in 0..<10 { continuation.yield(AudioEncoder.pcm16([Float](repeating: 0, count: 1600)[...])) }
+                continuation.finish()
+            }
+            do {
+                try await hearth.listen(wake: "hey-nobody", audio: quiet) { event in Issue.record("an event: \(event)") }
+                Issue.record("an unknown wake word was listened for")
+            } catch let error as HearthError {
+                #expect(error.message.contains("hey-nobody"), "\(error)")
+            }
 
         }
     }

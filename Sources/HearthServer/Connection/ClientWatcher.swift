@@ -106,12 +106,15 @@ final class ClientWatcher: ChannelInboundHandler, RemovableChannelHandler, Senda
 extension HTTPServer {
     /// HTTP/1.1 with a `ClientWatcher` on every connection, and WebSocket upgrades answered by
     /// `webSockets` (`socketRouter`), whose frames may be as large as a request body (a
-    /// browser sends a message in one frame).
-    public static func http1(webSockets: Router<HearthSocketContext>, maxBodyBytes: Int) -> HTTPServerBuilder {
+    /// browser sends a message in one frame). A socket that answers no ping for `pingEvery`
+    /// is closed as dead.
+    public static func http1(
+        webSockets: Router<HearthSocketContext>, maxBodyBytes: Int, pingEvery: Duration = .seconds(30)
+    ) -> HTTPServerBuilder {
         .http1WebSocketUpgrade(
             webSocketRouter: webSockets,
             configuration: .init(
                 http1: HTTP1Channel.Configuration(additionalChannelHandlers: [ClientWatcher()]),
-                ws: .init(maxFrameSize: maxBodyBytes)))
+                ws: .init(maxFrameSize: maxBodyBytes, autoPing: .enabled(timePeriod: pingEvery))))
     }
 }

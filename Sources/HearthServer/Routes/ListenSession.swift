@@ -6,28 +6,99 @@ import HearthWire
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
 /// One open `GET /hearth/listen`: 16 kHz mono 16-bit little-endian audio comes in as binary
-/// messages; `AudioWire.ListenEvent`s go out as text. A text message `{"type":"end"}` (or
-/// closing) ends the stream: what is being recorded is transcribed first.
+/// messages; `AudioWire.ListenEvent`s go out as text. A text message `{"type":"end"}` ends the
+/// stream: what is being recorded is transcribed first, then the server closes. A client that
+/// closes first has left: what it sent is not transcribed for no one.
+///
+/// The socket is read on while what came is listened to and transcribed, so that its pings are
+/// answered however long a transcription takes (a socket that answers none for a minute is
+/// closed as dead).
 struct ListenSession {
-    let listener: Listener
     let outbound: WebSocketOutboundWriter
     let logger: Logger
 
-    func run(_ inbound: WebSocketInboundMessageStream) async {
+    /// At most this much audio (a minute) waits to be listened to: a client that sends faster
+    /// (a file, whole) is read no further until it has been.
+    static let mostQueued = 60 * 16_000
+    /// How long a client has to answer the server's closing before it is cut off.
+    static let closeGrace = Duration.seconds(10)
+
+    /// What the reading tells the listening.
+    private final class Intake: Sendable {
+        let queued = Mutex(0)
+        /// The client said `end` (rather than closing).
+        let ended = Mutex(false)
+        /// The socket closed: nobody is left to answer.
+        let closed = Mutex(false)
+    }
+
+    /// Reads the socket from the start (audio sent while the models load is kept), opens the
+    /// listener, says `ready`, and listens until the end.
+    /// - Parameter open: signs in and makes the listener; what it throws is the client's
+    ///   `error` event, and the socket closes (1008).
+    func run(_ inbound: WebSocketInboundMessageStream, wakeWord: String, open: () async throws -> Listener) async {
+        let (audio, reading) = AsyncStream<[Float]>.makeStream()
+        let intake = Intake()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.read(inbound, into: reading, intake) }
+            do {
+                let listener = try await open()
+                try await send(AudioWire.ListenEvent(type: "ready", wakeWord: wakeWord))
+                await listen(with: listener, to: audio, intake)
+            } catch {
+                let refusal = APIError(error)
+                try? await send(AudioWire.ListenEvent(type: "error", message: refusal.message))
+                try? await outbound.close(.policyViolation, reason: String(refusal.message.prefix(120)))
+            }
+            // The client answers the closing, which ends the reading; one that does not is cut off.
+            group.addTask { try? await Task.sleep(for: Self.closeGrace) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Reads the socket until it closes: audio goes to `reading`, which `end` finishes.
+    private static func read(_ inbound: WebSocketInboundMessageStream, into reading: AsyncStream<[Float]>.Continuation, _ intake: Intake)
+        async
+    {
         do {
-            messages: for try await message in inbound {
+            for try await message in inbound {
                 switch message {
                 case .binary(let buffer):
-                    for event in try await listener.feed(Self.samples(buffer)) { try await send(Self.wire(event)) }
+                    guard !intake.ended.withLock({ $0 }) else { continue }
+                    let samples = Self.samples(buffer)
+                    intake.queued.withLock { $0 += samples.count }
+                    reading.yield(samples)
+                    while intake.queued.withLock({ $0 }) > mostQueued { try await Task.sleep(for: .milliseconds(20)) }
                 case .text(let text):
-                    if text.contains("\"end\"") { break messages }
+                    if text.contains("\"end\"") {
+                        intake.ended.withLock { $0 = true }
+                        reading.finish()
+                    }
                 }
             }
+        } catch {}
+        intake.closed.withLock { $0 = true }
+        reading.finish()
+    }
+
+    /// Listens to the audio as it comes and sends what it completes; transcribes what is being
+    /// recorded when the client says `end`; then closes.
+    private func listen(with listener: Listener, to audio: AsyncStream<[Float]>, _ intake: Intake) async {
+        do {
+            for await samples in audio {
+                intake.queued.withLock { $0 -= samples.count }
+                if intake.closed.withLock({ $0 }) { return }
+                for event in try await listener.feed(samples) { try await send(Self.wire(event)) }
+            }
+            guard intake.ended.withLock({ $0 }) else { return }
             for event in try await listener.finish() { try await send(Self.wire(event)) }
             try? await outbound.close(.normalClosure, reason: nil)
         } catch {
+            if intake.closed.withLock({ $0 }) { return }
             logger.error("listening failed", metadata: ["error": "\(String(reflecting: error))"])
             try? await send(AudioWire.ListenEvent(type: "error", message: APIError(error).message))
             try? await outbound.close(.unexpectedServerError, reason: nil)

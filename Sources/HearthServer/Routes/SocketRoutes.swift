@@ -62,26 +62,16 @@ struct SocketRoutes: Sendable {
         router.ws("/hearth/listen") { inbound, outbound, context in
             let (request, channel) = (context.request, context.requestContext.channel)
             let query = request.uri.queryParameters
-            let session: ListenSession
-            do {
+            let wake = query["wake"].map(String.init)
+            await ListenSession(outbound: outbound, logger: context.logger).run(
+                inbound.messages(maxSize: maxMessageBytes), wakeWord: wake ?? "hey-jarvis"
+            ) {
                 let principal = try await signIn(request, on: channel)
                 let ask = SpeechService.Request(
                     model: query["model"].map(String.init), language: query["language"].map(String.init),
                     prompt: query["prompt"].map(String.init))
-                let listener = try await speech.listener(wake: query["wake"].map(String.init), ask, by: principal)
-                session = ListenSession(listener: listener, outbound: outbound, logger: context.logger)
-                try await session.send(AudioWire.ListenEvent(type: "ready", wakeWord: query["wake"].map(String.init) ?? "hey-jarvis"))
-            } catch {
-                let refusal = APIError(error)
-                try? await outbound.write(
-                    .text(
-                        String(
-                            decoding: (try? JSONEncoder().encode(
-                                AudioWire.ListenEvent(type: "error", message: refusal.message))) ?? Data(), as: UTF8.self)))
-                try? await outbound.close(.policyViolation, reason: String(refusal.message.prefix(120)))
-                return
+                return try await speech.listener(wake: wake, ask, by: principal)
             }
-            await session.run(inbound.messages(maxSize: maxMessageBytes))
         }
     }
 
