@@ -239,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "AishTests",
             dependencies: [
-                "AishKit", "HearthShell", "HearthTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                "AishKit", "HearthCore", "HearthShell", "HearthTesting", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import HearthCore
 import HearthTesting
 import HummingbirdTesting
 import Testing
@@ -137,7 +138,12 @@ import Testing
     }
 
     /// Runs `aish ARGUMENTS` without a terminal in `folder`; returns its exit status and output.
-    func run(_ arguments: [String], in folder: URL, port: Int) throws -> (status: Int32, output: String) {
+    /// Waited for on a thread of its own: it asks the server this test process runs.
+    func run(_ arguments: [String], in folder: URL, port: Int) async throws -> (status: Int32, output: String) {
+        try await onOwnThread("hearth-test-aish") { try Self.blockingRun(arguments, in: folder, port: port) }
+    }
+
+    private static func blockingRun(_ arguments: [String], in folder: URL, port: Int) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(filePath: Self.aish)
         process.arguments = arguments
@@ -155,7 +161,7 @@ import Testing
     @Test func withoutATerminalNothingRuns() async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
-            let result = try run(["say hello"], in: folder, port: client.port!)
+            let result = try await run(["say hello"], in: folder, port: client.port!)
             #expect(result.status == 0)
             #expect(result.output.contains("echo hello-from-aish > made-by-aish.txt"))
             #expect(result.output.contains("nothing was run"))
@@ -166,11 +172,11 @@ import Testing
     @Test func dryRunAndExplainRunNothing() async throws {
         let folder = try folder()
         try await ScriptedServer.standard.application().test(.live) { client in
-            let dry = try run(["--dry-run", "clean up"], in: folder, port: client.port!)
+            let dry = try await run(["--dry-run", "clean up"], in: folder, port: client.port!)
             #expect(dry.status == 0)
             #expect(dry.output.contains("$ rm -rf scratch"))
             #expect(dry.output.contains("(dry run: nothing was run)"))
-            let explained = try run(["explain", "rm -rf scratch > log.txt"], in: folder, port: client.port!)
+            let explained = try await run(["explain", "rm -rf scratch > log.txt"], in: folder, port: client.port!)
             #expect(explained.status == 0)
             #expect(explained.output.contains("rm with `-rf` `scratch`, writing to log.txt"))
             #expect(explained.output.contains("risky rm: deletes files and folders recursively, permanently"))

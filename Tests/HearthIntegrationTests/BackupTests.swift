@@ -58,11 +58,11 @@ import Testing
         let environment = source.environment
 
         // A finished collection, an administrator with a key, a conversation.
-        let stable = try await CLITests.hearthOffPool(
+        let stable = try await CLITests.hearth(
             ["ingest", home.appending(path: "stable").path, "-c", "stable"],
             environment: environment.merging(["HEARTH_HOME": home.path]) { $1 })
         try #require(stable.status == 0, "\(stable.error)")
-        let bootstrap = try await CLITests.hearthOffPool(
+        let bootstrap = try await CLITests.hearth(
             ["admin", "bootstrap"], environment: environment.merging(["HEARTH_HOME": home.path]) { $1 })
         try #require(bootstrap.status == 0, "\(bootstrap.error)")
         let key = bootstrap.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -79,25 +79,25 @@ import Testing
         while (try? await source.knowledge.documents(in: "busy").count) ?? 0 < 3, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
-        let taken = try await CLITests.hearthOffPool(
+        let taken = try await CLITests.hearth(
             ["backup", backup.path], environment: environment.merging(["HEARTH_HOME": home.path]) { $1 })
         try #require(taken.status == 0, "\(taken.error)")
         #expect(ingest.isRunning, "the ingestion ended before the backup: it was not taken under load")
-        await CLITests.exit(of: ingest)
+        await ingest.exited()
         #expect((try FileManager.default.attributesOfItem(atPath: backup.path)[.posixPermissions] as? Int) == 0o700)
-        let over = try await CLITests.hearthOffPool(
+        let over = try await CLITests.hearth(
             ["backup", backup.path], environment: environment.merging(["HEARTH_HOME": home.path]) { $1 })
         #expect(over.status != 0 && over.error.contains("exists already"), "\(over.error)")
-        let notOne = try await CLITests.hearthOffPool(["restore", home.appending(path: "stable").path], environment: environment)
+        let notOne = try await CLITests.hearth(["restore", home.appending(path: "stable").path], environment: environment)
         #expect(notOne.status != 0 && notOne.error.contains("is not a Hearth backup"), "\(notOne.error)")
 
         // Restored into a new data folder or database: `hearth restore` compares every count.
         let targetURL = postgres ? try await TestPostgres.newDatabase() : nil
         var restoring = environment.merging(["HEARTH_HOME": restoredHome.path]) { $1 }
         restoring["HEARTH_DATABASE_URL"] = targetURL
-        let restored = try await CLITests.hearthOffPool(["restore", backup.path], environment: restoring)
+        let restored = try await CLITests.hearth(["restore", backup.path], environment: restoring)
         try #require(restored.status == 0, "\(restored.error)")
-        let again = try await CLITests.hearthOffPool(["restore", backup.path], environment: restoring)
+        let again = try await CLITests.hearth(["restore", backup.path], environment: restoring)
         #expect(again.status != 0 && again.error.contains("already holds"), "\(again.error)")
         let copy = try await Self.store(postgres, home: restoredHome, url: targetURL)
 
@@ -115,13 +115,13 @@ import Testing
         }
         // The ingestion cut by the backup resumes in the restored store; then both stores
         // hold the same corpus and rank alike (SQLite's keyword statistics span collections).
-        let resumed = try await CLITests.hearthOffPool(["ingest", "--resume"], environment: restoring)
+        let resumed = try await CLITests.hearth(["ingest", "--resume"], environment: restoring)
         #expect(resumed.status == 0, "\(resumed.error)")
         #expect(try await copy.knowledge.documents(in: "busy").count == 40)
         for question in ["bridges seen in year 1910", "castles and harbours"] {
-            let before = try await CLITests.hearthOffPool(
+            let before = try await CLITests.hearth(
                 ["search", question, "-c", "stable", "--json"], environment: environment.merging(["HEARTH_HOME": home.path]) { $1 })
-            let after = try await CLITests.hearthOffPool(["search", question, "-c", "stable", "--json"], environment: restoring)
+            let after = try await CLITests.hearth(["search", question, "-c", "stable", "--json"], environment: restoring)
             #expect(after.status == 0 && after.output == before.output, "\(after.error)\n\(before.output)\n\(after.output)")
         }
         // The key still signs in (the secret came along), and the conversation is there.

@@ -9,12 +9,19 @@ import Testing
     static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `hearth` with `arguments`; returns its exit status, standard output and error.
-    static func hearth(_ arguments: String..., input: String? = nil) throws -> (status: Int32, output: String, error: String) {
-        try hearth(arguments, input: input)
+    static func hearth(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+        try await hearth(arguments, input: input)
     }
 
-    /// Runs `hearth` with `arguments` and `extra` variables set.
-    static func hearth(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) throws -> (
+    /// Runs `hearth` with `arguments` and `extra` variables set, waiting for it on a thread of
+    /// its own (`onOwnThread`): a server in this test process may need every shared thread to answer it.
+    static func hearth(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) async throws -> (
+        status: Int32, output: String, error: String
+    ) {
+        try await onOwnThread("hearth-test-cli") { try blockingHearth(arguments, input: input, environment: extra) }
+    }
+
+    private static func blockingHearth(_ arguments: [String], input: String?, environment extra: [String: String]) throws -> (
         status: Int32, output: String, error: String
     ) {
         let binary = root.appending(path: ".build/debug/hearth")
@@ -40,28 +47,6 @@ import Testing
         let err = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-
-    /// Runs `hearth` on a thread of its own, so that waiting for it never holds one of the few
-    /// threads a server in this test process needs to answer it.
-    static func hearthOffPool(_ arguments: [String], input: String? = nil, environment extra: [String: String] = [:]) async throws
-        -> (status: Int32, output: String, error: String)
-    {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try hearth(arguments, input: input, environment: extra) })
-            }
-        }
-    }
-
-    /// Waits for `process` to end without holding a thread.
-    static func exit(of process: Process) async {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
     }
 
     /// Starts `hearth` in the background with `HEARTH_HOME=home` and `extra` variables; its
@@ -97,42 +82,42 @@ import Testing
         let port = try FreePort.find()
         let server = try start(
             ["serve", "--port", "\(port)"] + extra, home: home, output: home.appending(path: "server.log"), environment: environment)
-        defer {
-            if server.isRunning { server.terminate() }
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(at: home)
-        }
         let client = HearthClient(address: ServerAddress(host: "127.0.0.1", port: port))
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        var failure: (any Error)?
         do {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !(await client.isServing()), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
             try await body(server, client, home)
         } catch {
             // What the server said (it may have exited, or never started) explains the failure.
             let log = (try? String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)) ?? ""
             print("hearth serve (\(server.isRunning ? "running" : "exited \(server.terminationStatus)")) wrote:\n\(log.suffix(3_000))")
-            throw error
+            failure = error
         }
+        if server.isRunning { server.terminate() }
+        await server.exited()
+        try? FileManager.default.removeItem(at: home)
+        if let failure { throw failure }
     }
 
-    @Test func serveHelpListsEveryVariableWithItsDefault() throws {
-        let result = try Self.hearth("serve", "--help")
+    @Test func serveHelpListsEveryVariableWithItsDefault() async throws {
+        let result = try await Self.hearth("serve", "--help")
         #expect(result.status == 0)
         for variable in Configuration.variables {
             #expect(result.output.contains("\(variable.name) (default: \(variable.defaultValue))"))
         }
     }
 
-    @Test func everyCommandHasHelp() throws {
-        let top = try Self.hearth("--help")
+    @Test func everyCommandHasHelp() async throws {
+        let top = try await Self.hearth("--help")
         for command in [
             "serve", "run", "chat", "models", "ps", "ingest", "search", "ask", "collections", "users", "keys", "usage", "audit", "admin",
             "login", "logout", "transcribe", "say", "listen",
         ] {
             #expect(top.output.contains(command))
-            #expect(try Self.hearth(command, "--help").status == 0)
+            #expect(try await Self.hearth(command, "--help").status == 0)
         }
-        #expect(try Self.hearth("models", "show", "--help").output.contains("Example"))
+        #expect(try await Self.hearth("models", "show", "--help").output.contains("Example"))
     }
 
     /// `hearth say`, `hearth transcribe` and `hearth listen` in-process (no server answers at
@@ -143,27 +128,27 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let nowhere = ["HEARTH_HOST": "127.0.0.1:\(try FreePort.find())"]
         let wav = folder.appending(path: "command.wav").path
-        let said = try await Self.hearthOffPool(["say", "Hey Jarvis, please open the garage door.", "-o", wav], environment: nowhere)
+        let said = try await Self.hearth(["say", "Hey Jarvis, please open the garage door.", "-o", wav], environment: nowhere)
         #expect(said.status == 0, "\(said.error)")
         #expect(FileManager.default.contents(atPath: wav)?.prefix(4) == Data("RIFF".utf8))
-        let heard = try await Self.hearthOffPool(["transcribe", wav], environment: nowhere)
+        let heard = try await Self.hearth(["transcribe", wav], environment: nowhere)
         #expect(heard.status == 0 && heard.output.lowercased().contains("garage door"), "\(heard.output) \(heard.error)")
-        let listened = try await Self.hearthOffPool(["listen", wav], environment: nowhere)
+        let listened = try await Self.hearth(["listen", wav], environment: nowhere)
         #expect(listened.status == 0 && listened.output.contains("wake word at"), "\(listened.output) \(listened.error)")
         #expect(listened.output.lowercased().contains("heard: please open the garage door"), "\(listened.output)")
-        let notAudio = try await Self.hearthOffPool(["transcribe", "/etc/hostname"], environment: nowhere)
+        let notAudio = try await Self.hearth(["transcribe", "/etc/hostname"], environment: nowhere)
         #expect(notAudio.status != 0 && notAudio.error.contains("not audio Hearth can read"))
     }
 
-    @Test func runStreamsAnAnswer() throws {
-        let result = try Self.hearth("run", "smollm2:135m", "Name three colors.", "--temperature", "0", "--max-tokens", "20")
+    @Test func runStreamsAnAnswer() async throws {
+        let result = try await Self.hearth("run", "smollm2:135m", "Name three colors.", "--temperature", "0", "--max-tokens", "20")
         #expect(result.status == 0)
         #expect(["Red", "Blue", "Green"].allSatisfy(result.output.contains))
     }
 
-    @Test func chatKeepsTheConversationAndLeavesOnBye() throws {
+    @Test func chatKeepsTheConversationAndLeavesOnBye() async throws {
         let script = "Name three colors.\n\"\"\"What is\n2+2?\"\"\"\n/clear\n/bye\nnever read\n"
-        let result = try Self.hearth("chat", "smollm2:135m", "--temperature", "0", "--max-tokens", "20", input: script)
+        let result = try await Self.hearth("chat", "smollm2:135m", "--temperature", "0", "--max-tokens", "20", input: script)
         #expect(result.status == 0)
         #expect(["Red", "Blue", "Green"].allSatisfy(result.output.contains))
         #expect(result.output.contains("4"))
@@ -189,7 +174,7 @@ import Testing
         var table = ""
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let result = try Self.hearth("ps", "--host", "127.0.0.1:\(socket)")
+            let result = try await Self.hearth("ps", "--host", "127.0.0.1:\(socket)")
             if result.status == 0 {
                 table = result.output
                 break
@@ -200,42 +185,42 @@ import Testing
         let row = table.split(separator: "\n").first { $0.hasPrefix("smollm2:135m") }.map(String.init) ?? ""
         #expect(row.contains("0/3"))
         #expect(row.contains("512"))
-        let unreachable = try Self.hearth("ps", "--host", "127.0.0.1:1")
+        let unreachable = try await Self.hearth("ps", "--host", "127.0.0.1:1")
         #expect(unreachable.status == 1)
         #expect(unreachable.error.contains("no Hearth server answers"))
     }
 
-    @Test func modelsListAndShow() throws {
-        let list = try Self.hearth("models", "list")
+    @Test func modelsListAndShow() async throws {
+        let list = try await Self.hearth("models", "list")
         #expect(list.output.contains("smollm2:135m"))
         #expect(list.output.contains("gemma3:270m"))
-        let show = try Self.hearth("models", "show", "gemma3:270m")
+        let show = try await Self.hearth("models", "show", "gemma3:270m")
         #expect(show.status == 0)
         #expect(show.output.contains("gemma3"))
         #expect(show.output.contains("chat template"))
         #expect(show.output.contains("gemma (by architecture gemma3"))
     }
 
-    @Test func aTruncatedModelIsRejectedByShowAndRun() throws {
+    @Test func aTruncatedModelIsRejectedByShowAndRun() async throws {
         let original = try Data(contentsOf: URL(filePath: try TestModels.smollm2))
         let cut = FileManager.default.temporaryDirectory.appending(path: "cut-\(UUID().uuidString).gguf")
         try original.prefix(original.count / 3).write(to: cut)
         defer { try? FileManager.default.removeItem(at: cut) }
         for command in [["models", "show", cut.path], ["run", cut.path, "Hi"]] {
-            let result = try Self.hearth(command[0], command[1], command[2])
+            let result = try await Self.hearth(command[0], command[1], command[2])
             #expect(result.status == 1)
             #expect(result.error.contains("is not a usable GGUF file: it is truncated: tensor"))
         }
     }
 
-    @Test func unknownModelsAndBadFlagsFailClearly() throws {
-        let missing = try Self.hearth("run", "nope:1b", "Hi")
+    @Test func unknownModelsAndBadFlagsFailClearly() async throws {
+        let missing = try await Self.hearth("run", "nope:1b", "Hi")
         #expect(missing.status == 1)
         #expect(missing.error.contains("model 'nope:1b' not found"))
-        let chat = try Self.hearth("chat", "nope:1b", input: "Hi\n")
+        let chat = try await Self.hearth("chat", "nope:1b", input: "Hi\n")
         #expect(chat.status == 1)
         #expect(chat.error.contains("model 'nope:1b' not found") && !chat.output.contains("Chatting with"))
-        let bad = try Self.hearth("run", "smollm2:135m", "Hi", "--temperature", "9")
+        let bad = try await Self.hearth("run", "smollm2:135m", "Hi", "--temperature", "9")
         #expect(bad.status != 0)
         #expect(bad.error.contains("temperature"))
     }

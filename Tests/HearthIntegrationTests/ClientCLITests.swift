@@ -34,7 +34,7 @@ import Testing
         // The URL form of HEARTH_HOST, as OLLAMA_HOST users write it.
         let environment = ["HEARTH_HOME": home.path, "HEARTH_HOST": "http://127.0.0.1:\(port)"]
         @Sendable func hearth(_ arguments: String..., input: String? = nil) async throws -> String {
-            let result = try await CLITests.hearthOffPool(arguments, input: input, environment: environment)
+            let result = try await CLITests.hearth(arguments, input: input, environment: environment)
             #expect(result.status == 0, "hearth \(arguments.joined(separator: " ")): \(result.error)")
             #expect(!result.error.contains("running in-process"), "hearth \(arguments.joined(separator: " "))")
             return result.output + result.error  // progress bars and their summaries go to stderr
@@ -77,15 +77,15 @@ import Testing
 
         // Without a server, the same commands run in-process and say so once.
         server.terminate()
-        await CLITests.exit(of: server)
-        let alone = try await CLITests.hearthOffPool(["collections", "list"], environment: environment)
+        await server.exited()
+        let alone = try await CLITests.hearth(["collections", "list"], environment: environment)
         #expect(alone.status == 0)
         #expect(alone.output.contains("notes"))
         #expect(alone.error.components(separatedBy: "running in-process").count == 2)
-        let searchAlone = try await CLITests.hearthOffPool(
+        let searchAlone = try await CLITests.hearth(
             ["search", "who waters the greenhouse", "-c", "notes"], environment: environment)
         #expect(searchAlone.output.contains("Tomas") && searchAlone.error.contains("running in-process"))
-        let psAlone = try await CLITests.hearthOffPool(["ps"], environment: environment)
+        let psAlone = try await CLITests.hearth(["ps"], environment: environment)
         #expect(psAlone.status == 1)
         #expect(psAlone.error.contains("no Hearth server answers at http://127.0.0.1:\(port)"))
     }
@@ -97,7 +97,7 @@ import Testing
             close(descriptor)
             try? FileManager.default.removeItem(at: home)
         }
-        let result = try await CLITests.hearthOffPool(
+        let result = try await CLITests.hearth(
             ["collections", "list"], environment: ["HEARTH_HOME": home.path, "HEARTH_HOST": "127.0.0.1:\(port)"])
         #expect(result.status != 0)
         #expect(!result.error.contains("running in-process"))
@@ -114,7 +114,7 @@ import Testing
         func hearth(_ arguments: String..., key: String? = nil) async throws -> (status: Int32, output: String, error: String) {
             var environment = environment
             if let key { environment["HEARTH_API_KEY"] = key }
-            return try await CLITests.hearthOffPool(arguments, environment: environment)
+            return try await CLITests.hearth(arguments, environment: environment)
         }
 
         #expect(try await hearth("users", "list").status == 0)  // open: loopback and no users yet
@@ -149,7 +149,7 @@ import Testing
         let alices = try await HearthClient(address: client.address, apiKey: admin).users().first { $0.name == "alice" }
         #expect(alices?.limits == IdentityWire.Limits(Limits(concurrent: 3, tokensPerDay: 500_000)))
         #expect(try await hearth("users", "limit", "alice", "--tokens-per-day", "0", key: admin).status != 0)
-        let passwd = try await CLITests.hearthOffPool(["users", "passwd", "alice"], input: "tulips in April\n", environment: withKey)
+        let passwd = try await CLITests.hearth(["users", "passwd", "alice"], input: "tulips in April\n", environment: withKey)
         #expect(passwd.status == 0, "\(passwd.error)")
         let session = try await client.send(
             "/hearth/auth/login", method: .POST, body: IdentityWire.Login(name: "alice", password: "tulips in April"),
@@ -158,7 +158,7 @@ import Testing
         #expect(try await hearth("collections", "list", key: session.token).status == 0)
 
         // `hearth login` keeps a session in a file only its owner reads; commands use it.
-        let login = try await CLITests.hearthOffPool(["login", "--user", "alice"], input: "tulips in April\n", environment: environment)
+        let login = try await CLITests.hearth(["login", "--user", "alice"], input: "tulips in April\n", environment: environment)
         #expect(login.status == 0 && login.output.contains("signed in as alice"), "\(login.error)")
         let tokenFile = home.appending(path: "token")
         let mode = try FileManager.default.attributesOfItem(atPath: tokenFile.path)[.posixPermissions] as? Int
@@ -170,7 +170,7 @@ import Testing
         #expect(exposed.status != 0 && exposed.error.contains("chmod 600"), "\(exposed.error)")
         #expect(try await hearth("logout").status == 0)
         #expect(!FileManager.default.fileExists(atPath: tokenFile.path))
-        let wrong = try await CLITests.hearthOffPool(["login", "--user", "alice"], input: "daffodils\n", environment: environment)
+        let wrong = try await CLITests.hearth(["login", "--user", "alice"], input: "daffodils\n", environment: environment)
         #expect(wrong.status != 0 && !FileManager.default.fileExists(atPath: tokenFile.path))
 
         let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)

@@ -219,7 +219,7 @@ struct GatewayLiveTests {
             try await Task.sleep(for: .milliseconds(300))
             #expect(server.isRunning)
             #expect(try await client.status().deployments.count == 2)
-            let reload = try CLITests.hearth(["reload", "--host", client.address.description])
+            let reload = try await CLITests.hearth(["reload", "--host", client.address.description])
             #expect(reload.status != 0 && reload.error.contains("config.toml"), "\(reload)")
             let log = try String(contentsOf: home.appending(path: "server.log"), encoding: .utf8)
             #expect(log.contains("config.toml not reloaded"))

@@ -83,7 +83,7 @@ import Testing
             }
         }
         watcher.start()
-        first.waitUntilExit()
+        await first.exited()
         #expect(first.terminationReason == .uncaughtSignal, "the ingestion ended by itself after \(seen.withLock { $0 }) documents")
         let partial = try await store.documents(in: "notes").count
         #expect(partial >= 8 && partial < Self.files)
@@ -91,7 +91,7 @@ import Testing
 
         let second = try CLITests.start(
             ["ingest", "--resume"], home: home, output: home.appending(path: "resume.log"), environment: environment)
-        second.waitUntilExit()
+        await second.exited()
         let resumeLog = (try? String(contentsOf: home.appending(path: "resume.log"), encoding: .utf8)) ?? ""
         #expect(second.terminationStatus == 0, "\(resumeLog)")
         #expect(resumeLog.contains("resuming job 1 into 'notes'"))

@@ -70,7 +70,7 @@ import Testing
             #expect(try ModelStore(root: home.appending(path: "models")).entry("slow:1") == nil)
 
             let second = try CLITests.start(arguments, home: home)
-            await CLITests.exit(of: second)
+            await second.exited()
             #expect(second.terminationStatus == 0)
             let entry = try #require(try ModelStore(root: home.appending(path: "models")).entry("slow:1"))
             #expect(entry.digest == digest)

@@ -29,7 +29,7 @@ struct ReplicaTests {
             "HEARTH_CACHE_MB": "16",
         ]
         let homes = try (0..<count).map { _ in try TestModels.home() }
-        let bootstrap = try await CLITests.hearthOffPool(
+        let bootstrap = try await CLITests.hearth(
             ["admin", "bootstrap"], environment: shared.merging(["HEARTH_HOME": homes[0].path]) { $1 })
         try #require(bootstrap.status == 0, "\(bootstrap.error)")
         let adminKey = bootstrap.output.trimmingCharacters(in: .whitespacesAndNewlines)

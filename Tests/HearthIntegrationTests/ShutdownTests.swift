@@ -68,7 +68,7 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(5)
             while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM")
-            await CLITests.exit(of: server)
+            await server.exited()
             #expect(server.terminationStatus == 0)
             // The stream in flight ended (cut short, with an error), instead of hanging.
             let (pieces, error) = try await stream.value
@@ -88,7 +88,7 @@ import Testing
             let deadline = ContinuousClock.now + .seconds(5)
             while server.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             #expect(!server.isRunning, "hearth serve still runs 5 s after SIGTERM with an event stream open")
-            await CLITests.exit(of: server)
+            await server.exited()
             #expect(server.terminationStatus == 0)
         }
     }
