@@ -247,39 +247,46 @@ import Testing
             router: router,
             server: HTTPServer.http1(
                 webSockets: HTTPServer.socketRouter(services: services, http: router, maxBodyBytes: 1 << 20), maxBodyBytes: 1 << 20,
-                // Pings far more often than a transcription takes: the socket stays open through it.
-                pingEvery: .milliseconds(250)))
+                // Pings every 4 s (not 30): a client that stops reading for 10 s would be closed.
+                pingEvery: .seconds(4)))
     }
 
-    /// `text` said by the set-up's voice, as 16 kHz 16-bit pieces of 100 ms.
-    static func spoken(_ text: String) async throws -> AsyncThrowingStream<Data, any Error> {
+    /// `text` said by the set-up's voice after `silence` seconds of quiet, as 16 kHz 16-bit
+    /// pieces of 100 ms, each as it would come from a microphone (100 ms after the one before).
+    static func spoken(_ text: String, after silence: Int) async throws -> AsyncThrowingStream<Data, any Error> {
         let voice = try await PiperVoice.load(
             name: "piper-joe:medium", file: URL(filePath: try TestModels.path("piper-joe:medium")), threads: 1)
         let samples = Mutex<[Float]>([])
         try await voice.speak(text) { piece in samples.withLock { $0 += piece } }
         let encoder = try AudioEncoder(format: .wav, sourceRate: voice.sampleRate)
         let audio =
-            [Float](repeating: 0, count: 16_000)
+            [Float](repeating: 0, count: 16_000 * silence)
             + (try AudioDecoder.decode(try encoder.encode(samples.withLock { $0 }) + encoder.finish()).samples)
             + [Float](repeating: 0, count: 24_000)
-        return AsyncThrowingStream { continuation in
+        let (stream, continuation) = AsyncThrowingStream<Data, any Error>.makeStream()
+        let task = Task {
             for start in stride(from: 0, to: audio.count, by: 1600) {
                 continuation.yield(AudioEncoder.pcm16(audio[start..<min(start + 1600, audio.count)]))
+                try? await Task.sleep(for: .milliseconds(100))
             }
             continuation.finish()
         }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
-    @Test(.timeLimit(.minutes(3))) func theWakeWordAndTheCommandComeBack() async throws {
+    @Test(.timeLimit(.minutes(6))) func theWakeWordAndTheCommandComeBack() async throws {
         try await app().test(.live) { client in
             let port = try #require(client.port)
             let hearth = HearthClient(address: try ServerAddress(parsing: "127.0.0.1:\(port)"))
             let events = Mutex<[AudioWire.ListenEvent]>([])
-            try await hearth.listen(wake: nil, audio: try await Self.spoken("Hey Jarvis, turn off the lights in the kitchen.")) { event in
+            let audio = try await Self.spoken("Hey Jarvis, turn off the lights in the kitchen.", after: 12)
+            try await hearth.listen(wake: nil, audio: audio) { event in
                 events.withLock { $0.append(event) }
                 // A client that takes its time over an event (`--then aish` waits for a person)
-                // still answers the server's pings meanwhile.
-                if event.type == "wake" { try await Task.sleep(for: .seconds(1)) }
+                // still answers the server's pings (every 4 s here) meanwhile: the socket stays
+                // open, and what is said later comes back.
+                if event.type == "ready" { try await Task.sleep(for: .seconds(10)) }
             }
             let types = events.withLock { $0.map(\.type) }
             #expect(types == ["ready", "wake", "transcript"], "\(events.withLock { $0 })")
