@@ -7,6 +7,10 @@ SHELL := /bin/bash
 CACHE ?= $(or $(HEARTH_SETUP_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hearth-setup)
 export HEARTH_SETUP_CACHE := $(CACHE)
 PYTHON ?= python3
+# Six tests at a time: with every test at once, the model-heavy ones starve each other on two
+# cores (answers took 5 minutes, deadlines passed); with six the suite takes as long and the
+# slowest answer 40 s.
+SWIFT_TEST = swift test --skip-build --experimental-maximum-parallelization-width 6
 VENV := $(CACHE)/venv-$(shell cat tests/compat/requirements.txt | sha256sum | cut -c1-12)
 BENCH_VENV := $(CACHE)/bench-venv-$(shell cat bench/requirements.txt | sha256sum | cut -c1-12)
 # LiteLLM's proxy, the peer of bench-gateway (heavy: installed by that target only).
@@ -53,7 +57,7 @@ test: setup postgres redis nats venv browser
 	@scripts/setup-llama.sh --server
 	swift build --build-tests
 	@$(PYTHON) scripts/setup-models.py --hearth .build/debug/hearth $(IMPORTED_MODELS)
-	swift test --skip-build
+	$(SWIFT_TEST)
 	$(VENV)/bin/python -m pytest -q tests/compat
 	$(WEB_VENV)/bin/python -m pytest -q tests/web
 
@@ -143,7 +147,7 @@ build-release: setup
 # which need the real models and servers.
 unit-tests: setup postgres redis nats
 	swift build --build-tests
-	swift test --skip-build --skip 'LiveTests\.|HearthIntegrationTests\.'
+	$(SWIFT_TEST) --skip 'LiveTests\.|HearthIntegrationTests\.'
 
 compat-tests: setup venv
 	swift build --product hearth
