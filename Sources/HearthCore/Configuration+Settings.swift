@@ -23,7 +23,7 @@ extension Configuration {
             "HEARTH_CONTEXT": String(contextPerSequence),
             "HEARTH_QUEUE": String(maxQueue),
             "HEARTH_THREADS": String(threads),
-            "HEARTH_PROMPT_LOOKUP": promptLookup ? "1" : "0",
+            "HEARTH_PROMPT_LOOKUP": promptLookup.rawValue,
             "HEARTH_MAX_BODY": String(maxBodyBytes),
             "HEARTH_CACHE_MB": String(answerCacheBytes >> 20),
             "HEARTH_SEMANTIC_CACHE": semanticCacheModels.sorted().joined(separator: ","),

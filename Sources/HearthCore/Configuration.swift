@@ -44,8 +44,8 @@ public struct Configuration: Sendable, Equatable {
     public var maxQueue = 64
     /// CPU threads llama.cpp uses.
     public var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// Whether answers are sped up by prompt lookup (guesses from the prompt, checked by the model).
-    public var promptLookup = true
+    /// When answers are sped up by prompt lookup (guesses from the prompt, checked by the model).
+    public var promptLookup = PromptLookupMode.auto
     /// Largest accepted request body, in bytes.
     public var maxBodyBytes = 8 << 20
     /// Memory for whole answers of deterministic requests (temperature 0 or a seed), replayed
@@ -154,11 +154,14 @@ public struct Configuration: Sendable, Equatable {
             c.threads = try positive(v, "HEARTH_THREADS")
         },
         Variable(
-            name: "HEARTH_PROMPT_LOOKUP", help: "guess answers' next tokens from their prompt (1) or not (0); same text, sooner",
-            defaultValue: "1"
+            name: "HEARTH_PROMPT_LOOKUP",
+            help: "guess answers' next tokens from their prompt where it measures faster (auto), always (1) or never (0); same text",
+            defaultValue: "auto"
         ) { c, v in
-            guard v == "0" || v == "1" else { throw HearthError.invalidRequest("HEARTH_PROMPT_LOOKUP must be 0 or 1, got '\(v)'") }
-            c.promptLookup = v == "1"
+            guard let mode = PromptLookupMode(rawValue: v) else {
+                throw HearthError.invalidRequest("HEARTH_PROMPT_LOOKUP must be auto, 1 or 0, got '\(v)'")
+            }
+            c.promptLookup = mode
         },
         Variable(name: "HEARTH_MAX_BODY", help: "largest request body in bytes", defaultValue: "8388608") { c, v in
             c.maxBodyBytes = try positive(v, "HEARTH_MAX_BODY")
@@ -314,4 +317,14 @@ private func positive(_ value: String, _ name: String) throws -> Int {
         throw HearthError.invalidRequest("\(name) must be a positive whole number, got '\(value)'")
     }
     return number
+}
+
+/// When answers guess their next tokens from their prompt (`HEARTH_PROMPT_LOOKUP`).
+public enum PromptLookupMode: String, Sendable {
+    /// Where it measures faster on this machine: guesses as long as they are likely to pay.
+    case auto
+    /// Always, as long as the guesses keep being right.
+    case always = "1"
+    /// Never.
+    case off = "0"
 }

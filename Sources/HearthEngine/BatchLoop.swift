@@ -27,6 +27,8 @@ final class BatchLoop: @unchecked Sendable {
     /// Whether answers are sped up by prompt lookup: not for models whose memory cannot drop
     /// the rejected guesses (recurrent and hybrid ones).
     private var speculates: Bool
+    /// What guesses cost on this machine, measured (`PromptLookup.Cost`).
+    private var guessCost = PromptLookup.Cost()
 
     /// When running answers are cut short (the server is shutting down).
     private let cutoff: Cutoff
@@ -70,6 +72,9 @@ final class BatchLoop: @unchecked Sendable {
         var draft: [llama_token] = []
         /// How long its guesses may be, after how they fared.
         var guesses = PromptLookup.Budget()
+        /// The guess not made in this step (too unlikely to pay), checked against what the
+        /// model writes, so that the answer learns whether guessing would pay now.
+        var unmade: llama_token?
     }
 
     init(model: LlamaModel, template: ChatTemplate, options: EngineOptions, cutoff: Cutoff) throws {
@@ -101,7 +106,7 @@ final class BatchLoop: @unchecked Sendable {
         slots = (0..<options.parallel).map { Slot(sequence: llama_seq_id($0)) }
         queue = AdmissionQueue(capacity: options.maxQueue)
         slidingWindow = Int(llama_model_n_swa(model.pointer))
-        speculates = options.promptLookup && !llama_model_is_recurrent(model.pointer) && !llama_model_is_hybrid(model.pointer)
+        speculates = options.promptLookup != .off && !llama_model_is_recurrent(model.pointer) && !llama_model_is_hybrid(model.pointer)
         statistics.withLock {
             $0.stats.parallel = options.parallel
             $0.stats.contextPerSequence = contextPerSequence
@@ -287,25 +292,35 @@ final class BatchLoop: @unchecked Sendable {
         batch.n_tokens = 0
         // Beside another model's work, prompts go in smaller pieces: turns on the shared
         // compute pool are a step long, and the other's streams wait for this one.
-        var budget =
-            ComputePool.shared.othersAreBusy(than: context)
-            ? min(options.batchSize, max(options.parallel, Self.sharedBatchSize)) : options.batchSize
+        let shared = ComputePool.shared.othersAreBusy(than: context)
+        var budget = shared ? min(options.batchSize, max(options.parallel, Self.sharedBatchSize)) : options.batchSize
         var promptTokens = 0
         var generatedTokens = 0
+        var guessed = 0
         let running = slots.count { ($0.run?.generated ?? 0) > 0 }
         let guesses = speculates && running <= PromptLookup.maxRunning
+        let ratio = options.promptLookup == .always ? PromptLookup.Cost.assumedRatio : guessCost.ratio(running: running)
         for index in slots.indices {
             guard var run = slots[index].run, run.generated > 0 else { continue }
             add(run.lastToken, to: index, output: true)
             run.outputIndex = batch.n_tokens - 1
-            // Room for the guess: the answer's, the context's and the batch's.
-            let room = min(
-                run.guesses.allowed(generated: run.generated), run.maxTokens - run.generated - 1,
-                contextPerSequence - slots[index].cached.count - 1, budget - running)
-            run.draft = guesses && room > 0 ? PromptLookup.draft(slots[index].cached, count: room) : []
+            run.draft = []
+            run.unmade = nil
+            if guesses {
+                // Room for the guess: what pays, the answer's, the context's and the batch's.
+                let allowed = run.guesses.allowed(ratio: ratio)
+                let room = min(
+                    allowed, run.maxTokens - run.generated - 1, contextPerSequence - slots[index].cached.count - 1, budget - running)
+                if allowed > 0 {
+                    run.draft = room > 0 ? PromptLookup.draft(slots[index].cached, count: room) : []
+                } else {
+                    run.unmade = PromptLookup.draft(slots[index].cached, count: 1).first
+                }
+            }
             for token in run.draft { add(token, to: index, output: true) }
             slots[index].run = run
             budget -= 1 + run.draft.count
+            guessed += run.draft.count
         }
         for index in slots.indices where budget > 0 {
             guard var run = slots[index].run, run.generated == 0 else { continue }
@@ -320,7 +335,11 @@ final class BatchLoop: @unchecked Sendable {
             slots[index].run = run
         }
         let size = Int(batch.n_tokens)
+        let started = ContinuousClock.now
         let status = ComputePool.shared.compute(context, batch)
+        if guesses, promptTokens == 0, !shared, status == 0 {
+            guessCost.record(running: running, guessed: guessed, seconds: (ContinuousClock.now - started).seconds)
+        }
         guard status == 0 else {
             // Status 2: aborted by the cutoff.
             let error = cutoff.isPast ? Cutoff.error : HearthError(.internalError, "llama.cpp failed to decode a batch (status \(status))")
@@ -332,8 +351,9 @@ final class BatchLoop: @unchecked Sendable {
         }
         for index in slots.indices {
             guard var run = slots[index].run, run.outputIndex >= 0 else { continue }
-            let (draft, first) = (run.draft, run.outputIndex)
+            let (draft, unmade, first) = (run.draft, run.unmade, run.outputIndex)
             run.draft = []
+            run.unmade = nil
             run.outputIndex = -1
             slots[index].run = run
             // Tokens of the guess in the cache after the next token's position.
@@ -341,6 +361,7 @@ final class BatchLoop: @unchecked Sendable {
             var accepted = 0
             while true {
                 let token = sample(run, row: first + Int32(accepted))
+                if accepted == 0, let unmade { slots[index].run?.guesses.update(drafted: 1, accepted: token == unmade ? 1 : 0) }
                 guard emit(token, from: index, cached: base + accepted) else { break }
                 generatedTokens += 1
                 guard accepted < draft.count, token == draft[accepted] else { break }
@@ -348,7 +369,7 @@ final class BatchLoop: @unchecked Sendable {
             }
             if !draft.isEmpty {
                 discardGuess(of: index, keeping: accepted, of: draft.count)
-                slots[index].run?.guesses.update(drafted: draft.count, accepted: accepted, generated: run.generated + accepted + 1)
+                slots[index].run?.guesses.update(drafted: draft.count, accepted: accepted)
             }
         }
         let now = ProcessInfo.processInfo.systemUptime

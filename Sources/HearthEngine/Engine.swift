@@ -14,13 +14,13 @@ public struct EngineOptions: Sendable, Equatable {
     public var batchSize: Int
     /// Most requests waiting for a free sequence; more are refused (`HearthError.queueFull`).
     public var maxQueue: Int
-    /// Whether answers are sped up by prompt lookup (`PromptLookup`): the same text, sooner
+    /// When answers are sped up by prompt lookup (`PromptLookup`): the same text, sooner
     /// when it quotes its prompt.
-    public var promptLookup: Bool
+    public var promptLookup: PromptLookupMode
 
     public init(
         parallel: Int = 4, contextPerSequence: Int = 4096, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-        batchSize: Int = 512, maxQueue: Int = 64, promptLookup: Bool = true
+        batchSize: Int = 512, maxQueue: Int = 64, promptLookup: PromptLookupMode = .auto
     ) {
         self.promptLookup = promptLookup
         self.maxQueue = max(0, maxQueue)

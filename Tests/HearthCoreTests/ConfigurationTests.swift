@@ -9,14 +9,16 @@ import Testing
         #expect(configuration.port == 8420)
         #expect(configuration.models == ["smollm2:135m"])
         #expect(configuration.paths.models.path == "/home/u/.local/share/hearth/models")
+        #expect(configuration.promptLookup == .auto)
         try configuration.validate()
     }
 
     @Test func environmentOverridesDefaults() throws {
         let configuration = try Configuration(environment: [
             "HEARTH_HOST": "0.0.0.0:9000", "HEARTH_MODELS": "gemma3:270m, smollm2:135m", "HEARTH_API_KEYS": "a,b",
-            "HEARTH_PARALLEL": "2", "HEARTH_CONTEXT": "1024", "HEARTH_HOME": "/srv/hearth",
+            "HEARTH_PARALLEL": "2", "HEARTH_CONTEXT": "1024", "HEARTH_HOME": "/srv/hearth", "HEARTH_PROMPT_LOOKUP": "0",
         ])
+        #expect(configuration.promptLookup == .off)
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.port == 9000)
         #expect(configuration.models == ["gemma3:270m", "smollm2:135m"])
@@ -55,6 +57,7 @@ import Testing
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_DATABASE_URL": "mysql://db/hearth"]) }
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_REDIS_URL": "rediss://cache:6380"]) }
         #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_NATS_URL": "tls://bus:4222"]) }
+        #expect(throws: HearthError.self) { try Configuration(environment: ["HEARTH_PROMPT_LOOKUP": "yes"]) }
         do {
             _ = try Configuration(environment: ["HEARTH_CONTEXT": "-5"])
             Issue.record("expected an error")

@@ -6,13 +6,14 @@ import Testing
 @testable import HearthEngine
 
 /// Prompt lookup on the real smollm2:135m: an answer that quotes its prompt comes in fewer
-/// decode steps, with the same greedy text.
+/// decode steps, with the same greedy text. Guessing always (`.always`), so that the steps do
+/// not depend on what guesses cost on the machine running the test.
 @Suite(.serialized) struct PromptLookupLiveTests {
     static let sources = (1...12).map { "(\($0)) The keeper wrote entry number \($0) in the green ledger before dawn." }
         .joined(separator: " ")
 
     /// The greedy answer and the decode steps it took, with prompt lookup on or off.
-    static func answer(promptLookup: Bool) async throws -> (String, Int) {
+    static func answer(promptLookup: PromptLookupMode) async throws -> (String, Int) {
         let engine = try await Engine.load(
             path: try TestModels.smollm2,
             options: EngineOptions(parallel: 1, contextPerSequence: 2048, threads: 2, promptLookup: promptLookup))
@@ -30,8 +31,8 @@ import Testing
     }
 
     @Test func aQuotingAnswerTakesFewerStepsAndReadsTheSame() async throws {
-        let (guessed, fewer) = try await Self.answer(promptLookup: true)
-        let (plain, steps) = try await Self.answer(promptLookup: false)
+        let (guessed, fewer) = try await Self.answer(promptLookup: .always)
+        let (plain, steps) = try await Self.answer(promptLookup: .off)
         #expect(guessed == plain)
         #expect(plain.contains("green ledger"))
         // One step reads the prompt and one writes each token without guesses.
