@@ -118,7 +118,6 @@ extension HearthClient {
                 // Events are handled in turn beside the reading, so that the server's pings are
                 // answered while one takes long (`hearth listen --then aish` waits for a person).
                 let (events, handing) = AsyncStream<AudioWire.ListenEvent>.makeStream()
-                defer { handing.finish() }
                 let handler = Task { () -> (any Error)? in
                     do {
                         for await decoded in events { try await event(decoded) }
@@ -128,6 +127,8 @@ extension HearthClient {
                         return error
                     }
                 }
+                // A connection that breaks leaves no event to be handled after `listen` returns.
+                defer { handler.cancel() }
                 for try await message in inbound.messages(maxSize: 1 << 20) {
                     guard case .text(let text) = message,
                         let decoded = try? JSONDecoder().decode(AudioWire.ListenEvent.self, from: Data(text.utf8))

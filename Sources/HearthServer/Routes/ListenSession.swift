@@ -11,11 +11,11 @@ import Synchronization
 /// One open `GET /hearth/listen`: 16 kHz mono 16-bit little-endian audio comes in as binary
 /// messages; `AudioWire.ListenEvent`s go out as text. A text message `{"type":"end"}` ends the
 /// stream: what is being recorded is transcribed first, then the server closes. A client that
-/// closes first has left: what it sent is not transcribed for no one.
+/// closes first has left, and nothing more is transcribed for it.
 ///
 /// The socket is read on while what came is listened to and transcribed, so that its pings are
-/// answered however long a transcription takes (a socket that answers none for a minute is
-/// closed as dead).
+/// answered however long a transcription takes (the server pings every 30 s and closes a
+/// socket that does not answer).
 struct ListenSession {
     let outbound: WebSocketOutboundWriter
     let logger: Logger
