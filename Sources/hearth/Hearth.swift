@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HearthCore
+import NIOCore
+import NIOPosix
 
 /// `hearth`: serve, run and manage local models.
 @main
@@ -25,6 +27,19 @@ struct Hearth: AsyncParsableCommand {
             Keys.self, Login.self, Logout.self, UsageTotals.self, Audit.self, Skills.self, Mcp.self, Providers.self, Reload.self,
             Admin.self, Backup.self, Restore.self, Worker.self, Transcribe.self, Say.self, Listen.self,
         ])
+
+    /// `hearth serve` runs Swift's tasks on the event loops that read and write its
+    /// connections instead of on a pool of threads of its own: a request's handler, the
+    /// upstream call and the answer then stay on one thread, with no hand-over (a wake-up of
+    /// another thread) at each step. Nothing on a task may block for long: blocking work
+    /// (a model's computation, a child process, a file the size of a model) has threads of its
+    /// own (`onOwnThread`).
+    static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
+        await main(nil)
+    }
 }
 
 /// The configuration the environment gives (`HEARTH_*`).
