@@ -23,6 +23,12 @@ public struct ModelActivity: Sendable, Equatable {
     public var promptTokensCached = 0
     public var generatedTokens = 0
     public var decodeSteps = 0
+    /// Tokens prompt lookup guessed and sent to be checked, and those the model wrote too.
+    public var draftTokens = 0
+    public var draftTokensAccepted = 0
+    /// What a guessed token costs, as a share of writing one token without guesses, as
+    /// measured here (`HEARTH_PROMPT_LOOKUP=auto` guesses only where it pays); nil until measured.
+    public var draftCostRatio: Double?
     /// Decode steps by batch size (tokens per step), bucketed by `batchBuckets`, plus overflow.
     public var batchSizeCounts = [Int](repeating: 0, count: ModelActivity.batchBuckets.count + 1)
     public var batchTokens = 0

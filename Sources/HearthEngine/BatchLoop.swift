@@ -297,6 +297,7 @@ final class BatchLoop: @unchecked Sendable {
         var promptTokens = 0
         var generatedTokens = 0
         var guessed = 0
+        var kept = 0
         let running = slots.count { ($0.run?.generated ?? 0) > 0 }
         let guesses = speculates && running <= PromptLookup.maxRunning
         let ratio = options.promptLookup == .always ? PromptLookup.Cost.assumedRatio : guessCost.ratio(running: running)
@@ -368,6 +369,7 @@ final class BatchLoop: @unchecked Sendable {
                 accepted += 1
             }
             if !draft.isEmpty {
+                kept += accepted
                 discardGuess(of: index, keeping: accepted, of: draft.count)
                 slots[index].run?.guesses.update(drafted: draft.count, accepted: accepted)
             }
@@ -376,6 +378,9 @@ final class BatchLoop: @unchecked Sendable {
         statistics.withLock {
             $0.stats.recordStep(batchSize: size)
             $0.stats.generatedTokens += generatedTokens
+            $0.stats.draftTokens += guessed
+            $0.stats.draftTokensAccepted += kept
+            $0.stats.draftCostRatio = guessCost.measured
             $0.rate.add(prompt: promptTokens, generated: generatedTokens, at: now)
         }
     }

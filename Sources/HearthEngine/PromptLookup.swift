@@ -69,6 +69,13 @@ enum PromptLookup {
             return perGuess / (base / Double(running))
         }
 
+        /// The measured ratio with the fewest answers running that a step was timed for; nil
+        /// until a guess has been measured.
+        var measured: Double? {
+            guard perGuess != nil, let running = step.keys.min() else { return nil }
+            return ratio(running: running)
+        }
+
         private static func average(_ old: Double?, _ new: Double) -> Double {
             old.map { $0 + weight * (new - $0) } ?? new
         }

@@ -17,6 +17,12 @@ public struct HearthStatus: Codable, Sendable, Equatable {
         public var generatedTokens: Int
         public var generationTokensPerSecond: Double
         public var promptTokensPerSecond: Double
+        /// Tokens prompt lookup guessed and had checked, those the model wrote too, and what a
+        /// guessed token costs as a share of a written one, measured here (nil until measured).
+        /// Nil from servers that do not say.
+        public var draftTokens: Int?
+        public var draftTokensAccepted: Int?
+        public var draftCostRatio: Double?
         /// Estimated memory (weights and KV cache), in bytes.
         public var memoryBytes: Int64
         /// When the model unloads if no request comes (seconds since 1970); nil while busy or pinned.
@@ -29,6 +35,7 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             case promptTokensCached = "prompt_tokens_cached", generatedTokens = "generated_tokens"
             case generationTokensPerSecond = "generation_tokens_per_second", promptTokensPerSecond = "prompt_tokens_per_second"
             case memoryBytes = "memory_bytes", expiresAt = "expires_at"
+            case draftTokens = "draft_tokens", draftTokensAccepted = "draft_tokens_accepted", draftCostRatio = "draft_cost_ratio"
         }
 
         public init(_ model: LoadedModel) {
@@ -43,6 +50,9 @@ public struct HearthStatus: Codable, Sendable, Equatable {
             generatedTokens = model.activity.generatedTokens
             generationTokensPerSecond = model.activity.generationTokensPerSecond
             promptTokensPerSecond = model.activity.promptTokensPerSecond
+            draftTokens = model.activity.draftTokens
+            draftTokensAccepted = model.activity.draftTokensAccepted
+            draftCostRatio = model.activity.draftCostRatio
             memoryBytes = model.memoryBytes
             expiresAt = model.expiresAt?.timeIntervalSince1970
         }

@@ -12,8 +12,8 @@ import Testing
     static let sources = (1...12).map { "(\($0)) The keeper wrote entry number \($0) in the green ledger before dawn." }
         .joined(separator: " ")
 
-    /// The greedy answer and the decode steps it took, with prompt lookup on or off.
-    static func answer(promptLookup: PromptLookupMode) async throws -> (String, Int) {
+    /// The greedy answer and the engine's counters after it, with prompt lookup on or off.
+    static func answer(promptLookup: PromptLookupMode) async throws -> (String, ModelActivity) {
         let engine = try await Engine.load(
             path: try TestModels.smollm2,
             options: EngineOptions(parallel: 1, contextPerSequence: 2048, threads: 2, promptLookup: promptLookup))
@@ -25,17 +25,23 @@ import Testing
         for try await event in engine.generate(prompt, params: GenerationParams(maxTokens: 120, temperature: 0)) {
             if case .text(let piece) = event { text += piece }
         }
-        let steps = engine.activity.decodeSteps
+        // The loop counts a step once its tokens are handed over: read once it has stopped.
         await engine.shutdown()
-        return (text, steps)
+        let activity = engine.activity
+        return (text, activity)
     }
 
     @Test func aQuotingAnswerTakesFewerStepsAndReadsTheSame() async throws {
-        let (guessed, fewer) = try await Self.answer(promptLookup: .always)
-        let (plain, steps) = try await Self.answer(promptLookup: .off)
+        let (guessed, with) = try await Self.answer(promptLookup: .always)
+        let (plain, without) = try await Self.answer(promptLookup: .off)
         #expect(guessed == plain)
         #expect(plain.contains("green ledger"))
         // One step reads the prompt and one writes each token without guesses.
-        #expect(fewer < steps * 2 / 3, "\(fewer) steps with guesses, \(steps) without")
+        #expect(with.decodeSteps < without.decodeSteps * 2 / 3, "\(with.decodeSteps) steps with guesses, \(without.decodeSteps) without")
+        // The counters say so: most guessed tokens kept, each one a token written without a step of its own.
+        #expect(with.draftTokensAccepted > with.draftTokens / 2, "\(with.draftTokensAccepted) of \(with.draftTokens) kept")
+        #expect(with.draftTokensAccepted <= with.draftTokens)
+        #expect(with.generatedTokens - with.draftTokensAccepted <= with.decodeSteps)
+        #expect(without.draftTokens == 0 && without.draftTokensAccepted == 0 && without.draftCostRatio == nil)
     }
 }

@@ -52,6 +52,7 @@ struct PromptLookupTests {
         #expect(cost.ratio(running: 1) == PromptLookup.Cost.assumedRatio)
         cost.record(running: 1, guessed: 8, seconds: 0.2)
         #expect(cost.ratio(running: 1) == PromptLookup.Cost.assumedRatio)
+        #expect(cost.measured == nil)
         // A step of one answer 25 ms; with 8 guessed tokens 185 ms: 20 ms a guess, 0.8 of a token.
         cost.record(running: 1, guessed: 0, seconds: 0.025)
         cost.record(running: 1, guessed: 8, seconds: 0.185)
@@ -59,6 +60,8 @@ struct PromptLookupTests {
         // Two answers in 30 ms: 15 ms a token, so the same guess costs more than a token there.
         cost.record(running: 2, guessed: 0, seconds: 0.030)
         #expect(abs(cost.ratio(running: 2) - 20.0 / 15) < 1e-9)
+        // What the status shows: the ratio with the fewest answers running.
+        #expect(abs(cost.measured! - 0.8) < 1e-9)
         // Later steps move the averages a tenth of the way.
         cost.record(running: 1, guessed: 0, seconds: 0.035)
         #expect(abs(cost.step[1]! - 0.026) < 1e-9)

@@ -332,12 +332,14 @@ import Testing
                 #expect(status.models.map(\.name) == ["scripted:test"])
                 #expect(status.models.first?.parallel == 1)
                 #expect(status.models.first?.contextPerSequence == 100)
+                #expect(status.models.first?.draftTokens == 0 && status.models.first?.draftTokensAccepted == 0)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 for name in [
                     "hearth_queued_requests", "hearth_active_sequences", "hearth_prompt_cache_hit_ratio",
                     "hearth_batch_size_tokens_bucket", "hearth_generation_tokens_per_second", "hearth_prompt_tokens_per_second",
+                    "hearth_draft_tokens_total", "hearth_draft_tokens_accepted_total",
                 ] {
                     #expect(text.contains(name + "{model=\"scripted:test\""))
                 }

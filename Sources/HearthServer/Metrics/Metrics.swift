@@ -179,6 +179,8 @@ public final class Metrics: Sendable {
         engineCounter("hearth_engine_prompt_tokens_total", "Prompt tokens of admitted requests.") { $0.promptTokens }
         engineCounter("hearth_prompt_cache_tokens_total", "Prompt tokens reused from the KV cache.") { $0.promptTokensCached }
         engineCounter("hearth_decode_steps_total", "Batched decode steps.") { $0.decodeSteps }
+        engineCounter("hearth_draft_tokens_total", "Tokens guessed by prompt lookup and checked in a decode step.") { $0.draftTokens }
+        engineCounter("hearth_draft_tokens_accepted_total", "Guessed tokens the model wrote too.") { $0.draftTokensAccepted }
         out += "# HELP hearth_batch_size_tokens Tokens per decode step.\n# TYPE hearth_batch_size_tokens histogram\n"
         for model in loaded {
             let labels = "model=\"\(Self.escape(model.name))\""
