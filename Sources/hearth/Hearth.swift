@@ -32,8 +32,8 @@ struct Hearth: AsyncParsableCommand {
     /// connections instead of on a pool of threads of its own: a request's handler, the
     /// upstream call and the answer then stay on one thread, with no hand-over (a wake-up of
     /// another thread) at each step. Nothing on a task may block for long: blocking work
-    /// (a model's computation, a child process, a file the size of a model) has threads of its
-    /// own (`onOwnThread`).
+    /// (a model's computation, a child process, audio decoding, an index build) runs on threads
+    /// of its own (`onOwnThread`, `Blocking.run`, dispatch queues).
     static func main() async {
         if CommandLine.arguments.dropFirst().first == "serve" {
             NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()

@@ -16,7 +16,8 @@ import Testing
 
 /// `/hearth/ws` over a real socket: who may open one, events by topic, chats streamed as over
 /// HTTP (through the same routes), and bad messages answered without closing the socket.
-struct SocketRoutesTests {
+/// Each test talks for seconds; one that waits minutes is stuck, and fails by name.
+@Suite(.timeLimit(.minutes(2))) struct SocketRoutesTests {
     let folder = FileManager.default.temporaryDirectory.appending(path: "socket-\(UUID().uuidString)")
 
     /// An identity with an administrator and bob (with a key); the key's secret.
