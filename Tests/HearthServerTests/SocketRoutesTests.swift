@@ -105,35 +105,43 @@ import Testing
             request += "\r\n"
             _ = Array(request.utf8).withUnsafeBytes { write(socket, $0.baseAddress, $0.count) }
             var bytes: [UInt8] = []
-            var messages: [JSONObject] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
-                // Frames from the server are not masked: opcode, length (7 bits, or 126 and
-                // 16 bits), payload. Text is 1, close 8 (its code first).
-                if let head = bytes.firstRange(of: Array("\r\n\r\n".utf8)) {
-                    var frames = bytes[head.upperBound...]
-                    while frames.count >= 2 {
-                        let start = frames.startIndex
-                        let opcode = frames[start] & 0x0f
-                        var length = Int(frames[start + 1] & 0x7f)
-                        var offset = 2
-                        if length == 126 {
-                            guard frames.count >= 4 else { break }
-                            length = Int(frames[start + 2]) << 8 | Int(frames[start + 3])
-                            offset = 4
-                        }
-                        guard frames.count >= offset + length else { break }
-                        let payload = Array(frames[(start + offset)..<(start + offset + length)])
-                        if opcode == 8 { return (messages, payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil) }
-                        if opcode == 1 { messages.append(JSONObject(String(decoding: payload, as: UTF8.self))) }
-                        frames = frames.dropFirst(offset + length)
-                    }
-                }
+                let (messages, close) = Self.frames(in: bytes)
+                if close != nil { return (messages, close) }
                 let count = read(socket, &buffer, buffer.count)
                 guard count > 0 else { return (messages, nil) }
                 bytes += buffer[0..<count]
             }
         }
+    }
+
+    /// The text messages, and the close code once the close frame is whole (1005 when it has
+    /// none), in what a server sent: its `101` answer to the upgrade, then frames. A server's
+    /// frames are not masked: opcode, length (7 bits, or 126 then 16 bits), payload; text is
+    /// 1, close 8 (its code first).
+    static func frames(in bytes: [UInt8]) -> ([JSONObject], UInt16?) {
+        guard bytes.starts(with: Array("HTTP/1.1 101".utf8)), let head = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            return ([], nil)
+        }
+        var messages: [JSONObject] = []
+        var rest = bytes[head.upperBound...]
+        while rest.count >= 2 {
+            let start = rest.startIndex
+            let short = Int(rest[start + 1] & 0x7f)
+            let offset = short == 126 ? 4 : 2
+            guard rest.count >= offset else { break }
+            let length = short == 126 ? Int(rest[start + 2]) << 8 | Int(rest[start + 3]) : short
+            guard rest.count >= offset + length else { break }
+            let payload = Array(rest.dropFirst(offset).prefix(length))
+            switch rest[start] & 0x0f {
+            case 1: messages.append(JSONObject(String(decoding: payload, as: UTF8.self)))
+            case 8: return (messages, payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005)
+            default: break
+            }
+            rest = rest.dropFirst(offset + length)
+        }
+        return (messages, nil)
     }
 
     /// Whether messages of each of `types` came.
@@ -159,7 +167,7 @@ import Testing
         try await app(identity).test(.live) { client in
             let port = try #require(client.port)
             let (anonymous, anonymousClose) = try await Self.refusal(port: port)
-            #expect(anonymous.first?.type == "error" && anonymous.first?.status == 401, "\(anonymous)")
+            #expect(anonymous.count == 1 && anonymous.first?.type == "error" && anonymous.first?.status == 401, "\(anonymous)")
             #expect(anonymousClose == 1008, "policy violation")
             // Signed in by the cookie, from a page that is not this server's, as a browser
             // would send it (this client adds its own `Origin: ws://127.0.0.1`, a non-browser's).
